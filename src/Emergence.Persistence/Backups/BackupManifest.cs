@@ -1,0 +1,44 @@
+namespace Emergence.Persistence.Backups;
+
+/// <summary>
+/// The record written beside a backup once it is verified; serialized in snake_case. A backup
+/// without one is not a backup.
+/// </summary>
+public sealed record BackupManifest
+{
+    /// <summary>When the backup was taken (UTC).</summary>
+    public required DateTimeOffset Timestamp { get; init; }
+
+    /// <summary>The backup's file name in the backup directory.</summary>
+    public required string Filename { get; init; }
+
+    /// <summary>The backup's size in bytes.</summary>
+    public required long Size { get; init; }
+
+    /// <summary>Lowercase hex SHA-256 of the backup file.</summary>
+    public required string Checksum { get; init; }
+
+    /// <summary>The database the backup was taken from.</summary>
+    public required string SourcePath { get; init; }
+
+    /// <summary>Where the backup was written. Informational: the file is always looked up by <see cref="Filename"/> in the backup directory.</summary>
+    public required string BackupPath { get; init; }
+
+    /// <summary><c>scheduled</c>, <c>startup</c>, <c>pre-migration</c> or <c>manual</c>.</summary>
+    public required string Reason { get; init; }
+
+    /// <summary><c>ok</c>, or the first error <c>quick_check</c> reported.</summary>
+    public required string QuickCheck { get; init; }
+
+    /// <summary>The SQLite version that wrote the backup.</summary>
+    public required string SqliteVersion { get; init; }
+
+    /// <summary>The page size in bytes.</summary>
+    public required long PageSize { get; init; }
+
+    /// <summary>The number of pages.</summary>
+    public required long PageCount { get; init; }
+
+    /// <summary>The schema version (<c>PRAGMA user_version</c>).</summary>
+    public required int UserVersion { get; init; }
+}

@@ -1,0 +1,90 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace Emergence.Persistence.Backups;
+
+/// <summary>
+/// Backup file names: <c>&lt;db-stem&gt;_backup_&lt;UTC yyyyMMdd_HHmmss&gt;[_N]&lt;db-ext&gt;</c>, the manifest
+/// beside it with <c>.json</c> appended, and <c>.tmp</c> for files still being written.
+/// </summary>
+public sealed class BackupNaming
+{
+    /// <summary>The suffix of files still being written.</summary>
+    public const string TempSuffix = ".tmp";
+
+    /// <summary>The suffix appended to a backup's name to name its manifest.</summary>
+    public const string ManifestSuffix = ".json";
+
+    private const string StampFormat = "yyyyMMdd_HHmmss";
+    private readonly Regex _pattern;
+
+    /// <summary>Creates the naming for backups of one database file.</summary>
+    public BackupNaming(string databasePath)
+    {
+        var fileName = Path.GetFileName(databasePath);
+        Stem = Path.GetFileNameWithoutExtension(fileName);
+        Extension = Path.GetExtension(fileName);
+        _pattern = new Regex($"^{Regex.Escape(Stem)}_backup_(?<stamp>\\d{{8}}_\\d{{6}})(?:_(?<n>[2-9]|[1-9]\\d+))?{Regex.Escape(Extension)}$", RegexOptions.CultureInvariant);
+    }
+
+    /// <summary>The database file name without its extension, e.g. <c>database</c>.</summary>
+    public string Stem { get; }
+
+    /// <summary>The database file's extension with its dot, e.g. <c>.sqlite</c>, or empty.</summary>
+    public string Extension { get; }
+
+    /// <summary>An example name, for messages.</summary>
+    public string Example => $"{Stem}_backup_20250114_103000{Extension}";
+
+    /// <summary>The name for a backup taken at <paramref name="utc"/>; <paramref name="sequence"/> 1 has no suffix.</summary>
+    public string NameFor(DateTimeOffset utc, int sequence) =>
+        $"{Stem}_backup_{utc.UtcDateTime.ToString(StampFormat, CultureInfo.InvariantCulture)}{(sequence > 1 ? $"_{sequence.ToString(CultureInfo.InvariantCulture)}" : "")}{Extension}";
+
+    /// <summary>The manifest's name for a backup name.</summary>
+    public static string ManifestNameFor(string backupName) => backupName + ManifestSuffix;
+
+    /// <summary>Parses a backup name into its UTC stamp and sequence; <see langword="false"/> for any other name.</summary>
+    public bool TryParse(string fileName, out DateTimeOffset stamp, out int sequence)
+    {
+        stamp = default;
+        sequence = 0;
+        var match = _pattern.Match(fileName);
+        if (!match.Success
+            || !DateTime.TryParseExact(match.Groups["stamp"].Value, StampFormat, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var parsed))
+        {
+            return false;
+        }
+
+        stamp = new DateTimeOffset(parsed, TimeSpan.Zero);
+        sequence = match.Groups["n"].Success ? int.Parse(match.Groups["n"].Value, CultureInfo.InvariantCulture) : 1;
+        return true;
+    }
+
+    /// <summary>Whether a name is a backup's name (a plain file name matching the pattern).</summary>
+    public bool IsBackupName(string fileName) => TryParse(fileName, out _, out _);
+
+    /// <summary>
+    /// The first free name for a backup taken at <paramref name="utc"/>: a name is taken when the
+    /// backup, its manifest or a temporary file of either exists.
+    /// </summary>
+    public string NextFreeName(string backupDirectory, DateTimeOffset utc)
+    {
+        for (var sequence = 1; ; sequence++)
+        {
+            var name = NameFor(utc, sequence);
+            var path = Path.Combine(backupDirectory, name);
+            if (!File.Exists(path) && !File.Exists(path + TempSuffix)
+                && !File.Exists(path + ManifestSuffix) && !File.Exists(path + ManifestSuffix + TempSuffix))
+            {
+                return name;
+            }
+        }
+    }
+
+    /// <summary>Whether a file in the backup directory is left over from an interrupted write (<c>*.tmp</c> and SQLite's side files of one).</summary>
+    public static bool IsTempFile(string fileName) =>
+        fileName.EndsWith(TempSuffix, StringComparison.Ordinal)
+        || fileName.EndsWith(TempSuffix + "-journal", StringComparison.Ordinal)
+        || fileName.EndsWith(TempSuffix + "-wal", StringComparison.Ordinal)
+        || fileName.EndsWith(TempSuffix + "-shm", StringComparison.Ordinal);
+}

@@ -1,0 +1,366 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Emergence.Persistence.Configuration;
+using Emergence.Persistence.Database;
+using Emergence.Persistence.Logging;
+using Emergence.Persistence.Platform;
+using Emergence.Persistence.Volumes;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Emergence.Persistence.Backups;
+
+/// <summary>
+/// Takes verified backups of the live database and rotates old ones. A backup is written to
+/// <c>*.tmp</c>, fsynced, checksummed, checked with <c>quick_check</c>, renamed into place, and only
+/// then given its manifest; any failure removes what it wrote.
+/// </summary>
+public sealed class BackupService(
+    SqliteConnectionFactory connections,
+    IOptions<PersistenceOptions> options,
+    BackupActivity activity,
+    TimeProvider time,
+    ILogger<BackupService> logger)
+{
+    /// <summary>The lock file in the backup directory that one backup or rotation at a time holds.</summary>
+    public const string LockFileName = ".backup.lock";
+
+    private const int HashBufferSize = 1 << 20;
+
+    /// <summary>
+    /// Takes one verified backup of the database at <paramref name="location"/>, then rotates. Waits up
+    /// to <paramref name="lockWait"/> for another backup to finish.
+    /// </summary>
+    /// <returns>The new backup's manifest.</returns>
+    /// <exception cref="BackupFailedException">A step failed; the message names it, the path and the cause.</exception>
+    public async Task<BackupManifest> CreateAsync(DatabaseLocation location, BackupReason reason, TimeSpan lockWait, IProgress<OperationProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(location);
+        var reasonName = reason.ToManifestName();
+        try
+        {
+            EnsureDirectory(location.BackupDirectory);
+            using var backupLock = await AcquireBackupLockAsync(location.BackupDirectory, lockWait, cancellationToken).ConfigureAwait(false);
+            PersistenceLog.BackupStarted(logger, reasonName, location.DatabasePath);
+            var manifest = Write(location, reasonName, progress, cancellationToken);
+            Guarded("rotate", location.BackupDirectory, () => Rotate(location, manifest.Filename));
+            activity.RecordSuccess();
+            return manifest;
+        }
+        catch (BackupFailedException ex)
+        {
+            PersistenceLog.BackupFailed(logger, ex, reasonName, ex.Step, ex.Path, ex.Cause);
+            activity.RecordFailure(time.GetUtcNow(), ex.Message);
+            throw;
+        }
+    }
+
+    /// <summary>Deletes verified backups beyond the retention count and sweeps leftovers, under the backup lock.</summary>
+    public async Task RotateAsync(DatabaseLocation location, TimeSpan lockWait, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(location);
+        if (!Directory.Exists(location.BackupDirectory))
+        {
+            return;
+        }
+
+        using var backupLock = await AcquireBackupLockAsync(location.BackupDirectory, lockWait, cancellationToken).ConfigureAwait(false);
+        Rotate(location, protectedName: null);
+    }
+
+    private async Task<VolumeLock> AcquireBackupLockAsync(string backupDirectory, TimeSpan wait, CancellationToken cancellationToken)
+    {
+        var lockPath = Path.Combine(backupDirectory, LockFileName);
+        try
+        {
+            if (wait <= TimeSpan.Zero)
+            {
+                return VolumeLock.TryAcquire(lockPath, time, out var holder) ?? throw new BackupInProgressException(lockPath, holder);
+            }
+
+            return await VolumeLock.AcquireAsync(lockPath, wait, logger, time, cancellationToken).ConfigureAwait(false);
+        }
+        catch (VolumeLockTimeoutException ex)
+        {
+            throw new BackupInProgressException(lockPath, ex.Holder);
+        }
+        catch (IOException ex)
+        {
+            throw new BackupFailedException("lock", lockPath, ex.Message, ex);
+        }
+    }
+
+    private BackupManifest Write(DatabaseLocation location, string reason, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
+    {
+        var source = location.DatabasePath;
+        var directory = location.BackupDirectory;
+        var started = time.GetTimestamp();
+        var now = time.GetUtcNow();
+        Guarded("sweep", directory, () => SweepLeftovers(directory, source));
+
+        if (!File.Exists(source))
+        {
+            throw new BackupFailedException("preflight", source, "the database file does not exist");
+        }
+
+        var needed = BackupSpace.Required(BackupSpace.DatabaseBytes(source));
+        var (available, _) = VolumeInspector.ReadSpace(directory);
+        if (available < needed)
+        {
+            throw new BackupFailedException("preflight", directory, $"not enough free space: the backup needs about {needed} bytes, {available} are available");
+        }
+
+        var name = new BackupNaming(source).NextFreeName(directory, now);
+        var finalPath = Path.Combine(directory, name);
+        var tempPath = finalPath + BackupNaming.TempSuffix;
+        var manifestPath = finalPath + BackupNaming.ManifestSuffix;
+        var manifestTemp = manifestPath + BackupNaming.TempSuffix;
+        var step = "copy";
+        var renamed = false;
+        try
+        {
+            progress?.Report(new OperationProgress("copy", 0, needed));
+            Copy(source, tempPath);
+            cancellationToken.ThrowIfCancellationRequested();
+
+            step = "checksum";
+            var (checksum, size) = FsyncAndHash(tempPath, progress, cancellationToken);
+
+            step = "quick_check";
+            progress?.Report(new OperationProgress("quick_check", 0, size));
+            DatabaseFacts facts;
+            using (var check = connections.OpenReadOnly(tempPath))
+            {
+                facts = DatabaseInspector.Check(check, IntegrityCheck.Quick);
+            }
+
+            if (!facts.IsOk)
+            {
+                throw new BackupFailedException(step, tempPath, $"the copy failed quick_check: {facts.CheckResult}");
+            }
+
+            step = "rename";
+            File.Move(tempPath, finalPath, overwrite: false);
+            renamed = true;
+            Durable.FsyncDirectory(directory);
+
+            step = "manifest";
+            var manifest = new BackupManifest
+            {
+                Timestamp = now,
+                Filename = name,
+                Size = size,
+                Checksum = checksum,
+                SourcePath = source,
+                BackupPath = finalPath,
+                Reason = reason,
+                QuickCheck = facts.CheckResult,
+                SqliteVersion = SqliteRuntime.Version,
+                PageSize = facts.PageSize,
+                PageCount = facts.PageCount,
+                UserVersion = facts.UserVersion,
+            };
+            WriteFileDurably(manifestTemp, manifestPath, JsonSerializer.SerializeToUtf8Bytes(manifest, PersistenceJson.Options));
+            var durationMs = (long)time.GetElapsedTime(started).TotalMilliseconds;
+            PersistenceLog.BackupCompleted(logger, reason, finalPath, size, durationMs, checksum);
+            progress?.Report(new OperationProgress("done", size, size));
+            return manifest;
+        }
+        catch (Exception ex) when (ex is not BackupFailedException and not OperationCanceledException)
+        {
+            RemovePartials(tempPath, manifestTemp, renamed ? finalPath : null);
+            throw new BackupFailedException(step, step == "manifest" ? manifestPath : tempPath, Describe(ex, directory), ex);
+        }
+        catch
+        {
+            RemovePartials(tempPath, manifestTemp, renamed ? finalPath : null);
+            throw;
+        }
+    }
+
+    private void Copy(string source, string tempPath)
+    {
+        // One sqlite3_backup_step(-1) under a single read transaction: a consistent snapshot while writers
+        // keep committing to the WAL. Incremental steps would restart on every write and might never finish.
+        using var from = connections.OpenForProbe(source);
+        using var to = new SqliteConnection(connections.ConnectionString(tempPath, SqliteOpenMode.ReadWriteCreate));
+        to.Open();
+        Execute(to, "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;");
+        from.BackupDatabase(to);
+
+        // The copy carries the source's WAL header. Switch it to a rollback journal so that a read-only
+        // open (verification, restore) creates no -wal/-shm files beside it.
+        Execute(to, "PRAGMA journal_mode = DELETE;");
+    }
+
+    private static void Guarded(string step, string path, Action action)
+    {
+        try
+        {
+            action();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new BackupFailedException(step, path, ex.Message, ex);
+        }
+    }
+
+    private static void Execute(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    private static (string Checksum, long Size) FsyncAndHash(string path, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
+    {
+        using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.SequentialScan);
+        Durable.FsyncFile(handle);
+        var (checksum, size) = Sha256(handle, progress, cancellationToken);
+        return (checksum, size);
+    }
+
+    /// <summary>Computes the lowercase hex SHA-256 of a file through an open handle, reporting progress.</summary>
+    internal static (string Checksum, long Size) Sha256(Microsoft.Win32.SafeHandles.SafeFileHandle handle, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
+    {
+        var length = RandomAccess.GetLength(handle);
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var buffer = new byte[HashBufferSize];
+        long offset = 0;
+        int read;
+        while ((read = RandomAccess.Read(handle, buffer, offset)) > 0)
+        {
+            hash.AppendData(buffer, 0, read);
+            offset += read;
+            progress?.Report(new OperationProgress("checksum", offset, length));
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+
+        return (Convert.ToHexStringLower(hash.GetHashAndReset()), offset);
+    }
+
+    /// <summary>Writes bytes to a temporary file, fsyncs it, renames it into place and fsyncs the directory.</summary>
+    internal static void WriteFileDurably(string tempPath, string finalPath, byte[] content)
+    {
+        using (var stream = new FileStream(tempPath, FileMode.Create, FileAccess.Write, FileShare.None))
+        {
+            stream.Write(content);
+            stream.Flush(flushToDisk: true);
+        }
+
+        File.Move(tempPath, finalPath, overwrite: true);
+        Durable.FsyncDirectory(Path.GetDirectoryName(finalPath)!);
+    }
+
+    private void Rotate(DatabaseLocation location, string? protectedName)
+    {
+        var inventory = BackupCatalog.Scan(location.BackupDirectory, location.DatabasePath);
+        var keep = options.Value.KeepBackups;
+        var doomed = RetentionPolicy.SelectForDeletion(inventory.Verified, keep, protectedName);
+        foreach (var backup in doomed)
+        {
+            // The manifest goes first: a backup without one is ignored, never half-trusted.
+            File.Delete(backup.ManifestPath);
+            File.Delete(backup.Path);
+        }
+
+        if (doomed.Count > 0)
+        {
+            Durable.FsyncDirectory(location.BackupDirectory);
+        }
+
+        if (doomed.Count > 0)
+        {
+            var deleted = string.Join(", ", doomed.Select(b => b.Name));
+            PersistenceLog.BackupRotated(logger, inventory.Verified.Count - doomed.Count, doomed.Count, deleted);
+        }
+
+        SweepOrphans(inventory);
+    }
+
+    private void SweepLeftovers(string directory, string databasePath)
+    {
+        var inventory = BackupCatalog.Scan(directory, databasePath);
+        var swept = new List<string>();
+        foreach (var temp in inventory.TempFiles)
+        {
+            File.Delete(temp);
+            swept.Add(Path.GetFileName(temp));
+        }
+
+        if (swept.Count > 0)
+        {
+            var names = string.Join(", ", swept);
+            PersistenceLog.BackupLeftoversSwept(logger, swept.Count, names);
+        }
+
+        SweepOrphans(inventory);
+    }
+
+    private void SweepOrphans(BackupInventory inventory)
+    {
+        var orphans = inventory.Orphans;
+        foreach (var orphan in orphans)
+        {
+            File.Delete(orphan.Path);
+        }
+
+        if (orphans.Count > 0)
+        {
+            var names = string.Join(", ", orphans.Select(o => o.Name));
+            PersistenceLog.BackupLeftoversSwept(logger, orphans.Count, names);
+        }
+    }
+
+    private static void EnsureDirectory(string directory)
+    {
+        try
+        {
+            Directory.CreateDirectory(directory);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new BackupFailedException("preflight", directory, $"cannot create the backup directory: {ex.Message}", ex);
+        }
+    }
+
+    private static void RemovePartials(params string?[] paths)
+    {
+        foreach (var path in paths)
+        {
+            if (path is null)
+            {
+                continue;
+            }
+
+            foreach (var candidate in new[] { path, path + "-journal", path + "-wal", path + "-shm" })
+            {
+                try
+                {
+                    File.Delete(candidate);
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    // The next backup's sweep removes it.
+                    Debug.WriteLine(ex);
+                }
+            }
+        }
+    }
+
+    private static string Describe(Exception ex, string directory)
+    {
+        var full = ex is SqliteException { SqliteErrorCode: 13 }
+            || (ex is IOException io && (io.HResult & 0xFFFF) == 28)
+            || ex.Message.Contains("No space left", StringComparison.OrdinalIgnoreCase);
+        if (full)
+        {
+            var (available, _) = VolumeInspector.ReadSpace(directory);
+            return $"the disk is full ({available} bytes free in {directory}): {ex.Message}";
+        }
+
+        return ex.Message;
+    }
+}

@@ -1,0 +1,142 @@
+using System.Globalization;
+using Emergence.Persistence.Backups;
+using Microsoft.Extensions.Configuration;
+
+namespace Emergence.Persistence.Configuration;
+
+/// <summary>
+/// Reads and checks the settings. Each value is parsed by hand rather than by the configuration
+/// binder so that a bad one is rejected with one line naming the setting, the value and what is
+/// accepted, instead of a binder stack trace.
+/// </summary>
+public static class PersistenceSettings
+{
+    /// <summary>The setting naming the database file.</summary>
+    public const string DatabasePathKey = "Persistence:DatabasePath";
+
+    /// <summary>The setting naming the backup directory.</summary>
+    public const string BackupDirectoryKey = "Persistence:BackupDirectory";
+
+    /// <summary>The setting for the retention count.</summary>
+    public const string KeepBackupsKey = "Persistence:KeepBackups";
+
+    /// <summary>The setting that makes a missing volume unhealthy.</summary>
+    public const string RequireVolumeKey = "Persistence:RequireVolume";
+
+    /// <summary>The setting naming the fallback directory.</summary>
+    public const string FallbackDirectoryKey = "Persistence:FallbackDirectory";
+
+    /// <summary>The setting for the lock wait, in seconds.</summary>
+    public const string LockTimeoutSecondsKey = "Persistence:LockTimeoutSeconds";
+
+    /// <summary>The backup timer's schedule, a top-level app setting the Functions host also reads.</summary>
+    public const string BackupScheduleKey = "BACKUP_SCHEDULE";
+
+    /// <summary>Binds every setting present in <paramref name="configuration"/> onto <paramref name="options"/>.</summary>
+    /// <exception cref="InvalidSettingException">A value cannot be parsed or is out of range.</exception>
+    public static void Bind(IConfiguration configuration, PersistenceOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        ArgumentNullException.ThrowIfNull(options);
+
+        if (Read(configuration, RequireVolumeKey) is { } require)
+        {
+            options.RequireVolume = bool.TryParse(require, out var parsed)
+                ? parsed
+                : throw new InvalidSettingException(EnvName(RequireVolumeKey), require, "expected true or false.");
+        }
+
+        if (Read(configuration, DatabasePathKey) is { } database)
+        {
+            options.DatabasePath = database;
+        }
+
+        options.BackupDirectory = Read(configuration, BackupDirectoryKey) ?? options.BackupDirectory;
+
+        if (Read(configuration, FallbackDirectoryKey) is { } fallback)
+        {
+            options.FallbackDirectory = fallback;
+        }
+
+        if (Read(configuration, KeepBackupsKey) is { } keep)
+        {
+            options.KeepBackups = int.TryParse(keep, NumberStyles.Integer, CultureInfo.InvariantCulture, out var parsed)
+                ? parsed
+                : throw new InvalidSettingException(EnvName(KeepBackupsKey), keep, KeepBackupsAccepted);
+        }
+
+        if (Read(configuration, LockTimeoutSecondsKey) is { } timeout)
+        {
+            options.LockTimeout = int.TryParse(timeout, NumberStyles.Integer, CultureInfo.InvariantCulture, out var seconds) && seconds >= 0
+                ? TimeSpan.FromSeconds(seconds)
+                : throw new InvalidSettingException(EnvName(LockTimeoutSecondsKey), timeout, "expected a whole number of seconds, 0 or more.");
+        }
+
+        options.BackupSchedule = Read(configuration, BackupScheduleKey) ?? options.BackupSchedule;
+        Normalize(options);
+    }
+
+    /// <summary>
+    /// Makes paths absolute and checks every value; throws on the first bad one. Relative database and
+    /// backup paths are resolved against the current directory, except when a volume is required,
+    /// where only an absolute path can name it.
+    /// </summary>
+    /// <exception cref="InvalidSettingException">A value is out of range.</exception>
+    public static void Normalize(PersistenceOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.DatabasePath = ResolvePath(DatabasePathKey, options.DatabasePath, options.RequireVolume);
+        if (options.DatabasePath.EndsWith('/') || Directory.Exists(options.DatabasePath))
+        {
+            throw new InvalidSettingException(EnvName(DatabasePathKey), options.DatabasePath, "expected the path of a database file, not a directory.");
+        }
+
+        if (options.BackupDirectory is not null)
+        {
+            options.BackupDirectory = ResolvePath(BackupDirectoryKey, options.BackupDirectory, options.RequireVolume);
+        }
+
+        if (!Path.IsPathFullyQualified(options.FallbackDirectory))
+        {
+            throw new InvalidSettingException(EnvName(FallbackDirectoryKey), options.FallbackDirectory, "expected an absolute directory path.");
+        }
+
+        if (options.KeepBackups is < PersistenceOptions.MinKeepBackups or > PersistenceOptions.MaxKeepBackups)
+        {
+            throw new InvalidSettingException(EnvName(KeepBackupsKey), options.KeepBackups.ToString(CultureInfo.InvariantCulture), KeepBackupsAccepted);
+        }
+
+        if (!BackupSchedule.TryParse(options.BackupSchedule, out _, out var error))
+        {
+            throw new InvalidSettingException(BackupScheduleKey, options.BackupSchedule, error!);
+        }
+    }
+
+    /// <summary>The environment-variable spelling of a configuration key: <c>Persistence__KeepBackups</c>.</summary>
+    public static string EnvName(string key) => key.Replace(":", "__", StringComparison.Ordinal);
+
+    private const string KeepBackupsAccepted = "expected a whole number from 1 to 1000.";
+
+    private static string? Read(IConfiguration configuration, string key)
+    {
+        var value = configuration[key];
+        return string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+    }
+
+    private static string ResolvePath(string key, string value, bool requireAbsolute)
+    {
+        if (string.IsNullOrWhiteSpace(value) || value.Contains('\0', StringComparison.Ordinal))
+        {
+            throw new InvalidSettingException(EnvName(key), value, "expected a file-system path.");
+        }
+
+        if (Path.IsPathFullyQualified(value))
+        {
+            return Path.GetFullPath(value);
+        }
+
+        return requireAbsolute
+            ? throw new InvalidSettingException(EnvName(key), value, $"expected an absolute path while {EnvName(RequireVolumeKey)} is true (a relative path lands in the container's own layer).")
+            : Path.GetFullPath(value);
+    }
+}

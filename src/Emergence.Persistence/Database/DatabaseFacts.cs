@@ -1,0 +1,12 @@
+namespace Emergence.Persistence.Database;
+
+/// <summary>What an integrity check of a database file found, with the header facts a manifest records.</summary>
+/// <param name="CheckResult"><c>ok</c>, or the first error the check reported.</param>
+/// <param name="PageSize">The page size in bytes.</param>
+/// <param name="PageCount">The number of pages.</param>
+/// <param name="UserVersion">The schema version kept in <c>PRAGMA user_version</c>.</param>
+public sealed record DatabaseFacts(string CheckResult, long PageSize, long PageCount, int UserVersion)
+{
+    /// <summary>Whether the check passed.</summary>
+    public bool IsOk => CheckResult == "ok";
+}

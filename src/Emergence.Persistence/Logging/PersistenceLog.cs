@@ -1,0 +1,111 @@
+using Microsoft.Extensions.Logging;
+
+namespace Emergence.Persistence.Logging;
+
+/// <summary>
+/// Every log event the library writes, with a stable id and name and named properties, so an
+/// operator can search for them. Ids: 1xxx volume and lock, 2xxx backups, 3xxx recovery,
+/// 4xxx database and migrations.
+/// </summary>
+public static partial class PersistenceLog
+{
+    /// <summary>The database directory is missing, not writable or not on a volume.</summary>
+    [LoggerMessage(EventId = 1001, EventName = "VolumeProblem", Level = LogLevel.Error,
+        Message = "Volume problem at {Path}: {Problem}. Process uid {Uid} gid {Gid}; directory owner {OwnerUid}:{OwnerGid} mode {Mode}; filesystem {Filesystem} mounted at {MountPoint}; OS error: {OsError}")]
+    public static partial void VolumeProblem(ILogger logger, string path, string problem, uint? uid, uint? gid, uint? ownerUid, uint? ownerGid, string? mode, string? filesystem, string? mountPoint, string? osError);
+
+    /// <summary>The database is not where it was configured: the fallback directory is in use.</summary>
+    [LoggerMessage(EventId = 1002, EventName = "FallbackInUse", Level = LogLevel.Error,
+        Message = "FALLBACK IN USE: the database directory {ConfiguredPath} cannot be used ({Reason}); using {FallbackPath} instead. Data written there may not survive a redeploy.")]
+    public static partial void FallbackInUse(ILogger logger, string configuredPath, string fallbackPath, string reason);
+
+    /// <summary>The volume's state changed while the app was running.</summary>
+    [LoggerMessage(EventId = 1003, EventName = "VolumeStatusChanged", Level = LogLevel.Warning,
+        Message = "Volume status of {Path} changed: {From} -> {To}")]
+    public static partial void VolumeStatusChanged(ILogger logger, string path, string from, string to);
+
+    /// <summary>A missing database directory was created.</summary>
+    [LoggerMessage(EventId = 1004, EventName = "VolumeDirectoryCreated", Level = LogLevel.Information,
+        Message = "Created the database directory {Path}")]
+    public static partial void VolumeDirectoryCreated(ILogger logger, string path);
+
+    /// <summary>Another process holds the volume lock; this one waits.</summary>
+    [LoggerMessage(EventId = 1010, EventName = "LockWaiting", Level = LogLevel.Warning,
+        Message = "Waiting up to {TimeoutSeconds} s for the volume lock {LockPath}, held by {Holder}")]
+    public static partial void LockWaiting(ILogger logger, string lockPath, string holder, double timeoutSeconds);
+
+    /// <summary>The volume lock was acquired after waiting for it.</summary>
+    [LoggerMessage(EventId = 1011, EventName = "LockAcquiredAfterWait", Level = LogLevel.Information,
+        Message = "Acquired the volume lock {LockPath} after {WaitedSeconds:0.0} s")]
+    public static partial void LockAcquiredAfterWait(ILogger logger, string lockPath, double waitedSeconds);
+
+    /// <summary>A backup is starting.</summary>
+    [LoggerMessage(EventId = 2001, EventName = "BackupStarted", Level = LogLevel.Information,
+        Message = "Backup ({Reason}) of {SourcePath} started")]
+    public static partial void BackupStarted(ILogger logger, string reason, string sourcePath);
+
+    /// <summary>A backup was written, verified and given its manifest.</summary>
+    [LoggerMessage(EventId = 2002, EventName = "BackupCompleted", Level = LogLevel.Information,
+        Message = "Backup ({Reason}) completed: {BackupPath}, {Size} bytes in {DurationMs} ms, sha256 {Checksum}")]
+    public static partial void BackupCompleted(ILogger logger, string reason, string backupPath, long size, long durationMs, string checksum);
+
+    /// <summary>A backup failed; its partial files were removed.</summary>
+    [LoggerMessage(EventId = 2003, EventName = "BackupFailed", Level = LogLevel.Error,
+        Message = "Backup ({Reason}) failed at step {Step} on {Path}: {Cause}. Partial files were removed; earlier backups are untouched.")]
+    public static partial void BackupFailed(ILogger logger, Exception exception, string reason, string step, string path, string cause);
+
+    /// <summary>Rotation deleted backups beyond the retention count.</summary>
+    [LoggerMessage(EventId = 2004, EventName = "BackupRotated", Level = LogLevel.Information,
+        Message = "Rotation kept {Kept} backups and deleted {DeletedCount}: {Deleted}")]
+    public static partial void BackupRotated(ILogger logger, int kept, int deletedCount, string deleted);
+
+    /// <summary>Leftovers of interrupted backups were removed.</summary>
+    [LoggerMessage(EventId = 2005, EventName = "BackupLeftoversSwept", Level = LogLevel.Warning,
+        Message = "Removed {Count} leftover files of interrupted backups: {Files}")]
+    public static partial void BackupLeftoversSwept(ILogger logger, int count, string files);
+
+    /// <summary>A backup was restored over (or in place of) the database.</summary>
+    [LoggerMessage(EventId = 3001, EventName = "RestorePerformed", Level = LogLevel.Warning,
+        Message = "Restored {DatabasePath} from backup {BackupName} ({Why}); what it replaced was quarantined in {QuarantinePath}")]
+    public static partial void RestorePerformed(ILogger logger, string databasePath, string backupName, string why, string quarantinePath);
+
+    /// <summary>A backup failed verification and was skipped.</summary>
+    [LoggerMessage(EventId = 3002, EventName = "BackupVerificationFailed", Level = LogLevel.Warning,
+        Message = "Backup {BackupName} failed verification: {Reason}")]
+    public static partial void BackupVerificationFailed(ILogger logger, string backupName, string reason);
+
+    /// <summary>The database needed recovery but no backup could be restored.</summary>
+    [LoggerMessage(EventId = 3003, EventName = "RecoveryImpossible", Level = LogLevel.Error,
+        Message = "The database {DatabasePath} is {Condition} and could not be recovered: {Reason}")]
+    public static partial void RecoveryImpossible(ILogger logger, string databasePath, string condition, string reason);
+
+    /// <summary>An operator's restore request failed; it is kept and not retried.</summary>
+    [LoggerMessage(EventId = 3004, EventName = "RestoreRequestFailed", Level = LogLevel.Error,
+        Message = "The restore requested in {RequestPath} failed and will not be retried: {Reason}")]
+    public static partial void RestoreRequestFailed(ILogger logger, string requestPath, string reason);
+
+    /// <summary>The database cannot be opened or failed its integrity check.</summary>
+    [LoggerMessage(EventId = 4001, EventName = "DatabaseUnusable", Level = LogLevel.Error,
+        Message = "The database {DatabasePath} is {Condition}: {Detail}")]
+    public static partial void DatabaseUnusable(ILogger logger, string databasePath, string condition, string detail);
+
+    /// <summary>A migration was applied.</summary>
+    [LoggerMessage(EventId = 4002, EventName = "MigrationApplied", Level = LogLevel.Information,
+        Message = "Applied migration {Version} {Name} to {DatabasePath}")]
+    public static partial void MigrationApplied(ILogger logger, int version, string name, string databasePath);
+
+    /// <summary>The database was created because none existed and no backup could replace it.</summary>
+    [LoggerMessage(EventId = 4003, EventName = "DatabaseCreated", Level = LogLevel.Warning,
+        Message = "Created a new, empty database at {DatabasePath}: none existed and there was no backup to restore")]
+    public static partial void DatabaseCreated(ILogger logger, string databasePath);
+
+    /// <summary>The startup sequence finished.</summary>
+    [LoggerMessage(EventId = 4004, EventName = "StartupCompleted", Level = LogLevel.Information,
+        Message = "Startup finished for {DatabasePath}: schema version {UserVersion}, {Outcome}")]
+    public static partial void StartupCompleted(ILogger logger, string databasePath, int userVersion, string outcome);
+
+    /// <summary>The startup sequence failed; the app stays up and reports unhealthy.</summary>
+    [LoggerMessage(EventId = 4005, EventName = "StartupFailed", Level = LogLevel.Error,
+        Message = "Startup failed at step {Step}: {Cause}")]
+    public static partial void StartupFailed(ILogger logger, Exception exception, string step, string cause);
+}

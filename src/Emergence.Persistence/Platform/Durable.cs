@@ -1,0 +1,107 @@
+using Microsoft.Win32.SafeHandles;
+
+namespace Emergence.Persistence.Platform;
+
+/// <summary>
+/// Makes file-system changes durable: fsync of files and of the directories whose entries changed.
+/// A rename is only crash-safe once the directory holding it has been fsynced.
+/// </summary>
+public static class Durable
+{
+    /// <summary>Flushes a file's data and metadata to stable storage.</summary>
+    public static void FsyncFile(SafeFileHandle handle)
+    {
+        ArgumentNullException.ThrowIfNull(handle);
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        var fd = (int)handle.DangerousGetHandle();
+        if (NativeMethods.Fsync(fd) != 0)
+        {
+            throw new IOException($"fsync failed: {NativeMethods.LastErrorMessage(out _)}");
+        }
+    }
+
+    /// <summary>Flushes a file, by path, to stable storage.</summary>
+    public static void FsyncFile(string path)
+    {
+        using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        FsyncFile(handle);
+    }
+
+    /// <summary>
+    /// Flushes a directory's entries (creations, renames, deletions) to stable storage.
+    /// .NET has no API for this, so it opens the directory with <c>open(2)</c> and calls <c>fsync(2)</c>.
+    /// </summary>
+    public static void FsyncDirectory(string directory)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        var fd = NativeMethods.Open(directory, NativeMethods.ORdOnly | NativeMethods.OCloExec, 0);
+        if (fd < 0)
+        {
+            throw new IOException($"Cannot open directory '{directory}' to fsync it: {NativeMethods.LastErrorMessage(out _)}");
+        }
+
+        try
+        {
+            if (NativeMethods.Fsync(fd) != 0)
+            {
+                throw new IOException($"fsync of directory '{directory}' failed: {NativeMethods.LastErrorMessage(out _)}");
+            }
+        }
+        finally
+        {
+            _ = NativeMethods.Close(fd);
+        }
+    }
+
+    /// <summary>
+    /// Creates a second name for a file (a hard link). Returns <see langword="false"/> when the two
+    /// paths are on different file systems, where a link is impossible and a copy must be made.
+    /// </summary>
+    public static bool TryHardLink(string existingPath, string newPath)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return false;
+        }
+
+        if (NativeMethods.Link(existingPath, newPath) == 0)
+        {
+            return true;
+        }
+
+        var message = NativeMethods.LastErrorMessage(out var errno);
+        if (errno == NativeMethods.EXDev)
+        {
+            return false;
+        }
+
+        throw new IOException($"Cannot link '{existingPath}' to '{newPath}': {message}");
+    }
+
+    /// <summary>Copies a file to a new path and fsyncs the copy, reporting bytes copied.</summary>
+    public static void CopyFile(string source, string destination, IProgress<long>? progress = null)
+    {
+        const int BufferSize = 1 << 20;
+        using var input = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, BufferSize, FileOptions.SequentialScan);
+        using var output = new FileStream(destination, FileMode.CreateNew, FileAccess.Write, FileShare.None, BufferSize);
+        var buffer = new byte[BufferSize];
+        long copied = 0;
+        int read;
+        while ((read = input.Read(buffer, 0, buffer.Length)) > 0)
+        {
+            output.Write(buffer, 0, read);
+            copied += read;
+            progress?.Report(copied);
+        }
+
+        output.Flush(flushToDisk: true);
+    }
+}
