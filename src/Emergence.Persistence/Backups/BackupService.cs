@@ -35,7 +35,19 @@ public sealed class BackupService(
     /// </summary>
     /// <returns>The new backup's manifest.</returns>
     /// <exception cref="BackupFailedException">A step failed; the message names it, the path and the cause.</exception>
-    public async Task<BackupManifest> CreateAsync(DatabaseLocation location, BackupReason reason, TimeSpan lockWait, IProgress<OperationProgress>? progress = null, CancellationToken cancellationToken = default)
+    public async Task<BackupManifest> CreateAsync(DatabaseLocation location, BackupReason reason, TimeSpan lockWait, IProgress<OperationProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        (await CreateCoreAsync(location, reason, lockWait, onlyIfChanged: false, progress, cancellationToken).ConfigureAwait(false))!;
+
+    /// <summary>
+    /// Takes a verified backup only when the database differs from the newest verified backup: when its
+    /// files changed after that backup was taken and a fresh copy's SHA-256 differs from it. Returns
+    /// <see langword="null"/> when the newest backup already holds the same content; nothing is rotated then.
+    /// </summary>
+    /// <exception cref="BackupFailedException">A step failed.</exception>
+    public Task<BackupManifest?> CreateIfChangedAsync(DatabaseLocation location, BackupReason reason, TimeSpan lockWait, IProgress<OperationProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        CreateCoreAsync(location, reason, lockWait, onlyIfChanged: true, progress, cancellationToken);
+
+    private async Task<BackupManifest?> CreateCoreAsync(DatabaseLocation location, BackupReason reason, TimeSpan lockWait, bool onlyIfChanged, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(location);
         var reasonName = reason.ToManifestName();
@@ -43,9 +55,20 @@ public sealed class BackupService(
         {
             EnsureDirectory(location.BackupDirectory);
             using var backupLock = await AcquireBackupLockAsync(location.BackupDirectory, lockWait, cancellationToken).ConfigureAwait(false);
+            var verified = onlyIfChanged ? BackupCatalog.Scan(location.BackupDirectory, location.DatabasePath).Verified : [];
+            var newest = verified.Count > 0 ? verified[0].Manifest : null;
+            if (newest is not null && !ChangedSince(location.DatabasePath, newest))
+            {
+                return null;
+            }
+
             PersistenceLog.BackupStarted(logger, reasonName, location.DatabasePath);
-            var manifest = Write(location, reasonName, progress, cancellationToken);
-            Guarded("rotate", location.BackupDirectory, () => Rotate(location, manifest.Filename));
+            var manifest = Write(location, reasonName, newest, progress, cancellationToken);
+            if (manifest is not null)
+            {
+                Guarded("rotate", location.BackupDirectory, () => Rotate(location, manifest.Filename));
+            }
+
             activity.RecordSuccess();
             return manifest;
         }
@@ -55,6 +78,25 @@ public sealed class BackupService(
             activity.RecordFailure(time.GetUtcNow(), ex.Message);
             throw;
         }
+    }
+
+    private static bool ChangedSince(string databasePath, BackupManifest newest)
+    {
+        // Any write touches the -wal (or, on checkpoint, the file) after the backup's start. Directory
+        // metadata only: the live file is never opened with ordinary file APIs.
+        if (!string.Equals(newest.SourcePath, databasePath, StringComparison.Ordinal))
+        {
+            return true;
+        }
+
+        var lastWrite = File.GetLastWriteTimeUtc(databasePath);
+        var wal = databasePath + "-wal";
+        if (File.Exists(wal) && File.GetLastWriteTimeUtc(wal) > lastWrite)
+        {
+            lastWrite = File.GetLastWriteTimeUtc(wal);
+        }
+
+        return lastWrite >= newest.Timestamp.UtcDateTime;
     }
 
     /// <summary>Deletes verified backups beyond the retention count and sweeps leftovers, under the backup lock.</summary>
@@ -92,7 +134,7 @@ public sealed class BackupService(
         }
     }
 
-    private BackupManifest Write(DatabaseLocation location, string reason, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
+    private BackupManifest? Write(DatabaseLocation location, string reason, BackupManifest? unlessSameAs, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
     {
         var source = location.DatabasePath;
         var directory = location.BackupDirectory;
@@ -127,6 +169,12 @@ public sealed class BackupService(
 
             step = "checksum";
             var (checksum, size) = FsyncAndHash(tempPath, progress, cancellationToken);
+            if (unlessSameAs is not null && checksum == unlessSameAs.Checksum)
+            {
+                RemovePartials(tempPath);
+                PersistenceLog.BackupUnchanged(logger, location.DatabasePath, unlessSameAs.Filename);
+                return null;
+            }
 
             step = "quick_check";
             progress?.Report(new OperationProgress("quick_check", 0, size));

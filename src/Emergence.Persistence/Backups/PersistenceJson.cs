@@ -13,7 +13,7 @@ public static class PersistenceJson
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         WriteIndented = true,
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower), new UtcSecondsConverter() },
         RespectRequiredConstructorParameters = true,
         RespectNullableAnnotations = true,
     };

@@ -64,6 +64,11 @@ public static partial class PersistenceLog
         Message = "Removed {Count} leftover files of interrupted backups: {Files}")]
     public static partial void BackupLeftoversSwept(ILogger logger, int count, string files);
 
+    /// <summary>A conditional backup found the database identical to the newest backup and kept nothing.</summary>
+    [LoggerMessage(EventId = 2006, EventName = "BackupUnchanged", Level = LogLevel.Information,
+        Message = "{DatabasePath} is unchanged since backup {BackupName}; no new backup kept")]
+    public static partial void BackupUnchanged(ILogger logger, string databasePath, string backupName);
+
     /// <summary>A backup was restored over (or in place of) the database.</summary>
     [LoggerMessage(EventId = 3001, EventName = "RestorePerformed", Level = LogLevel.Warning,
         Message = "Restored {DatabasePath} from backup {BackupName} ({Why}); what it replaced was quarantined in {QuarantinePath}")]
@@ -107,5 +112,5 @@ public static partial class PersistenceLog
     /// <summary>The startup sequence failed; the app stays up and reports unhealthy.</summary>
     [LoggerMessage(EventId = 4005, EventName = "StartupFailed", Level = LogLevel.Error,
         Message = "Startup failed at step {Step}: {Cause}")]
-    public static partial void StartupFailed(ILogger logger, Exception exception, string step, string cause);
+    public static partial void StartupFailed(ILogger logger, Exception? exception, string step, string cause);
 }

@@ -1,0 +1,117 @@
+using System.CommandLine;
+using Emergence.Cli.Commands;
+using Emergence.Persistence.Configuration;
+
+namespace Emergence.Cli;
+
+/// <summary>The <c>emergence-db</c> command line: parses arguments, maps usage errors to exit code 64, runs the command.</summary>
+public static class CliApp
+{
+    /// <summary>The global <c>--database</c> option.</summary>
+    internal static readonly Option<string?> DatabaseOption = new("--database")
+    {
+        Description = "The database file (overrides Persistence__DatabasePath).",
+        Recursive = true,
+        HelpName = "PATH",
+    };
+
+    /// <summary>The global <c>--backup-dir</c> option.</summary>
+    internal static readonly Option<string?> BackupDirOption = new("--backup-dir")
+    {
+        Description = "The backup directory (overrides Persistence__BackupDirectory).",
+        Recursive = true,
+        HelpName = "DIR",
+    };
+
+    /// <summary>The global <c>--verbose</c> option.</summary>
+    internal static readonly Option<bool> VerboseOption = new("--verbose", "-v")
+    {
+        Description = "Also log information-level events to stderr.",
+        Recursive = true,
+    };
+
+    /// <summary>Runs the CLI with the given arguments and surroundings; returns the exit code.</summary>
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CliEnvironment environment, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(error);
+        var root = BuildRoot(output, error, environment);
+        var parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0)
+        {
+            foreach (var parseError in parsed.Errors)
+            {
+                await error.WriteLineAsync($"emergence-db: {parseError.Message}").ConfigureAwait(false);
+            }
+
+            await error.WriteLineAsync("Run 'emergence-db --help' for the commands and their options.").ConfigureAwait(false);
+            return ExitCodes.Usage;
+        }
+
+        var configuration = new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false };
+        return await parsed.InvokeAsync(configuration, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Reads the global options from a parse result.</summary>
+    internal static GlobalOptions Globals(ParseResult parsed, Option<bool>? json = null) =>
+        new(parsed.GetValue(DatabaseOption), parsed.GetValue(BackupDirOption), json is not null && parsed.GetValue(json), parsed.GetValue(VerboseOption));
+
+    /// <summary>
+    /// Creates the session and runs <paramref name="body"/>, turning a bad setting into exit code 64
+    /// with the setting's one-line message.
+    /// </summary>
+    internal static async Task<int> WithSessionAsync(CliEnvironment environment, TextWriter output, TextWriter error, GlobalOptions globals, Func<CliSession, Task<int>> body)
+    {
+        CliSession session;
+        try
+        {
+            session = CliSession.Create(environment, output, error, globals);
+        }
+        catch (InvalidSettingException ex)
+        {
+            await error.WriteLineAsync($"emergence-db: {ex.Message}").ConfigureAwait(false);
+            return ExitCodes.Usage;
+        }
+
+        using (session)
+        {
+            return await body(session).ConfigureAwait(false);
+        }
+    }
+
+    private static RootCommand BuildRoot(TextWriter output, TextWriter error, CliEnvironment environment)
+    {
+        var root = new RootCommand("Operate the Emergence SQLite database on its volume: status, backups, verification and restore.");
+        root.Options.Add(DatabaseOption);
+        root.Options.Add(BackupDirOption);
+        root.Options.Add(VerboseOption);
+        var context = new CommandContext(environment, output, error);
+        root.Subcommands.Add(StartupCommand.Create(context));
+        root.Subcommands.Add(StatusCommand.Create(context));
+        root.Subcommands.Add(BackupCommand.Create(context));
+        root.Subcommands.Add(ListCommand.Create(context));
+        root.Subcommands.Add(VerifyCommand.Create(context));
+        root.Subcommands.Add(RestoreCommand.Create(context));
+        root.SetAction(parsed =>
+        {
+            error.WriteLine("emergence-db: a command is required: startup, status, backup, list, verify or restore.");
+            error.WriteLine("Run 'emergence-db --help' for the commands and their options.");
+            return ExitCodes.Usage;
+        });
+        return root;
+    }
+}
+
+/// <summary>What every command handler needs besides its parse result.</summary>
+/// <param name="Environment">The surroundings.</param>
+/// <param name="Output">stdout.</param>
+/// <param name="Error">stderr.</param>
+internal sealed record CommandContext(CliEnvironment Environment, TextWriter Output, TextWriter Error)
+{
+    /// <summary>Runs a command body in a session built from the parse result's global options.</summary>
+    public Task<int> RunAsync(ParseResult parsed, Option<bool>? json, Func<CliSession, Task<int>> body) =>
+        CliApp.WithSessionAsync(Environment, Output, Error, CliApp.Globals(parsed, json), body);
+
+    /// <summary>A fresh <c>--json</c> option for one command.</summary>
+    public static Option<bool> JsonOption() => new("--json") { Description = "Print the result as JSON." };
+}

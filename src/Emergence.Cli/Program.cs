@@ -1,0 +1,3 @@
+using Emergence.Cli;
+
+return await CliApp.RunAsync(args, Console.Out, Console.Error, CliEnvironment.FromProcess()).ConfigureAwait(false);

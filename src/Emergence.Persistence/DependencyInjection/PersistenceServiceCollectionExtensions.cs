@@ -1,0 +1,64 @@
+using Emergence.Persistence.Backups;
+using Emergence.Persistence.Configuration;
+using Emergence.Persistence.Database;
+using Emergence.Persistence.Health;
+using Emergence.Persistence.Platform;
+using Emergence.Persistence.Recovery;
+using Emergence.Persistence.Startup;
+using Emergence.Persistence.Volumes;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers the persistence services.</summary>
+public static class PersistenceServiceCollectionExtensions
+{
+    /// <summary>
+    /// Adds the persistence services, with <see cref="PersistenceOptions"/> bound from
+    /// <paramref name="configuration"/> and validated when the host starts. <paramref name="configure"/>
+    /// runs after binding (the CLI uses it for <c>--database</c> and <c>--backup-dir</c>).
+    /// </summary>
+    public static IServiceCollection AddEmergencePersistence(this IServiceCollection services, IConfiguration configuration, Action<PersistenceOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+
+        services.AddOptions<PersistenceOptions>()
+            .Configure(options =>
+            {
+                PersistenceSettings.Bind(configuration, options);
+                if (configure is not null)
+                {
+                    configure(options);
+                    PersistenceSettings.Normalize(options);
+                }
+            })
+            .ValidateOnStart();
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<ISystemProbe, SystemProbe>();
+        services.TryAddSingleton(_ => new SqliteConnectionFactory());
+        services.TryAddSingleton<VolumeInspector>();
+        services.TryAddSingleton<DatabaseLocator>();
+        services.TryAddSingleton<DatabaseProbe>();
+        services.TryAddSingleton<BackupActivity>();
+        services.TryAddSingleton<BackupService>();
+        services.TryAddSingleton<BackupVerifier>();
+        services.TryAddSingleton<RestoreService>();
+        services.TryAddSingleton<DatabaseRecovery>();
+        services.TryAddSingleton<IReadOnlyList<Migration>>(Migration.Embedded);
+        services.TryAddSingleton<MigrationRunner>();
+        services.TryAddSingleton<HealthReporter>();
+        services.TryAddSingleton<StartupSequence>();
+        return services;
+    }
+
+    /// <summary>Reads the options once, surfacing a bad setting as <see cref="InvalidSettingException"/>.</summary>
+    public static PersistenceOptions GetValidatedPersistenceOptions(this IServiceProvider provider)
+    {
+        ArgumentNullException.ThrowIfNull(provider);
+        return provider.GetRequiredService<IOptions<PersistenceOptions>>().Value;
+    }
+}

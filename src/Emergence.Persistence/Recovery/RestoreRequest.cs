@@ -1,0 +1,60 @@
+using System.Text.Json;
+using Emergence.Persistence.Backups;
+using Emergence.Persistence.Database;
+
+namespace Emergence.Persistence.Recovery;
+
+/// <summary>
+/// A one-shot request, written by <c>emergence-db restore --on-next-start</c> beside the database,
+/// that the app's startup performs before serving and then deletes. A request that fails is renamed
+/// to <see cref="FailedFileName"/>, reported by health and never retried.
+/// </summary>
+public sealed record RestoreRequest
+{
+    /// <summary>The request file's name in the database directory.</summary>
+    public const string FileName = ".restore-request";
+
+    /// <summary>The name a failed request is kept under.</summary>
+    public const string FailedFileName = ".restore-request.failed";
+
+    /// <summary>The backup to restore (a file name in the backup directory), verified when requested.</summary>
+    public required string Backup { get; init; }
+
+    /// <summary>When the request was made (UTC).</summary>
+    public required DateTimeOffset RequestedAt { get; init; }
+
+    /// <summary>Why it failed, only in a failed request file.</summary>
+    public string? Error { get; init; }
+
+    /// <summary>The request file for a database location.</summary>
+    public static string PathFor(DatabaseLocation location) => Path.Combine(location?.DatabaseDirectory ?? throw new ArgumentNullException(nameof(location)), FileName);
+
+    /// <summary>The failed-request file for a database location.</summary>
+    public static string FailedPathFor(DatabaseLocation location) => Path.Combine(location?.DatabaseDirectory ?? throw new ArgumentNullException(nameof(location)), FailedFileName);
+
+    /// <summary>Writes the request durably, replacing any earlier one.</summary>
+    public void Write(string path)
+    {
+        var temp = path + BackupNaming.TempSuffix;
+        BackupService.WriteFileDurably(temp, path, JsonSerializer.SerializeToUtf8Bytes(this, PersistenceJson.Options));
+    }
+
+    /// <summary>Reads a request file; a file that does not parse yields a request whose <see cref="Error"/> says so.</summary>
+    public static RestoreRequest? Read(string path)
+    {
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+
+        try
+        {
+            return JsonSerializer.Deserialize<RestoreRequest>(File.ReadAllText(path), PersistenceJson.Options)
+                ?? throw new JsonException("the file is empty");
+        }
+        catch (JsonException ex)
+        {
+            return new RestoreRequest { Backup = "", RequestedAt = DateTimeOffset.MinValue, Error = $"the request file {path} is not valid: {ex.Message}" };
+        }
+    }
+}

@@ -1,0 +1,10 @@
+using Emergence.Persistence.Backups;
+
+namespace Emergence.Persistence.Recovery;
+
+/// <summary>What a restore did.</summary>
+/// <param name="DatabasePath">The database that was restored.</param>
+/// <param name="Backup">The manifest of the backup put in place.</param>
+/// <param name="QuarantineDirectory">Where the replaced files went, or <see langword="null"/> when nothing was replaced.</param>
+/// <param name="Skipped">Backups that failed verification and were passed over, newest first.</param>
+public sealed record RestoreResult(string DatabasePath, BackupManifest Backup, string? QuarantineDirectory, IReadOnlyList<BackupVerification> Skipped);

@@ -1,0 +1,194 @@
+using System.Globalization;
+using Emergence.Persistence.Backups;
+using Emergence.Persistence.Database;
+using Emergence.Persistence.Logging;
+using Emergence.Persistence.Platform;
+using Emergence.Persistence.Volumes;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+
+namespace Emergence.Persistence.Recovery;
+
+/// <summary>
+/// Puts a verified backup in place of the database. The backup is copied to a temporary file in the
+/// database directory and verified there; the current database and its <c>-wal</c>/<c>-shm</c> are
+/// kept in <c>quarantine/&lt;stamp&gt;/</c>; the copy is renamed over the database. At every instant
+/// the database path holds either the old database or the restored one, complete.
+/// </summary>
+public sealed class RestoreService(
+    SqliteConnectionFactory connections,
+    BackupVerifier verifier,
+    DatabaseProbe probe,
+    TimeProvider time,
+    ILogger<RestoreService> logger)
+{
+    /// <summary>The quarantine directory's name inside the backup directory.</summary>
+    public const string QuarantineDirectoryName = "quarantine";
+
+    private static readonly string[] SideFileSuffixes = ["-wal", "-shm", "-journal"];
+
+    /// <summary>
+    /// Restores the backup named <paramref name="backupName"/>, or with <see langword="null"/> the newest
+    /// one that verifies (skipping, and logging, those that do not).
+    /// </summary>
+    /// <param name="location">The database and backup directory.</param>
+    /// <param name="volumeLock">The volume lock, held: proof no other process of this app writes the database.</param>
+    /// <param name="backupName">A backup's file name, or <see langword="null"/> for the newest good one.</param>
+    /// <param name="force">Whether to replace a database that is healthy.</param>
+    /// <param name="why">Why the restore happens, for the log.</param>
+    /// <param name="progress">Receives copy and check progress.</param>
+    /// <param name="cancellationToken">Stops the restore before the swap.</param>
+    /// <exception cref="InvalidBackupNameException">The name is not a backup's file name.</exception>
+    /// <exception cref="RestoreFailedException">Refused, or no backup verified; the database is unchanged.</exception>
+    public RestoreResult Restore(DatabaseLocation location, VolumeLock volumeLock, string? backupName, bool force, string why,
+        IProgress<OperationProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(location);
+        ArgumentNullException.ThrowIfNull(volumeLock);
+        if (!volumeLock.IsHeld || volumeLock.Path != location.LockPath)
+        {
+            throw new InvalidOperationException($"A restore needs the volume lock {location.LockPath} held.");
+        }
+
+        var naming = new BackupNaming(location.DatabasePath);
+        if (backupName is not null && (Path.GetFileName(backupName) != backupName || !naming.IsBackupName(backupName)))
+        {
+            throw new InvalidBackupNameException(backupName, naming.Example);
+        }
+
+        var current = probe.Probe(location.DatabasePath);
+        if (!force && current.Condition == DatabaseCondition.Healthy)
+        {
+            throw new RestoreFailedException($"The database {location.DatabasePath} is healthy; refusing to replace it without --force.");
+        }
+
+        var inventory = BackupCatalog.Scan(location.BackupDirectory, location.DatabasePath);
+        IReadOnlyList<BackupEntry> candidates = backupName is null
+            ? inventory.Verified
+            : [inventory.Backups.FirstOrDefault(b => b.Name == backupName)
+                ?? throw new RestoreFailedException($"There is no backup named {backupName} in {location.BackupDirectory}.")];
+        if (candidates.Count == 0)
+        {
+            throw new RestoreFailedException($"There is no verified backup in {location.BackupDirectory} to restore.");
+        }
+
+        var staging = StagingPathFor(location);
+        SweepStaging(staging);
+        var skipped = new List<BackupVerification>();
+        foreach (var candidate in candidates)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var verification = verifier.VerifyCopy(candidate, staging, IntegrityCheck.Quick, progress, cancellationToken);
+            if (!verification.Ok)
+            {
+                skipped.Add(verification);
+                continue;
+            }
+
+            SweepStaging(staging, keepFile: true);
+            var quarantine = Swap(location, staging, current.Condition == DatabaseCondition.Healthy);
+            PersistenceLog.RestorePerformed(logger, location.DatabasePath, candidate.Name, why, quarantine ?? "(nothing was replaced)");
+            return new RestoreResult(location.DatabasePath, candidate.Manifest!, quarantine, skipped);
+        }
+
+        var reasons = string.Join("; ", skipped.Select(s => $"{s.Name}: {s.Problem}"));
+        throw new RestoreFailedException($"No backup could be restored; every candidate failed verification ({reasons}).");
+    }
+
+    /// <summary>The temporary file a restore stages its copy in, in the database directory.</summary>
+    public static string StagingPathFor(DatabaseLocation location) =>
+        Path.Combine(location?.DatabaseDirectory ?? throw new ArgumentNullException(nameof(location)), $".{Path.GetFileName(location.DatabasePath)}.restore{BackupNaming.TempSuffix}");
+
+    /// <summary>Removes what an interrupted restore left in the database directory; returns whether there was anything.</summary>
+    public static bool SweepLeftovers(DatabaseLocation location)
+    {
+        var staging = StagingPathFor(location);
+        var found = File.Exists(staging);
+        SweepStaging(staging);
+        return found;
+    }
+
+    /// <summary>Deletes a staging file left by an interrupted restore, and its SQLite side files.</summary>
+    private static void SweepStaging(string staging, bool keepFile = false)
+    {
+        if (!keepFile)
+        {
+            File.Delete(staging);
+        }
+
+        foreach (var suffix in SideFileSuffixes)
+        {
+            File.Delete(staging + suffix);
+        }
+    }
+
+    private string? Swap(DatabaseLocation location, string staging, bool checkpointFirst)
+    {
+        var database = location.DatabasePath;
+        if (checkpointFirst)
+        {
+            Checkpoint(database);
+        }
+
+        var present = SideFileSuffixes.Prepend("").Select(s => database + s).Where(File.Exists).ToList();
+        string? quarantine = null;
+        if (present.Count > 0)
+        {
+            quarantine = CreateQuarantineDirectory(location.BackupDirectory);
+            foreach (var file in present)
+            {
+                var target = Path.Combine(quarantine, Path.GetFileName(file));
+                if (!Durable.TryHardLink(file, target))
+                {
+                    // Different file systems: a copy, made while this process holds no connection to the file.
+                    Durable.CopyFile(file, target);
+                }
+            }
+
+            Durable.FsyncDirectory(quarantine);
+            Durable.FsyncDirectory(Path.GetDirectoryName(quarantine)!);
+        }
+
+        // A stale -wal beside the new file would be replayed into it: remove side files before the swap.
+        foreach (var suffix in SideFileSuffixes)
+        {
+            File.Delete(database + suffix);
+        }
+
+        Durable.FsyncDirectory(location.DatabaseDirectory);
+        File.Move(staging, database, overwrite: true);
+        Durable.FsyncDirectory(location.DatabaseDirectory);
+        return quarantine;
+    }
+
+    private void Checkpoint(string database)
+    {
+        // Fold the WAL into the file so the quarantined copy is whole even without its -wal.
+        try
+        {
+            using var connection = connections.OpenForProbe(database);
+            using var command = connection.CreateCommand();
+            command.CommandText = "PRAGMA wal_checkpoint(TRUNCATE)";
+            command.ExecuteNonQuery();
+        }
+        catch (SqliteException)
+        {
+            // A database that cannot checkpoint is quarantined with its -wal as it is.
+        }
+    }
+
+    private string CreateQuarantineDirectory(string backupDirectory)
+    {
+        var root = Path.Combine(backupDirectory, QuarantineDirectoryName);
+        var stamp = time.GetUtcNow().UtcDateTime.ToString("yyyyMMdd_HHmmss", CultureInfo.InvariantCulture);
+        for (var n = 1; ; n++)
+        {
+            var candidate = Path.Combine(root, n == 1 ? stamp : $"{stamp}_{n.ToString(CultureInfo.InvariantCulture)}");
+            if (!Directory.Exists(candidate))
+            {
+                Directory.CreateDirectory(candidate);
+                return candidate;
+            }
+        }
+    }
+}

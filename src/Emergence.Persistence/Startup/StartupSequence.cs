@@ -1,0 +1,192 @@
+using Emergence.Persistence.Backups;
+using Emergence.Persistence.Configuration;
+using Emergence.Persistence.Database;
+using Emergence.Persistence.Logging;
+using Emergence.Persistence.Recovery;
+using Emergence.Persistence.Volumes;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Emergence.Persistence.Startup;
+
+/// <summary>
+/// What the app does before it serves: resolve the database location (with the loud fallback), take
+/// the volume lock, perform a requested restore, recover a missing or corrupt database, back up a
+/// database that changed since its newest backup, apply migrations, and catch up a missed scheduled
+/// backup. It does not throw for a bad volume or database: it returns what failed, for health.
+/// </summary>
+public sealed class StartupSequence(
+    IOptions<PersistenceOptions> options,
+    DatabaseLocator locator,
+    RestoreService restorer,
+    DatabaseRecovery recovery,
+    BackupService backups,
+    MigrationRunner migrations,
+    TimeProvider time,
+    ILogger<StartupSequence> logger)
+{
+    /// <summary>How long a startup backup waits for a backup already running (e.g. one started from the CLI).</summary>
+    public static readonly TimeSpan BackupLockWait = TimeSpan.FromMinutes(5);
+
+    /// <summary>Runs the sequence. The caller owns the returned lock and disposes it when the app stops.</summary>
+    public async Task<StartupResult> RunAsync(CancellationToken cancellationToken = default)
+    {
+        var location = locator.Resolve();
+        var result = new StartupResult { Location = location };
+        VolumeLock? volumeLock;
+        try
+        {
+            volumeLock = await VolumeLock.AcquireAsync(location.LockPath, options.Value.LockTimeout, logger, time, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is VolumeLockTimeoutException or IOException)
+        {
+            return Fail(result, "lock", ex.Message, ex);
+        }
+
+        result = result with { Lock = volumeLock };
+        var warnings = new List<string>();
+        try
+        {
+            result = result with { RequestedRestore = PerformRequestedRestore(location, volumeLock, warnings, cancellationToken) };
+
+            var recovered = recovery.Recover(location, volumeLock, cancellationToken);
+            result = result with { Recovery = recovered };
+            if (!recovered.DatabaseUsable)
+            {
+                return Fail(result with { Warnings = warnings }, "recover", $"the database is {DatabaseRecovery.Describe(recovered.Found)} and could not be recovered: {recovered.Unrecoverable}", null);
+            }
+
+            result = result with { StartupBackup = await TryBackupAsync(location, BackupReason.Startup, onlyIfChanged: true, warnings, cancellationToken).ConfigureAwait(false) };
+
+            MigrationOutcome migrated;
+            try
+            {
+                migrated = await migrations.ApplyAsync(location, cancellationToken).ConfigureAwait(false);
+            }
+            catch (MigrationFailedException ex)
+            {
+                return Fail(result with { Warnings = warnings }, "migrate", ex.Message, ex);
+            }
+
+            result = result with { Migrations = migrated };
+            if (IsBackupOverdue(location))
+            {
+                result = result with { CatchUpBackup = await TryBackupAsync(location, BackupReason.Startup, onlyIfChanged: false, warnings, cancellationToken).ConfigureAwait(false) };
+            }
+
+            result = result with { Warnings = warnings };
+            var outcome = Outcome(result);
+            PersistenceLog.StartupCompleted(logger, location.DatabasePath, migrated.ToVersion, outcome);
+            return result;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException)
+        {
+            return Fail(result with { Warnings = warnings }, "database", ex.Message, ex);
+        }
+    }
+
+    private RestoreResult? PerformRequestedRestore(DatabaseLocation location, VolumeLock volumeLock, List<string> warnings, CancellationToken cancellationToken)
+    {
+        var requestPath = RestoreRequest.PathFor(location);
+        var request = RestoreRequest.Read(requestPath);
+        if (request is null)
+        {
+            return null;
+        }
+
+        string error;
+        try
+        {
+            if (request.Error is null)
+            {
+                var restored = restorer.Restore(location, volumeLock, request.Backup, force: true, $"requested on {request.RequestedAt.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}", cancellationToken: cancellationToken);
+                File.Delete(requestPath);
+                return restored;
+            }
+
+            error = request.Error;
+        }
+        catch (RestoreFailedException ex)
+        {
+            error = ex.Message;
+        }
+
+        // Kept for the operator, never retried: a restore that failed once would fail on every start.
+        (request with { Error = error }).Write(RestoreRequest.FailedPathFor(location));
+        File.Delete(requestPath);
+        PersistenceLog.RestoreRequestFailed(logger, requestPath, error);
+        warnings.Add($"The requested restore failed: {error}");
+        return null;
+    }
+
+    private async Task<BackupManifest?> TryBackupAsync(DatabaseLocation location, BackupReason reason, bool onlyIfChanged, List<string> warnings, CancellationToken cancellationToken)
+    {
+        if (new FileInfo(location.DatabasePath) is not { Exists: true, Length: > 0 })
+        {
+            return null;
+        }
+
+        try
+        {
+            return onlyIfChanged
+                ? await backups.CreateIfChangedAsync(location, reason, BackupLockWait, cancellationToken: cancellationToken).ConfigureAwait(false)
+                : await backups.CreateAsync(location, reason, BackupLockWait, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (BackupFailedException ex)
+        {
+            // Logged by the backup service; startup goes on, and health reports the failure.
+            warnings.Add(ex.Message);
+            return null;
+        }
+    }
+
+    private bool IsBackupOverdue(DatabaseLocation location)
+    {
+        var verified = BackupCatalog.Scan(location.BackupDirectory, location.DatabasePath).Verified;
+        var now = time.GetUtcNow();
+        var interval = BackupSchedule.Parse(options.Value.BackupSchedule).LongestIntervalAfter(now);
+        return verified.Count == 0 || now - verified[0].Manifest!.Timestamp > interval;
+    }
+
+    private StartupResult Fail(StartupResult result, string step, string cause, Exception? exception)
+    {
+        PersistenceLog.StartupFailed(logger, exception, step, cause);
+        return result with { FailedStep = step, Failure = cause };
+    }
+
+    private static string Outcome(StartupResult result)
+    {
+        var parts = new List<string>();
+        if (result.RequestedRestore is { } requested)
+        {
+            parts.Add($"restored {requested.Backup.Filename} as requested");
+        }
+
+        if (result.Recovery?.Restore is { } restored)
+        {
+            parts.Add($"recovered from {restored.Backup.Filename}");
+        }
+
+        if (result.Migrations is { Created: true })
+        {
+            parts.Add("created the database");
+        }
+
+        if (result.Migrations is { Applied.Count: > 0 } migrated)
+        {
+            parts.Add($"applied {migrated.Applied.Count} migration(s)");
+        }
+
+        if (result.StartupBackup is { } startup)
+        {
+            parts.Add($"startup backup {startup.Filename}");
+        }
+
+        if (result.CatchUpBackup is { } catchUp)
+        {
+            parts.Add($"catch-up backup {catchUp.Filename}");
+        }
+
+        return parts.Count == 0 ? "nothing to do" : string.Join(", ", parts);
+    }
+}
