@@ -1,0 +1,53 @@
+using Emergence.Persistence.Backups;
+
+namespace Emergence.Persistence.Tests.Backups;
+
+public sealed class BackupNamingTests
+{
+    private readonly BackupNaming _naming = new("/app/data/database.sqlite");
+
+    [Theory]
+    [InlineData("database_backup_20250114_103000.sqlite", true)]
+    [InlineData("database_backup_20250114_103000_2.sqlite", true)]
+    [InlineData("database_backup_20250114_103000_17.sqlite", true)]
+    [InlineData("database_backup_20250114_103000_1.sqlite", false)]
+    [InlineData("database_backup_20250114_103000_0.sqlite", false)]
+    [InlineData("database_backup_20250114_103000.sqlite.json", false)]
+    [InlineData("database_backup_20250114_103000.sqlite.tmp", false)]
+    [InlineData("database_backup_20251314_103000.sqlite", false)]
+    [InlineData("other_backup_20250114_103000.sqlite", false)]
+    [InlineData("../database_backup_20250114_103000.sqlite", false)]
+    [InlineData("/etc/passwd", false)]
+    public void IsBackupName_Table_AcceptsOnlyThePattern(string name, bool expected)
+    {
+        Assert.Equal(expected, _naming.IsBackupName(name));
+    }
+
+    [Fact]
+    public void NameFor_SecondSequence_AddsSuffix()
+    {
+        var at = new DateTimeOffset(2025, 1, 14, 10, 30, 0, TimeSpan.Zero);
+
+        Assert.Equal("database_backup_20250114_103000.sqlite", _naming.NameFor(at, 1));
+        Assert.Equal("database_backup_20250114_103000_2.sqlite", _naming.NameFor(at, 2));
+    }
+
+    [Fact]
+    public void NameFor_DatabaseWithoutExtension_HasNoExtension()
+    {
+        var naming = new BackupNaming("/data/app");
+
+        Assert.Equal("app_backup_20250114_103000", naming.NameFor(new DateTimeOffset(2025, 1, 14, 10, 30, 0, TimeSpan.Zero), 1));
+    }
+
+    [Theory]
+    [InlineData("database_backup_20250114_103000.sqlite.tmp", true)]
+    [InlineData("database_backup_20250114_103000.sqlite.json.tmp", true)]
+    [InlineData("database_backup_20250114_103000.sqlite.tmp-journal", true)]
+    [InlineData("database_backup_20250114_103000.sqlite", false)]
+    [InlineData(".backup.lock", false)]
+    public void IsTempFile_Table(string name, bool expected)
+    {
+        Assert.Equal(expected, BackupNaming.IsTempFile(name));
+    }
+}
