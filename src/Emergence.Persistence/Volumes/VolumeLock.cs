@@ -101,14 +101,16 @@ public sealed class VolumeLock : IDisposable
 
         if (result != 0)
         {
-            handle.Dispose();
-            if (errno != NativeMethods.EWouldBlock)
+            using (handle)
             {
-                throw new IOException($"flock on '{lockPath}' failed: {System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})");
-            }
+                if (errno != NativeMethods.EWouldBlock)
+                {
+                    throw new IOException($"flock on '{lockPath}' failed: {System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})");
+                }
 
-            holder = ReadHolder(lockPath);
-            return null;
+                holder = ReadHolder(handle);
+                return null;
+            }
         }
 
         holder = null;
@@ -135,14 +137,18 @@ public sealed class VolumeLock : IDisposable
         }
     }
 
-    private static string? ReadHolder(string lockPath)
+    private static string? ReadHolder(SafeFileHandle handle)
     {
+        // Read through the descriptor already open: File.ReadAllText would take .NET's own shared
+        // flock, which the holder's exclusive lock refuses.
         try
         {
-            var text = File.ReadAllText(lockPath).Trim();
+            var buffer = new byte[512];
+            var read = RandomAccess.Read(handle, buffer, 0);
+            var text = Encoding.UTF8.GetString(buffer, 0, read).Trim();
             return text.Length == 0 ? null : text;
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        catch (IOException)
         {
             return null;
         }
