@@ -1,0 +1,122 @@
+using Emergence.Persistence.Backups;
+using Emergence.Persistence.Health;
+using Emergence.Persistence.Startup;
+using Emergence.Persistence.Tests.Support;
+using Microsoft.Extensions.Logging;
+
+namespace Emergence.Persistence.Tests;
+
+/// <summary>Real faults on real mounts: a tmpfs that fills, a volume remounted read-only. Root only.</summary>
+public sealed class FaultTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("emergence-fault-").FullName;
+
+    public void Dispose()
+    {
+        Shell.Run("umount", "-l", Path.Combine(_root, "data"));
+        Directory.Delete(_root, recursive: true);
+    }
+
+    private static Dictionary<string, string?> OnVolume(string root) => new()
+    {
+        ["Persistence:DatabasePath"] = Path.Combine(root, "data", "database.sqlite"),
+        ["Persistence:RequireVolume"] = "true",
+    };
+
+    [Fact]
+    public async Task Backup_DiskFillsDuringTheCopy_FailsAboutSpaceAndLeavesNoTempAndOlderBackupsIntact()
+    {
+        Privileges.RequireRoot("mount a small tmpfs that fills");
+        using var volume = new TmpfsMount(Path.Combine(_root, "data"), "12m");
+        using var h = new TestHarness(OnVolume(_root), root: _root);
+        h.AddNotes(2000);
+        var older = await h.Get<BackupService>().CreateAsync(h.Locate(), BackupReason.Manual, TimeSpan.FromSeconds(5), cancellationToken: TestContext.Current.CancellationToken);
+        // Grow the database past what the rest of the disk can hold for a copy, but not past the pre-flight estimate.
+        h.AddNotes(2000, new string('x', 1500));
+        var filler = Path.Combine(volume.Path, "filler");
+        var free = new DriveInfo(volume.Path).AvailableFreeSpace;
+        var databaseBytes = BackupSpace.DatabaseBytes(h.DatabasePath);
+        File.WriteAllBytes(filler, new byte[Math.Max(0, free - BackupSpace.Required(databaseBytes) - (1 << 20))]);
+        File.WriteAllBytes(filler + "2", new byte[Math.Max(0, new DriveInfo(volume.Path).AvailableFreeSpace - (databaseBytes / 2))]);
+        h.Time.Advance(TimeSpan.FromMinutes(1));
+
+        var failure = await Assert.ThrowsAsync<BackupFailedException>(() =>
+            h.Get<BackupService>().CreateAsync(h.Locate(), BackupReason.Manual, TimeSpan.FromSeconds(5), cancellationToken: TestContext.Current.CancellationToken));
+
+        Assert.True(failure.Step is "preflight" or "copy", failure.Message);
+        Assert.Contains(failure.Step == "preflight" ? "not enough free space" : "disk is full", failure.Message, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFiles(h.BackupDirectory, "*.tmp*"));
+        Assert.Equal(older.Checksum, Sqlite3.Sha256Sum(older.BackupPath));
+        Assert.Equal("ok", Sqlite3.Query(h.DatabasePath, "PRAGMA integrity_check;"));
+
+        File.Delete(filler);
+        File.Delete(filler + "2");
+        var next = await h.Get<BackupService>().CreateAsync(h.Locate(), BackupReason.Manual, TimeSpan.FromSeconds(5), cancellationToken: TestContext.Current.CancellationToken);
+        Assert.Equal("4000", Sqlite3.Query(next.BackupPath, "SELECT count(*) FROM notes;"));
+    }
+
+    [Fact]
+    public async Task Backup_DatabasePlainlyTooBigForTheDisk_IsRefusedBeforeWriting()
+    {
+        Privileges.RequireRoot("mount a small tmpfs");
+        using var volume = new TmpfsMount(Path.Combine(_root, "data"), "8m");
+        using var h = new TestHarness(OnVolume(_root), root: _root);
+        h.AddNotes(3000, new string('y', 1000));
+        File.WriteAllBytes(Path.Combine(volume.Path, "filler"), new byte[new DriveInfo(volume.Path).AvailableFreeSpace - (512 << 10)]);
+
+        var failure = await Assert.ThrowsAsync<BackupFailedException>(() =>
+            h.Get<BackupService>().CreateAsync(h.Locate(), BackupReason.Manual, TimeSpan.FromSeconds(5), cancellationToken: TestContext.Current.CancellationToken));
+
+        Assert.Equal("preflight", failure.Step);
+        Assert.Contains("not enough free space", failure.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(Directory.GetFiles(h.BackupDirectory), f => !Path.GetFileName(f).StartsWith('.'));
+    }
+
+    [Fact]
+    public async Task ReadOnlyVolume_StartupFallsBackLoudlyHealthIsUnhealthy_AndRecoversAfterRemount()
+    {
+        Privileges.RequireRoot("remount a volume read-only");
+        using var volume = new TmpfsMount(Path.Combine(_root, "data"), "16m");
+        var settings = OnVolume(_root);
+        settings["Persistence:FallbackDirectory"] = Path.Combine(_root, "fallback");
+        using (var first = new TestHarness(settings, root: _root))
+        {
+            var started = await first.Get<StartupSequence>().RunAsync(TestContext.Current.CancellationToken);
+            started.Lock?.Dispose();
+            first.AddNotes(5);
+        }
+
+        volume.Remount("ro");
+        using var h = new TestHarness(settings, root: _root);
+        var result = await h.Get<StartupSequence>().RunAsync(TestContext.Current.CancellationToken);
+        using (result.Lock)
+        {
+            var report = h.Get<HealthReporter>().Check(result.Location, result.FailureSentence);
+
+            Assert.True(result.Location.IsFallback);
+            Assert.Equal(Path.Combine(_root, "fallback", "database.sqlite"), result.Location.DatabasePath);
+            Assert.Equal(HealthStatus.Unhealthy, report.Status);
+            Assert.Contains(report.Problems, p => p.Contains("fallback directory", StringComparison.Ordinal));
+            var fallback = Assert.Single(h.Logs.GetSnapshot(), r => r.Id.Name == "FallbackInUse");
+            Assert.Equal(LogLevel.Error, fallback.Level);
+            Assert.Equal(volume.Path, fallback.GetStructuredStateValue("ConfiguredPath"));
+            var problem = Assert.Single(h.Logs.GetSnapshot(), r => r.Id.Name == "VolumeProblem" && (string?)r.GetStructuredStateValue("Path") == volume.Path);
+            Assert.Equal(LogLevel.Error, problem.Level);
+            Assert.Contains("Read-only", problem.GetStructuredStateValue("OsError"), StringComparison.OrdinalIgnoreCase);
+            Assert.NotNull(problem.GetStructuredStateValue("Mode"));
+            await Assert.ThrowsAsync<BackupFailedException>(() =>
+                h.Get<BackupService>().CreateAsync(h.Locate() with { DatabasePath = Path.Combine(volume.Path, "database.sqlite"), BackupDirectory = Path.Combine(volume.Path, "backups") }, BackupReason.Manual, TimeSpan.FromSeconds(1), cancellationToken: TestContext.Current.CancellationToken));
+        }
+
+        volume.Remount("rw");
+        var remounted = h.Get<HealthReporter>().Check(h.Locate());
+        h.Time.Advance(TimeSpan.FromMinutes(1));
+        await h.Get<BackupService>().CreateAsync(h.Locate(), BackupReason.Manual, TimeSpan.FromSeconds(5), cancellationToken: TestContext.Current.CancellationToken);
+        var recovered = h.Get<HealthReporter>().Check(h.Locate());
+
+        Assert.Equal(HealthStatus.Degraded, remounted.Status);
+        Assert.Equal("The last backup", Assert.Single(remounted.Problems)[..15]);
+        Assert.Equal(HealthStatus.Healthy, recovered.Status);
+        Assert.Equal("5", Sqlite3.Query(Path.Combine(volume.Path, "database.sqlite"), "SELECT count(*) FROM notes;"));
+    }
+}
