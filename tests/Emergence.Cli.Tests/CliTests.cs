@@ -1,0 +1,264 @@
+using System.Text.Json;
+using Emergence.Persistence.Volumes;
+
+namespace Emergence.Cli.Tests;
+
+public sealed class CliTests : IDisposable
+{
+    private readonly CliHarness _cli = new();
+
+    public void Dispose() => _cli.Dispose();
+
+    private static string Sqlite3(string database, string sql)
+    {
+        using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("sqlite3", ["-batch", "-readonly", database, sql]) { RedirectStandardOutput = true })!;
+        var output = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        return output.Trim();
+    }
+
+    private async Task<JsonElement> BackupAsync()
+    {
+        _cli.Time.Advance(TimeSpan.FromMinutes(1));
+        var (exit, output, error) = await _cli.RunAsync("backup", "--json");
+        Assert.True(exit == 0, error);
+        return JsonDocument.Parse(output).RootElement;
+    }
+
+    [Fact]
+    public async Task Startup_FreshDirectory_CreatesMigratesBacksUpAndReportsHealthy()
+    {
+        var (exit, output, _) = await _cli.RunAsync("startup");
+
+        Assert.Equal(0, exit);
+        Assert.Contains("created the database; version 0 -> 1", output, StringComparison.Ordinal);
+        Assert.Contains("status:    healthy", output, StringComparison.Ordinal);
+        Assert.Equal("1", Sqlite3(_cli.DatabasePath, "PRAGMA user_version;"));
+    }
+
+    [Fact]
+    public async Task Status_MissingDatabase_ExitsTwoAndNamesIt()
+    {
+        var (exit, output, _) = await _cli.RunAsync("status", "--json");
+
+        Assert.Equal(2, exit);
+        var report = JsonDocument.Parse(output).RootElement;
+        Assert.Equal("unhealthy", report.GetProperty("status").GetString());
+        Assert.Contains(report.GetProperty("problems").EnumerateArray(), p => p.GetString() == $"The database file {_cli.DatabasePath} does not exist.");
+        Assert.False(File.Exists(_cli.DatabasePath));
+    }
+
+    [Fact]
+    public async Task Status_StaleBackup_ExitsOneForDegraded()
+    {
+        await _cli.RunAsync("startup");
+        _cli.Time.Advance(TimeSpan.FromHours(3));
+
+        var (exit, output, _) = await _cli.RunAsync("status");
+
+        Assert.Equal(1, exit);
+        Assert.Contains("status:    degraded", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Backup_Json_PrintsAManifestWhoseChecksumMatchesTheFile()
+    {
+        await _cli.RunAsync("startup");
+
+        var manifest = await BackupAsync();
+
+        Assert.Equal("manual", manifest.GetProperty("reason").GetString());
+        var path = manifest.GetProperty("backup_path").GetString()!;
+        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(path))), manifest.GetProperty("checksum").GetString());
+    }
+
+    [Fact]
+    public async Task Backup_NoDatabase_ExitsOneWithTheReasonOnStderr()
+    {
+        var (exit, output, error) = await _cli.RunAsync("backup");
+
+        Assert.Equal(1, exit);
+        Assert.Empty(output);
+        Assert.Contains("does not exist", error, StringComparison.Ordinal);
+        Assert.False(File.Exists(_cli.DatabasePath));
+    }
+
+    [Fact]
+    public async Task List_Json_ListsNewestFirstWithSizeAgeAndChecksum()
+    {
+        await _cli.RunAsync("startup");
+        var second = await BackupAsync();
+
+        var (exit, output, _) = await _cli.RunAsync("list", "--json");
+
+        Assert.Equal(0, exit);
+        var rows = JsonDocument.Parse(output).RootElement.EnumerateArray().ToList();
+        Assert.Equal(2, rows.Count);
+        Assert.Equal(second.GetProperty("filename").GetString(), rows[0].GetProperty("name").GetString());
+        Assert.Equal(0, rows[0].GetProperty("age_seconds").GetInt64());
+        Assert.Equal(60, rows[1].GetProperty("age_seconds").GetInt64());
+        Assert.All(rows, r => Assert.Equal(64, r.GetProperty("checksum").GetString()!.Length));
+    }
+
+    [Fact]
+    public async Task Verify_CorruptedBackup_ExitsOneAndNamesIt()
+    {
+        await _cli.RunAsync("startup");
+        var manifest = await BackupAsync();
+        var path = manifest.GetProperty("backup_path").GetString()!;
+        var bytes = File.ReadAllBytes(path);
+        bytes[bytes.Length / 2] ^= 0x55;
+        File.WriteAllBytes(path, bytes);
+
+        var (exit, output, _) = await _cli.RunAsync("verify", "--all");
+
+        Assert.Equal(1, exit);
+        Assert.Contains($"FAILED  {manifest.GetProperty("filename").GetString()}", output, StringComparison.Ordinal);
+        Assert.Contains("ok      database_backup_20250114_103000.sqlite", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Verify_Full_RunsIntegrityCheck()
+    {
+        await _cli.RunAsync("startup");
+
+        var (exit, output, _) = await _cli.RunAsync("verify", "--full", "--json");
+
+        Assert.Equal(0, exit);
+        var result = Assert.Single(JsonDocument.Parse(output).RootElement.EnumerateArray());
+        Assert.Equal("integrity_check", result.GetProperty("check").GetString());
+        Assert.True(result.GetProperty("ok").GetBoolean());
+    }
+
+    [Fact]
+    public async Task Restore_WhileTheAppHoldsTheLock_RefusesAtOnce()
+    {
+        await _cli.RunAsync("startup");
+        using var app = VolumeLock.TryAcquire(Path.Combine(Path.GetDirectoryName(_cli.DatabasePath)!, VolumeLock.FileName), TimeProvider.System, out _);
+        var started = System.Diagnostics.Stopwatch.StartNew();
+
+        var (exit, _, error) = await _cli.RunAsync("restore", "--latest", "--force");
+
+        Assert.Equal(1, exit);
+        Assert.Contains("is held by pid", error, StringComparison.Ordinal);
+        Assert.Contains("--on-next-start", error, StringComparison.Ordinal);
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(1), "restore must not wait for the lock");
+    }
+
+    [Fact]
+    public async Task Restore_LatestWithForce_RestoresAndQuarantines()
+    {
+        await _cli.RunAsync("startup");
+        File.Delete(_cli.DatabasePath + "-wal");
+        File.Delete(_cli.DatabasePath + "-shm");
+
+        var (exit, output, error) = await _cli.RunAsync("restore", "--latest", "--force");
+
+        Assert.True(exit == 0, error);
+        Assert.Contains("restored:    database_backup_20250114_103000.sqlite", output, StringComparison.Ordinal);
+        Assert.Contains("quarantine", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Restore_HealthyDatabaseWithoutForce_ExitsOne()
+    {
+        await _cli.RunAsync("startup");
+
+        var (exit, _, error) = await _cli.RunAsync("restore", "--latest");
+
+        Assert.Equal(1, exit);
+        Assert.Contains("--force", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RestoreOnNextStart_WritesARequestThatTheNextStartupPerforms()
+    {
+        await _cli.RunAsync("startup");
+
+        var (exit, output, _) = await _cli.RunAsync("restore", "--on-next-start", "--latest", "--json");
+        var request = Path.Combine(Path.GetDirectoryName(_cli.DatabasePath)!, ".restore-request");
+        var written = File.Exists(request);
+        var (startupExit, startupOutput, _) = await _cli.RunAsync("startup");
+
+        Assert.Equal(0, exit);
+        Assert.Equal("database_backup_20250114_103000.sqlite", JsonDocument.Parse(output).RootElement.GetProperty("backup").GetString());
+        Assert.True(written);
+        Assert.Equal(0, startupExit);
+        Assert.Contains("restored:  database_backup_20250114_103000.sqlite (requested)", startupOutput, StringComparison.Ordinal);
+        Assert.False(File.Exists(request));
+    }
+
+    [Theory]
+    [InlineData("restore", "../../etc/passwd")]
+    [InlineData("restore", "/etc/passwd", "--force")]
+    [InlineData("verify", "../backups/database_backup_20250114_103000.sqlite")]
+    public async Task NamesThatAreNotBackupNames_ExitSixtyFourAndChangeNothing(params string[] args)
+    {
+        await _cli.RunAsync("startup");
+        var before = Sqlite3(_cli.DatabasePath, "SELECT value FROM app_metadata;");
+
+        var (exit, _, error) = await _cli.RunAsync(args);
+
+        Assert.Equal(64, exit);
+        Assert.Contains("is not a backup name", error, StringComparison.Ordinal);
+        Assert.Equal(before, Sqlite3(_cli.DatabasePath, "SELECT value FROM app_metadata;"));
+        Assert.False(Directory.Exists(Path.Combine(_cli.BackupDirectory, "quarantine")));
+    }
+
+    [Theory]
+    [InlineData(new string[0], "a command is required")]
+    [InlineData(new[] { "frobnicate" }, "frobnicate")]
+    [InlineData(new[] { "restore" }, "Give exactly one of a backup NAME or --latest.")]
+    [InlineData(new[] { "restore", "database_backup_20250114_103000.sqlite", "--latest" }, "Give exactly one of a backup NAME or --latest.")]
+    [InlineData(new[] { "verify", "database_backup_20250114_103000.sqlite", "--all" }, "Give a backup NAME or --all, not both.")]
+    [InlineData(new[] { "status", "--bogus" }, "--bogus")]
+    [InlineData(new[] { "list", "--database" }, "--database")]
+    public async Task UsageErrors_ExitSixtyFourSayingWhatWasExpected(string[] args, string expected)
+    {
+        var (exit, output, error) = await _cli.RunAsync(args);
+
+        Assert.Equal(64, exit);
+        Assert.Empty(output);
+        Assert.Contains(expected, error, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.GetDirectoryName(_cli.DatabasePath)));
+    }
+
+    [Theory]
+    [InlineData("Persistence__KeepBackups", "-1", "Setting Persistence__KeepBackups='-1' is invalid: expected a whole number from 1 to 1000.")]
+    [InlineData("BACKUP_SCHEDULE", "hourly", "Setting BACKUP_SCHEDULE='hourly' is invalid: expected a 6-field NCRONTAB expression")]
+    [InlineData("Persistence__RequireVolume", "maybe", "Setting Persistence__RequireVolume='maybe' is invalid: expected true or false.")]
+    public async Task BadSetting_ExitsSixtyFourWithOneLineNamingIt(string setting, string value, string expected)
+    {
+        _cli.Settings[setting] = value;
+
+        var (exit, _, error) = await _cli.RunAsync("status");
+
+        Assert.Equal(64, exit);
+        Assert.StartsWith("emergence-db: " + expected, error, StringComparison.Ordinal);
+        Assert.Single(error.Trim().Split('\n'));
+    }
+
+    [Fact]
+    public async Task GlobalOptions_DatabaseAndBackupDir_OverrideTheSettings()
+    {
+        var database = Path.Combine(_cli.Root, "elsewhere", "app.db");
+        var backups = Path.Combine(_cli.Root, "snapshots");
+
+        var (exit, _, error) = await _cli.RunAsync("startup", "--database", database, "--backup-dir", backups);
+
+        Assert.True(exit == 0, error);
+        Assert.True(File.Exists(database));
+        Assert.Single(Directory.GetFiles(backups, "app_backup_*.db"));
+    }
+
+    [Fact]
+    public void Process_StartupThenStatus_WorksAsARealCommand()
+    {
+        var startup = _cli.RunProcess("startup");
+        var status = _cli.RunProcess("status", "--json");
+
+        Assert.True(startup.Exit == 0, startup.Err);
+        Assert.Equal(0, status.Exit);
+        Assert.Equal("healthy", JsonDocument.Parse(status.Out).RootElement.GetProperty("status").GetString());
+    }
+}
