@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Runs the whole test suite and ends with one line: "tests: N passed, N failed, N skipped".
+# Installs what the tests use from Debian when it is missing (needs root for that).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+missing=()
+command -v sqlite3 >/dev/null 2>&1 || missing+=(sqlite3)
+command -v flock >/dev/null 2>&1 || missing+=(util-linux)
+command -v sha256sum >/dev/null 2>&1 || missing+=(coreutils)
+if ((${#missing[@]})); then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  else
+    echo "The tests need: ${missing[*]} (apt-get install ${missing[*]})" >&2
+    exit 1
+  fi
+fi
+
+results=$(mktemp -d)
+trap 'rm -rf "$results"' EXIT
+dotnet build Functions.sln --nologo -v quiet || { echo "tests: 0 passed, 1 failed, 0 skipped"; exit 1; }
+status=0
+for project in tests/*/*.csproj; do
+  name=$(basename "$project" .csproj)
+  dotnet test "$project" --no-build --logger "trx;LogFileName=$name.trx" --results-directory "$results" "$@" || status=$?
+done
+
+passed=0 failed=0 skipped=0
+for trx in "$results"/*.trx; do
+  [ -e "$trx" ] || continue
+  counters=$(grep -o '<Counters [^>]*' "$trx")
+  value() { sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p" <<<"$counters"; }
+  passed=$((passed + $(value passed)))
+  failed=$((failed + $(value failed) + $(value error) + $(value timeout) + $(value aborted)))
+  skipped=$((skipped + $(value total) - $(value executed)))
+done
+
+if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
+  failed=1 # the build or the test host failed before any result was written
+fi
+echo "tests: $passed passed, $failed failed, $skipped skipped"
+exit "$status"
