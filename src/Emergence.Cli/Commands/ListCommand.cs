@@ -7,9 +7,6 @@ namespace Emergence.Cli.Commands;
 /// <summary><c>list [--json]</c>: backups newest first, with size, age and checksum.</summary>
 internal static class ListCommand
 {
-    /// <summary>One row of <c>list --json</c>.</summary>
-    internal sealed record Row(string Name, long Size, DateTimeOffset Timestamp, long AgeSeconds, string? Checksum, string? Reason, bool Verified, string? Problem);
-
     public static Command Create(CommandContext context)
     {
         var json = CommandContext.JsonOption();
@@ -17,11 +14,7 @@ internal static class ListCommand
         command.SetAction((parsed, _) => context.RunAsync(parsed, json, session =>
         {
             var location = session.Get<DatabaseLocator>().Resolve();
-            var now = session.Environment.Time.GetUtcNow();
-            var rows = BackupCatalog.Scan(location.BackupDirectory, location.DatabasePath).Backups
-                .Select(b => new Row(b.Name, b.Size, b.Manifest?.Timestamp ?? b.Stamp, (long)(now - (b.Manifest?.Timestamp ?? b.Stamp)).TotalSeconds,
-                    b.Manifest?.Checksum, b.Manifest?.Reason, b.HasManifest, b.ManifestError))
-                .ToList();
+            var rows = BackupListing.Of(BackupCatalog.Scan(location.BackupDirectory, location.DatabasePath), session.Environment.Time.GetUtcNow());
             if (session.Json)
             {
                 session.WriteJson(rows);

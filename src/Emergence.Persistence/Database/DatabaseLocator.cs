@@ -68,6 +68,23 @@ public sealed class DatabaseLocator(IOptions<PersistenceOptions> options, Volume
         };
     }
 
+    /// <summary>
+    /// The configured location as it stands, without creating, probing-for-fallback or logging: for
+    /// reports made before startup has resolved the real location.
+    /// </summary>
+    public DatabaseLocation Configured()
+    {
+        var settings = options.Value;
+        var path = settings.DatabasePath;
+        return new DatabaseLocation
+        {
+            DatabasePath = path,
+            BackupDirectory = settings.BackupDirectoryFor(path),
+            ConfiguredDatabasePath = path,
+            Volume = inspector.Inspect(Path.GetDirectoryName(path)!, path, create: false),
+        };
+    }
+
     /// <summary>Logs a volume failure with everything an operator needs to fix it.</summary>
     public static void LogVolumeProblem(ILogger logger, VolumeStatus volume, string problem)
     {

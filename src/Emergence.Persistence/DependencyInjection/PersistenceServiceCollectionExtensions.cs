@@ -8,7 +8,6 @@ using Emergence.Persistence.Startup;
 using Emergence.Persistence.Volumes;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -52,13 +51,7 @@ public static class PersistenceServiceCollectionExtensions
         services.TryAddSingleton<MigrationRunner>();
         services.TryAddSingleton<HealthReporter>();
         services.TryAddSingleton<StartupSequence>();
+        services.TryAddSingleton<VolumeWatch>();
         return services;
-    }
-
-    /// <summary>Reads the options once, surfacing a bad setting as <see cref="InvalidSettingException"/>.</summary>
-    public static PersistenceOptions GetValidatedPersistenceOptions(this IServiceProvider provider)
-    {
-        ArgumentNullException.ThrowIfNull(provider);
-        return provider.GetRequiredService<IOptions<PersistenceOptions>>().Value;
     }
 }

@@ -1,0 +1,25 @@
+using Emergence.Functions;
+using Emergence.Functions.Health;
+using Emergence.Functions.Startup;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers the function app's own services: startup, the volume monitor and the health cache.</summary>
+public static class FunctionAppServiceCollectionExtensions
+{
+    /// <summary>Adds the startup and volume-monitor hosted services, their shared state and the health cache.</summary>
+    public static IServiceCollection AddEmergenceFunctionApp(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.AddOptions<FunctionAppOptions>()
+            .Configure(options => FunctionAppOptions.Bind(configuration, options))
+            .ValidateOnStart();
+        services.TryAddSingleton<StartupState>();
+        services.TryAddSingleton<HealthCache>();
+        services.AddHostedService<StartupService>();
+        services.AddHostedService<VolumeMonitor>();
+        return services;
+    }
+}

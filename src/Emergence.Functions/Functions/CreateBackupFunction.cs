@@ -1,0 +1,46 @@
+using Emergence.Functions.Health;
+using Emergence.Functions.Startup;
+using Emergence.Persistence.Backups;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Azure.Functions.Worker;
+
+namespace Emergence.Functions.Functions;
+
+/// <summary>
+/// <c>POST /api/backups</c> (function key): takes a verified manual backup now. 201 with its manifest;
+/// 409 while another backup runs; 503 when startup failed; 500 with the failed step otherwise.
+/// </summary>
+public sealed class CreateBackupFunction(StartupState state, BackupService backups, HealthCache health)
+{
+    /// <summary>Takes one backup without waiting for a running one.</summary>
+    [Function("CreateBackup")]
+    public async Task<IActionResult> Run([HttpTrigger(AuthorizationLevel.Function, "post", Route = "backups")] HttpRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var cancellationToken = request.HttpContext.RequestAborted;
+        var startup = await state.WhenCompleteAsync(cancellationToken).ConfigureAwait(false);
+        if (!startup.Succeeded)
+        {
+            return JsonResponse.Error(startup.FailureSentence!, StatusCodes.Status503ServiceUnavailable);
+        }
+
+        try
+        {
+            var manifest = await backups.CreateAsync(startup.Location, BackupReason.Manual, TimeSpan.Zero, cancellationToken: cancellationToken).ConfigureAwait(false);
+            return JsonResponse.Create(manifest, StatusCodes.Status201Created);
+        }
+        catch (BackupInProgressException ex)
+        {
+            return JsonResponse.Error(ex.Message, StatusCodes.Status409Conflict);
+        }
+        catch (BackupFailedException ex)
+        {
+            return JsonResponse.Error(ex.Message, StatusCodes.Status500InternalServerError);
+        }
+        finally
+        {
+            health.Invalidate();
+        }
+    }
+}

@@ -1,0 +1,12 @@
+using Microsoft.Extensions.Logging;
+
+namespace Emergence.Functions;
+
+/// <summary>Log events of the function app itself (ids 5xxx); the library's are in <c>PersistenceLog</c>.</summary>
+internal static partial class FunctionsLog
+{
+    /// <summary>The timer fired but startup had failed, so no backup was attempted.</summary>
+    [LoggerMessage(EventId = 5001, EventName = "ScheduledBackupSkipped", Level = LogLevel.Warning,
+        Message = "Scheduled backup skipped: {StartupFailure}")]
+    public static partial void ScheduledBackupSkipped(ILogger logger, string startupFailure);
+}
