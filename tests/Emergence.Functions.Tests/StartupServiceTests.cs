@@ -1,0 +1,93 @@
+using Emergence.Functions.Startup;
+using Emergence.Persistence.Backups;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Emergence.Functions.Tests;
+
+public sealed class StartupServiceTests : IDisposable
+{
+    private readonly AppHarness _app = new();
+
+    public void Dispose() => _app.Dispose();
+
+    private static async Task<Persistence.Startup.StartupResult> RunServiceAsync(AppHarness app)
+    {
+        var service = app.Get<IEnumerable<IHostedService>>().OfType<StartupService>().Single();
+        await service.StartAsync(TestContext.Current.CancellationToken);
+        var result = await app.Get<StartupState>().WhenCompleteAsync(TestContext.Current.CancellationToken);
+        await service.StopAsync(TestContext.Current.CancellationToken);
+        return result;
+    }
+
+    [Fact]
+    public async Task StartAsync_FreshDirectory_CreatesAndMigratesAndReleasesTheLockOnStop()
+    {
+        var result = await RunServiceAsync(_app);
+
+        Assert.True(result.Succeeded, result.Failure);
+        Assert.True(File.Exists(_app.DatabasePath));
+        Assert.Equal(1, result.Migrations!.ToVersion);
+        Assert.False(result.Lock!.IsHeld);
+    }
+
+    [Fact]
+    public async Task StartAsync_RestartWithData_KeepsItAndBacksUpOnlyWhenChanged()
+    {
+        await RunServiceAsync(_app);
+        using (var connection = _app.Get<Persistence.Database.SqliteConnectionFactory>().OpenExisting(_app.DatabasePath))
+        using (var command = connection.CreateCommand())
+        {
+            command.CommandText = "INSERT INTO app_metadata VALUES ('owner', 'ops', '2025-01-14T10:31:00Z')";
+            command.ExecuteNonQuery();
+        }
+
+        File.SetLastWriteTimeUtc(_app.DatabasePath, new DateTime(2025, 1, 14, 10, 35, 0, DateTimeKind.Utc));
+        _app.Time.Advance(TimeSpan.FromMinutes(10));
+        using var second = new AppHarnessSharing(_app);
+
+        var restarted = await RunServiceAsync(second.App);
+        using var third = new AppHarnessSharing(_app);
+        var again = await RunServiceAsync(third.App);
+
+        Assert.NotNull(restarted.StartupBackup);
+        Assert.Equal("startup", restarted.StartupBackup.Reason);
+        Assert.Null(again.StartupBackup);
+        Assert.False(restarted.Migrations!.Created);
+        Assert.Equal(2, BackupCatalog.Scan(_app.BackupDirectory, _app.DatabasePath).Verified.Count);
+    }
+
+    [Fact]
+    public async Task StartAsync_CorruptDatabase_IsRecovered()
+    {
+        await RunServiceAsync(_app);
+        File.WriteAllText(_app.DatabasePath, new string('x', 10_000));
+        File.Delete(_app.DatabasePath + "-wal");
+        File.Delete(_app.DatabasePath + "-shm");
+        using var next = new AppHarnessSharing(_app);
+
+        var result = await RunServiceAsync(next.App);
+
+        Assert.True(result.Succeeded, result.Failure);
+        Assert.NotNull(result.Recovery!.Restore);
+        Assert.Contains(next.App.Logs.GetSnapshot(), r => r.Id.Name == "RestorePerformed" && r.Level == LogLevel.Warning);
+    }
+
+    /// <summary>A second app instance on the same directory (a restart), with its own services and logs.</summary>
+    private sealed class AppHarnessSharing : IDisposable
+    {
+        public AppHarnessSharing(AppHarness original)
+        {
+            App = new AppHarness(new()
+            {
+                ["Persistence:DatabasePath"] = original.DatabasePath,
+                ["Persistence:FallbackDirectory"] = Path.Combine(original.Root, "fallback"),
+            });
+            App.Time.SetUtcNow(original.Time.GetUtcNow());
+        }
+
+        public AppHarness App { get; }
+
+        public void Dispose() => App.Dispose();
+    }
+}
