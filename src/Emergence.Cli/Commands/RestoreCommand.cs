@@ -35,10 +35,16 @@ internal static class RestoreCommand
         {
             var location = session.Get<DatabaseLocator>().Resolve();
             var backupName = parsed.GetValue(name);
-            var naming = new BackupNaming(location.DatabasePath);
-            if (backupName is not null && (Path.GetFileName(backupName) != backupName || !naming.IsBackupName(backupName)))
+            try
             {
-                return Task.FromResult(session.Fail(new InvalidBackupNameException(backupName, naming.Example).Message, ExitCodes.Usage));
+                if (backupName is not null)
+                {
+                    new BackupNaming(location.DatabasePath).EnsureBackupName(backupName);
+                }
+            }
+            catch (InvalidBackupNameException ex)
+            {
+                return Task.FromResult(session.Fail(ex.Message, ExitCodes.Usage));
             }
 
             return Task.FromResult(parsed.GetValue(onNextStart)
@@ -76,7 +82,7 @@ internal static class RestoreCommand
             }
             catch (RestoreFailedException ex)
             {
-                return session.Fail(ex.Message, ex is InvalidBackupNameException ? ExitCodes.Usage : ExitCodes.Failed);
+                return session.Fail(ex.Message);
             }
 
             if (session.Json)

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using Emergence.Persistence.Backups;
 using Emergence.Persistence.Database;
-using Emergence.Persistence.Recovery;
 
 namespace Emergence.Cli.Commands;
 
@@ -26,14 +25,17 @@ internal static class VerifyCommand
         {
             var location = session.Get<DatabaseLocator>().Resolve();
             var inventory = BackupCatalog.Scan(location.BackupDirectory, location.DatabasePath);
-            var naming = new BackupNaming(location.DatabasePath);
             var requested = parsed.GetValue(name);
             IReadOnlyList<BackupEntry> targets;
             if (requested is not null)
             {
-                if (Path.GetFileName(requested) != requested || !naming.IsBackupName(requested))
+                try
                 {
-                    return Task.FromResult(session.Fail(new InvalidBackupNameException(requested, naming.Example).Message, ExitCodes.Usage));
+                    new BackupNaming(location.DatabasePath).EnsureBackupName(requested);
+                }
+                catch (InvalidBackupNameException ex)
+                {
+                    return Task.FromResult(session.Fail(ex.Message, ExitCodes.Usage));
                 }
 
                 var entry = inventory.Backups.FirstOrDefault(b => b.Name == requested);

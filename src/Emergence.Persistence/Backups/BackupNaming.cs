@@ -60,8 +60,18 @@ public sealed class BackupNaming
         return true;
     }
 
-    /// <summary>Whether a name is a backup's name (a plain file name matching the pattern).</summary>
+    /// <summary>Whether a name is a backup's name: a plain file name (no directory part) matching the pattern.</summary>
     public bool IsBackupName(string fileName) => TryParse(fileName, out _, out _);
+
+    /// <summary>Rejects anything but a backup's file name (a path, a traversal, another file) before any file is touched.</summary>
+    /// <exception cref="InvalidBackupNameException">The name is not a backup's file name.</exception>
+    public void EnsureBackupName(string name)
+    {
+        if (!IsBackupName(name))
+        {
+            throw new InvalidBackupNameException(name, Example);
+        }
+    }
 
     /// <summary>
     /// The first free name for a backup taken at <paramref name="utc"/>: a name is taken when the

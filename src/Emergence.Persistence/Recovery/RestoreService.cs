@@ -50,10 +50,9 @@ public sealed class RestoreService(
             throw new InvalidOperationException($"A restore needs the volume lock {location.LockPath} held.");
         }
 
-        var naming = new BackupNaming(location.DatabasePath);
-        if (backupName is not null && (Path.GetFileName(backupName) != backupName || !naming.IsBackupName(backupName)))
+        if (backupName is not null)
         {
-            throw new InvalidBackupNameException(backupName, naming.Example);
+            new BackupNaming(location.DatabasePath).EnsureBackupName(backupName);
         }
 
         var current = probe.Probe(location.DatabasePath);

@@ -13,19 +13,13 @@ public sealed class BackupVerifierTests : IDisposable
 
     public void Dispose() => _h.Dispose();
 
-    private async Task<BackupManifest> BackupAsync()
-    {
-        _h.Time.Advance(TimeSpan.FromMinutes(1));
-        return await _h.Get<BackupService>().CreateAsync(_h.Locate(), BackupReason.Manual, TimeSpan.FromSeconds(5), cancellationToken: TestContext.Current.CancellationToken);
-    }
-
     private BackupEntry Entry(string name) => BackupCatalog.Scan(_h.BackupDirectory, _h.DatabasePath).Backups.Single(b => b.Name == name);
 
     [Fact]
     public async Task Verify_IntactBackup_PassesAndLeavesNoSideFiles()
     {
         _h.AddNotes(100);
-        var manifest = await BackupAsync();
+        var manifest = await _h.BackupAsync();
         var before = Directory.GetFiles(_h.BackupDirectory).Order().ToArray();
 
         var quick = _h.Get<BackupVerifier>().Verify(Entry(manifest.Filename), IntegrityCheck.Quick, cancellationToken: TestContext.Current.CancellationToken);
@@ -41,7 +35,7 @@ public sealed class BackupVerifierTests : IDisposable
     public async Task Verify_OneCorruptedByte_FailsOnChecksumAndLogsAWarning()
     {
         _h.AddNotes(100);
-        var manifest = await BackupAsync();
+        var manifest = await _h.BackupAsync();
         FlipByte(manifest.BackupPath, 5000);
 
         var result = _h.Get<BackupVerifier>().Verify(Entry(manifest.Filename), IntegrityCheck.Quick, cancellationToken: TestContext.Current.CancellationToken);
@@ -58,7 +52,7 @@ public sealed class BackupVerifierTests : IDisposable
     public async Task Verify_ManifestChecksumEdited_Fails()
     {
         _h.AddNotes(10);
-        var manifest = await BackupAsync();
+        var manifest = await _h.BackupAsync();
         EditManifest(manifest, m => m["checksum"] = new string('0', 64));
 
         var result = _h.Get<BackupVerifier>().Verify(Entry(manifest.Filename), IntegrityCheck.Quick, cancellationToken: TestContext.Current.CancellationToken);
@@ -71,8 +65,8 @@ public sealed class BackupVerifierTests : IDisposable
     public async Task Verify_ManifestMalformedOrNamingAnotherFile_FailsWithoutReadingIt()
     {
         _h.AddNotes(10);
-        var first = await BackupAsync();
-        var second = await BackupAsync();
+        var first = await _h.BackupAsync();
+        var second = await _h.BackupAsync();
         File.WriteAllText(first.BackupPath + ".json", "{ not json");
         EditManifest(second, m => m["filename"] = "../../../etc/passwd");
 
@@ -88,7 +82,7 @@ public sealed class BackupVerifierTests : IDisposable
     public async Task Verify_ManifestWithWrongTypes_IsNotAVerifiedBackup()
     {
         _h.AddNotes(10);
-        var manifest = await BackupAsync();
+        var manifest = await _h.BackupAsync();
         EditManifest(manifest, m => m["size"] = "large");
 
         var entry = Entry(manifest.Filename);

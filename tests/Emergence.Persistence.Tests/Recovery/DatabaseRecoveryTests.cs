@@ -1,8 +1,6 @@
-using Emergence.Persistence.Backups;
 using Emergence.Persistence.Database;
 using Emergence.Persistence.Recovery;
 using Emergence.Persistence.Tests.Support;
-using Emergence.Persistence.Volumes;
 using Microsoft.Extensions.Logging;
 
 namespace Emergence.Persistence.Tests.Recovery;
@@ -13,24 +11,14 @@ public sealed class DatabaseRecoveryTests : IDisposable
 
     public void Dispose() => _h.Dispose();
 
-    private async Task<BackupManifest> BackupAsync()
-    {
-        _h.Time.Advance(TimeSpan.FromMinutes(1));
-        return await _h.Get<BackupService>().CreateAsync(_h.Locate(), BackupReason.Manual, TimeSpan.FromSeconds(5), cancellationToken: TestContext.Current.CancellationToken);
-    }
-
-    private RecoveryOutcome Recover()
-    {
-        var location = _h.Locate();
-        using var held = VolumeLock.TryAcquire(location.LockPath, _h.Time, out _)!;
-        return _h.Get<DatabaseRecovery>().Recover(location, held, TestContext.Current.CancellationToken);
-    }
+    private RecoveryOutcome Recover() =>
+        _h.WithVolumeLock((location, held) => _h.Get<DatabaseRecovery>().Recover(location, held, TestContext.Current.CancellationToken));
 
     [Fact]
     public async Task Recover_BytesOverwrittenInTheMiddle_QuarantinesAndRestoresTheRows()
     {
         _h.AddNotes(2000);
-        await BackupAsync();
+        await _h.BackupAsync();
         using (var stream = new FileStream(_h.DatabasePath, FileMode.Open, FileAccess.Write))
         {
             stream.Position = stream.Length / 2;
@@ -52,7 +40,7 @@ public sealed class DatabaseRecoveryTests : IDisposable
     public async Task Recover_ZeroByteFileWithBackups_RestoresInsteadOfTreatingItAsNew()
     {
         _h.AddNotes(10);
-        await BackupAsync();
+        await _h.BackupAsync();
         File.WriteAllBytes(_h.DatabasePath, []);
         File.Delete(_h.DatabasePath + "-wal");
         File.Delete(_h.DatabasePath + "-shm");
@@ -67,7 +55,7 @@ public sealed class DatabaseRecoveryTests : IDisposable
     public async Task Recover_TruncatedFile_Restores()
     {
         _h.AddNotes(2000);
-        await BackupAsync();
+        await _h.BackupAsync();
         using (var stream = new FileStream(_h.DatabasePath, FileMode.Open, FileAccess.Write))
         {
             stream.SetLength(stream.Length / 3);
@@ -83,7 +71,7 @@ public sealed class DatabaseRecoveryTests : IDisposable
     public async Task Recover_MissingDatabaseWithBackups_Restores()
     {
         _h.AddNotes(7);
-        await BackupAsync();
+        await _h.BackupAsync();
         File.Delete(_h.DatabasePath);
 
         var outcome = Recover();
@@ -109,7 +97,7 @@ public sealed class DatabaseRecoveryTests : IDisposable
     public async Task Recover_MissingDatabaseAndEveryBackupCorrupt_DoesNotPretendAndCreatesNothing()
     {
         _h.AddNotes(3);
-        var only = await BackupAsync();
+        var only = await _h.BackupAsync();
         Backups.BackupVerifierTests.FlipByte(only.BackupPath, 100);
         File.Delete(_h.DatabasePath);
 

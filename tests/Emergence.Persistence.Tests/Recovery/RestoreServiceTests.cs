@@ -13,24 +13,14 @@ public sealed class RestoreServiceTests : IDisposable
 
     public void Dispose() => _h.Dispose();
 
-    private async Task<BackupManifest> BackupAsync()
-    {
-        _h.Time.Advance(TimeSpan.FromMinutes(1));
-        return await _h.Get<BackupService>().CreateAsync(_h.Locate(), BackupReason.Manual, TimeSpan.FromSeconds(5), cancellationToken: TestContext.Current.CancellationToken);
-    }
-
-    private RestoreResult Restore(string? name, bool force)
-    {
-        var location = _h.Locate();
-        using var held = VolumeLock.TryAcquire(location.LockPath, _h.Time, out _)!;
-        return _h.Get<RestoreService>().Restore(location, held, name, force, "test", cancellationToken: TestContext.Current.CancellationToken);
-    }
+    private RestoreResult Restore(string? name, bool force) =>
+        _h.WithVolumeLock((location, held) => _h.Get<RestoreService>().Restore(location, held, name, force, "test", cancellationToken: TestContext.Current.CancellationToken));
 
     [Fact]
     public async Task Restore_HealthyDatabaseWithoutForce_IsRefusedAndChangesNothing()
     {
         _h.AddNotes(10);
-        await BackupAsync();
+        await _h.BackupAsync();
         _h.AddNotes(5, "after");
 
         var refused = Assert.Throws<RestoreFailedException>(() => Restore(null, force: false));
@@ -44,7 +34,7 @@ public sealed class RestoreServiceTests : IDisposable
     public async Task Restore_WithForce_PutsTheBackupInPlaceAndQuarantinesTheDatabaseWithItsWal()
     {
         _h.AddNotes(10);
-        var backup = await BackupAsync();
+        var backup = await _h.BackupAsync();
         _h.AddNotes(5, "after");
 
         var result = Restore(null, force: true);
@@ -65,9 +55,9 @@ public sealed class RestoreServiceTests : IDisposable
     public async Task Restore_NewestBackupCorrupted_SkipsToTheNextGoodOne()
     {
         _h.AddNotes(10);
-        var good = await BackupAsync();
+        var good = await _h.BackupAsync();
         _h.AddNotes(5, "more");
-        var newest = await BackupAsync();
+        var newest = await _h.BackupAsync();
         BackupVerifierTests.FlipByte(newest.BackupPath, 4200);
         File.Delete(_h.DatabasePath);
 
@@ -83,9 +73,9 @@ public sealed class RestoreServiceTests : IDisposable
     public async Task Restore_NamedBackup_RestoresExactlyThatOne()
     {
         _h.AddNotes(3);
-        var older = await BackupAsync();
+        var older = await _h.BackupAsync();
         _h.AddNotes(3);
-        await BackupAsync();
+        await _h.BackupAsync();
 
         var result = Restore(older.Filename, force: true);
 
@@ -101,7 +91,7 @@ public sealed class RestoreServiceTests : IDisposable
     public async Task Restore_NameThatIsNotABackupName_IsRejectedAndNothingChanges(string name)
     {
         _h.AddNotes(3);
-        await BackupAsync();
+        await _h.BackupAsync();
         File.Delete(_h.DatabasePath);
 
         Assert.Throws<InvalidBackupNameException>(() => Restore(name, force: true));
@@ -113,7 +103,7 @@ public sealed class RestoreServiceTests : IDisposable
     public async Task Restore_BackupThatIsASymlinkOutOfTheDirectory_IsNeverRead()
     {
         _h.AddNotes(3);
-        var real = await BackupAsync();
+        var real = await _h.BackupAsync();
         var outside = Path.Combine(_h.Root, "outside.sqlite");
         File.Copy(real.BackupPath, outside);
         var linkName = "database_backup_20300101_000000.sqlite";

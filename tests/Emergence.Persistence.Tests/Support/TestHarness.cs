@@ -1,6 +1,8 @@
+using Emergence.Persistence.Backups;
 using Emergence.Persistence.Configuration;
 using Emergence.Persistence.Database;
 using Emergence.Persistence.Platform;
+using Emergence.Persistence.Volumes;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -67,6 +69,21 @@ public sealed class TestHarness : IDisposable
     public T Get<T>() where T : notnull => _services.GetRequiredService<T>();
 
     public DatabaseLocation Locate() => Get<DatabaseLocator>().Resolve();
+
+    /// <summary>Moves the clock on by <paramref name="advance"/> (a minute by default) and takes a manual backup.</summary>
+    public Task<BackupManifest> BackupAsync(TimeSpan? advance = null)
+    {
+        Time.Advance(advance ?? TimeSpan.FromMinutes(1));
+        return Get<BackupService>().CreateAsync(Locate(), BackupReason.Manual, TimeSpan.FromSeconds(5), cancellationToken: TestContext.Current.CancellationToken);
+    }
+
+    /// <summary>Runs <paramref name="action"/> holding the volume lock, as startup and the CLI do.</summary>
+    public T WithVolumeLock<T>(Func<DatabaseLocation, VolumeLock, T> action)
+    {
+        var location = Locate();
+        using var held = VolumeLock.TryAcquire(location.LockPath, Time, out _)!;
+        return action(location, held);
+    }
 
     /// <summary>Creates the database with a ledger: <paramref name="accounts"/> accounts holding 100 each.</summary>
     public void CreateLedger(int accounts = 10)

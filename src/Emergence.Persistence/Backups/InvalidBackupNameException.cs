@@ -1,4 +1,6 @@
-namespace Emergence.Persistence.Recovery;
+using Emergence.Persistence.Recovery;
+
+namespace Emergence.Persistence.Backups;
 
 /// <summary>
 /// A backup was named by something that is not a backup's file name (a path, a traversal, another
