@@ -28,6 +28,7 @@ public sealed class BackupService(
     public const string LockFileName = ".backup.lock";
 
     private const int HashBufferSize = 1 << 20;
+    private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(200);
 
     /// <summary>
     /// Takes one verified backup of the database at <paramref name="location"/>, then rotates. Waits up
@@ -163,8 +164,9 @@ public sealed class BackupService(
         var renamed = false;
         try
         {
-            progress?.Report(new OperationProgress("copy", 0, needed));
-            Copy(source, tempPath);
+            var expected = BackupSpace.DatabaseBytes(source);
+            progress?.Report(new OperationProgress("copy", 0, expected));
+            Copy(source, tempPath, expected, progress);
             cancellationToken.ThrowIfCancellationRequested();
 
             step = "checksum";
@@ -177,7 +179,7 @@ public sealed class BackupService(
             }
 
             step = "quick_check";
-            progress?.Report(new OperationProgress("quick_check", 0, size));
+            progress?.Report(new OperationProgress("quick_check", 0, 0));
             DatabaseFacts facts;
             using (var check = connections.OpenReadOnly(tempPath))
             {
@@ -228,10 +230,13 @@ public sealed class BackupService(
         }
     }
 
-    private void Copy(string source, string tempPath)
+    private void Copy(string source, string tempPath, long expectedBytes, IProgress<OperationProgress>? progress)
     {
         // One sqlite3_backup_step(-1) under a single read transaction: a consistent snapshot while writers
         // keep committing to the WAL. Incremental steps would restart on every write and might never finish.
+        // The step reports nothing while it runs, so progress is read from the growing copy's size.
+        using var ticker = progress is null ? null : time.CreateTimer(
+            _ => progress.Report(new OperationProgress("copy", LengthOf(tempPath), expectedBytes)), null, ProgressInterval, ProgressInterval);
         using var from = connections.OpenForProbe(source);
         using var to = new SqliteConnection(connections.ConnectionString(tempPath, SqliteOpenMode.ReadWriteCreate));
         to.Open();
@@ -241,6 +246,12 @@ public sealed class BackupService(
         // The copy carries the source's WAL header. Switch it to a rollback journal so that a read-only
         // open (verification, restore) creates no -wal/-shm files beside it.
         Execute(to, "PRAGMA journal_mode = DELETE;");
+    }
+
+    private static long LengthOf(string path)
+    {
+        var file = new FileInfo(path);
+        return file.Exists ? file.Length : 0;
     }
 
     private static void Guarded(string step, string path, Action action)

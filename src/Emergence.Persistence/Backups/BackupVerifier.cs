@@ -100,7 +100,7 @@ public sealed class BackupVerifier(SqliteConnectionFactory connections, ILogger<
             return new BackupVerification(backup.Name, false, $"its SHA-256 is {checksum} but the manifest says {manifest.Checksum}", false, null, checkName);
         }
 
-        progress?.Report(new OperationProgress(checkName, 0, size));
+        progress?.Report(new OperationProgress(checkName, 0, 0));
         var check = RunCheck(copyTo ?? backup.Path, kind, inPlace: copyTo is null);
         return check == "ok"
             ? new BackupVerification(backup.Name, true, null, true, check, checkName)
