@@ -40,9 +40,18 @@ public sealed class CliHarness : IDisposable
     /// <summary>Runs the built <c>emergence-db</c> as a separate process, with the harness's settings in its environment.</summary>
     public (int Exit, string Out, string Err) RunProcess(params string[] args)
     {
-        var dll = Path.Combine(AppContext.BaseDirectory, "emergence-db.dll");
+        using var process = StartProcess(args);
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        return (process.ExitCode, output.Result, error);
+    }
+
+    /// <summary>Starts the built <c>emergence-db</c> as a separate process (stdout and stderr redirected) and returns it running.</summary>
+    public Process StartProcess(params string[] args)
+    {
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        info.ArgumentList.Add(dll);
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "emergence-db.dll"));
         foreach (var arg in args)
         {
             info.ArgumentList.Add(arg);
@@ -53,11 +62,7 @@ public sealed class CliHarness : IDisposable
             info.Environment[key] = value;
         }
 
-        using var process = Process.Start(info)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        return (process.ExitCode, output.Result, error);
+        return Process.Start(info)!;
     }
 
     public void Dispose() => Directory.Delete(Root, recursive: true);

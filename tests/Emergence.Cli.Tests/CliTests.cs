@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Emergence.Persistence.Tests.Support;
 using Emergence.Persistence.Volumes;
 
 namespace Emergence.Cli.Tests;
@@ -8,14 +9,6 @@ public sealed class CliTests : IDisposable
     private readonly CliHarness _cli = new();
 
     public void Dispose() => _cli.Dispose();
-
-    private static string Sqlite3(string database, string sql)
-    {
-        using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("sqlite3", ["-batch", "-readonly", database, sql]) { RedirectStandardOutput = true })!;
-        var output = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        return output.Trim();
-    }
 
     private async Task<JsonElement> BackupAsync()
     {
@@ -33,7 +26,7 @@ public sealed class CliTests : IDisposable
         Assert.Equal(0, exit);
         Assert.Contains("created the database; version 0 -> 1", output, StringComparison.Ordinal);
         Assert.Contains("status:    healthy", output, StringComparison.Ordinal);
-        Assert.Equal("1", Sqlite3(_cli.DatabasePath, "PRAGMA user_version;"));
+        Assert.Equal("1", Sqlite3.Query(_cli.DatabasePath, "PRAGMA user_version;"));
     }
 
     [Fact]
@@ -195,13 +188,13 @@ public sealed class CliTests : IDisposable
     public async Task NamesThatAreNotBackupNames_ExitSixtyFourAndChangeNothing(params string[] args)
     {
         await _cli.RunAsync("startup");
-        var before = Sqlite3(_cli.DatabasePath, "SELECT value FROM app_metadata;");
+        var before = Sqlite3.Query(_cli.DatabasePath, "SELECT value FROM app_metadata;");
 
         var (exit, _, error) = await _cli.RunAsync(args);
 
         Assert.Equal(64, exit);
         Assert.Contains("is not a backup name", error, StringComparison.Ordinal);
-        Assert.Equal(before, Sqlite3(_cli.DatabasePath, "SELECT value FROM app_metadata;"));
+        Assert.Equal(before, Sqlite3.Query(_cli.DatabasePath, "SELECT value FROM app_metadata;"));
         Assert.False(Directory.Exists(Path.Combine(_cli.BackupDirectory, "quarantine")));
     }
 

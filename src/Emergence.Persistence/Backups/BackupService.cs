@@ -100,8 +100,13 @@ public sealed class BackupService(
         return lastWrite >= newest.Timestamp.UtcDateTime;
     }
 
-    /// <summary>Deletes verified backups beyond the retention count and sweeps leftovers, under the backup lock.</summary>
-    public async Task RotateAsync(DatabaseLocation location, TimeSpan lockWait, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Under the backup lock, removes what interrupted backups left (<c>*.tmp</c>, backups without a
+    /// manifest) and deletes verified backups beyond the retention count. Startup runs it, so a backup
+    /// killed mid-write leaves nothing past the next start.
+    /// </summary>
+    /// <exception cref="BackupFailedException">The lock could not be taken or a file could not be deleted.</exception>
+    public async Task SweepAndRotateAsync(DatabaseLocation location, TimeSpan lockWait, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(location);
         if (!Directory.Exists(location.BackupDirectory))
@@ -110,7 +115,11 @@ public sealed class BackupService(
         }
 
         using var backupLock = await AcquireBackupLockAsync(location.BackupDirectory, lockWait, cancellationToken).ConfigureAwait(false);
-        Rotate(location, protectedName: null);
+        Guarded("sweep", location.BackupDirectory, () =>
+        {
+            SweepLeftovers(location.BackupDirectory, location.DatabasePath);
+            Rotate(location, protectedName: null);
+        });
     }
 
     private async Task<VolumeLock> AcquireBackupLockAsync(string backupDirectory, TimeSpan wait, CancellationToken cancellationToken)

@@ -56,6 +56,15 @@ public sealed class StartupSequence(
                 return Fail(result with { Warnings = warnings }, "recover", $"the database is {DatabaseRecovery.Describe(recovered.Found)} and could not be recovered: {recovered.Unrecoverable}", null);
             }
 
+            try
+            {
+                await backups.SweepAndRotateAsync(location, BackupLockWait, cancellationToken).ConfigureAwait(false);
+            }
+            catch (BackupFailedException ex)
+            {
+                warnings.Add(ex.Message);
+            }
+
             result = result with { StartupBackup = await TryBackupAsync(location, BackupReason.Startup, onlyIfChanged: true, warnings, cancellationToken).ConfigureAwait(false) };
 
             MigrationOutcome migrated;
