@@ -27,32 +27,59 @@ public sealed class FaultTests : IDisposable
     public async Task Backup_DiskFillsDuringTheCopy_FailsAboutSpaceAndLeavesNoTempAndOlderBackupsIntact()
     {
         Privileges.RequireRoot("mount a small tmpfs that fills");
-        using var volume = new TmpfsMount(Path.Combine(_root, "data"), "12m");
+        using var volume = new TmpfsMount(Path.Combine(_root, "data"), "400m");
         using var h = new TestHarness(OnVolume(_root), root: _root);
-        h.AddNotes(2000);
-        var older = await h.Get<BackupService>().CreateAsync(h.Locate(), BackupReason.Manual, TimeSpan.FromSeconds(5), cancellationToken: TestContext.Current.CancellationToken);
-        // Grow the database past what the rest of the disk can hold for a copy, but not past the pre-flight estimate.
-        h.AddNotes(2000, new string('x', 1500));
+        h.AddNotes(1000);
+        var older = await h.BackupAsync();
+        h.AddNotes(80_000, new string('x', 1000));
+        // Leave just what the pre-flight check asks for, so the backup starts...
+        var needed = BackupSpace.Required(BackupSpace.DatabaseBytes(h.DatabasePath));
+        File.WriteAllBytes(Path.Combine(volume.Path, "ballast"), new byte[new DriveInfo(volume.Path).AvailableFreeSpace - needed - (1 << 20)]);
         var filler = Path.Combine(volume.Path, "filler");
-        var free = new DriveInfo(volume.Path).AvailableFreeSpace;
-        var databaseBytes = BackupSpace.DatabaseBytes(h.DatabasePath);
-        File.WriteAllBytes(filler, new byte[Math.Max(0, free - BackupSpace.Required(databaseBytes) - (1 << 20))]);
-        File.WriteAllBytes(filler + "2", new byte[Math.Max(0, new DriveInfo(volume.Path).AvailableFreeSpace - (databaseBytes / 2))]);
-        h.Time.Advance(TimeSpan.FromMinutes(1));
+        using var stop = new CancellationTokenSource();
+        // Another writer fills the volume as soon as the copy has started: the pre-flight check passed.
+        var fill = Task.Run(() => FillWhenCopyStarts(h.BackupDirectory, filler, stop.Token), TestContext.Current.CancellationToken);
 
-        var failure = await Assert.ThrowsAsync<BackupFailedException>(() =>
-            h.Get<BackupService>().CreateAsync(h.Locate(), BackupReason.Manual, TimeSpan.FromSeconds(5), cancellationToken: TestContext.Current.CancellationToken));
+        var failure = await Assert.ThrowsAsync<BackupFailedException>(() => h.BackupAsync());
+        await stop.CancelAsync();
+        await fill;
 
-        Assert.True(failure.Step is "preflight" or "copy", failure.Message);
-        Assert.Contains(failure.Step == "preflight" ? "not enough free space" : "disk is full", failure.Message, StringComparison.Ordinal);
+        Assert.Equal("copy", failure.Step);
+        Assert.Contains("the disk is full", failure.Message, StringComparison.Ordinal);
         Assert.Empty(Directory.GetFiles(h.BackupDirectory, "*.tmp*"));
         Assert.Equal(older.Checksum, Sqlite3.Sha256Sum(older.BackupPath));
         Assert.Equal("ok", Sqlite3.Query(h.DatabasePath, "PRAGMA integrity_check;"));
+        var logged = Assert.Single(h.Logs.GetSnapshot(), r => r.Id.Name == "BackupFailed");
+        Assert.Equal(LogLevel.Error, logged.Level);
+        Assert.Equal("copy", logged.GetStructuredStateValue("Step"));
+        Assert.Contains("disk is full", logged.GetStructuredStateValue("Cause"), StringComparison.Ordinal);
 
         File.Delete(filler);
-        File.Delete(filler + "2");
-        var next = await h.Get<BackupService>().CreateAsync(h.Locate(), BackupReason.Manual, TimeSpan.FromSeconds(5), cancellationToken: TestContext.Current.CancellationToken);
-        Assert.Equal("4000", Sqlite3.Query(next.BackupPath, "SELECT count(*) FROM notes;"));
+        File.Delete(Path.Combine(volume.Path, "ballast"));
+        var next = await h.BackupAsync();
+        Assert.Equal("81000", Sqlite3.Query(next.BackupPath, "SELECT count(*) FROM notes;"));
+    }
+
+    private static void FillWhenCopyStarts(string backupDirectory, string filler, CancellationToken stop)
+    {
+        while (!stop.IsCancellationRequested && !(Directory.Exists(backupDirectory) && Directory.GetFiles(backupDirectory, "*.sqlite.tmp").Length > 0))
+        {
+            Thread.Sleep(1);
+        }
+
+        using var stream = new FileStream(filler, FileMode.Create, FileAccess.Write);
+        var chunk = new byte[1 << 20];
+        try
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                stream.Write(chunk);
+            }
+        }
+        catch (IOException)
+        {
+            // The volume is full: that is the point.
+        }
     }
 
     [Fact]

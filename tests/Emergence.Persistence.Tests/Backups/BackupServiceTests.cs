@@ -233,4 +233,23 @@ public sealed class BackupServiceTests : IDisposable
         Assert.Equal("lock", failure.Step);
         Assert.Empty(BackupCatalog.Scan(location.BackupDirectory, location.DatabasePath).Backups);
     }
+
+    [Fact]
+    public async Task Rotation_ManifestWhoseBackupPathPointsOutside_NeverTouchesThatFile()
+    {
+        _h.AddNotes(5);
+        var outside = Path.Combine(_h.Root, "precious.sqlite");
+        File.WriteAllText(outside, "not ours");
+        var oldest = await _h.BackupAsync();
+        BackupVerifierTests.EditManifest(oldest, m => m["backup_path"] = outside);
+
+        for (var i = 0; i < _h.Options.KeepBackups; i++)
+        {
+            await _h.BackupAsync();
+        }
+
+        Assert.False(File.Exists(oldest.BackupPath));
+        Assert.Equal("not ours", File.ReadAllText(outside));
+        Assert.Equal(5, BackupCatalog.Scan(_h.BackupDirectory, _h.DatabasePath).Verified.Count);
+    }
 }
