@@ -36,49 +36,55 @@ public sealed class FaultTests : IDisposable
         var needed = BackupSpace.Required(BackupSpace.DatabaseBytes(h.DatabasePath));
         File.WriteAllBytes(Path.Combine(volume.Path, "ballast"), new byte[new DriveInfo(volume.Path).AvailableFreeSpace - needed - (1 << 20)]);
         var filler = Path.Combine(volume.Path, "filler");
-        using var stop = new CancellationTokenSource();
-        // Another writer fills the volume as soon as the copy has started: the pre-flight check passed.
-        var fill = Task.Run(() => FillWhenCopyStarts(h.BackupDirectory, filler, stop.Token), TestContext.Current.CancellationToken);
+        // ...then another writer fills the volume the moment the copy begins.
+        var fillWhenCopyStarts = new FillOnPhase("copy", filler);
 
-        var failure = await Assert.ThrowsAsync<BackupFailedException>(() => h.BackupAsync());
-        await stop.CancelAsync();
-        await fill;
+        var failure = await Assert.ThrowsAsync<BackupFailedException>(() => h.Get<BackupService>().CreateAsync(
+            h.Locate(), BackupReason.Manual, TimeSpan.FromSeconds(5), fillWhenCopyStarts, TestContext.Current.CancellationToken));
 
         Assert.Equal("copy", failure.Step);
-        Assert.Contains("the disk is full", failure.Message, StringComparison.Ordinal);
+        Assert.True(failure.Message.Contains("the disk is full", StringComparison.Ordinal), failure.Message);
         Assert.Empty(Directory.GetFiles(h.BackupDirectory, "*.tmp*"));
         Assert.Equal(older.Checksum, Sqlite3.Sha256Sum(older.BackupPath));
-        Assert.Equal("ok", Sqlite3.Query(h.DatabasePath, "PRAGMA integrity_check;"));
         var logged = Assert.Single(h.Logs.GetSnapshot(), r => r.Id.Name == "BackupFailed");
         Assert.Equal(LogLevel.Error, logged.Level);
         Assert.Equal("copy", logged.GetStructuredStateValue("Step"));
         Assert.Contains("disk is full", logged.GetStructuredStateValue("Cause"), StringComparison.Ordinal);
 
+        // The independent reader needs room for its -shm, so it looks once space is free again.
         File.Delete(filler);
         File.Delete(Path.Combine(volume.Path, "ballast"));
+        Assert.Equal("ok", Sqlite3.Query(h.DatabasePath, "PRAGMA integrity_check;"));
         var next = await h.BackupAsync();
         Assert.Equal("81000", Sqlite3.Query(next.BackupPath, "SELECT count(*) FROM notes;"));
     }
 
-    private static void FillWhenCopyStarts(string backupDirectory, string filler, CancellationToken stop)
+    /// <summary>Fills the volume, once, when a backup reports the given phase: after its pre-flight check passed.</summary>
+    private sealed class FillOnPhase(string phase, string filler) : IProgress<OperationProgress>
     {
-        while (!stop.IsCancellationRequested && !(Directory.Exists(backupDirectory) && Directory.GetFiles(backupDirectory, "*.sqlite.tmp").Length > 0))
-        {
-            Thread.Sleep(1);
-        }
+        private bool _filled;
 
-        using var stream = new FileStream(filler, FileMode.Create, FileAccess.Write);
-        var chunk = new byte[1 << 20];
-        try
+        public void Report(OperationProgress value)
         {
-            while (!stop.IsCancellationRequested)
+            if (_filled || value.Phase != phase)
             {
-                stream.Write(chunk);
+                return;
             }
-        }
-        catch (IOException)
-        {
-            // The volume is full: that is the point.
+
+            _filled = true;
+            var chunk = new byte[1 << 20];
+            try
+            {
+                using var stream = new FileStream(filler, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 1);
+                while (true)
+                {
+                    stream.Write(chunk);
+                }
+            }
+            catch (IOException)
+            {
+                // The volume is full: that is the point. The backup, not this writer, must report it.
+            }
         }
     }
 

@@ -229,8 +229,9 @@ public sealed class BackupService(
         }
         catch (Exception ex) when (ex is not BackupFailedException and not OperationCanceledException)
         {
+            var cause = Describe(ex, directory); // before the partial files go, while the disk is still as full as it was
             RemovePartials(tempPath, manifestTemp, renamed ? finalPath : null);
-            throw new BackupFailedException(step, step == "manifest" ? manifestPath : tempPath, Describe(ex, directory), ex);
+            throw new BackupFailedException(step, step == "manifest" ? manifestPath : tempPath, cause, ex);
         }
         catch
         {
@@ -420,15 +421,14 @@ public sealed class BackupService(
 
     private static string Describe(Exception ex, string directory)
     {
-        var full = ex is SqliteException { SqliteErrorCode: 13 }
+        // SQLite reports ENOSPC as SQLITE_FULL (13) on most paths, but as a plain I/O error (10, e.g.
+        // SQLITE_IOERR_WRITE) on others: an I/O error with no room left on the disk is a full disk.
+        var (available, _) = VolumeInspector.ReadSpace(directory);
+        var primaryCode = ex is SqliteException sqlite ? sqlite.SqliteErrorCode & 0xFF : 0; // extended codes carry the primary one in the low byte
+        var full = primaryCode == 13
+            || (primaryCode == 10 && available < BackupSpace.MinimumMarginBytes)
             || (ex is IOException io && (io.HResult & 0xFFFF) == 28)
             || ex.Message.Contains("No space left", StringComparison.OrdinalIgnoreCase);
-        if (full)
-        {
-            var (available, _) = VolumeInspector.ReadSpace(directory);
-            return $"the disk is full ({available} bytes free in {directory}): {ex.Message}";
-        }
-
-        return ex.Message;
+        return full ? $"the disk is full ({available} bytes free in {directory}): {ex.Message}" : ex.Message;
     }
 }

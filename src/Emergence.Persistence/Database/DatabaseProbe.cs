@@ -33,9 +33,9 @@ public sealed class DatabaseProbe(SqliteConnectionFactory connections)
                 ? new Result(DatabaseCondition.Healthy, null, facts)
                 : new Result(DatabaseCondition.Corrupt, facts.CheckResult, facts);
         }
-        catch (SqliteException ex) when (ex.SqliteErrorCode is 11 or 26)
+        catch (SqliteException ex) when ((ex.SqliteErrorCode & 0xFF) is 11 or 26)
         {
-            // SQLITE_CORRUPT (11) and SQLITE_NOTADB (26): the bytes are not a sound database.
+            // SQLITE_CORRUPT (11) and SQLITE_NOTADB (26), extended codes included: the bytes are not a sound database.
             return new Result(DatabaseCondition.Corrupt, ex.Message, null);
         }
         catch (SqliteException ex)

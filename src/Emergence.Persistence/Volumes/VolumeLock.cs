@@ -38,12 +38,19 @@ public sealed class VolumeLock : IDisposable
     /// Takes the lock on <paramref name="lockPath"/>, waiting up to <paramref name="timeout"/> while
     /// another process holds it and logging who that is.
     /// </summary>
+    /// <remarks>
+    /// The wait and its bound run on the real clock, not on <paramref name="time"/> (which only stamps
+    /// the holder's text): the lock is released by other processes in real time. A lock can also look
+    /// held for an instant while a child process started elsewhere in this process is between fork and
+    /// exec (it shares the open file description); polling rides that out.
+    /// </remarks>
     /// <exception cref="VolumeLockTimeoutException">The lock was not free within the timeout.</exception>
     public static async Task<VolumeLock> AcquireAsync(string lockPath, TimeSpan timeout, ILogger logger, TimeProvider time, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(logger);
         ArgumentNullException.ThrowIfNull(time);
-        var started = time.GetTimestamp();
+        var clock = TimeProvider.System;
+        var started = clock.GetTimestamp();
         var warned = false;
         while (true)
         {
@@ -52,14 +59,14 @@ public sealed class VolumeLock : IDisposable
             {
                 if (warned)
                 {
-                    var waitedSeconds = time.GetElapsedTime(started).TotalSeconds;
+                    var waitedSeconds = clock.GetElapsedTime(started).TotalSeconds;
                     PersistenceLog.LockAcquiredAfterWait(logger, lockPath, waitedSeconds);
                 }
 
                 return acquired;
             }
 
-            var waited = time.GetElapsedTime(started);
+            var waited = clock.GetElapsedTime(started);
             if (waited >= timeout)
             {
                 throw new VolumeLockTimeoutException(lockPath, holder, timeout);
@@ -71,7 +78,7 @@ public sealed class VolumeLock : IDisposable
                 warned = true;
             }
 
-            await Task.Delay(PollInterval, time, cancellationToken).ConfigureAwait(false);
+            await Task.Delay(PollInterval, clock, cancellationToken).ConfigureAwait(false);
         }
     }
 
