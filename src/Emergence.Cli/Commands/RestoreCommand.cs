@@ -78,7 +78,7 @@ internal static class RestoreCommand
             try
             {
                 using var progress = session.CreateProgress();
-                result = session.Get<RestoreService>().Restore(location, volumeLock, backupName, force, "requested with emergence-db restore", progress, cancellationToken);
+                result = session.Get<RestoreService>().Restore(location, volumeLock, backupName, force, "requested with emergence-db restore", progress, cancellationToken: cancellationToken);
             }
             catch (RestoreFailedException ex)
             {

@@ -70,6 +70,7 @@ public sealed class BackupVerifier(SqliteConnectionFactory connections, ILogger<
 
         string checksum;
         long size;
+        string? check = null;
         try
         {
             if (copyTo is null)
@@ -79,10 +80,18 @@ public sealed class BackupVerifier(SqliteConnectionFactory connections, ILogger<
             }
             else
             {
-                var total = new FileInfo(backup.Path).Length;
-                var copyProgress = progress is null ? null : new Progress<long>(done => progress.Report(new OperationProgress("copy", done, total)));
-                checksum = Durable.CopyFile(backup.Path, copyTo, copyProgress, cancellationToken);
-                size = new FileInfo(copyTo).Length;
+                // The kernel copies (copy_file_range), then the hash and the integrity check read the copy
+                // side by side: what is verified is exactly what a restore puts in place.
+                progress?.Report(new OperationProgress("copy", 0, 0));
+                File.Copy(backup.Path, copyTo);
+                var checking = Task.Run(() => RunCheck(copyTo, kind, inPlace: false), cancellationToken);
+                using (var handle = File.OpenHandle(copyTo, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.SequentialScan))
+                {
+                    (checksum, size) = BackupService.Sha256(handle, progress, cancellationToken);
+                    Durable.FsyncFile(handle);
+                }
+
+                check = checking.GetAwaiter().GetResult();
             }
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
@@ -101,7 +110,7 @@ public sealed class BackupVerifier(SqliteConnectionFactory connections, ILogger<
         }
 
         progress?.Report(new OperationProgress(checkName, 0, 0));
-        var check = RunCheck(copyTo ?? backup.Path, kind, inPlace: copyTo is null);
+        check ??= RunCheck(backup.Path, kind, inPlace: true);
         return check == "ok"
             ? new BackupVerification(backup.Name, true, null, true, check, checkName)
             : new BackupVerification(backup.Name, false, $"{checkName} failed: {check}", true, check, checkName);

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Microsoft.Win32.SafeHandles;
 
 namespace Emergence.Persistence.Platform;
@@ -87,29 +86,10 @@ public static class Durable
         throw new IOException($"Cannot link '{existingPath}' to '{newPath}': {message}");
     }
 
-    /// <summary>
-    /// Copies a file to a new path, fsyncs the copy, and returns the lowercase hex SHA-256 of the bytes
-    /// written, reporting bytes copied. Never use it on the live database (see PLATFORM notes on POSIX locks).
-    /// </summary>
-    public static string CopyFile(string source, string destination, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
+    /// <summary>Copies a file to a new path and fsyncs the copy. Never use it on the live database (POSIX locks).</summary>
+    public static void CopyFile(string source, string destination)
     {
-        const int BufferSize = 1 << 20;
-        using var input = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read, BufferSize, FileOptions.SequentialScan);
-        using var output = new FileStream(destination, FileMode.CreateNew, FileAccess.Write, FileShare.None, BufferSize);
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        var buffer = new byte[BufferSize];
-        long copied = 0;
-        int read;
-        while ((read = input.Read(buffer, 0, buffer.Length)) > 0)
-        {
-            hash.AppendData(buffer, 0, read);
-            output.Write(buffer, 0, read);
-            copied += read;
-            progress?.Report(copied);
-            cancellationToken.ThrowIfCancellationRequested();
-        }
-
-        output.Flush(flushToDisk: true);
-        return Convert.ToHexStringLower(hash.GetHashAndReset());
+        File.Copy(source, destination);
+        FsyncFile(destination);
     }
 }

@@ -40,7 +40,8 @@ public sealed class DatabaseRecovery(DatabaseProbe probe, RestoreService restore
         try
         {
             var why = $"the database was {Describe(found.Condition)}{(found.Detail is null ? "" : $": {found.Detail}")}";
-            var restored = restorer.Restore(location, volumeLock, backupName: null, force: true, why, cancellationToken: cancellationToken);
+            var damaged = found.Condition is DatabaseCondition.Corrupt or DatabaseCondition.Unopenable or DatabaseCondition.Empty;
+            var restored = restorer.Restore(location, volumeLock, backupName: null, force: true, why, knownDamaged: damaged, cancellationToken: cancellationToken);
             return new RecoveryOutcome(found.Condition, found.Detail, restored, null);
         }
         catch (RestoreFailedException ex)

@@ -37,11 +37,12 @@ public sealed class RestoreService(
     /// <param name="force">Whether to replace a database that is healthy.</param>
     /// <param name="why">Why the restore happens, for the log.</param>
     /// <param name="progress">Receives copy and check progress.</param>
+    /// <param name="knownDamaged">The caller found the database damaged: it is quarantined exactly as found, without first folding its WAL in.</param>
     /// <param name="cancellationToken">Stops the restore before the swap.</param>
     /// <exception cref="InvalidBackupNameException">The name is not a backup's file name.</exception>
     /// <exception cref="RestoreFailedException">Refused, or no backup verified; the database is unchanged.</exception>
     public RestoreResult Restore(DatabaseLocation location, VolumeLock volumeLock, string? backupName, bool force, string why,
-        IProgress<OperationProgress>? progress = null, CancellationToken cancellationToken = default)
+        IProgress<OperationProgress>? progress = null, bool knownDamaged = false, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(location);
         ArgumentNullException.ThrowIfNull(volumeLock);
@@ -55,8 +56,9 @@ public sealed class RestoreService(
             new BackupNaming(location.DatabasePath).EnsureBackupName(backupName);
         }
 
-        var current = probe.Probe(location.DatabasePath);
-        if (!force && current.Condition == DatabaseCondition.Healthy)
+        // Refusing needs the full quick_check; a forced restore only needs to know whether the database
+        // opens, to fold its WAL in before it is quarantined (a quick_check of 1 GiB costs about a second).
+        if (!force && probe.Probe(location.DatabasePath).Condition == DatabaseCondition.Healthy)
         {
             throw new RestoreFailedException($"The database {location.DatabasePath} is healthy; refusing to replace it without --force.");
         }
@@ -85,7 +87,7 @@ public sealed class RestoreService(
             }
 
             SweepStaging(staging, keepFile: true);
-            var quarantine = Swap(location, staging, current.Condition == DatabaseCondition.Healthy);
+            var quarantine = Swap(location, staging, checkpointFirst: !knownDamaged);
             PersistenceLog.RestorePerformed(logger, location.DatabasePath, candidate.Name, why, quarantine ?? "(nothing was replaced)");
             return new RestoreResult(location.DatabasePath, candidate.Manifest!, quarantine, skipped);
         }
@@ -162,7 +164,13 @@ public sealed class RestoreService(
 
     private void Checkpoint(string database)
     {
-        // Fold the WAL into the file so the quarantined copy is whole even without its -wal.
+        // Fold the WAL into the file so the quarantined copy is whole even without its -wal. A file that
+        // does not open, or is not a database, is quarantined exactly as found.
+        if (new FileInfo(database) is not { Exists: true, Length: > 0 })
+        {
+            return;
+        }
+
         try
         {
             using var connection = connections.OpenForProbe(database);

@@ -1,0 +1,298 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.IO.Compression;
+using System.Text;
+using Emergence.Bench;
+using Emergence.Functions.Functions;
+using Emergence.Functions.Startup;
+using Emergence.Persistence.Backups;
+using Emergence.Persistence.Database;
+using Emergence.Persistence.Recovery;
+using Emergence.Persistence.Startup;
+using Emergence.Persistence.Volumes;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+// Measures backups side by side with dd, sqlite3 .backup, VACUUM INTO and BackupDatabase in one run,
+// and prints ratios to dd (the physical limit of a durable copy). Usage:
+//   dotnet run -c Release --project bench/Emergence.Bench -- [--size-mib 1024] [--small-mib 100] [--runs 3] [--dir /tmp/emergence-bench] [--out bench/RESULTS.md]
+var options = Arguments.Parse(args);
+var report = new StringBuilder();
+var inv = CultureInfo.InvariantCulture;
+void Line(string text = "")
+{
+    Console.WriteLine(text);
+    report.AppendLine(text);
+}
+
+Directory.CreateDirectory(options.Directory);
+Line($"# Backup benchmark");
+Line();
+Line(string.Create(inv, $"{DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, SQLite {SqliteRuntime.Version}, {options.Runs} runs per figure, median (min–max). Ratios are to `dd conv=fsync` measured in the same run."));
+Line();
+
+var results = new Dictionary<int, SizeResult>();
+foreach (var sizeMib in new[] { options.SmallMib, options.SizeMib }.Distinct())
+{
+    results[sizeMib] = MeasureSize(sizeMib, full: sizeMib == options.SizeMib);
+}
+
+var large = results[options.SizeMib];
+var small = results[options.SmallMib];
+Line("## Linearity");
+Line();
+var perByteLarge = large.Ours.Median / large.Bytes;
+var perByteSmall = small.Ours.Median / small.Bytes;
+Line(string.Create(inv, $"Full verified backup per byte: {options.SmallMib} MiB {perByteSmall * 1e9:0.00} ns/B, {options.SizeMib} MiB {perByteLarge * 1e9:0.00} ns/B: {100 * (perByteSmall / perByteLarge - 1):+0;-0}% per byte at the small size."));
+Line();
+File.WriteAllText(options.Output, report.ToString());
+Console.WriteLine($"written to {options.Output}");
+return 0;
+
+SizeResult MeasureSize(int sizeMib, bool full)
+{
+    var work = Path.Combine(options.Directory, $"size-{sizeMib}");
+    if (Directory.Exists(work))
+    {
+        Directory.Delete(work, recursive: true);
+    }
+
+    var services = Services(Path.Combine(work, "data", "database.sqlite"));
+    var locator = services.GetRequiredService<DatabaseLocator>();
+    var location = locator.Resolve();
+    var database = location.DatabasePath;
+    Console.Write($"generating {sizeMib} MiB… ");
+    BenchDatabase.Create(database, (long)sizeMib << 20, new Progress<double>(_ => Console.Write('.')));
+    var bytes = new FileInfo(database).Length;
+    Console.WriteLine($" {bytes >> 20} MiB");
+
+    var dd = new List<double>();
+    var sqliteBackup = new List<double>();
+    var vacuum = new List<double>();
+    var backupApi = new List<double>();
+    var oursCopy = new List<double>();
+    var ours = new List<double>();
+    var restore = new List<double>();
+    var backups = services.GetRequiredService<BackupService>();
+    for (var run = 0; run < options.Runs; run++)
+    {
+        var target = Path.Combine(work, "copy.out");
+        dd.Add(Shell.Time("dd", $"if={database}", $"of={target}", "bs=4M", "conv=fsync", "status=none"));
+        File.Delete(target);
+        sqliteBackup.Add(Shell.Time("sqlite3", database, $".backup {target}"));
+        File.Delete(target);
+        vacuum.Add(TimeIt(() => Sql(database, $"VACUUM INTO '{target}'")));
+        File.Delete(target);
+        backupApi.Add(TimeIt(() =>
+        {
+            using var from = new SqliteConnection($"Data Source={database};Mode=ReadOnly;Pooling=False");
+            using var to = new SqliteConnection($"Data Source={target};Pooling=False");
+            from.Open();
+            to.Open();
+            from.BackupDatabase(to);
+        }));
+        File.Delete(target);
+
+        var phases = new PhaseClock();
+        var watch = Stopwatch.StartNew();
+        var manifest = backups.CreateAsync(location, BackupReason.Manual, TimeSpan.FromMinutes(1), phases).GetAwaiter().GetResult();
+        ours.Add(watch.Elapsed.TotalSeconds);
+        oursCopy.Add(phases.Between("copy", "checksum"));
+        if (full)
+        {
+            using var volumeLock = VolumeLock.TryAcquire(location.LockPath, TimeProvider.System, out _)!;
+            restore.Add(TimeIt(() => services.GetRequiredService<RestoreService>().Restore(location, volumeLock, manifest.Filename, force: true, "benchmark")));
+            Directory.Delete(Path.Combine(location.BackupDirectory, RestoreService.QuarantineDirectoryName), recursive: true);
+        }
+
+        File.Delete(manifest.BackupPath + BackupNaming.ManifestSuffix);
+        File.Delete(manifest.BackupPath);
+        Console.WriteLine(string.Create(inv, $"run {run + 1}: dd {dd[^1]:0.00} .backup {sqliteBackup[^1]:0.00} vacuum {vacuum[^1]:0.00} api {backupApi[^1]:0.00} ours copy {oursCopy[^1]:0.00} ours {ours[^1]:0.00}"));
+    }
+
+    var ddStats = new Stats(dd);
+    Line(string.Create(inv, $"## {sizeMib} MiB database ({bytes} bytes, WAL mode, indexed table of text and blobs)"));
+    Line();
+    Line("| method | time | ratio to dd |");
+    Line("|---|---|---|");
+    void Row(string name, List<double> samples)
+    {
+        var stats = new Stats(samples);
+        Line(string.Create(inv, $"| {name} | {stats.Describe()} | {stats.Median / ddStats.Median:0.00}× |"));
+    }
+
+    Row("`dd conv=fsync` (physical limit)", dd);
+    Row("`sqlite3 .backup`", sqliteBackup);
+    Row("`VACUUM INTO` (no fsync)", vacuum);
+    Row("`SqliteConnection.BackupDatabase` as-is", backupApi);
+    Row("this project: consistent copy (backup step, journal off, fsync)", oursCopy);
+    Row("this project: full verified backup (copy, fsync, SHA-256, quick_check, rename, manifest)", ours);
+    if (full)
+    {
+        Row("this project: restore (copy + hash, quick_check, quarantine, swap)", restore);
+    }
+
+    Line();
+    if (full)
+    {
+        MeasureWriters(location, backups);
+        MeasureHealth(services, location);
+        MeasureCompression(location, backups, new Stats(ours).Median);
+    }
+
+    services.Dispose();
+    return new SizeResult(bytes, new Stats(ours));
+}
+
+void MeasureWriters(DatabaseLocation location, BackupService backups)
+{
+    var quiet = Writer(location.DatabasePath, TimeSpan.FromSeconds(options.WriterSeconds), null);
+    long walMax = 0;
+    var busy = Writer(location.DatabasePath, TimeSpan.FromSeconds(options.WriterSeconds), stop =>
+    {
+        var count = 0;
+        while (!stop.IsCancellationRequested)
+        {
+            // Not cancelled by the writer's deadline: a backup once started runs to the end.
+            var manifest = backups.CreateAsync(location, BackupReason.Manual, TimeSpan.FromMinutes(1), cancellationToken: CancellationToken.None).GetAwaiter().GetResult();
+            File.Delete(manifest.BackupPath + BackupNaming.ManifestSuffix);
+            File.Delete(manifest.BackupPath);
+            count++;
+        }
+
+        return count;
+    }, () => walMax = Math.Max(walMax, new FileInfo(location.DatabasePath + "-wal") is { Exists: true } wal ? wal.Length : 0));
+    Line("## A writer committing small transactions");
+    Line();
+    Line("| | commits | p50 | p99 | max | errors |");
+    Line("|---|---|---|---|---|---|");
+    Line(string.Create(inv, $"| no backup running | {quiet.Latencies.Count} | {quiet.P(50):0.00} ms | {quiet.P(99):0.00} ms | {quiet.P(100):0.00} ms | {quiet.Errors} |"));
+    Line(string.Create(inv, $"| backups back to back ({busy.Backups} taken) | {busy.Latencies.Count} | {busy.P(50):0.00} ms | {busy.P(99):0.00} ms | {busy.P(100):0.00} ms | {busy.Errors} |"));
+    Line();
+    Line(string.Create(inv, $"p99 with backups / p99 without: {busy.P(99) / quiet.P(99):0.00}×. Largest WAL seen while backups ran: {walMax >> 20} MiB."));
+    Line();
+}
+
+WriterResult Writer(string database, TimeSpan duration, Func<CancellationToken, int>? alongside, Action? sample = null)
+{
+    using var stop = new CancellationTokenSource(duration);
+    var background = alongside is null ? Task.FromResult(0) : Task.Run(() => alongside(stop.Token));
+    var latencies = new List<double>();
+    var errors = 0;
+    using var connection = new SqliteConnectionFactory().OpenExisting(database);
+    var random = new Random(7);
+    while (!stop.IsCancellationRequested)
+    {
+        var watch = Stopwatch.StartNew();
+        try
+        {
+            using var transaction = connection.BeginTransaction();
+            using var command = connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = "INSERT INTO items (name, body, payload, created) VALUES ('w', 'writer', randomblob(100), '2025')";
+            command.ExecuteNonQuery();
+            transaction.Commit();
+            latencies.Add(watch.Elapsed.TotalMilliseconds);
+        }
+        catch (SqliteException)
+        {
+            errors++;
+        }
+
+        sample?.Invoke();
+        Thread.Sleep(random.Next(2));
+    }
+
+    return new WriterResult(latencies, errors, background.GetAwaiter().GetResult());
+}
+
+void MeasureHealth(ServiceProvider services, DatabaseLocation location)
+{
+    var state = services.GetRequiredService<StartupState>();
+    state.Complete(new StartupResult { Location = location });
+    var function = ActivatorUtilities.CreateInstance<HealthFunction>(services);
+    function.Run(new DefaultHttpContext().Request).GetAwaiter().GetResult();
+    const int Calls = 10_000;
+    var watch = Stopwatch.StartNew();
+    for (var i = 0; i < Calls; i++)
+    {
+        function.Run(new DefaultHttpContext().Request).GetAwaiter().GetResult();
+    }
+
+    Line("## Health function");
+    Line();
+    Line(string.Create(inv, $"{Calls} calls from the cached report: {watch.Elapsed.TotalMilliseconds / Calls * 1000:0.0} µs per call (serialization included)."));
+    Line();
+}
+
+void MeasureCompression(DatabaseLocation location, BackupService backups, double fullBackupSeconds)
+{
+    var manifest = backups.CreateAsync(location, BackupReason.Manual, TimeSpan.FromMinutes(1)).GetAwaiter().GetResult();
+    Line("## Compressing backups");
+    Line();
+    Line("| codec | size | saved | time added | time added / full backup |");
+    Line("|---|---|---|---|---|");
+    foreach (var (name, make) in new (string, Func<Stream, Stream>)[]
+    {
+        ("gzip fastest", s => new GZipStream(s, CompressionLevel.Fastest)),
+        ("brotli fastest", s => new BrotliStream(s, CompressionLevel.Fastest)),
+    })
+    {
+        var target = manifest.BackupPath + ".z";
+        var watch = Stopwatch.StartNew();
+        using (var input = File.OpenRead(manifest.BackupPath))
+        using (var output = File.Create(target))
+        using (var codec = make(output))
+        {
+            input.CopyTo(codec);
+        }
+
+        var seconds = watch.Elapsed.TotalSeconds;
+        var size = new FileInfo(target).Length;
+        File.Delete(target);
+        Line(string.Create(inv, $"| {name} | {size >> 20} MiB | {100.0 * (1 - ((double)size / manifest.Size)):0}% | {seconds:0.00} s | {seconds / fullBackupSeconds:0.00}× |"));
+    }
+
+    Line();
+    File.Delete(manifest.BackupPath + BackupNaming.ManifestSuffix);
+    File.Delete(manifest.BackupPath);
+}
+
+static double TimeIt(Action action)
+{
+    var watch = Stopwatch.StartNew();
+    action();
+    return watch.Elapsed.TotalSeconds;
+}
+
+static void Sql(string database, string sql)
+{
+    using var connection = new SqliteConnection($"Data Source={database};Mode=ReadWrite;Pooling=False");
+    connection.Open();
+    using var command = connection.CreateCommand();
+    command.CommandText = sql;
+    command.ExecuteNonQuery();
+}
+
+ServiceProvider Services(string databasePath)
+{
+    var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+    {
+        ["Persistence:DatabasePath"] = databasePath,
+        ["Persistence:KeepBackups"] = "1000",
+    }).Build();
+    var collection = new ServiceCollection();
+    collection.AddLogging();
+    collection.AddEmergencePersistence(configuration);
+    collection.AddEmergenceFunctionApp(configuration);
+    return collection.BuildServiceProvider();
+}
+
+internal sealed record SizeResult(long Bytes, Stats Ours);
+
+internal sealed record WriterResult(List<double> Latencies, int Errors, int Backups)
+{
+    public double P(double percentile) => new Stats(Latencies).Percentile(percentile);
+}
