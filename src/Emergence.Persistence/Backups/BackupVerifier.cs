@@ -80,17 +80,18 @@ public sealed class BackupVerifier(SqliteConnectionFactory connections, ILogger<
             }
             else
             {
-                // The kernel copies (copy_file_range), then the hash and the integrity check read the copy
-                // side by side: what is verified is exactly what a restore puts in place.
+                // The kernel copies (copy_file_range); then the hash, the integrity check and the fsync of the
+                // copy run side by side. What is verified is exactly what a restore puts in place.
                 progress?.Report(new OperationProgress("copy", 0, 0));
                 File.Copy(backup.Path, copyTo);
                 var checking = Task.Run(() => RunCheck(copyTo, kind, inPlace: false), cancellationToken);
+                var syncing = Task.Run(() => Durable.FsyncFile(copyTo), cancellationToken);
                 using (var handle = File.OpenHandle(copyTo, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.SequentialScan))
                 {
                     (checksum, size) = BackupService.Sha256(handle, progress, cancellationToken);
-                    Durable.FsyncFile(handle);
                 }
 
+                syncing.GetAwaiter().GetResult();
                 check = checking.GetAwaiter().GetResult();
             }
         }
