@@ -1,6 +1,7 @@
 using Emergence.Functions.Startup;
 using Emergence.Persistence.Platform;
 using Emergence.Persistence.Startup;
+using Emergence.Persistence.Tests.Support;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -21,7 +22,7 @@ public sealed class AppHarness : IDisposable
     public AppHarness(Dictionary<string, string?>? settings = null, string? mountInfo = null)
     {
         Root = Directory.CreateTempSubdirectory("emergence-app-").FullName;
-        Probe = new FakeProbe { MountInfo = mountInfo };
+        Probe = new FakeSystemProbe { MountInfo = mountInfo };
         var values = new Dictionary<string, string?>
         {
             ["Persistence:DatabasePath"] = Path.Combine(Root, "data", "database.sqlite"),
@@ -47,7 +48,7 @@ public sealed class AppHarness : IDisposable
 
     public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2025, 1, 14, 10, 30, 0, TimeSpan.Zero)) { AutoAdvanceAmount = TimeSpan.Zero };
 
-    public FakeProbe Probe { get; }
+    public FakeSystemProbe Probe { get; }
 
     public FakeLogCollector Logs { get; } = new();
 
@@ -72,16 +73,5 @@ public sealed class AppHarness : IDisposable
         Get<StartupState>().Result?.Lock?.Dispose();
         _services.Dispose();
         Directory.Delete(Root, recursive: true);
-    }
-
-    public sealed class FakeProbe : ISystemProbe
-    {
-        public Dictionary<string, string> Environment { get; } = [];
-
-        public string? MountInfo { get; set; }
-
-        public string? GetEnvironmentVariable(string name) => Environment.GetValueOrDefault(name);
-
-        public string? ReadMountInfo() => MountInfo ?? new SystemProbe().ReadMountInfo();
     }
 }
