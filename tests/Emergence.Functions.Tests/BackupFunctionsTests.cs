@@ -115,4 +115,14 @@ public sealed class BackupFunctionsTests : IDisposable
         var rows = JsonDocument.Parse(result.Content!).RootElement.EnumerateArray().ToList();
         Assert.Equal(["database_backup_20250114_103100.sqlite", "database_backup_20250114_103000.sqlite"], rows.Select(r => r.GetProperty("name").GetString()));
     }
+
+    [Fact]
+    public async Task CreateBackup_WhileStartupRuns_Answers503AtOnce()
+    {
+        var result = Assert.IsType<ContentResult>(await _app.Create<CreateBackupFunction>().Run(new DefaultHttpContext().Request));
+
+        Assert.Equal(503, result.StatusCode);
+        Assert.Equal(Health.HealthCache.StartingProblem, JsonDocument.Parse(result.Content!).RootElement.GetProperty("error").GetString());
+        Assert.False(Directory.Exists(_app.BackupDirectory));
+    }
 }

@@ -90,4 +90,19 @@ public sealed class StartupServiceTests : IDisposable
 
         public void Dispose() => App.Dispose();
     }
+
+    [Fact]
+    public async Task StartAsync_MountTableUnreadableWhileAVolumeIsRequired_Reports503InsteadOfCrashing()
+    {
+        using var strict = new AppHarness(new() { ["Persistence:RequireVolume"] = "true" });
+        strict.Probe.MountInfoFailure = new InvalidOperationException("mount table unavailable");
+
+        var result = await RunServiceAsync(strict);
+        var health = Assert.IsType<Microsoft.AspNetCore.Mvc.ContentResult>(
+            await strict.Create<Functions.HealthFunction>().Run(new Microsoft.AspNetCore.Http.DefaultHttpContext().Request));
+
+        Assert.NotNull(result);
+        Assert.Equal(503, health.StatusCode);
+        Assert.Contains("is not a mounted volume", health.Content, StringComparison.Ordinal);
+    }
 }

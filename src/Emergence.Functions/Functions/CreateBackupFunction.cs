@@ -9,7 +9,7 @@ namespace Emergence.Functions.Functions;
 
 /// <summary>
 /// <c>POST /api/backups</c> (function key): takes a verified manual backup now. 201 with its manifest;
-/// 409 while another backup runs; 503 when startup failed; 500 with the failed step otherwise.
+/// 409 while another backup runs; 503 while startup runs or when it failed; 500 with the failed step otherwise.
 /// </summary>
 public sealed class CreateBackupFunction(StartupState state, BackupService backups, HealthCache health)
 {
@@ -19,7 +19,12 @@ public sealed class CreateBackupFunction(StartupState state, BackupService backu
     {
         ArgumentNullException.ThrowIfNull(request);
         var cancellationToken = request.HttpContext.RequestAborted;
-        var startup = await state.WhenCompleteAsync(cancellationToken).ConfigureAwait(false);
+        if (state.Result is not { } startup)
+        {
+            // Startup may wait minutes for the volume lock: answer now rather than hold the request.
+            return JsonResponse.Error(HealthCache.StartingProblem, StatusCodes.Status503ServiceUnavailable);
+        }
+
         if (!startup.Succeeded)
         {
             return JsonResponse.Error(startup.FailureSentence!, StatusCodes.Status503ServiceUnavailable);

@@ -1,5 +1,8 @@
+using Emergence.Persistence.Database;
+using Emergence.Persistence.Logging;
 using Emergence.Persistence.Startup;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace Emergence.Functions.Startup;
 
@@ -9,11 +12,23 @@ namespace Emergence.Functions.Startup;
 /// until it finishes, health answers 503 and the backup functions wait. It never throws: a failed
 /// startup is recorded for health, not allowed to kill the worker.
 /// </summary>
-public sealed class StartupService(StartupSequence sequence, StartupState state) : BackgroundService
+public sealed class StartupService(StartupSequence sequence, StartupState state, DatabaseLocator locator, ILogger<StartupService> logger) : BackgroundService
 {
     /// <inheritdoc />
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken) =>
-        state.Complete(await sequence.RunAsync(stoppingToken).ConfigureAwait(false));
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            state.Complete(await sequence.RunAsync(stoppingToken).ConfigureAwait(false));
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // An exception escaping a BackgroundService stops the host, and the worker with it: record
+            // it for health (503 with the cause) instead, so Railway's healthcheck reports it.
+            PersistenceLog.StartupFailed(logger, ex, "startup", ex.Message);
+            state.Complete(new StartupResult { Location = locator.Configured(), FailedStep = "startup", Failure = ex.Message });
+        }
+    }
 
     /// <inheritdoc />
     public override async Task StopAsync(CancellationToken cancellationToken)

@@ -42,18 +42,23 @@ public sealed class VolumeInspector(ISystemProbe probe, TimeProvider time)
 
         var writable = exists && ProbeWritable(fullPath, out error);
         var resolved = exists ? ResolveLinks(fullPath) : fullPath;
+        // The seam may fail (an unreadable /proc, a broken environment): the mount is then unknown,
+        // which reports as not mounted; an inspection never throws.
         MountEntry? mount;
+        string? expected;
         try
         {
             mount = MountTable.Parse(probe.ReadMountInfo()).FindMountFor(resolved);
+            expected = probe.GetEnvironmentVariable(RailwayMountPathVariable);
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        catch (Exception ex)
         {
             mount = null;
+            expected = null;
+            error ??= $"cannot read the mount table: {ex.Message}";
         }
 
         var (available, total) = exists ? ReadSpace(fullPath) : (0L, 0L);
-        var expected = probe.GetEnvironmentVariable(RailwayMountPathVariable);
         return new VolumeStatus
         {
             Mounted = mount is not null && !mount.IsContainerLayer,

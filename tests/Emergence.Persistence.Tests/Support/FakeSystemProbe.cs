@@ -9,7 +9,10 @@ public sealed class FakeSystemProbe : ISystemProbe
 
     public string? MountInfo { get; set; }
 
+    /// <summary>When set, reading the mount table throws it: a seam that fails.</summary>
+    public Exception? MountInfoFailure { get; set; }
+
     public string? GetEnvironmentVariable(string name) => Environment.GetValueOrDefault(name);
 
-    public string? ReadMountInfo() => MountInfo ?? new SystemProbe().ReadMountInfo();
+    public string? ReadMountInfo() => MountInfoFailure is { } failure ? throw failure : MountInfo ?? new SystemProbe().ReadMountInfo();
 }
