@@ -1,13 +1,28 @@
+using System.Text.Json;
+
 namespace Emergence.Persistence.Backups;
 
-/// <summary>The outcome of this process's most recent backup attempt, for the health report.</summary>
+/// <summary>
+/// The outcome of the most recent backup attempt, for the health report. It is kept in memory and in
+/// <see cref="FileName"/> in the backup directory, so that <c>emergence-db status</c> beside the app
+/// reports the app's failed timer run too (and a full disk that cannot take the file still shows in
+/// the app's own health).
+/// </summary>
 public sealed class BackupActivity
 {
-    private readonly Lock _gate = new();
-    private (DateTimeOffset At, string Message)? _lastError;
+    /// <summary>The file, in the backup directory, that records the last failure until a backup succeeds.</summary>
+    public const string FileName = ".last-backup-error.json";
 
-    /// <summary>The last failure's time and message, or <see langword="null"/> when the last attempt succeeded or none was made.</summary>
-    public (DateTimeOffset At, string Message)? LastError
+    private readonly Lock _gate = new();
+    private BackupError? _lastError;
+
+    /// <summary>A failed backup attempt.</summary>
+    /// <param name="At">When it failed (UTC).</param>
+    /// <param name="Message">What failed, with the step, path and cause.</param>
+    public sealed record BackupError(DateTimeOffset At, string Message);
+
+    /// <summary>The last failure recorded by this process, or <see langword="null"/>.</summary>
+    public BackupError? LastError
     {
         get
         {
@@ -18,21 +33,53 @@ public sealed class BackupActivity
         }
     }
 
-    /// <summary>Records a successful backup, clearing the last error.</summary>
-    public void RecordSuccess()
+    /// <summary>The last failure: this process's, else the one recorded on the volume by any process.</summary>
+    public BackupError? LastErrorFor(string backupDirectory)
+    {
+        if (LastError is { } own)
+        {
+            return own;
+        }
+
+        try
+        {
+            var path = Path.Combine(backupDirectory, FileName);
+            return File.Exists(path) ? JsonSerializer.Deserialize<BackupError>(File.ReadAllText(path), PersistenceJson.Options) : null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JsonException)
+        {
+            return new BackupError(DateTimeOffset.MinValue, $"the last backup error file cannot be read: {ex.Message}");
+        }
+    }
+
+    /// <summary>Records a successful backup, clearing the last error here and on the volume.</summary>
+    public void RecordSuccess(string backupDirectory)
     {
         lock (_gate)
         {
             _lastError = null;
         }
+
+        File.Delete(Path.Combine(backupDirectory, FileName));
     }
 
-    /// <summary>Records a failed backup.</summary>
-    public void RecordFailure(DateTimeOffset at, string message)
+    /// <summary>Records a failed backup here and, when the volume takes it, in the backup directory.</summary>
+    public void RecordFailure(string backupDirectory, DateTimeOffset at, string message)
     {
+        var error = new BackupError(at, message);
         lock (_gate)
         {
-            _lastError = (at, message);
+            _lastError = error;
+        }
+
+        try
+        {
+            var path = Path.Combine(backupDirectory, FileName);
+            BackupService.WriteFileDurably(path + BackupNaming.TempSuffix, path, JsonSerializer.SerializeToUtf8Bytes(error, PersistenceJson.Options));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // A read-only or full volume cannot take the record; this process's health still has it.
         }
     }
 }

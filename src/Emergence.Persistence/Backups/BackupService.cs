@@ -71,13 +71,13 @@ public sealed class BackupService(
                 Guarded("rotate", location.BackupDirectory, () => Rotate(location, manifest.Filename));
             }
 
-            activity.RecordSuccess();
+            activity.RecordSuccess(location.BackupDirectory);
             return manifest;
         }
         catch (BackupFailedException ex)
         {
             PersistenceLog.BackupFailed(logger, ex, reasonName, ex.Step, ex.Path, ex.Cause);
-            activity.RecordFailure(time.GetUtcNow(), ex.Message);
+            activity.RecordFailure(location.BackupDirectory, time.GetUtcNow(), ex.Message);
             throw;
         }
     }
@@ -344,16 +344,28 @@ public sealed class BackupService(
         return (Convert.ToHexStringLower(hash.GetHashAndReset()), offset);
     }
 
-    /// <summary>Writes bytes to a temporary file, fsyncs it, renames it into place and fsyncs the directory.</summary>
+    /// <summary>
+    /// Writes bytes to a temporary file, fsyncs it, renames it into place and fsyncs the directory. On
+    /// failure the temporary file is removed and the file in place, if any, is left as it was.
+    /// </summary>
     internal static void WriteFileDurably(string tempPath, string finalPath, byte[] content)
     {
-        using (var stream = new FileStream(tempPath, FileMode.Create, FileAccess.Write, FileShare.None))
+        try
         {
-            stream.Write(content);
-            stream.Flush(flushToDisk: true);
+            using (var stream = new FileStream(tempPath, FileMode.Create, FileAccess.Write, FileShare.None))
+            {
+                stream.Write(content);
+                stream.Flush(flushToDisk: true);
+            }
+
+            File.Move(tempPath, finalPath, overwrite: true);
+        }
+        catch
+        {
+            RemovePartials(tempPath);
+            throw;
         }
 
-        File.Move(tempPath, finalPath, overwrite: true);
         Durable.FsyncDirectory(Path.GetDirectoryName(finalPath)!);
     }
 

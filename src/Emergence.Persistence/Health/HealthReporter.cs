@@ -171,7 +171,7 @@ public sealed class HealthReporter(
             problems.Add($"The newest backup, {latest.Filename}, is {Describe(now - latest.Timestamp)} old: more than {BackupStaleness.AllowedIntervals} backup intervals ({Describe(interval)} each).");
         }
 
-        var lastError = activity.LastError;
+        var lastError = activity.LastErrorFor(location.BackupDirectory);
         if (lastError is { } error)
         {
             problems.Add($"The last backup, at {error.At.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}, failed: {error.Message}");

@@ -55,7 +55,7 @@ public sealed class HealthReporterTests : IDisposable
     public async Task Check_LastBackupFailed_IsDegradedAndCarriesTheError()
     {
         await StartAsync();
-        _h.Get<BackupActivity>().RecordFailure(_h.Time.GetUtcNow(), "Backup failed at step 'copy' (/x): disk full");
+        _h.Get<BackupActivity>().RecordFailure(_h.BackupDirectory, _h.Time.GetUtcNow(), "Backup failed at step 'copy' (/x): disk full");
 
         var report = Check();
 
@@ -124,5 +124,24 @@ public sealed class HealthReporterTests : IDisposable
 
         Assert.Equal(HealthStatus.Unhealthy, report.Status);
         Assert.Equal("Startup failed at step 'lock': held", report.Problems[0]);
+    }
+
+    [Fact]
+    public async Task Check_AnotherProcessesFailedBackup_IsReportedUntilABackupSucceeds()
+    {
+        await StartAsync();
+        Directory.CreateDirectory(Path.Combine(_h.BackupDirectory, "database_backup_20250114_103100.sqlite.json"));
+        await Assert.ThrowsAsync<BackupFailedException>(() => _h.BackupAsync());
+        using var other = new TestHarness(new Dictionary<string, string?> { ["Persistence:DatabasePath"] = _h.DatabasePath }, root: _h.Root);
+        other.Time.SetUtcNow(_h.Time.GetUtcNow());
+
+        var seen = other.Get<HealthReporter>().Check(other.Locate());
+        await other.BackupAsync();
+        var cleared = other.Get<HealthReporter>().Check(other.Locate());
+
+        Assert.Equal(HealthStatus.Degraded, seen.Status);
+        Assert.Contains("step 'manifest'", seen.Backups.LastError, StringComparison.Ordinal);
+        Assert.Null(cleared.Backups.LastError);
+        Assert.False(File.Exists(Path.Combine(_h.BackupDirectory, BackupActivity.FileName)));
     }
 }
