@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Emergence.Cli.Commands;
 using Emergence.Persistence.Configuration;
+using Emergence.Persistence.Volumes;
 
 namespace Emergence.Cli;
 
@@ -49,7 +50,16 @@ public static class CliApp
         }
 
         var configuration = new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false };
-        return await parsed.InvokeAsync(configuration, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await parsed.InvokeAsync(configuration, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException or VolumeLockTimeoutException)
+        {
+            // An operator gets the cause in one line, not a stack trace.
+            await error.WriteLineAsync($"emergence-db: {ex.Message}").ConfigureAwait(false);
+            return ExitCodes.Failed;
+        }
     }
 
     /// <summary>Reads the global options from a parse result.</summary>

@@ -87,7 +87,18 @@ public sealed class RestoreService(
             }
 
             SweepStaging(staging, keepFile: true);
-            var quarantine = Swap(location, staging, checkpointFirst: !knownDamaged);
+            string? quarantine;
+            try
+            {
+                quarantine = Swap(location, staging, checkpointFirst: !knownDamaged);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // Every step before the final rename leaves the database in place; the rename is atomic.
+                SweepStaging(staging);
+                throw new RestoreFailedException($"Restoring {candidate.Name} failed while swapping it in: {ex.Message}. The database was left in place.", ex);
+            }
+
             PersistenceLog.RestorePerformed(logger, location.DatabasePath, candidate.Name, why, quarantine ?? "(nothing was replaced)");
             return new RestoreResult(location.DatabasePath, candidate.Manifest!, quarantine, skipped);
         }

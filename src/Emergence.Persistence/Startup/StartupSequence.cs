@@ -115,7 +115,7 @@ public sealed class StartupSequence(
 
             error = request.Error;
         }
-        catch (RestoreFailedException ex)
+        catch (Exception ex) when (ex is RestoreFailedException or IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException)
         {
             error = ex.Message;
         }
