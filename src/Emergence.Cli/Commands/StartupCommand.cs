@@ -63,7 +63,7 @@ internal static class StartupCommand
 
         if (result.CatchUpBackup is { } catchUp)
         {
-            o.WriteLine($"backup:    {catchUp.Filename} (the newest backup was older than the schedule interval)");
+            o.WriteLine($"backup:    {catchUp.Filename} (no backup within the schedule interval)");
         }
 
         foreach (var warning in result.Warnings)
