@@ -41,4 +41,10 @@ public sealed record BackupManifest
 
     /// <summary>The schema version (<c>PRAGMA user_version</c>).</summary>
     public required int UserVersion { get; init; }
+
+    /// <summary><c>none</c>, or <c>brotli</c> when the file is compressed (its name then ends in <c>.br</c>).</summary>
+    public string Compression { get; init; } = "none";
+
+    /// <summary>Lowercase hex SHA-256 of the database the backup holds (uncompressed); equals <see cref="Checksum"/> when not compressed.</summary>
+    public string? ContentChecksum { get; init; }
 }

@@ -15,6 +15,9 @@ public sealed class BackupNaming
     /// <summary>The suffix appended to a backup's name to name its manifest.</summary>
     public const string ManifestSuffix = ".json";
 
+    /// <summary>The suffix appended to the name of a Brotli-compressed backup.</summary>
+    public const string CompressedSuffix = ".br";
+
     private const string StampFormat = "yyyyMMdd_HHmmss";
     private readonly Regex _pattern;
 
@@ -24,7 +27,7 @@ public sealed class BackupNaming
         var fileName = Path.GetFileName(databasePath);
         Stem = Path.GetFileNameWithoutExtension(fileName);
         Extension = Path.GetExtension(fileName);
-        _pattern = new Regex($"^{Regex.Escape(Stem)}_backup_(?<stamp>\\d{{8}}_\\d{{6}})(?:_(?<n>[2-9]|[1-9]\\d+))?{Regex.Escape(Extension)}$", RegexOptions.CultureInvariant);
+        _pattern = new Regex($"^{Regex.Escape(Stem)}_backup_(?<stamp>\\d{{8}}_\\d{{6}})(?:_(?<n>[2-9]|[1-9]\\d+))?{Regex.Escape(Extension)}(?:\\.br)?$", RegexOptions.CultureInvariant);
     }
 
     /// <summary>The database file name without its extension, e.g. <c>database</c>.</summary>
@@ -74,8 +77,9 @@ public sealed class BackupNaming
     }
 
     /// <summary>
-    /// The first free name for a backup taken at <paramref name="utc"/>: a name is taken when the
-    /// backup, its manifest or a temporary file of either exists.
+    /// The first free name for a backup taken at <paramref name="utc"/>, without the compression suffix:
+    /// a name is taken when the backup (compressed or not), its manifest or a temporary file of any of
+    /// them exists.
     /// </summary>
     public string NextFreeName(string backupDirectory, DateTimeOffset utc)
     {
@@ -83,13 +87,16 @@ public sealed class BackupNaming
         {
             var name = NameFor(utc, sequence);
             var path = Path.Combine(backupDirectory, name);
-            if (!File.Exists(path) && !File.Exists(path + TempSuffix)
-                && !File.Exists(path + ManifestSuffix) && !File.Exists(path + ManifestSuffix + TempSuffix))
+            string[] taken = [path, path + CompressedSuffix];
+            if (!taken.Any(p => File.Exists(p) || File.Exists(p + TempSuffix) || File.Exists(p + ManifestSuffix) || File.Exists(p + ManifestSuffix + TempSuffix)))
             {
                 return name;
             }
         }
     }
+
+    /// <summary>Whether a backup's name says it is Brotli-compressed.</summary>
+    public static bool IsCompressed(string fileName) => fileName.EndsWith(CompressedSuffix, StringComparison.Ordinal);
 
     /// <summary>Whether a file in the backup directory is left over from an interrupted write (<c>*.tmp</c> and SQLite's side files of one).</summary>
     public static bool IsTempFile(string fileName) =>

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Emergence.Persistence.Configuration;
@@ -165,9 +166,12 @@ public sealed class BackupService(
             throw new BackupFailedException("preflight", directory, $"not enough free space: the backup needs about {needed} bytes, {available} are available");
         }
 
-        var name = new BackupNaming(source).NextFreeName(directory, now);
+        var baseName = new BackupNaming(source).NextFreeName(directory, now);
+        var compress = options.Value.Compression == BackupCompression.Brotli;
+        var name = compress ? baseName + BackupNaming.CompressedSuffix : baseName;
         var finalPath = Path.Combine(directory, name);
-        var tempPath = finalPath + BackupNaming.TempSuffix;
+        var tempPath = Path.Combine(directory, baseName) + BackupNaming.TempSuffix;
+        var compressedTemp = finalPath + BackupNaming.TempSuffix;
         var manifestPath = finalPath + BackupNaming.ManifestSuffix;
         var manifestTemp = manifestPath + BackupNaming.TempSuffix;
         var step = "copy";
@@ -194,7 +198,7 @@ public sealed class BackupService(
             }
 
             var (checksum, size) = hashed;
-            if (unlessSameAs is not null && checksum == unlessSameAs.Checksum)
+            if (unlessSameAs is not null && checksum == (unlessSameAs.ContentChecksum ?? unlessSameAs.Checksum))
             {
                 WaitQuietly(checking);
                 RemovePartials(tempPath);
@@ -208,6 +212,16 @@ public sealed class BackupService(
             if (!facts.IsOk)
             {
                 throw new BackupFailedException(step, tempPath, $"the copy failed quick_check: {facts.CheckResult}");
+            }
+
+            var contentChecksum = checksum;
+            if (compress)
+            {
+                step = "compress";
+                progress?.Report(new OperationProgress("compress", 0, 0));
+                (checksum, size) = Compress(tempPath, compressedTemp, cancellationToken);
+                File.Delete(tempPath);
+                tempPath = compressedTemp;
             }
 
             step = "rename";
@@ -230,6 +244,8 @@ public sealed class BackupService(
                 PageSize = facts.PageSize,
                 PageCount = facts.PageCount,
                 UserVersion = facts.UserVersion,
+                Compression = compress ? "brotli" : "none",
+                ContentChecksum = contentChecksum,
             };
             WriteFileDurably(manifestTemp, manifestPath, JsonSerializer.SerializeToUtf8Bytes(manifest, PersistenceJson.Options));
             var durationMs = (long)time.GetElapsedTime(started).TotalMilliseconds;
@@ -240,12 +256,12 @@ public sealed class BackupService(
         catch (Exception ex) when (ex is not BackupFailedException and not OperationCanceledException)
         {
             var cause = Describe(ex, directory); // before the partial files go, while the disk is still as full as it was
-            RemovePartials(tempPath, manifestTemp, renamed ? finalPath : null);
+            RemovePartials(tempPath, compressedTemp, manifestTemp, renamed ? finalPath : null);
             throw new BackupFailedException(step, step == "manifest" ? manifestPath : tempPath, cause, ex);
         }
         catch
         {
-            RemovePartials(tempPath, manifestTemp, renamed ? finalPath : null);
+            RemovePartials(tempPath, compressedTemp, manifestTemp, renamed ? finalPath : null);
             throw;
         }
     }
@@ -271,6 +287,24 @@ public sealed class BackupService(
         // The copy carries the source's WAL header. Switch it to a rollback journal so that a read-only
         // open (verification, restore) creates no -wal/-shm files beside it.
         Execute(to, "PRAGMA journal_mode = DELETE;");
+    }
+
+    /// <summary>Brotli-compresses a verified copy into <paramref name="destination"/> (fsynced), hashing what is written.</summary>
+    private static (string Checksum, long Size) Compress(string source, string destination, CancellationToken cancellationToken)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        using (var output = new FileStream(destination, FileMode.CreateNew, FileAccess.Write, FileShare.None, HashBufferSize))
+        {
+            using (var hashing = new HashingStream(output, hash))
+            using (var brotli = new BrotliStream(hashing, CompressionLevel.Fastest, leaveOpen: true))
+            using (var input = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read, HashBufferSize, FileOptions.SequentialScan))
+            {
+                input.CopyToAsync(brotli, cancellationToken).GetAwaiter().GetResult();
+            }
+
+            output.Flush(flushToDisk: true);
+            return (Convert.ToHexStringLower(hash.GetHashAndReset()), output.Length);
+        }
     }
 
     private DatabaseFacts QuickCheck(string path)

@@ -1,3 +1,5 @@
+using System.IO.Compression;
+using System.Security.Cryptography;
 using Emergence.Persistence.Database;
 using Emergence.Persistence.Logging;
 using Emergence.Persistence.Platform;
@@ -68,15 +70,23 @@ public sealed class BackupVerifier(SqliteConnectionFactory connections, ILogger<
             return new BackupVerification(backup.Name, false, backup.ManifestError ?? "it is a symbolic link", null, null, checkName);
         }
 
+        var compressed = BackupNaming.IsCompressed(backup.Name);
         string checksum;
         long size;
         string? check = null;
+        string? content = null;
         try
         {
             if (copyTo is null)
             {
                 using var handle = File.OpenHandle(backup.Path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.SequentialScan);
                 (checksum, size) = BackupService.Sha256(handle, progress, cancellationToken);
+            }
+            else if (compressed)
+            {
+                // Decompressed straight into the staging file, hashing both sides as they pass.
+                progress?.Report(new OperationProgress("decompress", 0, 0));
+                (checksum, size, content) = Decompress(backup.Path, copyTo, cancellationToken);
             }
             else
             {
@@ -97,7 +107,7 @@ public sealed class BackupVerifier(SqliteConnectionFactory connections, ILogger<
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            return new BackupVerification(backup.Name, false, $"it cannot be read or copied: {ex.Message}", null, null, checkName);
+            return new BackupVerification(backup.Name, false, $"it cannot be read, copied or decompressed: {ex.Message}", null, null, checkName);
         }
 
         if (size != manifest.Size)
@@ -111,10 +121,77 @@ public sealed class BackupVerifier(SqliteConnectionFactory connections, ILogger<
         }
 
         progress?.Report(new OperationProgress(checkName, 0, 0));
+        if (check is null && compressed)
+        {
+            (check, content) = CheckCompressed(backup.Path, copyTo, kind, content, cancellationToken);
+        }
+
+        if (content is not null && manifest.ContentChecksum is { } expected && !string.Equals(content, expected, StringComparison.Ordinal))
+        {
+            return new BackupVerification(backup.Name, false, $"its decompressed SHA-256 is {content} but the manifest says {expected}", false, null, checkName);
+        }
+
         check ??= RunCheck(backup.Path, kind, inPlace: true);
         return check == "ok"
             ? new BackupVerification(backup.Name, true, null, true, check, checkName)
             : new BackupVerification(backup.Name, false, $"{checkName} failed: {check}", true, check, checkName);
+    }
+
+    /// <summary>Checks a compressed backup: the staged copy when there is one, else a private decompressed copy.</summary>
+    private (string Check, string? Content) CheckCompressed(string backupPath, string? staged, IntegrityCheck kind, string? content, CancellationToken cancellationToken)
+    {
+        if (staged is not null)
+        {
+            return (RunCheck(staged, kind, inPlace: false), content);
+        }
+
+        var directory = Directory.CreateTempSubdirectory("emergence-verify-").FullName;
+        try
+        {
+            var target = Path.Combine(directory, "database.sqlite");
+            var (_, _, decompressed) = Decompress(backupPath, target, cancellationToken);
+            return (RunCheck(target, kind, inPlace: false), decompressed);
+        }
+        catch (IOException ex)
+        {
+            return ($"cannot be decompressed: {ex.Message}", null);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// Decompresses a Brotli backup into <paramref name="destination"/> (fsynced); returns the SHA-256 and
+    /// size of the compressed input and the SHA-256 of the output. Damaged input throws <see cref="IOException"/>.
+    /// </summary>
+    private static (string Checksum, long Size, string Content) Decompress(string source, string destination, CancellationToken cancellationToken)
+    {
+        using var inputHash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        using var outputHash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        long size;
+        try
+        {
+            using var input = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan);
+            using var output = new FileStream(destination, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20);
+            using (var hashedInput = new HashingStream(input, inputHash))
+            using (var brotli = new BrotliStream(hashedInput, CompressionMode.Decompress, leaveOpen: true))
+            using (var hashedOutput = new HashingStream(output, outputHash))
+            {
+                brotli.CopyToAsync(hashedOutput, cancellationToken).GetAwaiter().GetResult();
+                hashedInput.CopyTo(Stream.Null); // hash any bytes after the end of the Brotli stream too
+            }
+
+            output.Flush(flushToDisk: true);
+            size = input.Length;
+        }
+        catch (InvalidDataException ex)
+        {
+            throw new IOException($"the Brotli stream is damaged: {ex.Message}", ex);
+        }
+
+        return (Convert.ToHexStringLower(inputHash.GetHashAndReset()), size, Convert.ToHexStringLower(outputHash.GetHashAndReset()));
     }
 
     private string RunCheck(string path, IntegrityCheck kind, bool inPlace)

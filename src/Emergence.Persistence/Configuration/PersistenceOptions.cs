@@ -45,6 +45,9 @@ public sealed class PersistenceOptions
     /// <summary>The backup timer's NCRONTAB schedule, from <c>BACKUP_SCHEDULE</c>.</summary>
     public string BackupSchedule { get; set; } = DefaultBackupSchedule;
 
+    /// <summary>How new backups are stored: as database files (the default) or Brotli-compressed.</summary>
+    public Emergence.Persistence.Backups.BackupCompression Compression { get; set; }
+
     /// <summary>How long to wait for another process to release the volume lock.</summary>
     public TimeSpan LockTimeout { get; set; } = TimeSpan.FromSeconds(DefaultLockTimeoutSeconds);
 

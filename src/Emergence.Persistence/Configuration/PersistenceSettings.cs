@@ -29,6 +29,9 @@ public static class PersistenceSettings
     /// <summary>The setting for the lock wait, in seconds.</summary>
     public const string LockTimeoutSecondsKey = "Persistence:LockTimeoutSeconds";
 
+    /// <summary>The setting for how backups are stored.</summary>
+    public const string CompressionKey = "Persistence:Compression";
+
     /// <summary>The backup timer's schedule, a top-level app setting the Functions host also reads.</summary>
     public const string BackupScheduleKey = "BACKUP_SCHEDULE";
 
@@ -70,6 +73,16 @@ public static class PersistenceSettings
             options.LockTimeout = int.TryParse(timeout, NumberStyles.Integer, CultureInfo.InvariantCulture, out var seconds) && seconds >= 0
                 ? TimeSpan.FromSeconds(seconds)
                 : throw new InvalidSettingException(EnvName(LockTimeoutSecondsKey), timeout, "expected a whole number of seconds, 0 or more.");
+        }
+
+        if (Read(configuration, CompressionKey) is { } compression)
+        {
+            options.Compression = compression.ToLowerInvariant() switch
+            {
+                "none" => BackupCompression.None,
+                "brotli" => BackupCompression.Brotli,
+                _ => throw new InvalidSettingException(EnvName(CompressionKey), compression, "expected none or brotli."),
+            };
         }
 
         options.BackupSchedule = Read(configuration, BackupScheduleKey) ?? options.BackupSchedule;

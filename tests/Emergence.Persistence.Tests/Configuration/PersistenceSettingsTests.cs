@@ -35,6 +35,7 @@ public sealed class PersistenceSettingsTests
     [InlineData("Persistence:KeepBackups", "five", "Persistence__KeepBackups='five' is invalid: expected a whole number from 1 to 1000.")]
     [InlineData("Persistence:RequireVolume", "yes", "Persistence__RequireVolume='yes' is invalid: expected true or false.")]
     [InlineData("Persistence:FallbackDirectory", "tmp/fallback", "Persistence__FallbackDirectory='tmp/fallback' is invalid: expected an absolute directory path.")]
+    [InlineData("Persistence:Compression", "zstd", "Persistence__Compression='zstd' is invalid: expected none or brotli.")]
     [InlineData("Persistence:LockTimeoutSeconds", "-5", "Persistence__LockTimeoutSeconds='-5' is invalid: expected a whole number of seconds, 0 or more.")]
     [InlineData("BACKUP_SCHEDULE", "0 * * * *", "BACKUP_SCHEDULE='0 * * * *' is invalid: expected a 6-field NCRONTAB expression 'sec min hour day month weekday', e.g. '0 0 * * * *' for hourly.")]
     public void Bind_BadValue_ThrowsOneLineNamingTheSettingTheValueAndWhatIsAccepted(string key, string value, string expected)
