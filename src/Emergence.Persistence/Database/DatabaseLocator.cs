@@ -31,36 +31,24 @@ public sealed class DatabaseLocator(IOptions<PersistenceOptions> options, Volume
 
         if (volume.Writable)
         {
-            return new DatabaseLocation
-            {
-                DatabasePath = configured,
-                BackupDirectory = settings.BackupDirectoryFor(configured),
-                ConfiguredDatabasePath = configured,
-                Volume = volume,
-            };
+            return AtConfiguredPath(volume);
         }
 
-        LogVolumeProblem(logger, volume, volume.Error ?? "not writable");
+        var reason = volume.Error ?? "the directory is not writable";
+        LogVolumeProblem(logger, volume, reason);
         var fallbackPath = Path.Combine(settings.FallbackDirectory, Path.GetFileName(configured));
         var fallbackVolume = inspector.Inspect(settings.FallbackDirectory, fallbackPath, create: true);
-        var reason = volume.Error ?? "the directory is not writable";
         if (!fallbackVolume.Writable)
         {
-            LogVolumeProblem(logger, fallbackVolume, fallbackVolume.Error ?? "not writable");
-            return new DatabaseLocation
-            {
-                DatabasePath = configured,
-                BackupDirectory = settings.BackupDirectoryFor(configured),
-                ConfiguredDatabasePath = configured,
-                Volume = volume,
-            };
+            LogVolumeProblem(logger, fallbackVolume, fallbackVolume.Error ?? "the directory is not writable");
+            return AtConfiguredPath(volume);
         }
 
         PersistenceLog.FallbackInUse(logger, directory, settings.FallbackDirectory, reason);
         return new DatabaseLocation
         {
             DatabasePath = fallbackPath,
-            BackupDirectory = settings.BackupDirectory ?? Path.Combine(settings.FallbackDirectory, "backups"),
+            BackupDirectory = settings.BackupDirectoryFor(fallbackPath),
             ConfiguredDatabasePath = configured,
             IsFallback = true,
             FallbackReason = reason,
@@ -74,14 +62,19 @@ public sealed class DatabaseLocator(IOptions<PersistenceOptions> options, Volume
     /// </summary>
     public DatabaseLocation Configured()
     {
+        var path = options.Value.DatabasePath;
+        return AtConfiguredPath(inspector.Inspect(Path.GetDirectoryName(path)!, path, create: false));
+    }
+
+    private DatabaseLocation AtConfiguredPath(VolumeStatus volume)
+    {
         var settings = options.Value;
-        var path = settings.DatabasePath;
         return new DatabaseLocation
         {
-            DatabasePath = path,
-            BackupDirectory = settings.BackupDirectoryFor(path),
-            ConfiguredDatabasePath = path,
-            Volume = inspector.Inspect(Path.GetDirectoryName(path)!, path, create: false),
+            DatabasePath = settings.DatabasePath,
+            BackupDirectory = settings.BackupDirectoryFor(settings.DatabasePath),
+            ConfiguredDatabasePath = settings.DatabasePath,
+            Volume = volume,
         };
     }
 
