@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Emergence.Persistence.Database;
 
 namespace Emergence.Persistence.Backups;
 
@@ -101,7 +102,5 @@ public sealed class BackupNaming
     /// <summary>Whether a file in the backup directory is left over from an interrupted write (<c>*.tmp</c> and SQLite's side files of one).</summary>
     public static bool IsTempFile(string fileName) =>
         fileName.EndsWith(TempSuffix, StringComparison.Ordinal)
-        || fileName.EndsWith(TempSuffix + "-journal", StringComparison.Ordinal)
-        || fileName.EndsWith(TempSuffix + "-wal", StringComparison.Ordinal)
-        || fileName.EndsWith(TempSuffix + "-shm", StringComparison.Ordinal);
+        || SqliteFiles.SideFileSuffixes.Any(suffix => fileName.EndsWith(TempSuffix + suffix, StringComparison.Ordinal));
 }

@@ -484,7 +484,7 @@ public sealed class BackupService(
                 continue;
             }
 
-            foreach (var candidate in new[] { path, path + "-journal", path + "-wal", path + "-shm" })
+            foreach (var candidate in SqliteFiles.WithSideFiles(path))
             {
                 try
                 {

@@ -32,19 +32,10 @@ public sealed class BackupVerifier(SqliteConnectionFactory connections, ILogger<
         var result = VerifyCore(backup, kind, destination, progress, cancellationToken);
         if (!result.Ok)
         {
-            DeleteWithSideFiles(destination);
+            SqliteFiles.DeleteWithSideFiles(destination);
         }
 
         return Report(backup, result);
-    }
-
-    /// <summary>Deletes a file and the <c>-journal</c>/<c>-wal</c>/<c>-shm</c> files SQLite may have made beside it.</summary>
-    public static void DeleteWithSideFiles(string path)
-    {
-        foreach (var candidate in new[] { path, path + "-journal", path + "-wal", path + "-shm" })
-        {
-            File.Delete(candidate);
-        }
     }
 
     private BackupVerification Report(BackupEntry backup, BackupVerification result)

@@ -25,8 +25,6 @@ public sealed class RestoreService(
     /// <summary>The quarantine directory's name inside the backup directory.</summary>
     public const string QuarantineDirectoryName = "quarantine";
 
-    private static readonly string[] SideFileSuffixes = ["-wal", "-shm", "-journal"];
-
     /// <summary>
     /// Restores the backup named <paramref name="backupName"/>, or with <see langword="null"/> the newest
     /// one that verifies (skipping, and logging, those that do not).
@@ -123,14 +121,13 @@ public sealed class RestoreService(
     /// <summary>Deletes a staging file left by an interrupted restore, and its SQLite side files.</summary>
     private static void SweepStaging(string staging, bool keepFile = false)
     {
-        if (!keepFile)
+        if (keepFile)
         {
-            File.Delete(staging);
+            SqliteFiles.DeleteSideFiles(staging);
         }
-
-        foreach (var suffix in SideFileSuffixes)
+        else
         {
-            File.Delete(staging + suffix);
+            SqliteFiles.DeleteWithSideFiles(staging);
         }
     }
 
@@ -142,7 +139,7 @@ public sealed class RestoreService(
             Checkpoint(database);
         }
 
-        var present = SideFileSuffixes.Prepend("").Select(s => database + s).Where(File.Exists).ToList();
+        var present = SqliteFiles.WithSideFiles(database).Where(File.Exists).ToList();
         string? quarantine = null;
         if (present.Count > 0)
         {
@@ -162,10 +159,7 @@ public sealed class RestoreService(
         }
 
         // A stale -wal beside the new file would be replayed into it: remove side files before the swap.
-        foreach (var suffix in SideFileSuffixes)
-        {
-            File.Delete(database + suffix);
-        }
+        SqliteFiles.DeleteSideFiles(database);
 
         Durable.FsyncDirectory(location.DatabaseDirectory);
         File.Move(staging, database, overwrite: true);
