@@ -61,12 +61,15 @@ internal static class VerifyCommand
             var results = new List<BackupVerification>();
             foreach (var target in targets)
             {
-                using var progress = session.CreateProgress();
-                var result = verifier.Verify(target, kind, progress, cancellationToken);
+                BackupVerification result;
+                using (var progress = session.CreateProgress())
+                {
+                    result = verifier.Verify(target, kind, progress, cancellationToken);
+                }
+
                 results.Add(result);
                 if (!session.Json)
                 {
-                    progress?.Dispose();
                     session.Output.WriteLine(result.Ok ? $"ok      {result.Name}  (sha256 matches, {result.Check} ok)" : $"FAILED  {result.Name}: {result.Problem}");
                 }
             }
