@@ -12,8 +12,8 @@ public sealed class BackupServiceTests : IDisposable
 
     public void Dispose() => _h.Dispose();
 
-    private Task<BackupManifest> BackupAsync(BackupReason reason = BackupReason.Manual) =>
-        _h.Get<BackupService>().CreateAsync(_h.Locate(), reason, TimeSpan.FromSeconds(5), cancellationToken: TestContext.Current.CancellationToken);
+    /// <summary>A manual backup at the clock's current second (the tests move the clock themselves).</summary>
+    private Task<BackupManifest> BackupAsync() => _h.BackupAsync(TimeSpan.Zero);
 
     [Fact]
     public async Task CreateAsync_WhileAnotherConnectionCommits_CopyIsConsistent()

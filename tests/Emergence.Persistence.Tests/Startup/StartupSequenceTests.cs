@@ -98,8 +98,7 @@ public sealed class StartupSequenceTests : IDisposable
     {
         await StartAsync();
         _h.AddNotes(3);
-        _h.Time.Advance(TimeSpan.FromMinutes(5));
-        var target = await _h.Get<BackupService>().CreateAsync(_h.Locate(), BackupReason.Manual, TimeSpan.FromSeconds(5), cancellationToken: TestContext.Current.CancellationToken);
+        var target = await _h.BackupAsync(TimeSpan.FromMinutes(5));
         _h.AddNotes(100, "regret");
         var requestPath = RestoreRequest.PathFor(_h.Locate());
         new RestoreRequest { Backup = target.Filename, RequestedAt = _h.Time.GetUtcNow() }.Write(requestPath);
