@@ -43,7 +43,21 @@ public static class BackupCatalog
 
         try
         {
-            var manifest = JsonSerializer.Deserialize<BackupManifest>(File.ReadAllText(manifestPath), PersistenceJson.Options);
+            return ParseManifest(File.ReadAllText(manifestPath), expectedFileName, out error);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            error = $"its manifest cannot be read: {ex.Message}";
+            return null;
+        }
+    }
+
+    /// <summary>Parses and checks a manifest's JSON (from a file or a blob); returns it or why it is unusable.</summary>
+    public static BackupManifest? ParseManifest(string json, string expectedFileName, out string? error)
+    {
+        try
+        {
+            var manifest = JsonSerializer.Deserialize<BackupManifest>(json, PersistenceJson.Options);
             if (manifest is null)
             {
                 error = "its manifest is empty";
@@ -68,11 +82,6 @@ public static class BackupCatalog
         catch (JsonException ex)
         {
             error = $"its manifest is not valid: {ex.Message}";
-            return null;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            error = $"its manifest cannot be read: {ex.Message}";
             return null;
         }
     }

@@ -1,5 +1,3 @@
-using System.IO.Compression;
-using System.Security.Cryptography;
 using Emergence.Persistence.Database;
 using Emergence.Persistence.Logging;
 using Emergence.Persistence.Platform;
@@ -36,6 +34,30 @@ public sealed class BackupVerifier(SqliteConnectionFactory connections, ILogger<
         }
 
         return Report(backup, result);
+    }
+
+    /// <summary>
+    /// Compares what was read of a backup with its manifest: size, SHA-256 of the stored file and, when
+    /// known, of the database it holds. Returns the failed verification, or <see langword="null"/> when all match.
+    /// </summary>
+    internal static BackupVerification? Mismatch(string name, BackupManifest manifest, long size, string checksum, string? content, string checkName)
+    {
+        if (size != manifest.Size)
+        {
+            return new BackupVerification(name, false, $"its size is {size} bytes but the manifest says {manifest.Size}", false, null, checkName);
+        }
+
+        if (!string.Equals(checksum, manifest.Checksum, StringComparison.Ordinal))
+        {
+            return new BackupVerification(name, false, $"its SHA-256 is {checksum} but the manifest says {manifest.Checksum}", false, null, checkName);
+        }
+
+        if (content is not null && manifest.ContentChecksum is { } expected && !string.Equals(content, expected, StringComparison.Ordinal))
+        {
+            return new BackupVerification(name, false, $"its decompressed SHA-256 is {content} but the manifest says {expected}", false, null, checkName);
+        }
+
+        return null;
     }
 
     private BackupVerification Report(BackupEntry backup, BackupVerification result)
@@ -101,14 +123,9 @@ public sealed class BackupVerifier(SqliteConnectionFactory connections, ILogger<
             return new BackupVerification(backup.Name, false, $"it cannot be read, copied or decompressed: {ex.Message}", null, null, checkName);
         }
 
-        if (size != manifest.Size)
+        if (Mismatch(backup.Name, manifest, size, checksum, null, checkName) is { } mismatch)
         {
-            return new BackupVerification(backup.Name, false, $"its size is {size} bytes but the manifest says {manifest.Size}", false, null, checkName);
-        }
-
-        if (!string.Equals(checksum, manifest.Checksum, StringComparison.Ordinal))
-        {
-            return new BackupVerification(backup.Name, false, $"its SHA-256 is {checksum} but the manifest says {manifest.Checksum}", false, null, checkName);
+            return mismatch;
         }
 
         progress?.Report(new OperationProgress(checkName, 0, 0));
@@ -117,9 +134,9 @@ public sealed class BackupVerifier(SqliteConnectionFactory connections, ILogger<
             (check, content) = CheckCompressed(backup.Path, copyTo, kind, content, cancellationToken);
         }
 
-        if (content is not null && manifest.ContentChecksum is { } expected && !string.Equals(content, expected, StringComparison.Ordinal))
+        if (Mismatch(backup.Name, manifest, size, checksum, content, checkName) is { } contentMismatch)
         {
-            return new BackupVerification(backup.Name, false, $"its decompressed SHA-256 is {content} but the manifest says {expected}", false, null, checkName);
+            return contentMismatch;
         }
 
         check ??= RunCheck(backup.Path, kind, inPlace: true);
@@ -159,31 +176,18 @@ public sealed class BackupVerifier(SqliteConnectionFactory connections, ILogger<
     /// </summary>
     private static (string Checksum, long Size, string Content) Decompress(string source, string destination, CancellationToken cancellationToken)
     {
-        using var inputHash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        using var outputHash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        long size;
-        try
-        {
-            using var input = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan);
-            using var output = new FileStream(destination, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20);
-            using (var hashedInput = new HashingStream(input, inputHash))
-            using (var brotli = new BrotliStream(hashedInput, CompressionMode.Decompress, leaveOpen: true))
-            using (var hashedOutput = new HashingStream(output, outputHash))
-            {
-                brotli.CopyToAsync(hashedOutput, cancellationToken).GetAwaiter().GetResult();
-                hashedInput.CopyTo(Stream.Null); // hash any bytes after the end of the Brotli stream too
-            }
-
-            output.Flush(flushToDisk: true);
-            size = input.Length;
-        }
-        catch (InvalidDataException ex)
-        {
-            throw new IOException($"the Brotli stream is damaged: {ex.Message}", ex);
-        }
-
-        return (Convert.ToHexStringLower(inputHash.GetHashAndReset()), size, Convert.ToHexStringLower(outputHash.GetHashAndReset()));
+        using var input = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan);
+        using var output = new FileStream(destination, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20);
+        var result = BackupStreams.DecompressAsync(input, output, cancellationToken).GetAwaiter().GetResult();
+        output.Flush(flushToDisk: true);
+        return result;
     }
+
+    /// <summary>
+    /// Runs <c>quick_check</c> or <c>integrity_check</c> on a database file that no other process uses (a
+    /// staged or downloaded copy); returns <c>ok</c> or the first problem.
+    /// </summary>
+    public string Check(string path, IntegrityCheck kind) => RunCheck(path, kind, inPlace: false);
 
     private string RunCheck(string path, IntegrityCheck kind, bool inPlace)
     {

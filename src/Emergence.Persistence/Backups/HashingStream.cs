@@ -13,6 +13,9 @@ internal sealed class HashingStream(Stream inner, IncrementalHash hash) : Stream
 
     public override long Length => inner.Length;
 
+    /// <summary>Bytes read or written through this stream so far.</summary>
+    public long Count { get; private set; }
+
     public override long Position
     {
         get => inner.Position;
@@ -23,14 +26,39 @@ internal sealed class HashingStream(Stream inner, IncrementalHash hash) : Stream
     {
         var read = inner.Read(buffer, offset, count);
         hash.AppendData(buffer, offset, read);
+        Count += read;
         return read;
     }
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        var read = await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+        hash.AppendData(buffer.Span[..read]);
+        Count += read;
+        return read;
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     public override void Write(byte[] buffer, int offset, int count)
     {
         hash.AppendData(buffer, offset, count);
         inner.Write(buffer, offset, count);
+        Count += count;
     }
+
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        hash.AppendData(buffer.Span);
+        await inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
+        Count += buffer.Length;
+    }
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
 
     public override void Flush() => inner.Flush();
 

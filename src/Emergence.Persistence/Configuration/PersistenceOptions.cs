@@ -48,6 +48,12 @@ public sealed class PersistenceOptions
     /// <summary>How new backups are stored: as database files (the default) or Brotli-compressed.</summary>
     public Emergence.Persistence.Backups.BackupCompression Compression { get; set; }
 
+    /// <summary>The restore drill timer's NCRONTAB schedule, from <c>DRILL_SCHEDULE</c>.</summary>
+    public string DrillSchedule { get; set; } = OffsiteSettings.DefaultDrillSchedule;
+
+    /// <summary>Off-volume copies of the backups (Azure Blob Storage); off unless configured.</summary>
+    public Emergence.Persistence.Offsite.OffsiteOptions Offsite { get; } = new();
+
     /// <summary>How long to wait for another process to release the volume lock.</summary>
     public TimeSpan LockTimeout { get; set; } = TimeSpan.FromSeconds(DefaultLockTimeoutSeconds);
 

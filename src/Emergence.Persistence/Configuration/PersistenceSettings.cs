@@ -86,6 +86,7 @@ public static class PersistenceSettings
         }
 
         options.BackupSchedule = Read(configuration, BackupScheduleKey) ?? options.BackupSchedule;
+        OffsiteSettings.Bind(configuration, options);
         Normalize(options);
     }
 
@@ -123,6 +124,8 @@ public static class PersistenceSettings
         {
             throw new InvalidSettingException(BackupScheduleKey, options.BackupSchedule, error!);
         }
+
+        OffsiteSettings.Validate(options);
     }
 
     /// <summary>The environment-variable spelling of a configuration key: <c>Persistence__KeepBackups</c>.</summary>

@@ -1,13 +1,18 @@
 using Emergence.Persistence.Backups;
 using Emergence.Persistence.Configuration;
 using Emergence.Persistence.Database;
+using Azure.Identity;
+using Azure.Storage.Blobs;
 using Emergence.Persistence.Health;
+using Emergence.Persistence.Offsite;
 using Emergence.Persistence.Platform;
 using Emergence.Persistence.Recovery;
 using Emergence.Persistence.Startup;
 using Emergence.Persistence.Volumes;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Azure;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -52,6 +57,24 @@ public static class PersistenceServiceCollectionExtensions
         services.TryAddSingleton<HealthReporter>();
         services.TryAddSingleton<StartupSequence>();
         services.TryAddSingleton<VolumeWatch>();
+        AddOffsite(services);
         return services;
+    }
+
+    private static void AddOffsite(IServiceCollection services)
+    {
+        // The client is built on first use, only when off-volume copies are configured.
+        services.AddAzureClients(clients => clients.AddClient<BlobServiceClient, BlobClientOptions>((clientOptions, provider) =>
+        {
+            var offsite = provider.GetRequiredService<IOptions<PersistenceOptions>>().Value.Offsite;
+            return offsite.ConnectionString is { } connectionString
+                ? new BlobServiceClient(connectionString, clientOptions)
+                : new BlobServiceClient(offsite.ServiceUri ?? throw new InvalidOperationException("Off-volume copies are not configured."), new DefaultAzureCredential(), clientOptions);
+        }).WithName(OffsiteConnector.ClientName));
+        services.TryAddSingleton<OffsiteConnector>();
+        services.TryAddSingleton<OffsiteActivity>();
+        services.TryAddSingleton<OffsiteDownloader>();
+        services.TryAddSingleton<OffsiteReplicator>();
+        services.TryAddSingleton<RestoreDrill>();
     }
 }

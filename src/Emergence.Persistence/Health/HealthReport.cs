@@ -73,4 +73,57 @@ public sealed record BackupsReport
 
     /// <summary>The last backup failure of this process, when the last attempt failed.</summary>
     public string? LastError { get; init; }
+
+    /// <summary>Off-volume copies, when configured.</summary>
+    public OffsiteReport? Offsite { get; init; }
+}
+
+/// <summary>The <c>backups.offsite</c> object of the health report: copies in Azure Blob Storage and the restore drill.</summary>
+public sealed record OffsiteReport
+{
+    /// <summary>The container holding the copies.</summary>
+    public required string Container { get; init; }
+
+    /// <summary>The newest backup copied off the volume.</summary>
+    public string? LastUpload { get; init; }
+
+    /// <summary>When that copy finished.</summary>
+    public DateTimeOffset? LastUploadAt { get; init; }
+
+    /// <summary>Seconds since the newest copied backup was taken.</summary>
+    public long? LastUploadAgeSeconds { get; init; }
+
+    /// <summary>Complete backups in the container after the last successful upload run.</summary>
+    public int? Count { get; init; }
+
+    /// <summary>Why the last upload run failed, until one succeeds.</summary>
+    public string? LastError { get; init; }
+
+    /// <summary>The last restore drill.</summary>
+    public DrillReport? Drill { get; init; }
+}
+
+/// <summary>The <c>backups.offsite.drill</c> object: the last restore drill's result and age.</summary>
+public sealed record DrillReport
+{
+    /// <summary>When the drill ran.</summary>
+    public required DateTimeOffset At { get; init; }
+
+    /// <summary>Seconds since the drill ran.</summary>
+    public required long AgeSeconds { get; init; }
+
+    /// <summary>Whether the newest off-volume backup downloaded and verified (SHA-256 and <c>integrity_check</c>).</summary>
+    public required bool Ok { get; init; }
+
+    /// <summary>The backup drilled.</summary>
+    public string? Backup { get; init; }
+
+    /// <summary>Seconds between that backup being taken and the drill.</summary>
+    public long? BackupAgeSeconds { get; init; }
+
+    /// <summary>What failed.</summary>
+    public string? Problem { get; init; }
+
+    /// <summary>When the schedule next runs a drill.</summary>
+    public DateTimeOffset? NextDue { get; init; }
 }

@@ -1,6 +1,7 @@
 using Emergence.Persistence.Backups;
 using Emergence.Persistence.Configuration;
 using Emergence.Persistence.Database;
+using Emergence.Persistence.Offsite;
 using Emergence.Persistence.Recovery;
 using Emergence.Persistence.Volumes;
 using Microsoft.Data.Sqlite;
@@ -17,6 +18,7 @@ public sealed class HealthReporter(
     VolumeInspector inspector,
     SqliteConnectionFactory connections,
     BackupActivity activity,
+    OffsiteActivity offsite,
     TimeProvider time)
 {
     /// <summary>Reports on the database at <paramref name="location"/>. <paramref name="startupFailure"/> is a sentence when startup failed.</summary>
@@ -185,6 +187,62 @@ public sealed class HealthReporter(
             LatestAgeSeconds = latest is null ? null : (long)(now - latest.Timestamp).TotalSeconds,
             NextDue = schedule.NextAfter(now),
             LastError = lastError?.Message,
+            Offsite = ReportOffsite(location, now, settings, latest, interval, problems),
+        };
+    }
+
+    private OffsiteReport? ReportOffsite(DatabaseLocation location, DateTimeOffset now, PersistenceOptions settings, BackupManifest? latestLocal, TimeSpan interval, List<string> problems)
+    {
+        if (!settings.Offsite.Enabled)
+        {
+            return null;
+        }
+
+        var container = settings.Offsite.Container!;
+        var state = offsite.StateFor(location.BackupDirectory);
+        var upload = state?.LastUpload;
+        if (state?.LastError is { } error)
+        {
+            problems.Add($"Copying backups off the volume failed at {error.At.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}: {error.Message}");
+        }
+        else if (upload is null && latestLocal is not null)
+        {
+            problems.Add($"No backup has been copied to the off-volume container {container} yet.");
+        }
+        else if (upload is not null && BackupStaleness.IsStale(upload.Timestamp, now, interval))
+        {
+            problems.Add($"The newest off-volume backup, {upload.Name}, is {Describe(now - upload.Timestamp)} old: more than {BackupStaleness.AllowedIntervals} backup intervals.");
+        }
+
+        DrillReport? drill = null;
+        if (offsite.DrillFor(location.BackupDirectory) is { } last)
+        {
+            if (!last.Ok)
+            {
+                problems.Add($"The last restore drill, at {last.At.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}, failed: {last.Problem}");
+            }
+
+            drill = new DrillReport
+            {
+                At = last.At,
+                AgeSeconds = (long)(now - last.At).TotalSeconds,
+                Ok = last.Ok,
+                Backup = last.Backup,
+                BackupAgeSeconds = last.BackupTimestamp is { } taken ? (long)(last.At - taken).TotalSeconds : null,
+                Problem = last.Problem,
+                NextDue = BackupSchedule.Parse(settings.DrillSchedule).NextAfter(now),
+            };
+        }
+
+        return new OffsiteReport
+        {
+            Container = container,
+            LastUpload = upload?.Name,
+            LastUploadAt = upload?.At,
+            LastUploadAgeSeconds = upload is null ? null : (long)(now - upload.Timestamp).TotalSeconds,
+            Count = state?.Count,
+            LastError = state?.LastError?.Message,
+            Drill = drill,
         };
     }
 

@@ -5,7 +5,7 @@ namespace Emergence.Persistence.Logging;
 /// <summary>
 /// Every log event the library writes, with a stable id and name and named properties, so an
 /// operator can search for them. Ids: 1xxx volume and lock, 2xxx backups, 3xxx recovery,
-/// 4xxx database and migrations.
+/// 4xxx database and migrations, 6xxx off-volume copies and restore drills.
 /// </summary>
 public static partial class PersistenceLog
 {
@@ -113,4 +113,33 @@ public static partial class PersistenceLog
     [LoggerMessage(EventId = 4005, EventName = "StartupFailed", Level = LogLevel.Error,
         Message = "Startup failed at step {Step}: {Cause}")]
     public static partial void StartupFailed(ILogger logger, Exception? exception, string step, string cause);
+    /// <summary>A backup was copied to the off-volume container.</summary>
+    [LoggerMessage(EventId = 6001, EventName = "OffsiteUploaded", Level = LogLevel.Information,
+        Message = "Copied backup {Backup} ({Size} bytes) off the volume to container {Container} in {DurationMs} ms, sha256 {Checksum} checked")]
+    public static partial void OffsiteUploaded(ILogger logger, string backup, string container, long size, long durationMs, string checksum);
+
+    /// <summary>Copying a backup off the volume failed; the local backup is untouched and the next run retries.</summary>
+    [LoggerMessage(EventId = 6002, EventName = "OffsiteUploadFailed", Level = LogLevel.Error,
+        Message = "Copying backup {Backup} off the volume to container {Container} failed: {Cause}. The local backup is intact; the next run retries.")]
+    public static partial void OffsiteUploadFailed(ILogger logger, Exception? exception, string backup, string container, string cause);
+
+    /// <summary>Off-volume rotation deleted old copies.</summary>
+    [LoggerMessage(EventId = 6003, EventName = "OffsiteRotated", Level = LogLevel.Information,
+        Message = "Rotated the off-volume container {Container}: deleted {Deleted}")]
+    public static partial void OffsiteRotated(ILogger logger, string container, string deleted);
+
+    /// <summary>An off-volume backup failed verification after download and was passed over.</summary>
+    [LoggerMessage(EventId = 6004, EventName = "OffsiteVerificationFailed", Level = LogLevel.Warning,
+        Message = "Off-volume backup {Backup} in container {Container} failed verification: {Problem}")]
+    public static partial void OffsiteVerificationFailed(ILogger logger, string backup, string container, string problem);
+
+    /// <summary>A restore drill downloaded and verified the newest off-volume backup.</summary>
+    [LoggerMessage(EventId = 6005, EventName = "RestoreDrillPassed", Level = LogLevel.Information,
+        Message = "Restore drill passed: {Backup} from container {Container} downloaded and verified (sha256 and {Check}) in {DurationMs} ms; the backup is {BackupAgeSeconds} s old")]
+    public static partial void RestoreDrillPassed(ILogger logger, string backup, string container, string check, long durationMs, long backupAgeSeconds);
+
+    /// <summary>A restore drill failed: the newest off-volume backup could not be downloaded or did not verify.</summary>
+    [LoggerMessage(EventId = 6006, EventName = "RestoreDrillFailed", Level = LogLevel.Error,
+        Message = "Restore drill failed for container {Container}: {Problem}")]
+    public static partial void RestoreDrillFailed(ILogger logger, string container, string problem);
 }

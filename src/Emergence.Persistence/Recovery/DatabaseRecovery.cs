@@ -1,55 +1,99 @@
 using Emergence.Persistence.Backups;
 using Emergence.Persistence.Database;
 using Emergence.Persistence.Logging;
+using Emergence.Persistence.Offsite;
 using Emergence.Persistence.Volumes;
 using Microsoft.Extensions.Logging;
 
 namespace Emergence.Persistence.Recovery;
 
 /// <summary>
-/// Startup recovery: a missing database with backups present, or one that cannot be opened or
-/// fails <c>quick_check</c>, is replaced by the newest backup that verifies. A database is never
-/// created while backups exist that could not be restored: that stays an error for an operator.
+/// Startup recovery. A healthy database is left alone. A missing, empty, unopenable or corrupt one is
+/// replaced by the newest local backup that verifies, else (the volume lost or wiped) by the newest
+/// off-volume backup that downloads and verifies. A database is never created while backups exist that
+/// could not be restored, nor while the off-volume container cannot be asked: that stays an error for
+/// an operator.
 /// </summary>
-public sealed class DatabaseRecovery(DatabaseProbe probe, RestoreService restorer, ILogger<DatabaseRecovery> logger)
+public sealed class DatabaseRecovery(DatabaseProbe probe, RestoreService restorer, OffsiteConnector offsite, ILogger<DatabaseRecovery> logger)
 {
     /// <summary>Checks the database and restores it when needed. Never throws for a bad database; reports it.</summary>
-    public RecoveryOutcome Recover(DatabaseLocation location, VolumeLock volumeLock, CancellationToken cancellationToken = default)
+    public async Task<RecoveryOutcome> RecoverAsync(DatabaseLocation location, VolumeLock volumeLock, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(location);
         RestoreService.SweepLeftovers(location);
         var found = probe.Probe(location.DatabasePath);
-        var hasBackups = BackupCatalog.Scan(location.BackupDirectory, location.DatabasePath).Verified.Count > 0;
-        switch (found.Condition)
+        if (found.Condition == DatabaseCondition.Healthy)
         {
-            case DatabaseCondition.Healthy:
-            case DatabaseCondition.Missing or DatabaseCondition.Empty when !hasBackups:
-                return new RecoveryOutcome(found.Condition, found.Detail, null, null);
-            case DatabaseCondition.Corrupt or DatabaseCondition.Unopenable when !hasBackups:
-                var none = $"there is no backup in {location.BackupDirectory}";
-                PersistenceLog.DatabaseUnusable(logger, location.DatabasePath, Describe(found.Condition), found.Detail ?? "");
-                PersistenceLog.RecoveryImpossible(logger, location.DatabasePath, Describe(found.Condition), none);
-                return new RecoveryOutcome(found.Condition, found.Detail, null, none);
+            return new RecoveryOutcome(found.Condition, found.Detail, null, null);
         }
 
+        var damaged = found.Condition is DatabaseCondition.Corrupt or DatabaseCondition.Unopenable or DatabaseCondition.Empty;
         if (found.Condition is DatabaseCondition.Corrupt or DatabaseCondition.Unopenable)
         {
             PersistenceLog.DatabaseUnusable(logger, location.DatabasePath, Describe(found.Condition), found.Detail ?? "");
         }
 
-        try
+        var why = $"the database was {Describe(found.Condition)}{(found.Detail is null ? "" : $": {found.Detail}")}";
+        var failures = new List<string>();
+        if (BackupCatalog.Scan(location.BackupDirectory, location.DatabasePath).Verified.Count > 0)
         {
-            var why = $"the database was {Describe(found.Condition)}{(found.Detail is null ? "" : $": {found.Detail}")}";
-            var damaged = found.Condition is DatabaseCondition.Corrupt or DatabaseCondition.Unopenable or DatabaseCondition.Empty;
-            var restored = restorer.Restore(location, volumeLock, backupName: null, force: true, why, knownDamaged: damaged, cancellationToken: cancellationToken);
-            return new RecoveryOutcome(found.Condition, found.Detail, restored, null);
+            try
+            {
+                return Restored(found, restorer.Restore(location, volumeLock, backupName: null, force: true, why, knownDamaged: damaged, cancellationToken: cancellationToken));
+            }
+            catch (RestoreFailedException ex)
+            {
+                failures.Add(ex.Message);
+            }
         }
-        catch (RestoreFailedException ex)
+
+        var store = offsite.For(location);
+        if (store is not null)
         {
-            PersistenceLog.RecoveryImpossible(logger, location.DatabasePath, Describe(found.Condition), ex.Message);
-            return new RecoveryOutcome(found.Condition, found.Detail, null, ex.Message);
+            IReadOnlyList<OffsiteBackup>? listed = null;
+            try
+            {
+                listed = await store.ListAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OffsiteUnavailableException ex)
+            {
+                // Creating a fresh database now could later rotate the real backups out of the container.
+                failures.Add($"the off-volume container {store.Container} cannot be read to look for a backup: {ex.Message}");
+            }
+
+            if (listed is not null && listed.Any(b => b.IsComplete))
+            {
+                try
+                {
+                    return Restored(found, await restorer.RestoreOffsiteAsync(location, volumeLock, store, backupName: null, force: true, why, knownDamaged: damaged, cancellationToken: cancellationToken).ConfigureAwait(false));
+                }
+                catch (RestoreFailedException ex)
+                {
+                    failures.Add(ex.Message);
+                }
+            }
         }
+
+        if (failures.Count == 0)
+        {
+            if (found.Condition is DatabaseCondition.Missing or DatabaseCondition.Empty)
+            {
+                // Nothing to restore anywhere: a first start. Migrations create the database.
+                return new RecoveryOutcome(found.Condition, found.Detail, null, null);
+            }
+
+            failures.Add(store is null
+                ? $"there is no backup in {location.BackupDirectory}"
+                : $"there is no backup in {location.BackupDirectory} or in the off-volume container {store.Container}");
+        }
+
+        var unrecoverable = string.Join("; then ", failures);
+        PersistenceLog.RecoveryImpossible(logger, location.DatabasePath, Describe(found.Condition), unrecoverable);
+        return new RecoveryOutcome(found.Condition, found.Detail, null, unrecoverable);
     }
+
+    private static RecoveryOutcome Restored(DatabaseProbe.Result found, RestoreResult restored) =>
+        new(found.Condition, found.Detail, restored, null);
 
     /// <summary>A condition in words, for logs and health sentences.</summary>
     public static string Describe(DatabaseCondition condition) => condition switch

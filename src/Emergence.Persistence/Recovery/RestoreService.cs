@@ -2,6 +2,7 @@ using System.Globalization;
 using Emergence.Persistence.Backups;
 using Emergence.Persistence.Database;
 using Emergence.Persistence.Logging;
+using Emergence.Persistence.Offsite;
 using Emergence.Persistence.Platform;
 using Emergence.Persistence.Volumes;
 using Microsoft.Data.Sqlite;
@@ -19,6 +20,7 @@ public sealed class RestoreService(
     SqliteConnectionFactory connections,
     BackupVerifier verifier,
     DatabaseProbe probe,
+    OffsiteDownloader downloader,
     TimeProvider time,
     ILogger<RestoreService> logger)
 {
@@ -42,6 +44,86 @@ public sealed class RestoreService(
     public RestoreResult Restore(DatabaseLocation location, VolumeLock volumeLock, string? backupName, bool force, string why,
         IProgress<OperationProgress>? progress = null, bool knownDamaged = false, CancellationToken cancellationToken = default)
     {
+        Prepare(location, volumeLock, backupName, force);
+        var inventory = BackupCatalog.Scan(location.BackupDirectory, location.DatabasePath);
+        IReadOnlyList<BackupEntry> candidates = backupName is null
+            ? inventory.Verified
+            : [inventory.Backups.FirstOrDefault(b => b.Name == backupName)
+                ?? throw new RestoreFailedException($"There is no backup named {backupName} in {location.BackupDirectory}.")];
+        if (candidates.Count == 0)
+        {
+            throw new RestoreFailedException($"There is no verified backup in {location.BackupDirectory} to restore.");
+        }
+
+        var staging = StagingPathFor(location);
+        SweepStaging(staging);
+        var skipped = new List<BackupVerification>();
+        foreach (var candidate in candidates)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var verification = verifier.VerifyCopy(candidate, staging, IntegrityCheck.Quick, progress, cancellationToken);
+            if (verification.Ok)
+            {
+                return Complete(location, staging, candidate.Manifest!, why, knownDamaged, skipped);
+            }
+
+            skipped.Add(verification);
+        }
+
+        throw NoneRestorable(skipped);
+    }
+
+    /// <summary>
+    /// Restores from the off-volume container: the backup named <paramref name="backupName"/>, or with
+    /// <see langword="null"/> the newest complete one that downloads and verifies (skipping, and logging,
+    /// those that do not). Each candidate is downloaded into the staging file and verified there.
+    /// </summary>
+    /// <exception cref="InvalidBackupNameException">The name is not a backup's file name.</exception>
+    /// <exception cref="RestoreFailedException">Refused, the container cannot be listed, or no backup verified; the database is unchanged.</exception>
+    public async Task<RestoreResult> RestoreOffsiteAsync(DatabaseLocation location, VolumeLock volumeLock, OffsiteStore store, string? backupName, bool force, string why,
+        IProgress<OperationProgress>? progress = null, bool knownDamaged = false, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        Prepare(location, volumeLock, backupName, force);
+        IReadOnlyList<OffsiteBackup> listed;
+        try
+        {
+            listed = await store.ListAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OffsiteUnavailableException ex)
+        {
+            throw new RestoreFailedException($"The off-volume container {store.Container} cannot be read: {ex.Message}", ex);
+        }
+
+        IReadOnlyList<OffsiteBackup> candidates = backupName is null
+            ? [.. listed.Where(b => b.IsComplete)]
+            : [listed.FirstOrDefault(b => b.Name == backupName)
+                ?? throw new RestoreFailedException($"There is no backup named {backupName} in the off-volume container {store.Container}.")];
+        if (candidates.Count == 0)
+        {
+            throw new RestoreFailedException($"There is no complete backup in the off-volume container {store.Container} to restore.");
+        }
+
+        var staging = StagingPathFor(location);
+        SweepStaging(staging);
+        var skipped = new List<BackupVerification>();
+        foreach (var candidate in candidates)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var verification = await downloader.FetchAsync(store, candidate, staging, IntegrityCheck.Quick, progress, cancellationToken).ConfigureAwait(false);
+            if (verification.Ok)
+            {
+                return Complete(location, staging, candidate.Manifest!, $"{why} (from the off-volume container {store.Container})", knownDamaged, skipped);
+            }
+
+            skipped.Add(verification);
+        }
+
+        throw NoneRestorable(skipped);
+    }
+
+    private void Prepare(DatabaseLocation location, VolumeLock volumeLock, string? backupName, bool force)
+    {
         ArgumentNullException.ThrowIfNull(location);
         ArgumentNullException.ThrowIfNull(volumeLock);
         if (!volumeLock.IsHeld || volumeLock.Path != location.LockPath)
@@ -60,49 +142,32 @@ public sealed class RestoreService(
         {
             throw new RestoreFailedException($"The database {location.DatabasePath} is healthy; refusing to replace it without --force.");
         }
+    }
 
-        var inventory = BackupCatalog.Scan(location.BackupDirectory, location.DatabasePath);
-        IReadOnlyList<BackupEntry> candidates = backupName is null
-            ? inventory.Verified
-            : [inventory.Backups.FirstOrDefault(b => b.Name == backupName)
-                ?? throw new RestoreFailedException($"There is no backup named {backupName} in {location.BackupDirectory}.")];
-        if (candidates.Count == 0)
+    /// <summary>Swaps the verified staging file in and logs it.</summary>
+    private RestoreResult Complete(DatabaseLocation location, string staging, BackupManifest manifest, string why, bool knownDamaged, List<BackupVerification> skipped)
+    {
+        SweepStaging(staging, keepFile: true);
+        string? quarantine;
+        try
         {
-            throw new RestoreFailedException($"There is no verified backup in {location.BackupDirectory} to restore.");
+            quarantine = Swap(location, staging, checkpointFirst: !knownDamaged);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Every step before the final rename leaves the database in place; the rename is atomic.
+            SweepStaging(staging);
+            throw new RestoreFailedException($"Restoring {manifest.Filename} failed while swapping it in: {ex.Message}. The database was left in place.", ex);
         }
 
-        var staging = StagingPathFor(location);
-        SweepStaging(staging);
-        var skipped = new List<BackupVerification>();
-        foreach (var candidate in candidates)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            var verification = verifier.VerifyCopy(candidate, staging, IntegrityCheck.Quick, progress, cancellationToken);
-            if (!verification.Ok)
-            {
-                skipped.Add(verification);
-                continue;
-            }
+        PersistenceLog.RestorePerformed(logger, location.DatabasePath, manifest.Filename, why, quarantine ?? "(nothing was replaced)");
+        return new RestoreResult(location.DatabasePath, manifest, quarantine, skipped);
+    }
 
-            SweepStaging(staging, keepFile: true);
-            string? quarantine;
-            try
-            {
-                quarantine = Swap(location, staging, checkpointFirst: !knownDamaged);
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                // Every step before the final rename leaves the database in place; the rename is atomic.
-                SweepStaging(staging);
-                throw new RestoreFailedException($"Restoring {candidate.Name} failed while swapping it in: {ex.Message}. The database was left in place.", ex);
-            }
-
-            PersistenceLog.RestorePerformed(logger, location.DatabasePath, candidate.Name, why, quarantine ?? "(nothing was replaced)");
-            return new RestoreResult(location.DatabasePath, candidate.Manifest!, quarantine, skipped);
-        }
-
+    private static RestoreFailedException NoneRestorable(List<BackupVerification> skipped)
+    {
         var reasons = string.Join("; ", skipped.Select(s => $"{s.Name}: {s.Problem}"));
-        throw new RestoreFailedException($"No backup could be restored; every candidate failed verification ({reasons}).");
+        return new RestoreFailedException($"No backup could be restored; every candidate failed verification ({reasons}).");
     }
 
     /// <summary>The temporary file a restore stages its copy in, in the database directory.</summary>

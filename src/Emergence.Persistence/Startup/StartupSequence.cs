@@ -49,7 +49,7 @@ public sealed class StartupSequence(
         {
             result = result with { RequestedRestore = PerformRequestedRestore(location, volumeLock, warnings, cancellationToken) };
 
-            var recovered = recovery.Recover(location, volumeLock, cancellationToken);
+            var recovered = await recovery.RecoverAsync(location, volumeLock, cancellationToken).ConfigureAwait(false);
             result = result with { Recovery = recovered };
             if (!recovered.DatabaseUsable)
             {

@@ -12,7 +12,7 @@ public sealed class DatabaseRecoveryTests : IDisposable
     public void Dispose() => _h.Dispose();
 
     private RecoveryOutcome Recover() =>
-        _h.WithVolumeLock((location, held) => _h.Get<DatabaseRecovery>().Recover(location, held, TestContext.Current.CancellationToken));
+        _h.WithVolumeLock((location, held) => _h.Get<DatabaseRecovery>().RecoverAsync(location, held, TestContext.Current.CancellationToken).GetAwaiter().GetResult());
 
     [Fact]
     public async Task Recover_BytesOverwrittenInTheMiddle_QuarantinesAndRestoresTheRows()

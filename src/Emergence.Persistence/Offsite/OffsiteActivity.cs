@@ -1,0 +1,135 @@
+using System.Text.Json;
+using Emergence.Persistence.Backups;
+
+namespace Emergence.Persistence.Offsite;
+
+/// <summary>
+/// What off-volume copying and the restore drill last did, for the health report. Kept in memory and
+/// in files in the backup directory, so <c>emergence-db status</c> beside the app reports the app's
+/// uploads and drills too. Health reads these records and never calls the storage service.
+/// </summary>
+public sealed class OffsiteActivity
+{
+    /// <summary>The record of the last upload run, in the backup directory.</summary>
+    public const string StateFileName = ".offsite-state.json";
+
+    /// <summary>The record of the last restore drill, in the backup directory.</summary>
+    public const string DrillFileName = ".last-drill.json";
+
+    private readonly Lock _gate = new();
+    private OffsiteState? _state;
+    private DrillResult? _drill;
+
+    /// <summary>The last upload run's outcome.</summary>
+    /// <param name="LastUpload">The newest backup copied off the volume, and when.</param>
+    /// <param name="Count">Complete backups in the container after the last successful run.</param>
+    /// <param name="LastError">The last run's failure, until a run succeeds.</param>
+    public sealed record OffsiteState(UploadRecord? LastUpload, int? Count, BackupActivity.BackupError? LastError);
+
+    /// <summary>A backup copied off the volume.</summary>
+    /// <param name="Name">The backup's name.</param>
+    /// <param name="Timestamp">When the backup was taken.</param>
+    /// <param name="At">When its upload finished.</param>
+    public sealed record UploadRecord(string Name, DateTimeOffset Timestamp, DateTimeOffset At);
+
+    /// <summary>The last upload run's outcome: this process's, else the one recorded on the volume.</summary>
+    public OffsiteState? StateFor(string backupDirectory)
+    {
+        lock (_gate)
+        {
+            if (_state is not null)
+            {
+                return _state;
+            }
+        }
+
+        return ReadRecord<OffsiteState>(backupDirectory, StateFileName, error => new OffsiteState(null, null, error));
+    }
+
+    /// <summary>The last drill's result: this process's, else the one recorded on the volume.</summary>
+    public DrillResult? DrillFor(string backupDirectory)
+    {
+        lock (_gate)
+        {
+            if (_drill is not null)
+            {
+                return _drill;
+            }
+        }
+
+        return ReadRecord<DrillResult>(backupDirectory, DrillFileName, error => new DrillResult(error.At, false, null, null, error.Message, 0));
+    }
+
+    /// <summary>Records a successful run: the newest copy (or the previous one when nothing was new) and the count.</summary>
+    public void RecordSuccess(string backupDirectory, UploadRecord? uploaded, int count)
+    {
+        var previous = StateFor(backupDirectory);
+        var state = new OffsiteState(uploaded ?? previous?.LastUpload, count, null);
+        lock (_gate)
+        {
+            _state = state;
+        }
+
+        Write(backupDirectory, StateFileName, state);
+    }
+
+    /// <summary>Records a failed run, keeping the last successful upload.</summary>
+    public void RecordFailure(string backupDirectory, UploadRecord? uploaded, DateTimeOffset at, string message)
+    {
+        var previous = StateFor(backupDirectory);
+        var state = new OffsiteState(uploaded ?? previous?.LastUpload, previous?.Count, new BackupActivity.BackupError(at, message));
+        lock (_gate)
+        {
+            _state = state;
+        }
+
+        Write(backupDirectory, StateFileName, state);
+    }
+
+    /// <summary>Records a drill's result.</summary>
+    public void RecordDrill(string backupDirectory, DrillResult result)
+    {
+        lock (_gate)
+        {
+            _drill = result;
+        }
+
+        Write(backupDirectory, DrillFileName, result);
+    }
+
+    private static T? ReadRecord<T>(string backupDirectory, string fileName, Func<BackupActivity.BackupError, T> unreadable) where T : class
+    {
+        try
+        {
+            var path = Path.Combine(backupDirectory, fileName);
+            return File.Exists(path) ? JsonSerializer.Deserialize<T>(File.ReadAllText(path), PersistenceJson.Options) : null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JsonException)
+        {
+            return unreadable(new BackupActivity.BackupError(DateTimeOffset.MinValue, $"{fileName} cannot be read: {ex.Message}"));
+        }
+    }
+
+    private static void Write<T>(string backupDirectory, string fileName, T record)
+    {
+        try
+        {
+            Directory.CreateDirectory(backupDirectory);
+            var path = Path.Combine(backupDirectory, fileName);
+            BackupService.WriteFileDurably(path + BackupNaming.TempSuffix, path, JsonSerializer.SerializeToUtf8Bytes(record, PersistenceJson.Options));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // A read-only or full volume cannot take the record; this process's health still has it.
+        }
+    }
+}
+
+/// <summary>A restore drill's result.</summary>
+/// <param name="At">When the drill ran.</param>
+/// <param name="Ok">Whether the newest off-volume backup downloaded and verified.</param>
+/// <param name="Backup">The backup drilled, when there was one.</param>
+/// <param name="BackupTimestamp">When that backup was taken.</param>
+/// <param name="Problem">What failed, when it failed.</param>
+/// <param name="DurationMs">How long the download and checks took.</param>
+public sealed record DrillResult(DateTimeOffset At, bool Ok, string? Backup, DateTimeOffset? BackupTimestamp, string? Problem, long DurationMs);

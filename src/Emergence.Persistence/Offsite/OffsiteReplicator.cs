@@ -1,0 +1,133 @@
+using System.Diagnostics;
+using Emergence.Persistence.Backups;
+using Emergence.Persistence.Configuration;
+using Emergence.Persistence.Database;
+using Emergence.Persistence.Logging;
+using Emergence.Persistence.Volumes;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Emergence.Persistence.Offsite;
+
+/// <summary>
+/// Copies verified local backups to the off-volume container and rotates it. Each run uploads the local
+/// backups newer than the container's newest (only the newest local one when the container is empty),
+/// oldest first, then keeps the newest <see cref="OffsiteOptions.KeepBackups"/> and removes incomplete
+/// uploads. A failure never touches the local backups: it is logged, recorded for health, and the next
+/// run starts again from the first backup not yet copied.
+/// </summary>
+public sealed class OffsiteReplicator(
+    OffsiteConnector connector,
+    OffsiteActivity activity,
+    IOptions<PersistenceOptions> options,
+    TimeProvider time,
+    ILogger<OffsiteReplicator> logger)
+{
+    /// <summary>The lock file in the backup directory that one upload run at a time holds.</summary>
+    public const string LockFileName = ".offsite.lock";
+
+    /// <summary>
+    /// Runs one upload and rotation. Returns what it did; never throws for a storage or file failure
+    /// (the result carries the error), only for cancellation.
+    /// </summary>
+    public async Task<OffsiteSyncResult> SyncAsync(DatabaseLocation location, TimeSpan lockWait, IProgress<OperationProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(location);
+        if (connector.For(location) is not { } store)
+        {
+            return OffsiteSyncResult.Disabled;
+        }
+
+        var directory = location.BackupDirectory;
+        var uploaded = new List<OffsiteBackup>();
+        string current = "(listing the container)";
+        try
+        {
+            Directory.CreateDirectory(directory);
+            using var runLock = await VolumeLock.AcquireAsync(Path.Combine(directory, LockFileName), lockWait, logger, time, cancellationToken).ConfigureAwait(false);
+            var remote = await store.ListAsync(cancellationToken).ConfigureAwait(false);
+            var complete = remote.Where(b => b.IsComplete).ToList();
+            foreach (var backup in Pending(BackupCatalog.Scan(directory, location.DatabasePath).Verified, complete))
+            {
+                current = backup.Name;
+                var started = Stopwatch.GetTimestamp();
+                var copy = await store.UploadAsync(backup, progress, cancellationToken).ConfigureAwait(false);
+                var durationMs = (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+                PersistenceLog.OffsiteUploaded(logger, copy.Name, store.Container, copy.Size, durationMs, copy.Manifest!.Checksum);
+                uploaded.Add(copy);
+            }
+
+            current = "(rotating the container)";
+            var (deleted, count) = await RotateAsync(store, remote, uploaded, cancellationToken).ConfigureAwait(false);
+            activity.RecordSuccess(directory, Record(uploaded), count);
+            return new OffsiteSyncResult(true, store.Container, uploaded, deleted, count, null);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            var cause = ex switch
+            {
+                OffsiteUnavailableException => ex.Message,
+                VolumeLockTimeoutException => $"another upload run holds {ex.Message}",
+                _ => OffsiteStore.Describe(ex),
+            };
+            PersistenceLog.OffsiteUploadFailed(logger, ex, current, store.Container, cause);
+            activity.RecordFailure(directory, Record(uploaded), time.GetUtcNow(), $"copying {current} to container {store.Container} failed: {cause}");
+            return new OffsiteSyncResult(true, store.Container, uploaded, [], null, cause);
+        }
+    }
+
+    /// <summary>
+    /// The local backups to copy, oldest first: those newer than the container's newest complete copy,
+    /// or only the newest local one when the container holds none.
+    /// </summary>
+    public static IReadOnlyList<BackupEntry> Pending(IReadOnlyList<BackupEntry> localVerified, IReadOnlyList<OffsiteBackup> remoteComplete)
+    {
+        ArgumentNullException.ThrowIfNull(localVerified);
+        ArgumentNullException.ThrowIfNull(remoteComplete);
+        if (remoteComplete.Count == 0)
+        {
+            return localVerified.Count == 0 ? [] : [localVerified[0]];
+        }
+
+        var newest = remoteComplete[0];
+        return [.. localVerified.Where(b => (b.Stamp, b.Sequence).CompareTo((newest.Stamp, newest.Sequence)) > 0).Reverse()];
+    }
+
+    private async Task<(IReadOnlyList<string> Deleted, int Count)> RotateAsync(OffsiteStore store, IReadOnlyList<OffsiteBackup> listed, List<OffsiteBackup> uploaded, CancellationToken cancellationToken)
+    {
+        var names = uploaded.Select(u => u.Name).ToHashSet(StringComparer.Ordinal);
+        var complete = listed.Where(b => b.IsComplete && !names.Contains(b.Name)).Concat(uploaded)
+            .OrderByDescending(b => (b.Stamp, b.Sequence)).ToList();
+        var keep = options.Value.Offsite.KeepBackups;
+        var deleted = new List<string>();
+        foreach (var old in complete.Skip(keep))
+        {
+            await store.DeleteAsync(old.Name, cancellationToken).ConfigureAwait(false);
+            deleted.Add(old.Name);
+        }
+
+        // Blobs left by interrupted uploads or rotations: this run holds the upload lock, so none is in flight.
+        foreach (var incomplete in listed.Where(b => !b.IsComplete && !names.Contains(b.Name)))
+        {
+            await store.DeleteBlobAsync(incomplete.Name, cancellationToken).ConfigureAwait(false);
+            deleted.Add(incomplete.Name);
+        }
+
+        foreach (var stray in await store.ListStrayManifestsAsync(cancellationToken).ConfigureAwait(false))
+        {
+            await store.DeleteBlobAsync(stray, cancellationToken).ConfigureAwait(false);
+            deleted.Add(stray);
+        }
+
+        if (deleted.Count > 0)
+        {
+            var list = string.Join(", ", deleted);
+            PersistenceLog.OffsiteRotated(logger, store.Container, list);
+        }
+
+        return (deleted, Math.Min(complete.Count, keep));
+    }
+
+    private OffsiteActivity.UploadRecord? Record(List<OffsiteBackup> uploaded) =>
+        uploaded.Count == 0 ? null : new OffsiteActivity.UploadRecord(uploaded[^1].Name, uploaded[^1].Manifest!.Timestamp, time.GetUtcNow());
+}
