@@ -18,6 +18,7 @@ ENV AzureWebJobsScriptRoot=/home/site/wwwroot \
     FUNCTIONS_WORKER_RUNTIME=dotnet-isolated \
     PORT=80 \
     BACKUP_SCHEDULE="0 0 * * * *" \
+    DRILL_SCHEDULE="0 30 3 * * *" \
     Persistence__DatabasePath=/app/data/database.sqlite \
     Persistence__RequireVolume=true \
     Persistence__FallbackDirectory=/tmp/emergence-fallback \

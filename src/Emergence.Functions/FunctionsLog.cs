@@ -9,4 +9,9 @@ internal static partial class FunctionsLog
     [LoggerMessage(EventId = 5001, EventName = "ScheduledBackupSkipped", Level = LogLevel.Warning,
         Message = "Scheduled backup skipped: {StartupFailure}")]
     public static partial void ScheduledBackupSkipped(ILogger logger, string startupFailure);
+
+    /// <summary>The drill timer fired but there was nothing to drill, or startup had failed.</summary>
+    [LoggerMessage(EventId = 5002, EventName = "RestoreDrillSkipped", Level = LogLevel.Information,
+        Message = "Restore drill skipped: {Reason}")]
+    public static partial void RestoreDrillSkipped(ILogger logger, string reason);
 }

@@ -14,7 +14,7 @@ public sealed class FunctionMetadataTests
     [Fact]
     public void FunctionsMetadata_ListsExactlyTheAppsFunctions()
     {
-        Assert.Equal(["CreateBackup", "Health", "ListBackups", "ScheduledBackup"], Metadata.Keys.Order());
+        Assert.Equal(["CreateBackup", "Health", "ListBackups", "RestoreDrill", "ScheduledBackup"], Metadata.Keys.Order());
     }
 
     [Fact]
@@ -37,6 +37,33 @@ public sealed class FunctionMetadataTests
         Assert.Equal("%BACKUP_SCHEDULE%", trigger.GetProperty("schedule").GetString());
         Assert.False(trigger.GetProperty("useMonitor").GetBoolean());
         Assert.False(trigger.TryGetProperty("runOnStartup", out var runOnStartup) && runOnStartup.GetBoolean());
+    }
+
+    [Fact]
+    public void FunctionsMetadata_DrillTimer_RunsOnItsScheduleSettingWithoutTheStorageMonitor()
+    {
+        var trigger = Metadata["RestoreDrill"];
+
+        Assert.Equal("timerTrigger", trigger.GetProperty("type").GetString());
+        Assert.Equal("%DRILL_SCHEDULE%", trigger.GetProperty("schedule").GetString());
+        Assert.False(trigger.GetProperty("useMonitor").GetBoolean());
+        Assert.False(trigger.TryGetProperty("runOnStartup", out var runOnStartup) && runOnStartup.GetBoolean());
+    }
+
+    [Fact]
+    public void EveryScheduleSetting_HasADefaultInTheImageAndTheLocalSample()
+    {
+        // The host refuses to index a function whose %SETTING% does not resolve.
+        var docker = File.ReadAllText(RepositoryFiles.Path("Dockerfile"));
+        var sample = JsonDocument.Parse(File.ReadAllText(RepositoryFiles.Path("local.settings.sample.json"))).RootElement.GetProperty("Values");
+        var settings = Metadata.Values.Where(t => t.TryGetProperty("schedule", out _)).Select(t => t.GetProperty("schedule").GetString()!.Trim('%')).ToList();
+
+        Assert.Equal(["BACKUP_SCHEDULE", "DRILL_SCHEDULE"], settings.Order());
+        foreach (var setting in settings)
+        {
+            Assert.Matches($@"\b{setting}=""[^""]+""", docker);
+            Assert.False(string.IsNullOrWhiteSpace(sample.GetProperty(setting).GetString()), $"{setting} is empty in local.settings.sample.json");
+        }
     }
 
     [Theory]
@@ -73,6 +100,8 @@ public sealed class FunctionMetadataTests
         Assert.Equal(Metadata.Keys.Order(), byName.Keys.Order());
         Assert.Equal("%BACKUP_SCHEDULE%", byName["ScheduledBackup"].GetProperty("schedule").GetString());
         Assert.False(byName["ScheduledBackup"].GetProperty("useMonitor").GetBoolean());
+        Assert.Equal("%DRILL_SCHEDULE%", byName["RestoreDrill"].GetProperty("schedule").GetString());
+        Assert.False(byName["RestoreDrill"].GetProperty("useMonitor").GetBoolean());
         Assert.Equal("health", byName["Health"].GetProperty("route").GetString());
         Assert.Equal("Anonymous", byName["Health"].GetProperty("authLevel").GetString());
     }

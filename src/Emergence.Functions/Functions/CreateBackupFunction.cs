@@ -8,10 +8,11 @@ using Microsoft.Azure.Functions.Worker;
 namespace Emergence.Functions.Functions;
 
 /// <summary>
-/// <c>POST /api/backups</c> (function key): takes a verified manual backup now. 201 with its manifest;
+/// <c>POST /api/backups</c> (function key): takes a verified manual backup now (its off-volume copy follows in
+/// the background). 201 with its manifest;
 /// 409 while another backup runs; 503 while startup runs or when it failed; 500 with the failed step otherwise.
 /// </summary>
-public sealed class CreateBackupFunction(StartupState state, BackupService backups, HealthCache health)
+public sealed class CreateBackupFunction(StartupState state, BackupService backups, OffsiteUploader offsite, HealthCache health)
 {
     /// <summary>Takes one backup without waiting for a running one.</summary>
     [Function("CreateBackup")]
@@ -33,6 +34,7 @@ public sealed class CreateBackupFunction(StartupState state, BackupService backu
         try
         {
             var manifest = await backups.CreateAsync(startup.Location, BackupReason.Manual, TimeSpan.Zero, cancellationToken: cancellationToken).ConfigureAwait(false);
+            offsite.Request();
             return JsonResponse.Create(manifest, StatusCodes.Status201Created);
         }
         catch (BackupInProgressException ex)

@@ -11,12 +11,15 @@ namespace Emergence.Functions.Functions;
 /// Storage a monitored schedule never fires; missed runs are then not caught up by the host, which
 /// is why startup takes a backup when the newest is older than the interval.
 /// </summary>
-public sealed class ScheduledBackupFunction(StartupState state, BackupService backups, HealthCache health, ILogger<ScheduledBackupFunction> logger)
+public sealed class ScheduledBackupFunction(StartupState state, BackupService backups, OffsiteUploader offsite, HealthCache health, ILogger<ScheduledBackupFunction> logger)
 {
     /// <summary>How long a scheduled backup waits for one already running (a manual one, say).</summary>
     private static readonly TimeSpan LockWait = TimeSpan.FromMinutes(10);
 
-    /// <summary>Takes a verified backup (reason <c>scheduled</c>) and rotates. A failure is logged and shown by health; earlier backups stay.</summary>
+    /// <summary>
+    /// Takes a verified backup (reason <c>scheduled</c>) and rotates, then asks for an off-volume copy (also
+    /// after a failure, so an earlier failed upload is retried). A failure is logged and shown by health; earlier backups stay.
+    /// </summary>
     [Function("ScheduledBackup")]
     public async Task Run([TimerTrigger("%BACKUP_SCHEDULE%", UseMonitor = false)] TimerInfo timer, CancellationToken cancellationToken)
     {
@@ -37,6 +40,7 @@ public sealed class ScheduledBackupFunction(StartupState state, BackupService ba
         }
         finally
         {
+            offsite.Request();
             health.Invalidate();
         }
     }

@@ -1,0 +1,54 @@
+using System.Threading.Channels;
+using Emergence.Functions.Health;
+using Emergence.Persistence.Offsite;
+using Microsoft.Extensions.Hosting;
+
+namespace Emergence.Functions.Startup;
+
+/// <summary>
+/// Copies backups off the volume in the background, one run at a time: once after startup, and after
+/// each backup the functions take. Requests made while a run is going are folded into one more run, so
+/// a backup is never left waiting for the next schedule. Does nothing when off-volume copies are off.
+/// </summary>
+public sealed class OffsiteUploader(StartupState state, OffsiteConnector connector, OffsiteReplicator replicator, HealthCache health) : BackgroundService
+{
+    /// <summary>How long a run waits for another process's run (the CLI's) to finish.</summary>
+    private static readonly TimeSpan LockWait = TimeSpan.FromMinutes(30);
+
+    private readonly Channel<bool> _requests = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+
+    /// <summary>The last run's result, for tests and diagnostics.</summary>
+    public OffsiteSyncResult? LastResult { get; private set; }
+
+    /// <summary>Completes each time a run finishes.</summary>
+    public event Action<OffsiteSyncResult>? RunCompleted;
+
+    /// <summary>Asks for a run; returns at once.</summary>
+    public void Request()
+    {
+        if (connector.Enabled)
+        {
+            _requests.Writer.TryWrite(true);
+        }
+    }
+
+    /// <inheritdoc />
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var startup = await state.WhenCompleteAsync(stoppingToken).ConfigureAwait(false);
+        if (!startup.Succeeded || !connector.Enabled)
+        {
+            return;
+        }
+
+        Request();
+        await foreach (var _ in _requests.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
+        {
+            // Never throws but for cancellation: failures are logged and recorded for health by the replicator.
+            var result = await replicator.SyncAsync(startup.Location, LockWait, cancellationToken: stoppingToken).ConfigureAwait(false);
+            LastResult = result;
+            health.Invalidate();
+            RunCompleted?.Invoke(result);
+        }
+    }
+}
