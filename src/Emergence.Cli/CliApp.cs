@@ -102,9 +102,10 @@ public static class CliApp
         root.Subcommands.Add(ListCommand.Create(context));
         root.Subcommands.Add(VerifyCommand.Create(context));
         root.Subcommands.Add(RestoreCommand.Create(context));
+        root.Subcommands.Add(DrillCommand.Create(context));
         root.SetAction(parsed =>
         {
-            error.WriteLine("emergence-db: a command is required: startup, status, backup, list, verify or restore.");
+            error.WriteLine("emergence-db: a command is required: startup, status, backup, list, verify, restore or drill.");
             error.WriteLine("Run 'emergence-db --help' for the commands and their options.");
             return ExitCodes.Usage;
         });

@@ -4,7 +4,7 @@ using Emergence.Persistence.Database;
 
 namespace Emergence.Cli.Commands;
 
-/// <summary><c>backup [--json]</c>: one verified manual backup, then rotation; prints the manifest.</summary>
+/// <summary><c>backup [--json]</c>: one verified manual backup, then rotation and, when configured, the off-volume copy; prints the manifest.</summary>
 internal static class BackupCommand
 {
     /// <summary>How long the command waits for a backup already running (the app's timer) to finish.</summary>
@@ -39,6 +39,9 @@ internal static class BackupCommand
                 session.Output.WriteLine($"sha256:    {manifest.Checksum}");
                 session.Output.WriteLine($"check:     quick_check {manifest.QuickCheck}");
             }
+
+            // A failed off-volume copy never fails the local backup: it is reported and retried next run.
+            await OffsiteCopy.RunAsync(session, location, cancellationToken).ConfigureAwait(false);
 
             return ExitCodes.Ok;
         }));

@@ -1,40 +1,72 @@
 using System.CommandLine;
 using Emergence.Persistence.Backups;
 using Emergence.Persistence.Database;
+using Emergence.Persistence.Offsite;
 
 namespace Emergence.Cli.Commands;
 
-/// <summary><c>list [--json]</c>: backups newest first, with size, age and checksum.</summary>
+/// <summary><c>list [--offsite] [--json]</c>: backups newest first, with size, age and checksum.</summary>
 internal static class ListCommand
 {
     public static Command Create(CommandContext context)
     {
         var json = CommandContext.JsonOption();
-        var command = new Command("list", "List backups, newest first, with size, age and checksum.") { json };
-        command.SetAction((parsed, _) => context.RunAsync(parsed, json, session =>
+        var offsite = new Option<bool>("--offsite") { Description = "List the off-volume container instead of the backup directory." };
+        var command = new Command("list", "List backups, newest first, with size, age and checksum.") { offsite, json };
+        command.SetAction((parsed, cancellationToken) => context.RunAsync(parsed, json, async session =>
         {
             var location = session.Get<DatabaseLocator>().Resolve();
-            var rows = BackupListing.Of(BackupCatalog.Scan(location.BackupDirectory, location.DatabasePath), session.Environment.Time.GetUtcNow());
-            if (session.Json)
+            var now = session.Environment.Time.GetUtcNow();
+            IReadOnlyList<BackupListing> rows;
+            string where;
+            if (parsed.GetValue(offsite))
             {
-                session.WriteJson(rows);
-                return Task.FromResult(ExitCodes.Ok);
+                if (OffsiteCommand.StoreFor(session, location) is not { } store)
+                {
+                    return ExitCodes.Usage;
+                }
+
+                try
+                {
+                    rows = BackupListing.Of(await store.ListAsync(cancellationToken).ConfigureAwait(false), now);
+                }
+                catch (OffsiteUnavailableException ex)
+                {
+                    return session.Fail($"the off-volume container {store.Container} cannot be listed: {ex.Message}");
+                }
+
+                where = $"the off-volume container {store.Describe()}";
+            }
+            else
+            {
+                rows = BackupListing.Of(BackupCatalog.Scan(location.BackupDirectory, location.DatabasePath), now);
+                where = location.BackupDirectory;
             }
 
-            if (rows.Count == 0)
-            {
-                session.Output.WriteLine($"No backups in {location.BackupDirectory}.");
-                return Task.FromResult(ExitCodes.Ok);
-            }
-
-            foreach (var row in rows)
-            {
-                var detail = row.Verified ? $"{row.Reason,-13} sha256 {row.Checksum}" : $"NOT A BACKUP: {row.Problem}";
-                session.Output.WriteLine($"{row.Name}  {Format.Bytes(row.Size),10}  {Format.Age(TimeSpan.FromSeconds(row.AgeSeconds)),-18}  {detail}");
-            }
-
-            return Task.FromResult(ExitCodes.Ok);
+            Print(session, rows, where);
+            return ExitCodes.Ok;
         }));
         return command;
+    }
+
+    private static void Print(CliSession session, IReadOnlyList<BackupListing> rows, string where)
+    {
+        if (session.Json)
+        {
+            session.WriteJson(rows);
+            return;
+        }
+
+        if (rows.Count == 0)
+        {
+            session.Output.WriteLine($"No backups in {where}.");
+            return;
+        }
+
+        foreach (var row in rows)
+        {
+            var detail = row.Verified ? $"{row.Reason,-13} sha256 {row.Checksum}" : $"NOT A BACKUP: {row.Problem}";
+            session.Output.WriteLine($"{row.Name}  {Format.Bytes(row.Size),10}  {Format.Age(TimeSpan.FromSeconds(row.AgeSeconds)),-18}  {detail}");
+        }
     }
 }

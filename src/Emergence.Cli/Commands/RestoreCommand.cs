@@ -1,14 +1,16 @@
 using System.CommandLine;
 using Emergence.Persistence.Backups;
 using Emergence.Persistence.Database;
+using Emergence.Persistence.Offsite;
 using Emergence.Persistence.Recovery;
 using Emergence.Persistence.Volumes;
 
 namespace Emergence.Cli.Commands;
 
 /// <summary>
-/// <c>restore [NAME|--latest] [--force] [--on-next-start] [--json]</c>: restores a verified backup now
-/// (refusing while the app holds the volume lock), or asks the running app to do it on its next start.
+/// <c>restore [NAME|--latest] [--offsite] [--force] [--on-next-start] [--json]</c>: restores a verified
+/// backup now, from the backup directory or (<c>--offsite</c>) from the off-volume container, refusing
+/// while the app holds the volume lock; or asks the running app to do it on its next start.
 /// </summary>
 internal static class RestoreCommand
 {
@@ -22,7 +24,8 @@ internal static class RestoreCommand
         var latest = new Option<bool>("--latest") { Description = "Restore the newest backup that verifies." };
         var force = new Option<bool>("--force") { Description = "Replace the database even when it is healthy." };
         var onNextStart = new Option<bool>("--on-next-start") { Description = "Verify now and have the running app restore on its next start." };
-        var command = new Command("restore", "Restore a verified backup over the database, quarantining what it replaces.") { name, latest, force, onNextStart, json };
+        var offsite = new Option<bool>("--offsite") { Description = "Download the backup from the off-volume container and verify it before it replaces the database." };
+        var command = new Command("restore", "Restore a verified backup over the database, quarantining what it replaces.") { name, latest, offsite, force, onNextStart, json };
         command.Validators.Add(result =>
         {
             var hasName = result.GetValue(name) is not null;
@@ -30,8 +33,13 @@ internal static class RestoreCommand
             {
                 result.AddError("Give exactly one of a backup NAME or --latest.");
             }
+
+            if (result.GetValue(offsite) && result.GetValue(onNextStart))
+            {
+                result.AddError("--offsite cannot be combined with --on-next-start: stop the app and run 'restore --offsite', or restore the database first.");
+            }
         });
-        command.SetAction((parsed, cancellationToken) => context.RunAsync(parsed, json, session =>
+        command.SetAction((parsed, cancellationToken) => context.RunAsync(parsed, json, async session =>
         {
             var location = session.Get<DatabaseLocator>().Resolve();
             var backupName = parsed.GetValue(name);
@@ -44,17 +52,26 @@ internal static class RestoreCommand
             }
             catch (InvalidBackupNameException ex)
             {
-                return Task.FromResult(session.Fail(ex.Message, ExitCodes.Usage));
+                return session.Fail(ex.Message, ExitCodes.Usage);
             }
 
-            return Task.FromResult(parsed.GetValue(onNextStart)
-                ? RequestForNextStart(session, location, backupName, cancellationToken)
-                : RestoreNow(session, location, backupName, parsed.GetValue(force), cancellationToken));
+            if (parsed.GetValue(onNextStart))
+            {
+                return RequestForNextStart(session, location, backupName, cancellationToken);
+            }
+
+            OffsiteStore? store = null;
+            if (parsed.GetValue(offsite) && (store = OffsiteCommand.StoreFor(session, location)) is null)
+            {
+                return ExitCodes.Usage;
+            }
+
+            return await RestoreNowAsync(session, location, store, backupName, parsed.GetValue(force), cancellationToken).ConfigureAwait(false);
         }));
         return command;
     }
 
-    private static int RestoreNow(CliSession session, DatabaseLocation location, string? backupName, bool force, CancellationToken cancellationToken)
+    private static async Task<int> RestoreNowAsync(CliSession session, DatabaseLocation location, OffsiteStore? store, string? backupName, bool force, CancellationToken cancellationToken)
     {
         VolumeLock? volumeLock;
         string? holder;
@@ -78,7 +95,11 @@ internal static class RestoreCommand
             try
             {
                 using var progress = session.CreateProgress();
-                result = session.Get<RestoreService>().Restore(location, volumeLock, backupName, force, "requested with emergence-db restore", progress, cancellationToken: cancellationToken);
+                const string Why = "requested with emergence-db restore";
+                var restorer = session.Get<RestoreService>();
+                result = store is null
+                    ? restorer.Restore(location, volumeLock, backupName, force, Why, progress, cancellationToken: cancellationToken)
+                    : await restorer.RestoreOffsiteAsync(location, volumeLock, store, backupName, force, Why, progress, cancellationToken: cancellationToken).ConfigureAwait(false);
             }
             catch (RestoreFailedException ex)
             {
@@ -96,7 +117,8 @@ internal static class RestoreCommand
                     session.Output.WriteLine($"skipped:     {skipped.Name}: {skipped.Problem}");
                 }
 
-                session.Output.WriteLine($"restored:    {result.Backup.Filename} -> {result.DatabasePath}");
+                var from = result.OffsiteContainer is { } container ? $" (from the off-volume container {container})" : "";
+                session.Output.WriteLine($"restored:    {result.Backup.Filename}{from} -> {result.DatabasePath}");
                 session.Output.WriteLine($"quarantined: {result.QuarantineDirectory ?? "(nothing was replaced)"}");
             }
 

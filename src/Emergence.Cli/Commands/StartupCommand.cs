@@ -6,7 +6,7 @@ namespace Emergence.Cli.Commands;
 
 /// <summary>
 /// <c>startup [--json]</c>: runs the app's startup sequence once (volume check, lock, recovery,
-/// backups, migrations), prints what it did and the status report; exits like <c>status</c>.
+/// backups, migrations, then the off-volume copy when configured), prints what it did and the status report; exits like <c>status</c>.
 /// </summary>
 internal static class StartupCommand
 {
@@ -22,6 +22,11 @@ internal static class StartupCommand
                 if (!session.Json)
                 {
                     PrintSteps(session, result);
+                }
+
+                if (result.Succeeded)
+                {
+                    await OffsiteCopy.RunAsync(session, result.Location, cancellationToken).ConfigureAwait(false);
                 }
 
                 var report = session.Get<HealthReporter>().Check(result.Location, result.FailureSentence);
@@ -47,7 +52,8 @@ internal static class StartupCommand
 
         if (result.Recovery?.Restore is { } recovered)
         {
-            o.WriteLine($"recovered: {recovered.Backup.Filename}; replaced files in {recovered.QuarantineDirectory ?? "(none)"}");
+            var from = recovered.OffsiteContainer is { } container ? $" from the off-volume container {container}" : "";
+            o.WriteLine($"recovered: {recovered.Backup.Filename}{from}; replaced files in {recovered.QuarantineDirectory ?? "(none)"}");
         }
 
         if (result.Migrations is { } migrated)

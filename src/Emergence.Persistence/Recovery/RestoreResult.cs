@@ -7,4 +7,5 @@ namespace Emergence.Persistence.Recovery;
 /// <param name="Backup">The manifest of the backup put in place.</param>
 /// <param name="QuarantineDirectory">Where the replaced files went, or <see langword="null"/> when nothing was replaced.</param>
 /// <param name="Skipped">Backups that failed verification and were passed over, newest first.</param>
-public sealed record RestoreResult(string DatabasePath, BackupManifest Backup, string? QuarantineDirectory, IReadOnlyList<BackupVerification> Skipped);
+/// <param name="OffsiteContainer">The off-volume container the backup was downloaded from, or <see langword="null"/> for a local backup.</param>
+public sealed record RestoreResult(string DatabasePath, BackupManifest Backup, string? QuarantineDirectory, IReadOnlyList<BackupVerification> Skipped, string? OffsiteContainer = null);

@@ -113,7 +113,7 @@ public sealed class RestoreService(
             var verification = await downloader.FetchAsync(store, candidate, staging, IntegrityCheck.Quick, progress, cancellationToken).ConfigureAwait(false);
             if (verification.Ok)
             {
-                return Complete(location, staging, candidate.Manifest!, $"{why} (from the off-volume container {store.Container})", knownDamaged, skipped);
+                return Complete(location, staging, candidate.Manifest!, $"{why} (from the off-volume container {store.Container})", knownDamaged, skipped) with { OffsiteContainer = store.Container };
             }
 
             skipped.Add(verification);

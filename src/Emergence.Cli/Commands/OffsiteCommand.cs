@@ -1,0 +1,21 @@
+using Emergence.Persistence.Configuration;
+using Emergence.Persistence.Database;
+using Emergence.Persistence.Offsite;
+
+namespace Emergence.Cli.Commands;
+
+/// <summary>What the <c>--offsite</c> variants of the commands share.</summary>
+internal static class OffsiteCommand
+{
+    /// <summary>The off-volume store, or <see langword="null"/> after saying on stderr that it is not configured.</summary>
+    public static OffsiteStore? StoreFor(CliSession session, DatabaseLocation location)
+    {
+        var store = session.Get<OffsiteConnector>().For(location);
+        if (store is null)
+        {
+            session.Fail($"off-volume copies are not configured: set {PersistenceSettings.EnvName(OffsiteSettings.ConnectionStringKey)} (or {PersistenceSettings.EnvName(OffsiteSettings.ServiceUriKey)}) and {PersistenceSettings.EnvName(OffsiteSettings.ContainerKey)}.", ExitCodes.Usage);
+        }
+
+        return store;
+    }
+}
