@@ -12,6 +12,7 @@ using Emergence.Persistence.Volumes;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Azure;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -63,6 +64,10 @@ public static class PersistenceServiceCollectionExtensions
 
     private static void AddOffsite(IServiceCollection services)
     {
+        // The Azure SDK logs every request (information) and every expected 404 (warning) under "Azure.*"
+        // categories; the replicator logs outcomes itself, so only the SDK's errors are let through.
+        services.Configure<LoggerFilterOptions>(filters => filters.AddFilter("Azure.", LogLevel.Error));
+
         // The client is built on first use, only when off-volume copies are configured.
         services.AddAzureClients(clients => clients.AddClient<BlobServiceClient, BlobClientOptions>((clientOptions, provider) =>
         {

@@ -23,7 +23,7 @@ public sealed class TestHarness : IDisposable
 
     private readonly ServiceProvider _services;
 
-    public TestHarness(IDictionary<string, string?>? settings = null, string? root = null, bool realTime = false)
+    public TestHarness(IDictionary<string, string?>? settings = null, string? root = null, bool realTime = false, Action<IServiceCollection>? configureServices = null)
     {
         Root = root ?? Directory.CreateTempSubdirectory("emergence-test-").FullName;
         OwnsRoot = root is null;
@@ -47,6 +47,7 @@ public sealed class TestHarness : IDisposable
         services.AddSingleton<ISystemProbe>(Probe);
         services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Trace).AddProvider(new FakeLoggerProvider(Logs)));
         services.AddEmergencePersistence(configuration);
+        configureServices?.Invoke(services);
         _services = services.BuildServiceProvider();
     }
 

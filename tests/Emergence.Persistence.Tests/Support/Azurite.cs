@@ -1,0 +1,148 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Emergence.Persistence.Tests.Support;
+
+/// <summary>
+/// A real Azurite blob service on 127.0.0.1, from the project's own <c>package.json</c>
+/// (<c>npm ci</c>), with its data in a temp directory. It can be stopped (killed) and started again on
+/// the same port and data, to cut the storage service off mid-operation.
+/// </summary>
+public sealed class Azurite : IDisposable
+{
+    /// <summary>Azurite's well-known development account key (public, documented by Azurite).</summary>
+    public const string AccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+    private readonly string _executable;
+    private Process? _process;
+
+    private Azurite(string executable)
+    {
+        _executable = executable;
+        Location = Directory.CreateTempSubdirectory("emergence-azurite-").FullName;
+        Port = FreePort();
+    }
+
+    /// <summary>The loopback port the blob service listens on.</summary>
+    public int Port { get; }
+
+    /// <summary>Azurite's data directory.</summary>
+    public string Location { get; }
+
+    /// <summary>A connection string for the development account on this instance.</summary>
+    public string ConnectionString =>
+        $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AccountKey};BlobEndpoint=http://127.0.0.1:{Port}/devstoreaccount1;";
+
+    /// <summary>
+    /// Starts an instance. Skips the test when Azurite is not installed (run <c>npm ci</c>), except under
+    /// CI=true, where the suite must not silently lose its storage tests: fails instead.
+    /// </summary>
+    public static Azurite Start()
+    {
+        var executable = Path.Combine(RepositoryRoot(), "node_modules", ".bin", "azurite-blob");
+        if (!File.Exists(executable))
+        {
+            var why = $"Azurite is not installed ({executable} is missing): run 'npm ci' in the repository.";
+            if (string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase))
+            {
+                Assert.Fail(why + " CI must run the storage tests.");
+            }
+
+            Assert.Skip(why);
+        }
+
+        var azurite = new Azurite(executable);
+        azurite.Resume();
+        return azurite;
+    }
+
+    /// <summary>Starts (again) on the same port and data directory, and waits until it accepts connections.</summary>
+    public void Resume()
+    {
+        var info = new ProcessStartInfo(_executable)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in new[] { "--blobHost", "127.0.0.1", "--blobPort", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--location", Location, "--silent", "--skipApiVersionCheck", "--loose" })
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        _process = Process.Start(info)!;
+        _process.OutputDataReceived += (_, _) => { };
+        _process.ErrorDataReceived += (_, _) => { };
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            if (_process.HasExited)
+            {
+                throw new InvalidOperationException($"Azurite exited with code {_process.ExitCode} before listening on {Port}.");
+            }
+
+            try
+            {
+                using var client = new TcpClient();
+                client.Connect(IPAddress.Loopback, Port);
+                return;
+            }
+            catch (SocketException)
+            {
+                Thread.Sleep(100);
+            }
+        }
+
+        throw new TimeoutException($"Azurite did not listen on 127.0.0.1:{Port} within 30 s.");
+    }
+
+    /// <summary>Kills the service (SIGKILL): requests in flight fail, later connections are refused.</summary>
+    public void Kill()
+    {
+        if (_process is { HasExited: false } process)
+        {
+            process.Kill(entireProcessTree: true);
+            process.WaitForExit();
+        }
+
+        _process?.Dispose();
+        _process = null;
+    }
+
+    public void Dispose()
+    {
+        Kill();
+        try
+        {
+            Directory.Delete(Location, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Left for the OS temp cleaner.
+        }
+    }
+
+    /// <summary>A port nothing listens on at the moment.</summary>
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "Functions.sln")) && File.Exists(Path.Combine(directory.FullName, "package.json")))
+            {
+                return directory.FullName;
+            }
+        }
+
+        throw new InvalidOperationException($"No repository root above {AppContext.BaseDirectory}.");
+    }
+}
