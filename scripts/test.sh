@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite and ends with one line: "tests: N passed, N failed, N skipped".
-# Installs what the tests use from Debian when it is missing (needs root for that).
+# Installs what the tests use when it is missing: Debian packages (needs root for that) and Azurite,
+# the blob storage emulator the off-volume tests start, from package.json with npm ci.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -8,6 +9,7 @@ missing=()
 command -v sqlite3 >/dev/null 2>&1 || missing+=(sqlite3)
 command -v flock >/dev/null 2>&1 || missing+=(util-linux)
 command -v sha256sum >/dev/null 2>&1 || missing+=(coreutils)
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 if ((${#missing[@]})); then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
@@ -15,6 +17,10 @@ if ((${#missing[@]})); then
     echo "The tests need: ${missing[*]} (apt-get install ${missing[*]})" >&2
     exit 1
   fi
+fi
+
+if [ ! -x node_modules/.bin/azurite-blob ]; then
+  npm ci --no-audit --no-fund --loglevel=error || { echo "npm ci failed: the off-volume tests need Azurite" >&2; echo "tests: 0 passed, 1 failed, 0 skipped"; exit 1; }
 fi
 
 results=$(mktemp -d)

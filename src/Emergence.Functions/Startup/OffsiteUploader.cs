@@ -17,11 +17,13 @@ public sealed class OffsiteUploader(StartupState state, OffsiteConnector connect
 
     private readonly Channel<bool> _requests = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
 
-    /// <summary>The last run's result, for tests and diagnostics.</summary>
+    private int _completedRuns;
+
+    /// <summary>The last run's result, for diagnostics.</summary>
     public OffsiteSyncResult? LastResult { get; private set; }
 
-    /// <summary>Completes each time a run finishes.</summary>
-    public event Action<OffsiteSyncResult>? RunCompleted;
+    /// <summary>How many runs have finished since the app started.</summary>
+    public int CompletedRuns => Volatile.Read(ref _completedRuns);
 
     /// <summary>Asks for a run; returns at once.</summary>
     public void Request()
@@ -48,7 +50,7 @@ public sealed class OffsiteUploader(StartupState state, OffsiteConnector connect
             var result = await replicator.SyncAsync(startup.Location, LockWait, cancellationToken: stoppingToken).ConfigureAwait(false);
             LastResult = result;
             health.Invalidate();
-            RunCompleted?.Invoke(result);
+            Interlocked.Increment(ref _completedRuns);
         }
     }
 }
