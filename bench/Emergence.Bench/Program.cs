@@ -2,11 +2,13 @@ using System.Diagnostics;
 using System.Globalization;
 using System.IO.Compression;
 using System.Text;
+using Azure.Storage.Blobs;
 using Emergence.Bench;
 using Emergence.Functions.Functions;
 using Emergence.Functions.Startup;
 using Emergence.Persistence.Backups;
 using Emergence.Persistence.Database;
+using Emergence.Persistence.Offsite;
 using Emergence.Persistence.Recovery;
 using Emergence.Persistence.Startup;
 using Emergence.Persistence.Volumes;
@@ -148,6 +150,7 @@ SizeResult MeasureSize(int sizeMib, bool full)
         MeasureWriters(location, backups);
         MeasureHealth(services, location);
         MeasureCompression(location, backups, new Stats(ours).Median);
+        MeasureOffsite(services, location, backups, new Stats(ours).Median);
     }
 
     services.Dispose();
@@ -274,6 +277,86 @@ void MeasureCompression(DatabaseLocation location, BackupService backups, double
     Line();
     File.Delete(manifest.BackupPath + BackupNaming.ManifestSuffix);
     File.Delete(manifest.BackupPath);
+}
+
+void MeasureOffsite(ServiceProvider services, DatabaseLocation location, BackupService backups, double fullBackupSeconds)
+{
+    Line("## Copying a backup off the volume (Azurite on loopback)");
+    Line();
+    var azuriteBin = Path.Combine(Directory.GetCurrentDirectory(), "node_modules", ".bin", "azurite-blob");
+    if (!File.Exists(azuriteBin))
+    {
+        Line($"Skipped: {azuriteBin} is missing (run `npm ci` in the repository root).");
+        Line();
+        return;
+    }
+
+    var azuriteData = Path.Combine(options.Directory, "azurite");
+    if (Directory.Exists(azuriteData))
+    {
+        Directory.Delete(azuriteData, recursive: true);
+    }
+
+    var port = FreePort();
+    using var azurite = Process.Start(new ProcessStartInfo(azuriteBin, ["--blobHost", "127.0.0.1", "--blobPort", port.ToString(inv), "--location", azuriteData, "--silent", "--skipApiVersionCheck", "--loose"]) { RedirectStandardOutput = true })!;
+    try
+    {
+        Thread.Sleep(3000);
+        var connection = $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;BlobEndpoint=http://127.0.0.1:{port}/devstoreaccount1;";
+        var store = new OffsiteStore(new BlobServiceClient(connection).GetBlobContainerClient("bench"), location.DatabasePath);
+        var downloader = services.GetRequiredService<OffsiteDownloader>();
+        var uploads = new List<double>();
+        var downloads = new List<double>();
+        long size = 0;
+        for (var run = 0; run < options.Runs; run++)
+        {
+            var manifest = backups.CreateAsync(location, BackupReason.Manual, TimeSpan.FromMinutes(1)).GetAwaiter().GetResult();
+            var entry = BackupCatalog.Scan(location.BackupDirectory, location.DatabasePath).Verified.First(b => b.Name == manifest.Filename);
+            size = manifest.Size;
+            Settle();
+            uploads.Add(TimeIt(() => store.UploadAsync(entry).GetAwaiter().GetResult()));
+            var copy = store.ListAsync().GetAwaiter().GetResult().First(b => b.Name == manifest.Filename);
+            var target = Path.Combine(options.Directory, "download.sqlite");
+            Settle();
+            downloads.Add(TimeIt(() =>
+            {
+                var verification = downloader.FetchAsync(store, copy, target, IntegrityCheck.Quick).GetAwaiter().GetResult();
+                if (!verification.Ok)
+                {
+                    throw new InvalidOperationException(verification.Problem);
+                }
+            }));
+            File.Delete(target);
+            store.DeleteAsync(manifest.Filename).GetAwaiter().GetResult();
+            File.Delete(manifest.BackupPath + BackupNaming.ManifestSuffix);
+            File.Delete(manifest.BackupPath);
+            Console.WriteLine(string.Create(inv, $"offsite run {run + 1}: upload {uploads[^1]:0.00} s, download + verify {downloads[^1]:0.00} s"));
+        }
+
+        Line("| step | time | MiB/s | ratio to the full local backup |");
+        Line("|---|---|---|---|");
+        foreach (var (name, samples) in new[] { ("upload (8 MiB blocks, 4 in flight, per-block MD5, SHA-256 checked before commit)", uploads), ("download + SHA-256 + quick_check (the restore path)", downloads) })
+        {
+            var stats = new Stats(samples);
+            Line(string.Create(inv, $"| {name} | {stats.Describe()} | {(size / 1048576.0) / stats.Median:0} | {stats.Median / fullBackupSeconds:0.00}× |"));
+        }
+
+        Line();
+        Line(string.Create(inv, $"Full local verified backup (median above): {fullBackupSeconds:0.000} s. Azurite runs on the same 2 cores and writes to the same disk, so these are upper bounds for the client's own cost, not a network measurement."));
+        Line();
+    }
+    finally
+    {
+        azurite.Kill(entireProcessTree: true);
+        azurite.WaitForExit();
+    }
+}
+
+static int FreePort()
+{
+    using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+    listener.Start();
+    return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
 }
 
 static void Settle() => Shell.Time("sync");
