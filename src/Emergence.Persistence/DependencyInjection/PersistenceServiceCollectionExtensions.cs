@@ -1,3 +1,4 @@
+using Azure.Core;
 using Azure.Identity;
 using Azure.Storage.Blobs;
 using Emergence.Persistence.Backups;
@@ -68,14 +69,22 @@ public static class PersistenceServiceCollectionExtensions
         // categories; the replicator logs outcomes itself, so only the SDK's errors are let through.
         services.Configure<LoggerFilterOptions>(filters => filters.AddFilter("Azure.", LogLevel.Error));
 
-        // The client is built on first use, only when off-volume copies are configured.
+        // The client is built on first use, only when off-volume copies are configured. Retries: 3 after the
+        // first try, 0.5 s doubling to at most 8 s, so a dead endpoint fails a call in about 4 s, not
+        // the SDK's default of over 20 s; the next run retries the whole upload anyway.
         services.AddAzureClients(clients => clients.AddClient<BlobServiceClient, BlobClientOptions>((clientOptions, provider) =>
         {
             var offsite = provider.GetRequiredService<IOptions<PersistenceOptions>>().Value.Offsite;
             return offsite.ConnectionString is { } connectionString
                 ? new BlobServiceClient(connectionString, clientOptions)
                 : new BlobServiceClient(offsite.ServiceUri ?? throw new InvalidOperationException("Off-volume copies are not configured."), new DefaultAzureCredential(), clientOptions);
-        }).WithName(OffsiteConnector.ClientName));
+        }).WithName(OffsiteConnector.ClientName).ConfigureOptions(clientOptions =>
+        {
+            clientOptions.Retry.Mode = RetryMode.Exponential;
+            clientOptions.Retry.MaxRetries = 3;
+            clientOptions.Retry.Delay = TimeSpan.FromSeconds(0.5);
+            clientOptions.Retry.MaxDelay = TimeSpan.FromSeconds(8);
+        }));
         services.TryAddSingleton<OffsiteConnector>();
         services.TryAddSingleton<OffsiteActivity>();
         services.TryAddSingleton<OffsiteDownloader>();

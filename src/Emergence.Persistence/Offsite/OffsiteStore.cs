@@ -212,7 +212,7 @@ public sealed class OffsiteStore
         return inner switch
         {
             RequestFailedException { Status: > 0 } failed => $"HTTP {failed.Status} {failed.ErrorCode}: {first}",
-            _ when inner.InnerException is { } cause && !ReferenceEquals(cause, inner) => $"{first} ({FirstLine(cause.Message)})",
+            _ when inner.InnerException is { } cause && FirstLine(cause.Message) is var detail && !first.Contains(detail, StringComparison.Ordinal) => $"{first} ({detail})",
             _ => first,
         };
     }

@@ -6,7 +6,7 @@ using Emergence.Persistence.Health;
 using Emergence.Persistence.Offsite;
 using Emergence.Persistence.Startup;
 using Emergence.Persistence.Tests.Support;
-using Microsoft.Extensions.Azure;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Emergence.Persistence.Tests.Offsite;
@@ -47,12 +47,11 @@ public sealed class OffsiteTests : IDisposable
         }
 
         // Fewer, quicker retries than production's defaults, so a dead service fails a test in seconds.
-        var harness = new TestHarness(settings, configureServices: services => services.AddAzureClients(clients => clients.ConfigureDefaults(options =>
+        var harness = new TestHarness(settings, configureServices: services => services.Configure<BlobClientOptions>(OffsiteConnector.ClientName, options =>
         {
             options.Retry.MaxRetries = 1;
             options.Retry.Delay = TimeSpan.FromMilliseconds(100);
-            options.Retry.NetworkTimeout = TimeSpan.FromSeconds(30);
-        })));
+        }));
         _owned.Add(harness);
         return harness;
     }
