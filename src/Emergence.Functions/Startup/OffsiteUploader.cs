@@ -1,7 +1,9 @@
 using System.Threading.Channels;
 using Emergence.Functions.Health;
+using Emergence.Persistence.Logging;
 using Emergence.Persistence.Offsite;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace Emergence.Functions.Startup;
 
@@ -10,7 +12,7 @@ namespace Emergence.Functions.Startup;
 /// each backup the functions take. Requests made while a run is going are folded into one more run, so
 /// a backup is never left waiting for the next schedule. Does nothing when off-volume copies are off.
 /// </summary>
-public sealed class OffsiteUploader(StartupState state, OffsiteConnector connector, OffsiteReplicator replicator, HealthCache health) : BackgroundService
+public sealed class OffsiteUploader(StartupState state, OffsiteConnector connector, OffsiteReplicator replicator, HealthCache health, ILogger<OffsiteUploader> logger) : BackgroundService
 {
     /// <summary>How long a run waits for another process's run (the CLI's) to finish.</summary>
     private static readonly TimeSpan LockWait = TimeSpan.FromMinutes(30);
@@ -46,8 +48,19 @@ public sealed class OffsiteUploader(StartupState state, OffsiteConnector connect
         Request();
         await foreach (var _ in _requests.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
         {
-            // Never throws but for cancellation: failures are logged and recorded for health by the replicator.
-            var result = await replicator.SyncAsync(startup.Location, LockWait, cancellationToken: stoppingToken).ConfigureAwait(false);
+            // The replicator logs and records its own failures; anything else must not escape a
+            // BackgroundService (that stops the worker), so it is logged and the next request runs again.
+            OffsiteSyncResult result;
+            try
+            {
+                result = await replicator.SyncAsync(startup.Location, LockWait, cancellationToken: stoppingToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                PersistenceLog.OffsiteUploadFailed(logger, ex, "(upload run)", connector.Container ?? "", ex.Message);
+                result = new OffsiteSyncResult(true, connector.Container, [], [], null, ex.Message);
+            }
+
             LastResult = result;
             health.Invalidate();
             Interlocked.Increment(ref _completedRuns);

@@ -15,6 +15,9 @@ public sealed class OffsiteConnector(IOptions<PersistenceOptions> options, IAzur
     /// <summary>Whether off-volume copies are configured.</summary>
     public bool Enabled => options.Value.Offsite.Enabled;
 
+    /// <summary>The container's name, when configured.</summary>
+    public string? Container => options.Value.Offsite.Container;
+
     /// <summary>The off-volume store for the backups of the database at <paramref name="location"/>, or <see langword="null"/> when off.</summary>
     public OffsiteStore? For(DatabaseLocation location)
     {
