@@ -108,7 +108,7 @@ SizeResult MeasureSize(int sizeMib, bool full)
         var watch = Stopwatch.StartNew();
         var manifest = backups.CreateAsync(location, BackupReason.Manual, TimeSpan.FromMinutes(1), phases).GetAwaiter().GetResult();
         ours.Add(watch.Elapsed.TotalSeconds);
-        oursCopy.Add(phases.Between("copy", "checksum"));
+        oursCopy.Add(phases.Between("copy", "synced"));
         if (full)
         {
             using var volumeLock = VolumeLock.TryAcquire(location.LockPath, TimeProvider.System, out _)!;

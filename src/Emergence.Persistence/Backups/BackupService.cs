@@ -183,13 +183,33 @@ public sealed class BackupService(
             Copy(source, tempPath, expected, progress);
             cancellationToken.ThrowIfCancellationRequested();
 
-            // The hash and quick_check both only read the finished copy: run them side by side.
+            // The fsync (mostly waiting on the disk), the hash and quick_check (reading the copy from the page
+            // cache) run side by side; the copy is renamed into place only once all three are done.
             step = "checksum";
+            var reporter = progress is null ? null : new SynchronizedProgress(progress);
+            var syncing = Task.Run(() =>
+            {
+                Durable.FsyncFile(tempPath);
+                reporter?.Report(new OperationProgress("synced", 0, 0));
+            }, cancellationToken);
             var checking = Task.Run(() => QuickCheck(tempPath), cancellationToken);
             (string Checksum, long Size) hashed;
             try
             {
-                hashed = FsyncAndHash(tempPath, progress, cancellationToken);
+                hashed = Hash(tempPath, reporter, cancellationToken);
+            }
+            catch
+            {
+                WaitQuietly(checking);
+                WaitQuietly(syncing);
+                throw;
+            }
+
+            // A failed fsync (ENOSPC or EIO surfacing at writeback) means the copy never became durable.
+            step = "copy";
+            try
+            {
+                syncing.GetAwaiter().GetResult();
             }
             catch
             {
@@ -351,12 +371,10 @@ public sealed class BackupService(
         command.ExecuteNonQuery();
     }
 
-    private static (string Checksum, long Size) FsyncAndHash(string path, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
+    private static (string Checksum, long Size) Hash(string path, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
     {
         using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.SequentialScan);
-        Durable.FsyncFile(handle);
-        var (checksum, size) = Sha256(handle, progress, cancellationToken);
-        return (checksum, size);
+        return Sha256(handle, progress, cancellationToken);
     }
 
     /// <summary>Computes the lowercase hex SHA-256 of a file through an open handle, reporting progress.</summary>
