@@ -20,6 +20,7 @@ using Microsoft.Extensions.DependencyInjection;
 // Measures backups side by side with dd, sqlite3 .backup, VACUUM INTO and BackupDatabase in one run,
 // and prints ratios to dd (the physical limit of a durable copy). Usage:
 //   dotnet run -c Release --project bench/Emergence.Bench -- [--size-mib 1024] [--small-mib 100] [--runs 3] [--dir /tmp/emergence-bench] [--out bench/RESULTS.md]
+// To look into one figure: [--sections copy,writer,health,compression,offsite] [--reuse true] (keep the generated databases).
 var options = Arguments.Parse(args);
 var report = new StringBuilder();
 var inv = CultureInfo.InvariantCulture;
@@ -43,12 +44,15 @@ foreach (var sizeMib in new[] { options.SmallMib, options.SizeMib }.Distinct())
 
 var large = results[options.SizeMib];
 var small = results[options.SmallMib];
-Line("## Linearity");
-Line();
-var perByteLarge = large.Ours.Median / large.Bytes;
-var perByteSmall = small.Ours.Median / small.Bytes;
-Line(string.Create(inv, $"Full verified backup per byte: {options.SmallMib} MiB {perByteSmall * 1e9:0.00} ns/B, {options.SizeMib} MiB {perByteLarge * 1e9:0.00} ns/B: {100 * (perByteSmall / perByteLarge - 1):+0;-0}% per byte at the small size."));
-Line();
+if (options.Sections.Contains("copy"))
+{
+    Line("## Linearity");
+    Line();
+    var perByteLarge = large.Ours!.Median / large.Bytes;
+    var perByteSmall = small.Ours!.Median / small.Bytes;
+    Line(string.Create(inv, $"Full verified backup per byte: {options.SmallMib} MiB {perByteSmall * 1e9:0.00} ns/B, {options.SizeMib} MiB {perByteLarge * 1e9:0.00} ns/B: {100 * (perByteSmall / perByteLarge - 1):+0;-0}% per byte at the small size."));
+    Line();
+}
 File.WriteAllText(options.Output, report.ToString());
 Console.WriteLine($"written to {options.Output}");
 return 0;
@@ -56,7 +60,8 @@ return 0;
 SizeResult MeasureSize(int sizeMib, bool full)
 {
     var work = Path.Combine(options.Directory, $"size-{sizeMib}");
-    if (Directory.Exists(work))
+    var reuse = options.Reuse && File.Exists(Path.Combine(work, "data", "database.sqlite"));
+    if (Directory.Exists(work) && !reuse)
     {
         Directory.Delete(work, recursive: true);
     }
@@ -65,10 +70,24 @@ SizeResult MeasureSize(int sizeMib, bool full)
     var locator = services.GetRequiredService<DatabaseLocator>();
     var location = locator.Resolve();
     var database = location.DatabasePath;
-    Console.Write($"generating {sizeMib} MiB… ");
-    BenchDatabase.Create(database, (long)sizeMib << 20, new Progress<double>(_ => Console.Write('.')));
+    if (!reuse)
+    {
+        Console.Write($"generating {sizeMib} MiB… ");
+        BenchDatabase.Create(database, (long)sizeMib << 20, new Progress<double>(_ => Console.Write('.')));
+    }
+
     var bytes = new FileInfo(database).Length;
-    Console.WriteLine($" {bytes >> 20} MiB");
+    Console.WriteLine($"database: {bytes >> 20} MiB");
+    if (!options.Sections.Contains("copy"))
+    {
+        if (full)
+        {
+            MeasureTheRest(services, location, services.GetRequiredService<BackupService>(), null);
+        }
+
+        services.Dispose();
+        return new SizeResult(bytes, null);
+    }
 
     var dd = new List<double>();
     var sqliteBackup = new List<double>();
@@ -156,14 +175,41 @@ SizeResult MeasureSize(int sizeMib, bool full)
     Line();
     if (full)
     {
-        MeasureWriters(location, backups);
-        MeasureHealth(services, location);
-        MeasureCompression(location, backups, new Stats(ours).Median);
-        MeasureOffsite(services, location, backups, new Stats(ours).Median);
+        MeasureTheRest(services, location, backups, new Stats(ours).Median);
     }
 
     services.Dispose();
     return new SizeResult(bytes, new Stats(ours));
+}
+
+void MeasureTheRest(ServiceProvider services, DatabaseLocation location, BackupService backups, double? fullBackupSeconds)
+{
+    // Without the copy section, the full backup is timed once here for the ratios below.
+    var reference = fullBackupSeconds ?? TimeIt(() =>
+    {
+        var manifest = backups.CreateAsync(location, BackupReason.Manual, TimeSpan.FromMinutes(1)).GetAwaiter().GetResult();
+        File.Delete(manifest.BackupPath + BackupNaming.ManifestSuffix);
+        File.Delete(manifest.BackupPath);
+    });
+    if (options.Sections.Contains("writer"))
+    {
+        MeasureWriters(location, backups);
+    }
+
+    if (options.Sections.Contains("health"))
+    {
+        MeasureHealth(services, location);
+    }
+
+    if (options.Sections.Contains("compression"))
+    {
+        MeasureCompression(location, backups, reference);
+    }
+
+    if (options.Sections.Contains("offsite"))
+    {
+        MeasureOffsite(services, location, backups, reference);
+    }
 }
 
 void MeasureWriters(DatabaseLocation location, BackupService backups)
@@ -400,7 +446,7 @@ ServiceProvider Services(string databasePath)
     return collection.BuildServiceProvider();
 }
 
-internal sealed record SizeResult(long Bytes, Stats Ours);
+internal sealed record SizeResult(long Bytes, Stats? Ours);
 
 internal sealed record WriterResult(List<double> Latencies, int Errors, int Backups)
 {
