@@ -66,7 +66,8 @@ public sealed class BackupService(
             }
 
             PersistenceLog.BackupStarted(logger, reasonName, location.DatabasePath);
-            var manifest = Write(location, reasonName, newest, progress, cancellationToken);
+            // The copy and hash run on a low-priority thread: the app's own work comes first.
+            var manifest = await BackgroundPriority.Run(() => Write(location, reasonName, newest, progress, cancellationToken), "backup").ConfigureAwait(false);
             if (manifest is not null)
             {
                 Guarded("rotate", location.BackupDirectory, () => Rotate(location, manifest.Filename));
@@ -187,12 +188,12 @@ public sealed class BackupService(
             // cache) run side by side; the copy is renamed into place only once all three are done.
             step = "checksum";
             var reporter = progress is null ? null : new SynchronizedProgress(progress);
-            var syncing = Task.Run(() =>
+            var syncing = BackgroundPriority.Run(() =>
             {
                 Durable.FsyncFile(tempPath);
                 reporter?.Report(new OperationProgress("synced", 0, 0));
-            }, cancellationToken);
-            var checking = Task.Run(() => QuickCheck(tempPath), cancellationToken);
+            }, "backup fsync");
+            var checking = BackgroundPriority.Run(() => QuickCheck(tempPath), "backup quick_check");
             (string Checksum, long Size) hashed;
             try
             {
