@@ -19,9 +19,19 @@ using Microsoft.Extensions.DependencyInjection;
 
 // Measures backups side by side with dd, sqlite3 .backup, VACUUM INTO and BackupDatabase in one run,
 // and prints ratios to dd (the physical limit of a durable copy). Usage:
-//   dotnet run -c Release --project bench/Emergence.Bench -- [--size-mib 1024] [--small-mib 100] [--runs 3] [--dir /tmp/emergence-bench] [--out bench/RESULTS.md]
+//   dotnet run -c Release --project bench/Emergence.Bench -- [--size-mib 1024] [--small-mib 100] [--runs 3] [--writer-seconds 8] [--writer-trials 5] [--dir /tmp/emergence-bench] [--out bench/RESULTS.md]
 // To look into one figure: [--sections copy,writer,health,compression,offsite] [--reuse true] (keep the generated databases).
-var options = Arguments.Parse(args);
+Arguments options;
+try
+{
+    options = Arguments.Parse(args);
+}
+catch (ArgumentException ex)
+{
+    Console.Error.WriteLine($"bench: {ex.Message}");
+    return 64;
+}
+
 var report = new StringBuilder();
 var inv = CultureInfo.InvariantCulture;
 void Line(string text = "")
@@ -222,7 +232,7 @@ void MeasureWriters(DatabaseLocation location, BackupService backups)
     Line("|---|---|---|---|---|---|---|---|");
     var ratios = new List<double>();
     long walMax = 0;
-    for (var trial = 1; trial <= options.Runs; trial++)
+    for (var trial = 1; trial <= options.WriterTrials; trial++)
     {
         var quiet = Writer(location.DatabasePath, TimeSpan.FromSeconds(options.WriterSeconds), null);
         var busy = Writer(location.DatabasePath, TimeSpan.FromSeconds(options.WriterSeconds), stop =>
