@@ -111,13 +111,9 @@ public static class OffsiteSettings
         && name[0] != '-' && name[^1] != '-'
         && !name.Contains("--", StringComparison.Ordinal);
 
-    private const string KeepAccepted = "expected a whole number from 1 to 1000.";
+    private const string KeepAccepted = PersistenceSettings.KeepBackupsAccepted;
 
     private static string Env(string key) => PersistenceSettings.EnvName(key);
 
-    private static string? Read(IConfiguration configuration, string key)
-    {
-        var value = configuration[key];
-        return string.IsNullOrWhiteSpace(value) ? null : value.Trim();
-    }
+    private static string? Read(IConfiguration configuration, string key) => PersistenceSettings.Read(configuration, key);
 }

@@ -131,9 +131,11 @@ public static class PersistenceSettings
     /// <summary>The environment-variable spelling of a configuration key: <c>Persistence__KeepBackups</c>.</summary>
     public static string EnvName(string key) => key.Replace(":", "__", StringComparison.Ordinal);
 
-    private const string KeepBackupsAccepted = "expected a whole number from 1 to 1000.";
+    /// <summary>What a retention count accepts, for its one-line error.</summary>
+    internal const string KeepBackupsAccepted = "expected a whole number from 1 to 1000.";
 
-    private static string? Read(IConfiguration configuration, string key)
+    /// <summary>A setting's trimmed value, or <see langword="null"/> when it is unset or blank.</summary>
+    internal static string? Read(IConfiguration configuration, string key)
     {
         var value = configuration[key];
         return string.IsNullOrWhiteSpace(value) ? null : value.Trim();
