@@ -45,8 +45,8 @@ public sealed class OffsiteReplicator(
         {
             Directory.CreateDirectory(directory);
             using var runLock = await VolumeLock.AcquireAsync(Path.Combine(directory, LockFileName), lockWait, logger, time, cancellationToken).ConfigureAwait(false);
-            var remote = await store.ListAsync(cancellationToken).ConfigureAwait(false);
-            var complete = remote.Where(b => b.IsComplete).ToList();
+            var inventory = await store.ScanAsync(cancellationToken).ConfigureAwait(false);
+            var complete = inventory.Backups.Where(b => b.IsComplete).ToList();
             foreach (var backup in Pending(BackupCatalog.Scan(directory, location.DatabasePath).Verified, complete))
             {
                 current = backup.Name;
@@ -58,7 +58,7 @@ public sealed class OffsiteReplicator(
             }
 
             current = "(rotating the container)";
-            var (deleted, count) = await RotateAsync(store, remote, uploaded, cancellationToken).ConfigureAwait(false);
+            var (deleted, count) = await RotateAsync(store, inventory, uploaded, cancellationToken).ConfigureAwait(false);
             activity.RecordSuccess(directory, Record(uploaded), count);
             return new OffsiteSyncResult(true, store.Container, uploaded, deleted, count, null);
         }
@@ -93,9 +93,10 @@ public sealed class OffsiteReplicator(
         return [.. localVerified.Where(b => (b.Stamp, b.Sequence).CompareTo((newest.Stamp, newest.Sequence)) > 0).Reverse()];
     }
 
-    private async Task<(IReadOnlyList<string> Deleted, int Count)> RotateAsync(OffsiteStore store, IReadOnlyList<OffsiteBackup> listed, List<OffsiteBackup> uploaded, CancellationToken cancellationToken)
+    private async Task<(IReadOnlyList<string> Deleted, int Count)> RotateAsync(OffsiteStore store, OffsiteInventory inventory, List<OffsiteBackup> uploaded, CancellationToken cancellationToken)
     {
         var names = uploaded.Select(u => u.Name).ToHashSet(StringComparer.Ordinal);
+        var listed = inventory.Backups;
         var complete = listed.Where(b => b.IsComplete && !names.Contains(b.Name)).Concat(uploaded)
             .OrderByDescending(b => (b.Stamp, b.Sequence)).ToList();
         var keep = options.Value.Offsite.KeepBackups;
@@ -113,7 +114,7 @@ public sealed class OffsiteReplicator(
             deleted.Add(incomplete.Name);
         }
 
-        foreach (var stray in await store.ListStrayManifestsAsync(cancellationToken).ConfigureAwait(false))
+        foreach (var stray in inventory.StrayManifests)
         {
             await store.DeleteBlobAsync(stray, cancellationToken).ConfigureAwait(false);
             deleted.Add(stray);

@@ -47,7 +47,15 @@ public sealed class OffsiteStore
 
     /// <summary>Backups in the container, newest first, each with its manifest when it has a readable one.</summary>
     /// <exception cref="OffsiteUnavailableException">The container cannot be listed.</exception>
-    public async Task<IReadOnlyList<OffsiteBackup>> ListAsync(CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<OffsiteBackup>> ListAsync(CancellationToken cancellationToken = default) =>
+        (await ScanAsync(cancellationToken).ConfigureAwait(false)).Backups;
+
+    /// <summary>
+    /// Lists the container once: its backups, newest first, with their manifests, and the manifest blobs
+    /// whose backup blob is missing (left by an interrupted rotation). A missing container holds nothing.
+    /// </summary>
+    /// <exception cref="OffsiteUnavailableException">The container cannot be listed.</exception>
+    public async Task<OffsiteInventory> ScanAsync(CancellationToken cancellationToken = default)
     {
         var data = new Dictionary<string, BlobItem>(StringComparer.Ordinal);
         var manifests = new HashSet<string>(StringComparer.Ordinal);
@@ -73,31 +81,8 @@ public sealed class OffsiteStore
         }).ConfigureAwait(false);
 
         var backups = await Task.WhenAll(data.Values.Select(item => DescribeAsync(item, manifests.Contains(item.Name), cancellationToken))).ConfigureAwait(false);
-        return [.. backups.OrderByDescending(b => (b.Stamp, b.Sequence))];
-    }
-
-    /// <summary>Names of manifest blobs whose backup blob is missing (left by an interrupted rotation).</summary>
-    /// <exception cref="OffsiteUnavailableException">The container cannot be listed.</exception>
-    public async Task<IReadOnlyList<string>> ListStrayManifestsAsync(CancellationToken cancellationToken = default)
-    {
-        var data = new HashSet<string>(StringComparer.Ordinal);
-        var manifests = new List<string>();
-        await Guard("list the container", async () =>
-        {
-            await foreach (var item in _container.GetBlobsAsync(new GetBlobsOptions(), cancellationToken).ConfigureAwait(false))
-            {
-                if (_naming.IsBackupName(item.Name))
-                {
-                    data.Add(item.Name);
-                }
-                else if (item.Name.EndsWith(BackupNaming.ManifestSuffix, StringComparison.Ordinal)
-                    && _naming.IsBackupName(item.Name[..^BackupNaming.ManifestSuffix.Length]))
-                {
-                    manifests.Add(item.Name);
-                }
-            }
-        }).ConfigureAwait(false);
-        return [.. manifests.Where(m => !data.Contains(m[..^BackupNaming.ManifestSuffix.Length]))];
+        var stray = manifests.Where(name => !data.ContainsKey(name)).Select(BackupNaming.ManifestNameFor).Order(StringComparer.Ordinal).ToList();
+        return new OffsiteInventory([.. backups.OrderByDescending(b => (b.Stamp, b.Sequence))], stray);
     }
 
     /// <summary>

@@ -65,7 +65,7 @@ public sealed class DatabaseRecovery(DatabaseProbe probe, RestoreService restore
             {
                 try
                 {
-                    return Restored(found, await restorer.RestoreOffsiteAsync(location, volumeLock, store, backupName: null, force: true, why, knownDamaged: damaged, cancellationToken: cancellationToken).ConfigureAwait(false));
+                    return Restored(found, await restorer.RestoreOffsiteAsync(location, volumeLock, store, backupName: null, force: true, why, knownDamaged: damaged, listed: listed, cancellationToken: cancellationToken).ConfigureAwait(false));
                 }
                 catch (RestoreFailedException ex)
                 {

@@ -78,17 +78,26 @@ public sealed class RestoreService(
     /// <see langword="null"/> the newest complete one that downloads and verifies (skipping, and logging,
     /// those that do not). Each candidate is downloaded into the staging file and verified there.
     /// </summary>
+    /// <param name="location">The database and backup directory.</param>
+    /// <param name="volumeLock">The volume lock, held.</param>
+    /// <param name="store">The off-volume container.</param>
+    /// <param name="backupName">A backup's name, or <see langword="null"/> for the newest complete one that verifies.</param>
+    /// <param name="force">Whether to replace a database that is healthy.</param>
+    /// <param name="why">Why the restore happens, for the log.</param>
+    /// <param name="progress">Receives download and check progress.</param>
+    /// <param name="knownDamaged">The caller found the database damaged: it is quarantined exactly as found.</param>
+    /// <param name="listed">The container's backups when the caller has just listed them; listed here otherwise.</param>
+    /// <param name="cancellationToken">Stops the restore before the swap.</param>
     /// <exception cref="InvalidBackupNameException">The name is not a backup's file name.</exception>
     /// <exception cref="RestoreFailedException">Refused, the container cannot be listed, or no backup verified; the database is unchanged.</exception>
     public async Task<RestoreResult> RestoreOffsiteAsync(DatabaseLocation location, VolumeLock volumeLock, OffsiteStore store, string? backupName, bool force, string why,
-        IProgress<OperationProgress>? progress = null, bool knownDamaged = false, CancellationToken cancellationToken = default)
+        IProgress<OperationProgress>? progress = null, bool knownDamaged = false, IReadOnlyList<OffsiteBackup>? listed = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(store);
         Prepare(location, volumeLock, backupName, force);
-        IReadOnlyList<OffsiteBackup> listed;
         try
         {
-            listed = await store.ListAsync(cancellationToken).ConfigureAwait(false);
+            listed ??= await store.ListAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (OffsiteUnavailableException ex)
         {
