@@ -24,7 +24,8 @@ public sealed class OffsiteActivity
     /// <param name="LastUpload">The newest backup copied off the volume, and when.</param>
     /// <param name="Count">Complete backups in the container after the last successful run.</param>
     /// <param name="LastError">The last run's failure, until a run succeeds.</param>
-    public sealed record OffsiteState(UploadRecord? LastUpload, int? Count, BackupActivity.BackupError? LastError);
+    /// <param name="RecordedAt">When the run ended: of this process's record and the volume's, the later one counts.</param>
+    public sealed record OffsiteState(UploadRecord? LastUpload, int? Count, BackupActivity.BackupError? LastError, DateTimeOffset RecordedAt);
 
     /// <summary>A backup copied off the volume.</summary>
     /// <param name="Name">The backup's name.</param>
@@ -32,39 +33,41 @@ public sealed class OffsiteActivity
     /// <param name="At">When its upload finished.</param>
     public sealed record UploadRecord(string Name, DateTimeOffset Timestamp, DateTimeOffset At);
 
-    /// <summary>The last upload run's outcome: this process's, else the one recorded on the volume.</summary>
+    /// <summary>
+    /// The last upload run's outcome: the later of this process's record and the volume's (another process,
+    /// such as <c>emergence-db backup</c> beside the app, may have run since); this process's alone when
+    /// the volume could not take or give its record.
+    /// </summary>
     public OffsiteState? StateFor(string backupDirectory)
     {
+        OffsiteState? own;
         lock (_gate)
         {
-            if (_state is not null)
-            {
-                return _state;
-            }
+            own = _state;
         }
 
-        return ReadRecord<OffsiteState>(backupDirectory, StateFileName, error => new OffsiteState(null, null, error));
+        var recorded = ReadRecord<OffsiteState>(backupDirectory, StateFileName, error => new OffsiteState(null, null, error, DateTimeOffset.MinValue));
+        return own is not null && (recorded is null || own.RecordedAt >= recorded.RecordedAt) ? own : recorded;
     }
 
-    /// <summary>The last drill's result: this process's, else the one recorded on the volume.</summary>
+    /// <summary>The last drill's result: the later of this process's and the one recorded on the volume.</summary>
     public DrillResult? DrillFor(string backupDirectory)
     {
+        DrillResult? own;
         lock (_gate)
         {
-            if (_drill is not null)
-            {
-                return _drill;
-            }
+            own = _drill;
         }
 
-        return ReadRecord<DrillResult>(backupDirectory, DrillFileName, error => new DrillResult(error.At, false, null, null, error.Message, 0));
+        var recorded = ReadRecord<DrillResult>(backupDirectory, DrillFileName, error => new DrillResult(error.At, false, null, null, error.Message, 0));
+        return own is not null && (recorded is null || own.At >= recorded.At) ? own : recorded;
     }
 
     /// <summary>Records a successful run: the newest copy (or the previous one when nothing was new) and the count.</summary>
-    public void RecordSuccess(string backupDirectory, UploadRecord? uploaded, int count)
+    public void RecordSuccess(string backupDirectory, UploadRecord? uploaded, int count, DateTimeOffset at)
     {
         var previous = StateFor(backupDirectory);
-        var state = new OffsiteState(uploaded ?? previous?.LastUpload, count, null);
+        var state = new OffsiteState(uploaded ?? previous?.LastUpload, count, null, at);
         lock (_gate)
         {
             _state = state;
@@ -77,7 +80,7 @@ public sealed class OffsiteActivity
     public void RecordFailure(string backupDirectory, UploadRecord? uploaded, DateTimeOffset at, string message)
     {
         var previous = StateFor(backupDirectory);
-        var state = new OffsiteState(uploaded ?? previous?.LastUpload, previous?.Count, new BackupActivity.BackupError(at, message));
+        var state = new OffsiteState(uploaded ?? previous?.LastUpload, previous?.Count, new BackupActivity.BackupError(at, message), at);
         lock (_gate)
         {
             _state = state;

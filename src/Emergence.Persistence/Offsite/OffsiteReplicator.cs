@@ -59,7 +59,7 @@ public sealed class OffsiteReplicator(
 
             current = "(rotating the container)";
             var (deleted, count) = await RotateAsync(store, inventory, uploaded, cancellationToken).ConfigureAwait(false);
-            activity.RecordSuccess(directory, Record(uploaded), count);
+            activity.RecordSuccess(directory, Record(uploaded), count, time.GetUtcNow());
             return new OffsiteSyncResult(true, store.Container, uploaded, deleted, count, null);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
