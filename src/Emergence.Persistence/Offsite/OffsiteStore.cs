@@ -269,6 +269,14 @@ public sealed class OffsiteStore
         {
             // A block failed and cancelled the rest; its exception is reported below.
         }
+        catch
+        {
+            // Cancelled by the caller, or the file could not be read: stop the blocks in flight and wait
+            // for them, so none still holds a pooled buffer, a slot or the token when they are disposed.
+            await failed.CancelAsync().ConfigureAwait(false);
+            await Task.WhenAll(staging).ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).ConfigureAwait(false);
+            throw;
+        }
 
         await Guard($"upload {blob.Name}", () => Task.WhenAll(staging)).ConfigureAwait(false);
         cancellationToken.ThrowIfCancellationRequested();

@@ -279,6 +279,30 @@ public sealed class OffsiteTests : IDisposable
     }
 
     [Fact]
+    public async Task Sync_CancelledMidUpload_CommitsNothing_AndTheNextRunUploads()
+    {
+        var azurite = StartAzurite();
+        var h = Harness(azurite);
+        h.AddNotes(30_000, new string('y', 600));
+        var manifest = await h.BackupAsync();
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(Token);
+        var progress = new SynchronousProgress(p =>
+        {
+            if (p.Phase == "upload" && p.Done > 0)
+            {
+                cancel.Cancel();
+            }
+        });
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => h.Get<OffsiteReplicator>().SyncAsync(h.Locate(), TimeSpan.FromSeconds(5), progress, cancel.Token));
+
+        Assert.False(await ContainerOf(azurite).GetBlobClient(manifest.Filename).ExistsAsync(Token));
+        var retried = await SyncAsync(h);
+        Assert.Equal([manifest.Filename], retried.Uploaded.Select(u => u.Name));
+        Assert.Equal(manifest.Checksum, await BlobSha256(azurite, manifest.Filename));
+    }
+
+    [Fact]
     public async Task CompressedBackups_RoundTripThroughTheContainer()
     {
         var azurite = StartAzurite();
