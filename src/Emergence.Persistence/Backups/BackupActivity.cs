@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace Emergence.Persistence.Backups;
 
 /// <summary>
@@ -41,15 +39,7 @@ public sealed class BackupActivity
             return own;
         }
 
-        try
-        {
-            var path = Path.Combine(backupDirectory, FileName);
-            return File.Exists(path) ? JsonSerializer.Deserialize<BackupError>(File.ReadAllText(path), PersistenceJson.Options) : null;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JsonException)
-        {
-            return new BackupError(DateTimeOffset.MinValue, $"the last backup error file cannot be read: {ex.Message}");
-        }
+        return VolumeRecord.Read(backupDirectory, FileName, ex => new BackupError(DateTimeOffset.MinValue, $"the last backup error file cannot be read: {ex.Message}"));
     }
 
     /// <summary>Records a successful backup, clearing the last error here and on the volume.</summary>
@@ -72,14 +62,7 @@ public sealed class BackupActivity
             _lastError = error;
         }
 
-        try
-        {
-            var path = Path.Combine(backupDirectory, FileName);
-            BackupService.WriteFileDurably(path + BackupNaming.TempSuffix, path, JsonSerializer.SerializeToUtf8Bytes(error, PersistenceJson.Options));
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            // A read-only or full volume cannot take the record; this process's health still has it.
-        }
+        // A read-only or full volume cannot take the record; this process's health still has it.
+        VolumeRecord.TryWrite(backupDirectory, FileName, error);
     }
 }

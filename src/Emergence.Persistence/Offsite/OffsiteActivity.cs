@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Emergence.Persistence.Backups;
 
 namespace Emergence.Persistence.Offsite;
@@ -46,7 +45,7 @@ public sealed class OffsiteActivity
             own = _state;
         }
 
-        var recorded = ReadRecord<OffsiteState>(backupDirectory, StateFileName, error => new OffsiteState(null, null, error, DateTimeOffset.MinValue));
+        var recorded = VolumeRecord.Read(backupDirectory, StateFileName, ex => new OffsiteState(null, null, new BackupActivity.BackupError(DateTimeOffset.MinValue, $"{StateFileName} cannot be read: {ex.Message}"), DateTimeOffset.MinValue));
         return own is not null && (recorded is null || own.RecordedAt >= recorded.RecordedAt) ? own : recorded;
     }
 
@@ -59,7 +58,7 @@ public sealed class OffsiteActivity
             own = _drill;
         }
 
-        var recorded = ReadRecord<DrillResult>(backupDirectory, DrillFileName, error => new DrillResult(error.At, false, null, null, error.Message, 0));
+        var recorded = VolumeRecord.Read(backupDirectory, DrillFileName, ex => new DrillResult(DateTimeOffset.MinValue, false, null, null, $"{DrillFileName} cannot be read: {ex.Message}", 0));
         return own is not null && (recorded is null || own.At >= recorded.At) ? own : recorded;
     }
 
@@ -100,31 +99,18 @@ public sealed class OffsiteActivity
         Write(backupDirectory, DrillFileName, result);
     }
 
-    private static T? ReadRecord<T>(string backupDirectory, string fileName, Func<BackupActivity.BackupError, T> unreadable) where T : class
-    {
-        try
-        {
-            var path = Path.Combine(backupDirectory, fileName);
-            return File.Exists(path) ? JsonSerializer.Deserialize<T>(File.ReadAllText(path), PersistenceJson.Options) : null;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JsonException)
-        {
-            return unreadable(new BackupActivity.BackupError(DateTimeOffset.MinValue, $"{fileName} cannot be read: {ex.Message}"));
-        }
-    }
-
     private static void Write<T>(string backupDirectory, string fileName, T record)
     {
         try
         {
             Directory.CreateDirectory(backupDirectory);
-            var path = Path.Combine(backupDirectory, fileName);
-            BackupService.WriteFileDurably(path + BackupNaming.TempSuffix, path, JsonSerializer.SerializeToUtf8Bytes(record, PersistenceJson.Options));
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            // A read-only or full volume cannot take the record; this process's health still has it.
+            return; // A read-only volume cannot take the record; this process's health still has it.
         }
+
+        VolumeRecord.TryWrite(backupDirectory, fileName, record);
     }
 }
 

@@ -1,0 +1,38 @@
+using System.Text.Json;
+
+namespace Emergence.Persistence.Backups;
+
+/// <summary>
+/// Small JSON records kept in the backup directory so that every process on the volume (the app and
+/// <c>emergence-db</c>) reports the same state: the last backup error, the last upload run, the last drill.
+/// </summary>
+internal static class VolumeRecord
+{
+    /// <summary>Reads a record; <see langword="null"/> when there is none, <paramref name="unreadable"/>'s value when it cannot be read.</summary>
+    public static T? Read<T>(string directory, string fileName, Func<Exception, T> unreadable) where T : class
+    {
+        try
+        {
+            var path = Path.Combine(directory, fileName);
+            return File.Exists(path) ? JsonSerializer.Deserialize<T>(File.ReadAllText(path), PersistenceJson.Options) : null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JsonException)
+        {
+            return unreadable(ex);
+        }
+    }
+
+    /// <summary>Writes a record durably; a read-only or full volume cannot take it, which the caller's in-memory copy covers.</summary>
+    public static void TryWrite<T>(string directory, string fileName, T record)
+    {
+        try
+        {
+            var path = Path.Combine(directory, fileName);
+            BackupService.WriteFileDurably(path + BackupNaming.TempSuffix, path, JsonSerializer.SerializeToUtf8Bytes(record, PersistenceJson.Options));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Kept in memory only.
+        }
+    }
+}
