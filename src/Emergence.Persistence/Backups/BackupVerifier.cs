@@ -60,6 +60,11 @@ public sealed class BackupVerifier(SqliteConnectionFactory connections, ILogger<
         return null;
     }
 
+    /// <summary>The verification of a backup whose size and checksums matched, by its integrity check's result.</summary>
+    internal static BackupVerification Verdict(string name, string check, string checkName) => check == "ok"
+        ? new BackupVerification(name, true, null, true, check, checkName)
+        : new BackupVerification(name, false, $"{checkName} failed: {check}", true, check, checkName);
+
     private BackupVerification Report(BackupEntry backup, BackupVerification result)
     {
         if (!result.Ok)
@@ -140,9 +145,7 @@ public sealed class BackupVerifier(SqliteConnectionFactory connections, ILogger<
         }
 
         check ??= RunCheck(backup.Path, kind, inPlace: true);
-        return check == "ok"
-            ? new BackupVerification(backup.Name, true, null, true, check, checkName)
-            : new BackupVerification(backup.Name, false, $"{checkName} failed: {check}", true, check, checkName);
+        return Verdict(backup.Name, check, checkName);
     }
 
     /// <summary>Checks a compressed backup: the staged copy when there is one, else a private decompressed copy.</summary>

@@ -58,8 +58,6 @@ public sealed class OffsiteDownloader(BackupVerifier verifier, ILogger<OffsiteDo
 
         progress?.Report(new OperationProgress(checkName, 0, 0));
         var check = verifier.Check(destination, kind);
-        return check == "ok"
-            ? new BackupVerification(backup.Name, true, null, true, check, checkName)
-            : new BackupVerification(backup.Name, false, $"{checkName} failed: {check}", true, check, checkName);
+        return BackupVerifier.Verdict(backup.Name, check, checkName);
     }
 }
