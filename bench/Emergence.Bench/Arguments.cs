@@ -39,7 +39,7 @@ public sealed record Arguments(int SizeMib, int SmallMib, int Runs, int WriterSe
             Int("--size-mib", 1024),
             Int("--small-mib", 100),
             Int("--runs", 3),
-            Int("--writer-seconds", 8),
+            Int("--writer-seconds", 12),
             Int("--writer-trials", 5),
             values.GetValueOrDefault("--dir", Path.Combine(Path.GetTempPath(), "emergence-bench")),
             values.GetValueOrDefault("--out", "bench/RESULTS.md"),

@@ -1,0 +1,31 @@
+using Emergence.Persistence.Backups;
+
+namespace Emergence.Bench;
+
+/// <summary>What was running when a concurrent writer's commit began, in the order each runs.</summary>
+public enum WriterPhase
+{
+    /// <summary>Nothing: the quiet stretches.</summary>
+    None,
+
+    /// <summary>A backup's consistent copy into its temporary file.</summary>
+    Copy,
+
+    /// <summary>A backup's fsync beside its SHA-256 and then quick_check; the rename and manifest.</summary>
+    Verify,
+
+    /// <summary>Deleting a backup, as rotation does after every backup.</summary>
+    Delete,
+
+    /// <summary>The reference: <c>dd conv=fsync</c> of the database file.</summary>
+    RawCopy,
+
+    /// <summary>The reference: deleting that copy.</summary>
+    RawDelete,
+}
+
+/// <summary>Turns a backup's progress reports into its phase; phases only move forward.</summary>
+public sealed class PhaseTracker(Action<WriterPhase> entered) : IProgress<OperationProgress>
+{
+    public void Report(OperationProgress value) => entered(value.Phase == "copy" ? WriterPhase.Copy : WriterPhase.Verify);
+}
