@@ -66,8 +66,7 @@ public sealed class BackupService(
             }
 
             PersistenceLog.BackupStarted(logger, reasonName, location.DatabasePath);
-            // The copy and hash run on a low-priority thread: the app's own work comes first.
-            var manifest = await BackgroundPriority.Run(() => Write(location, reasonName, newest, progress, cancellationToken), "backup").ConfigureAwait(false);
+            var manifest = await OnOwnThread(() => Write(location, reasonName, newest, progress, cancellationToken)).ConfigureAwait(false);
             if (manifest is not null)
             {
                 Guarded("rotate", location.BackupDirectory, () => Rotate(location, manifest.Filename));
@@ -184,16 +183,17 @@ public sealed class BackupService(
             Copy(source, tempPath, expected, progress);
             cancellationToken.ThrowIfCancellationRequested();
 
-            // The fsync (mostly waiting on the disk), the hash and quick_check (reading the copy from the page
-            // cache) run side by side; the copy is renamed into place only once all three are done.
+            // The fsync (waiting on the disk) runs beside the hash and then quick_check (reading the copy from
+            // the page cache, one after the other: one core for the backup, the others for the app); the copy
+            // is renamed into place only once all three are done.
             step = "checksum";
             var reporter = progress is null ? null : new SynchronizedProgress(progress);
-            var syncing = BackgroundPriority.Run(() =>
+            var syncing = OnOwnThread(() =>
             {
                 Durable.FsyncFile(tempPath);
                 reporter?.Report(new OperationProgress("synced", 0, 0));
-            }, "backup fsync");
-            var checking = BackgroundPriority.Run(() => QuickCheck(tempPath), "backup quick_check");
+                return true;
+            });
             (string Checksum, long Size) hashed;
             try
             {
@@ -201,36 +201,40 @@ public sealed class BackupService(
             }
             catch
             {
-                WaitQuietly(checking);
                 WaitQuietly(syncing);
                 throw;
             }
 
-            // A failed fsync (ENOSPC or EIO surfacing at writeback) means the copy never became durable.
-            step = "copy";
-            try
+            var (checksum, size) = hashed;
+            var unchanged = unlessSameAs is not null && checksum == (unlessSameAs.ContentChecksum ?? unlessSameAs.Checksum);
+            DatabaseFacts? facts = null;
+            if (!unchanged)
             {
-                syncing.GetAwaiter().GetResult();
-            }
-            catch
-            {
-                WaitQuietly(checking);
-                throw;
+                step = "quick_check";
+                reporter?.Report(new OperationProgress("quick_check", 0, 0));
+                try
+                {
+                    facts = QuickCheck(tempPath);
+                }
+                catch
+                {
+                    WaitQuietly(syncing);
+                    throw;
+                }
             }
 
-            var (checksum, size) = hashed;
-            if (unlessSameAs is not null && checksum == (unlessSameAs.ContentChecksum ?? unlessSameAs.Checksum))
+            // A failed fsync (ENOSPC or EIO surfacing at writeback) means the copy never became durable.
+            step = "copy";
+            syncing.GetAwaiter().GetResult();
+            if (unchanged)
             {
-                WaitQuietly(checking);
                 RemovePartials(tempPath);
-                PersistenceLog.BackupUnchanged(logger, location.DatabasePath, unlessSameAs.Filename);
+                PersistenceLog.BackupUnchanged(logger, location.DatabasePath, unlessSameAs!.Filename);
                 return null;
             }
 
             step = "quick_check";
-            progress?.Report(new OperationProgress("quick_check", 0, 0));
-            var facts = checking.GetAwaiter().GetResult();
-            if (!facts.IsOk)
+            if (!facts!.IsOk)
             {
                 throw new BackupFailedException(step, tempPath, $"the copy failed quick_check: {facts.CheckResult}");
             }
@@ -327,6 +331,14 @@ public sealed class BackupService(
             return (Convert.ToHexStringLower(hash.GetHashAndReset()), output.Length);
         }
     }
+
+    /// <summary>
+    /// Runs blocking work (seconds of copying, hashing or waiting on the disk) on a thread of its own
+    /// rather than a thread-pool thread. It runs at the app's priority: lowering a thread's nice value
+    /// leaks, because every thread created while it runs (thread-pool workers, child processes) inherits it.
+    /// </summary>
+    private static Task<T> OnOwnThread<T>(Func<T> work) =>
+        Task.Factory.StartNew(work, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
     private DatabaseFacts QuickCheck(string path)
     {

@@ -4,7 +4,7 @@ namespace Emergence.Persistence.Platform;
 
 /// <summary>
 /// The few libc calls .NET has no API for: directory fsync, <c>flock</c>, hard links, the process
-/// identity, a file's owner and a thread's scheduling priority. Linux only, which is where the app runs.
+/// identity and a file's owner. Linux only, which is where the app runs.
 /// </summary>
 internal static partial class NativeMethods
 {
@@ -45,17 +45,6 @@ internal static partial class NativeMethods
 
     [LibraryImport(Libc, EntryPoint = "getegid")]
     internal static partial uint GetEffectiveGroupId();
-
-    internal const int PrioProcess = 0;
-
-    [LibraryImport(Libc, EntryPoint = "gettid")]
-    internal static partial int GetThreadId();
-
-    [LibraryImport(Libc, EntryPoint = "getpriority", SetLastError = true)]
-    internal static partial int GetPriority(int which, uint who);
-
-    [LibraryImport(Libc, EntryPoint = "setpriority", SetLastError = true)]
-    internal static partial int SetPriority(int which, uint who, int priority);
 
     [LibraryImport(Libc, EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static unsafe partial int Statx(int dirFd, string path, int flags, uint mask, byte* buffer);
