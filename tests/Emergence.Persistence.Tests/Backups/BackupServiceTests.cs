@@ -70,6 +70,37 @@ public sealed class BackupServiceTests : IDisposable
     }
 
     [Fact]
+    public async Task CreateAsync_Always_RunsItsWorkAtTheCallersPriority()
+    {
+        // A lowered nice value on the backup's threads would pass on to every thread created while they run
+        // (thread-pool workers that later serve the app, child processes): the work must not lower it.
+        _h.CreateLedger(accounts: 20);
+        var seen = new System.Collections.Concurrent.ConcurrentBag<(string Phase, int Nice)>();
+        var progress = new Inline(p => seen.Add((p.Phase, NiceOfThisThread())));
+
+        await _h.Get<BackupService>().CreateAsync(_h.Locate(), BackupReason.Manual, TimeSpan.FromSeconds(5), progress, TestContext.Current.CancellationToken);
+
+        var caller = NiceOfThisThread();
+        Assert.Contains(seen, s => s.Phase == "checksum");
+        Assert.Contains(seen, s => s.Phase == "synced");
+        Assert.All(seen, s => Assert.Equal(caller, s.Nice));
+    }
+
+    /// <summary>The calling thread's nice value, field 19 of <c>/proc/thread-self/stat</c> (after the parenthesised name).</summary>
+    private static int NiceOfThisThread()
+    {
+        var stat = File.ReadAllText("/proc/thread-self/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return int.Parse(fields[16], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Reports on the thread that reports, unlike <see cref="Progress{T}"/>.</summary>
+    private sealed class Inline(Action<OperationProgress> report) : IProgress<OperationProgress>
+    {
+        public void Report(OperationProgress value) => report(value);
+    }
+
+    [Fact]
     public async Task CreateAsync_Always_ManifestChecksumEqualsSha256sumOfTheFile()
     {
         _h.AddNotes(500);
