@@ -207,7 +207,7 @@ public sealed class BackupVerifier(SqliteConnectionFactory connections, ILogger<
                 File.Copy(path, target);
             }
 
-            using var connection = connections.OpenReadOnly(target);
+            using var connection = connections.OpenMapped(target);
             return DatabaseInspector.Check(connection, kind).CheckResult;
         }
         catch (SqliteException ex)

@@ -40,6 +40,26 @@ public sealed class SqliteConnectionFactory
     /// </summary>
     public SqliteConnection OpenForProbe(string path) => Open(path, SqliteOpenMode.ReadWrite, configure: false);
 
+    /// <summary>
+    /// How much of a file a reading connection maps (<see cref="OpenMapped"/>); SQLite clamps it to its
+    /// compiled maximum (2 GiB in the bundled build) and reads the rest normally.
+    /// </summary>
+    public const long MapBytes = 1L << 40;
+
+    /// <summary>
+    /// Opens an existing database read-only with the file memory-mapped, for work that reads every page
+    /// once (integrity checks, a backup's copy): SQLite then reads pages from the map instead of one
+    /// <c>pread</c> and copy each. Measured here: <c>quick_check</c> of 1 GiB in about half the time.
+    /// </summary>
+    public SqliteConnection OpenMapped(string path, SqliteOpenMode mode = SqliteOpenMode.ReadOnly)
+    {
+        var connection = Open(path, mode, configure: false);
+        using var command = connection.CreateCommand();
+        command.CommandText = $"PRAGMA mmap_size = {MapBytes};";
+        command.ExecuteNonQuery();
+        return connection;
+    }
+
     /// <summary>The connection string used for a path and mode.</summary>
     public string ConnectionString(string path, SqliteOpenMode mode) => new SqliteConnectionStringBuilder
     {
