@@ -47,9 +47,9 @@ public sealed class SqliteConnectionFactory
     public const long MapBytes = 1L << 40;
 
     /// <summary>
-    /// Opens an existing database read-only with the file memory-mapped, for work that reads every page
-    /// once (integrity checks, a backup's copy): SQLite then reads pages from the map instead of one
-    /// <c>pread</c> and copy each. Measured here: <c>quick_check</c> of 1 GiB in about half the time.
+    /// Opens an existing database with the file memory-mapped (read-only unless told), for work that reads
+    /// every page once (a backup's source, checks of existing backups): SQLite then reads pages from the map
+    /// instead of one <c>pread</c> and copy each. Measured here: <c>quick_check</c> of 1 GiB in about half the time.
     /// </summary>
     public SqliteConnection OpenMapped(string path, SqliteOpenMode mode = SqliteOpenMode.ReadOnly)
     {
