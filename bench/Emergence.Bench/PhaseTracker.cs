@@ -24,6 +24,16 @@ public enum WriterPhase
     RawDelete,
 }
 
+/// <summary>The phases of <see cref="WriterPhase"/> that make up a backup and the <c>dd</c> reference.</summary>
+public static class WriterPhases
+{
+    /// <summary>A backup, with the delete rotation does after it.</summary>
+    public static readonly WriterPhase[] Backup = [WriterPhase.Copy, WriterPhase.Verify, WriterPhase.Delete];
+
+    /// <summary>The <c>dd conv=fsync</c> copy and its delete.</summary>
+    public static readonly WriterPhase[] Raw = [WriterPhase.RawCopy, WriterPhase.RawDelete];
+}
+
 /// <summary>Turns a backup's progress reports into its phase; phases only move forward.</summary>
 public sealed class PhaseTracker(Action<WriterPhase> entered) : IProgress<OperationProgress>
 {

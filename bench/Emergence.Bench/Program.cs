@@ -120,7 +120,7 @@ SizeResult MeasureSize(int sizeMib, bool full)
             // The denominator is the noisiest figure on a shared virtual disk: it is sampled three times
             // per run, spread through it, and its median over all samples is used.
             Settle();
-            dd.Add(Shell.Time("dd", $"if={database}", $"of={target}", "bs=4M", "conv=fsync", "status=none"));
+            dd.Add(RawCopy(database, target));
             File.Delete(target);
         }
 
@@ -252,8 +252,8 @@ void MeasureWriters(DatabaseLocation location, BackupService backups)
         var result = Writer(location, backups, TimeSpan.FromSeconds(2 * options.WriterSeconds), () => walMax = Math.Max(walMax, new FileInfo(location.DatabasePath + "-wal") is { Exists: true } wal ? wal.Length : 0));
         pooled.Add(result);
         var quiet = result.Latencies(WriterPhase.None);
-        var backup = result.Latencies(WriterPhase.Copy, WriterPhase.Verify, WriterPhase.Delete);
-        var dd = result.Latencies(WriterPhase.RawCopy, WriterPhase.RawDelete);
+        var backup = result.Latencies(WriterPhases.Backup);
+        var dd = result.Latencies(WriterPhases.Raw);
         backupRatios.Add(backup.Percentile(99) / quiet.Percentile(99));
         ddRatios.Add(dd.Percentile(99) / quiet.Percentile(99));
 
@@ -261,13 +261,13 @@ void MeasureWriters(DatabaseLocation location, BackupService backups)
         var slowLimit = 2 * quiet.Percentile(99);
         string Slow(params WriterPhase[] phases) => string.Join(" / ", phases.Select(p => result.Latencies(p).Samples.Count(ms => ms > slowLimit)));
         string Three(Func<Stats, double> figure, string format) => string.Join(" / ", new[] { quiet, backup, dd }.Select(stats => figure(stats).ToString(format, inv)));
-        Line(string.Create(inv, $"| {trial} | {result.Backups} / {result.RawCopies} | {Three(x => x.Samples.Count, "0")} | {Three(x => x.Percentile(50), "0.00")} ms | {Three(x => x.Percentile(99), "0.00")} ms | {Three(x => x.Max, "0.0")} ms | {result.Errors} | {backupRatios[^1]:0.00}× / {ddRatios[^1]:0.00}× | {Slow(WriterPhase.Copy, WriterPhase.Verify, WriterPhase.Delete)} · {Slow(WriterPhase.RawCopy, WriterPhase.RawDelete)} |"));
+        Line(string.Create(inv, $"| {trial} | {result.Backups} / {result.RawCopies} | {Three(x => x.Samples.Count, "0")} | {Three(x => x.Percentile(50), "0.00")} ms | {Three(x => x.Percentile(99), "0.00")} ms | {Three(x => x.Max, "0.0")} ms | {result.Errors} | {backupRatios[^1]:0.00}× / {ddRatios[^1]:0.00}× | {Slow(WriterPhases.Backup)} · {Slow(WriterPhases.Raw)} |"));
     }
 
     Line();
     var pooledQuiet = pooled.Latencies(WriterPhase.None).Percentile(99);
-    var pooledBackup = pooled.Latencies(WriterPhase.Copy, WriterPhase.Verify, WriterPhase.Delete).Percentile(99) / pooledQuiet;
-    var pooledDd = pooled.Latencies(WriterPhase.RawCopy, WriterPhase.RawDelete).Percentile(99) / pooledQuiet;
+    var pooledBackup = pooled.Latencies(WriterPhases.Backup).Percentile(99) / pooledQuiet;
+    var pooledDd = pooled.Latencies(WriterPhases.Raw).Percentile(99) / pooledQuiet;
     Line(string.Create(inv, $"p99 ratio to the quiet p99: during a backup, median of the trials {new Stats(backupRatios).Median:0.00}×, all trials' commits pooled {pooledBackup:0.00}×; during `dd conv=fsync` of the same file and its delete, {new Stats(ddRatios).Median:0.00}× and {pooledDd:0.00}×. Errors: {pooled.Errors}. Largest WAL seen: {walMax >> 20} MiB."));
     Line();
 }
@@ -300,7 +300,7 @@ WriterResult Writer(DatabaseLocation location, BackupService backups, TimeSpan d
                 // Another process reads the live file here, which is harmless: only this process's own
                 // handles on it matter to SQLite's locks.
                 Volatile.Write(ref phase, (int)WriterPhase.RawCopy);
-                Shell.Time("dd", $"if={location.DatabasePath}", $"of={rawCopy}", "bs=4M", "conv=fsync", "status=none");
+                RawCopy(location.DatabasePath, rawCopy);
                 Volatile.Write(ref phase, (int)WriterPhase.RawDelete);
                 File.Delete(rawCopy);
                 result.RawCopies++;
@@ -479,6 +479,9 @@ static void InterlockedMax(ref int target, int value)
         seen = before;
     }
 }
+
+// The physical reference for a durable copy, the same in every section: `dd` with fsync, 4 MiB blocks.
+static double RawCopy(string source, string target) => Shell.Time("dd", $"if={source}", $"of={target}", "bs=4M", "conv=fsync", "status=none");
 
 static void Settle() => Shell.Time("sync");
 
