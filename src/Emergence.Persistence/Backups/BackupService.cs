@@ -184,10 +184,12 @@ public sealed class BackupService(
 
             // The fsync (waiting on the disk) runs beside the hash and then quick_check (reading the copy from
             // the page cache, one after the other: one core for the backup, the others for the app); the copy
-            // is renamed into place only once all three are done.
+            // is renamed into place only once all three are done. A copy that is to be compressed is not
+            // synced: it is deleted once the compressed file (which is) has been written, usually before
+            // the kernel has written any of it back, so the disk never sees it.
             step = "checksum";
             var reporter = progress is null ? null : new SynchronizedProgress(progress);
-            var syncing = OnOwnThread(() =>
+            var syncing = compress ? Task.FromResult(true) : OnOwnThread(() =>
             {
                 Durable.FsyncFile(tempPath);
                 reporter?.Report(new OperationProgress("synced", 0, 0));

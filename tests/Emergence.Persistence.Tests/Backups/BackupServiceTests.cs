@@ -76,7 +76,7 @@ public sealed class BackupServiceTests : IDisposable
         // (thread-pool workers that later serve the app, child processes): the work must not lower it.
         _h.CreateLedger(accounts: 20);
         var seen = new System.Collections.Concurrent.ConcurrentBag<(string Phase, int Nice)>();
-        var progress = new Inline(p => seen.Add((p.Phase, NiceOfThisThread())));
+        var progress = new InlineProgress(p => seen.Add((p.Phase, NiceOfThisThread())));
 
         await _h.Get<BackupService>().CreateAsync(_h.Locate(), BackupReason.Manual, TimeSpan.FromSeconds(5), progress, TestContext.Current.CancellationToken);
 
@@ -92,12 +92,6 @@ public sealed class BackupServiceTests : IDisposable
         var stat = File.ReadAllText("/proc/thread-self/stat");
         var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
         return int.Parse(fields[16], System.Globalization.CultureInfo.InvariantCulture);
-    }
-
-    /// <summary>Reports on the thread that reports, unlike <see cref="Progress{T}"/>.</summary>
-    private sealed class Inline(Action<OperationProgress> report) : IProgress<OperationProgress>
-    {
-        public void Report(OperationProgress value) => report(value);
     }
 
     [Fact]

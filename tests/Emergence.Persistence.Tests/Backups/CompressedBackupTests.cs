@@ -38,6 +38,21 @@ public sealed class CompressedBackupTests : IDisposable
     }
 
     [Fact]
+    public async Task CreateAsync_Brotli_SyncsOnlyTheCompressedFile()
+    {
+        // The uncompressed copy is read (hash, quick_check, compression) and deleted: syncing it would
+        // write the whole database to the disk for nothing. The compressed file is synced as it is written.
+        _h.AddNotes(2000);
+        var phases = new System.Collections.Concurrent.ConcurrentQueue<string>();
+
+        var manifest = await _h.Get<BackupService>().CreateAsync(_h.Locate(), BackupReason.Manual, TimeSpan.FromSeconds(5), new InlineProgress(p => phases.Enqueue(p.Phase)), TestContext.Current.CancellationToken);
+
+        Assert.Equal(["copy", "checksum", "quick_check", "compress", "done"], phases.Distinct());
+        Assert.Equal(Sqlite3.Sha256Sum(manifest.BackupPath), manifest.Checksum);
+        Assert.Empty(Directory.GetFiles(_h.BackupDirectory, "*.tmp*"));
+    }
+
+    [Fact]
     public async Task Verify_Compressed_PassesAndACorruptedByteFails()
     {
         _h.AddNotes(500);
