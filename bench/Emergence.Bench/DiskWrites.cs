@@ -25,9 +25,6 @@ public sealed class DiskWrites
         }
     }
 
-    /// <summary>Whether the directory's device has a count.</summary>
-    public bool Available => _device is not null;
-
     /// <summary>Bytes written to the device since boot, or <see langword="null"/> without a count.</summary>
     public long? Read()
     {

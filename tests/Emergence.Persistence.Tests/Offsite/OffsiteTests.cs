@@ -246,7 +246,7 @@ public sealed class OffsiteTests : IDisposable
         var manifest = await h.BackupAsync();
         Assert.True(manifest.Size > 4L * OffsiteStore.BlockSize, $"the backup is only {manifest.Size} bytes");
         var killed = 0;
-        var progress = new SynchronousProgress(p =>
+        var progress = new InlineProgress(p =>
         {
             if (p.Phase == "upload" && p.Done > 0 && Interlocked.Exchange(ref killed, 1) == 0)
             {
@@ -286,7 +286,7 @@ public sealed class OffsiteTests : IDisposable
         h.AddNotes(30_000, new string('y', 600));
         var manifest = await h.BackupAsync();
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(Token);
-        var progress = new SynchronousProgress(p =>
+        var progress = new InlineProgress(p =>
         {
             if (p.Phase == "upload" && p.Done > 0)
             {
@@ -372,11 +372,5 @@ public sealed class OffsiteTests : IDisposable
         var result = await h.Get<StartupSequence>().RunAsync(Token);
         result.Lock?.Dispose();
         return result;
-    }
-
-    /// <summary>Calls back on the reporting thread, unlike <see cref="Progress{T}"/>.</summary>
-    private sealed class SynchronousProgress(Action<OperationProgress> report) : IProgress<OperationProgress>
-    {
-        public void Report(OperationProgress value) => report(value);
     }
 }
