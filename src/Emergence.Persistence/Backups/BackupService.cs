@@ -300,8 +300,7 @@ public sealed class BackupService(
         using var ticker = progress is null ? null : time.CreateTimer(
             _ => progress.Report(new OperationProgress("copy", LengthOf(tempPath), expectedBytes)), null, ProgressInterval, ProgressInterval);
         using var from = connections.OpenMapped(source, SqliteOpenMode.ReadWrite);
-        using var to = new SqliteConnection(connections.ConnectionString(tempPath, SqliteOpenMode.ReadWriteCreate));
-        to.Open();
+        using var to = connections.OpenCopyTarget(tempPath);
 
         // The source is read through a memory map, which spares a copy per page (measured: ~20% faster for
         // 1 GiB). The copy needs no journal and no syncs while written: it is worthless until fsynced and renamed.

@@ -53,6 +53,12 @@ public sealed class SqliteConnectionFactory
     /// </summary>
     public SqliteConnection OpenMapped(string path, SqliteOpenMode mode = SqliteOpenMode.ReadOnly) => Open(path, mode, configure: false, mapped: true);
 
+    /// <summary>
+    /// Creates and opens a file that is written once from start to end, a backup's copy, through
+    /// <see cref="CoalescingVfs"/>: the page writes that follow one another reach the kernel as larger writes.
+    /// </summary>
+    public SqliteConnection OpenCopyTarget(string path) => Open(CoalescingVfs.UriFor(path), SqliteOpenMode.ReadWriteCreate, configure: false);
+
     /// <summary>The connection string used for a path and mode.</summary>
     public string ConnectionString(string path, SqliteOpenMode mode) => new SqliteConnectionStringBuilder
     {
