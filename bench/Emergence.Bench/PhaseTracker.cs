@@ -11,8 +11,11 @@ public enum WriterPhase
     /// <summary>A backup's consistent copy into its temporary file.</summary>
     Copy,
 
-    /// <summary>A backup's fsync beside its SHA-256 and then quick_check; the rename and manifest.</summary>
-    Verify,
+    /// <summary>A backup's SHA-256, with its fsync beside it.</summary>
+    Hash,
+
+    /// <summary>A backup's quick_check (with the end of the fsync, when that outlasts the hash), rename and manifest.</summary>
+    Check,
 
     /// <summary>Deleting a backup, as rotation does after every backup.</summary>
     Delete,
@@ -28,7 +31,7 @@ public enum WriterPhase
 public static class WriterPhases
 {
     /// <summary>A backup, with the delete rotation does after it.</summary>
-    public static readonly WriterPhase[] Backup = [WriterPhase.Copy, WriterPhase.Verify, WriterPhase.Delete];
+    public static readonly WriterPhase[] Backup = [WriterPhase.Copy, WriterPhase.Hash, WriterPhase.Check, WriterPhase.Delete];
 
     /// <summary>The <c>dd conv=fsync</c> copy and its delete.</summary>
     public static readonly WriterPhase[] Raw = [WriterPhase.RawCopy, WriterPhase.RawDelete];
@@ -37,5 +40,10 @@ public static class WriterPhases
 /// <summary>Turns a backup's progress reports into its phase; phases only move forward.</summary>
 public sealed class PhaseTracker(Action<WriterPhase> entered) : IProgress<OperationProgress>
 {
-    public void Report(OperationProgress value) => entered(value.Phase == "copy" ? WriterPhase.Copy : WriterPhase.Verify);
+    public void Report(OperationProgress value) => entered(value.Phase switch
+    {
+        "copy" => WriterPhase.Copy,
+        "checksum" or "synced" => WriterPhase.Hash,
+        _ => WriterPhase.Check,
+    });
 }

@@ -293,7 +293,7 @@ void MeasureWriters(DatabaseLocation location, BackupService backups)
     Line();
     Line(string.Create(inv, $"Each trial ({2 * options.WriterSeconds} s, after one unreported warm-up) alternates a backup and then `dd conv=fsync` of the same file (each followed by the delete of what it wrote, as rotation does), each followed by as long again of quiet. Slow commits: over twice the trial's quiet p99, by what was running when they began."));
     Line();
-    Line("| trial | backups / dd copies | commits quiet / backup / dd | p50 quiet / backup / dd | p99 quiet / backup / dd | max quiet / backup / dd | errors | p99 ratio backup / dd | slow commits: copy / verify / delete · dd / delete |");
+    Line("| trial | backups / dd copies | commits quiet / backup / dd | p50 quiet / backup / dd | p99 quiet / backup / dd | max quiet / backup / dd | errors | p99 ratio backup / dd | slow commits: copy / hash / check / delete · dd / delete |");
     Line("|---|---|---|---|---|---|---|---|---|");
     var backupRatios = new List<double>();
     var ddRatios = new List<double>();
