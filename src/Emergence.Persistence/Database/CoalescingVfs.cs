@@ -29,7 +29,7 @@ public static unsafe partial class CoalescingVfs
     private const int IoErrWrite = 10 | (3 << 8);
     private const int NoMem = 7;
     private const int OpenMainDb = 0x100;
-    private const int VfsStructSize = 168;
+    private const int VfsStructSize = 168; // sqlite3_vfs, version 3, on a 64-bit platform
     private const int VfsSzOsFileOffset = 4;
     private const int VfsNextOffset = 16;
     private const int VfsNameOffset = 24;
@@ -44,9 +44,17 @@ public static unsafe partial class CoalescingVfs
     /// <summary>How many writes, in this process, carried more than one page write's bytes to the platform VFS.</summary>
     internal static long GatheredWrites => Interlocked.Read(ref s_gatheredWrites);
 
-    /// <summary>The URI filename that opens <paramref name="path"/> through this VFS (registering it on first use).</summary>
+    /// <summary>
+    /// The URI filename that opens <paramref name="path"/> through this VFS (registering it on first use);
+    /// in a 32-bit process, whose structure layouts it does not describe, the path itself.
+    /// </summary>
     public static string UriFor(string path)
     {
+        if (!Environment.Is64BitProcess)
+        {
+            return path;
+        }
+
         EnsureRegistered();
         var full = Path.GetFullPath(path);
         var escaped = new StringBuilder(full.Length + 8);
@@ -82,8 +90,15 @@ public static unsafe partial class CoalescingVfs
 
             // A copy of the default VFS (every method stays the platform's) with its own name, a larger
             // per-file size (ours in front of the platform's) and its own xOpen.
+            var version = *(int*)platform;
+            if (version < 1)
+            {
+                throw new InvalidOperationException($"SQLite's default VFS has version {version}.");
+            }
+
             var vfs = (byte*)NativeMemory.AllocZeroed(VfsStructSize);
-            Buffer.MemoryCopy(platform, vfs, VfsStructSize, VfsStructSize);
+            var size = Math.Min(VfsStructSize, VfsSizeOfVersion(version));
+            Buffer.MemoryCopy(platform, vfs, VfsStructSize, size);
             var platformFileSize = *(int*)(platform + VfsSzOsFileOffset);
             *(int*)(vfs + VfsSzOsFileOffset) = sizeof(FileHeader) + platformFileSize;
             *(nint*)(vfs + VfsNextOffset) = 0;
@@ -121,6 +136,14 @@ public static unsafe partial class CoalescingVfs
         }
     }
 
+    /// <summary>The size of <c>sqlite3_vfs</c> up to the last method of a version (1: xGetLastError, 2: xCurrentTimeInt64, 3: xNextSystemCall).</summary>
+    private static int VfsSizeOfVersion(int version) => version switch
+    {
+        1 => 136,
+        2 => 144,
+        _ => VfsStructSize,
+    };
+
     [UnmanagedCallersOnly]
     private static int Open(byte* vfs, byte* name, void* opened, int flags, int* outFlags)
     {
@@ -138,10 +161,13 @@ public static unsafe partial class CoalescingVfs
 
         if (rc == Ok && (flags & OpenMainDb) != 0)
         {
-            file->Buffer = (byte*)NativeMemory.Alloc(ChunkBytes);
-            if (file->Buffer == null)
+            try
             {
-                rc = NoMem;
+                file->Buffer = (byte*)NativeMemory.Alloc(ChunkBytes);
+            }
+            catch (OutOfMemoryException)
+            {
+                rc = NoMem; // nothing may be thrown back into SQLite
             }
         }
 
