@@ -478,7 +478,7 @@ void MeasureCompression(DatabaseLocation location, BackupService backups, double
 
     var plain = new Stats(times["none"]);
     var brotli = new Stats(times["brotli"]);
-    string Written(string kind) => written[kind].Count == 0 ? "n/a" : string.Create(inv, $"{written[kind].Order().ElementAt(written[kind].Count / 2) >> 20} MiB");
+    string Written(string kind) => written[kind].Count == 0 ? "n/a" : string.Create(inv, $"{new Stats(written[kind].ConvertAll(b => (double)b)).Median / 1048576:0} MiB");
     Line("| backup as shipped (`Persistence__Compression`) | time | ratio to `none` | size | written to the disk (median) |");
     Line("|---|---|---|---|---|");
     Line(string.Create(inv, $"| `none` | {plain.Describe()} | 1.00× | {sizes["none"] >> 20} MiB | {Written("none")} |"));
