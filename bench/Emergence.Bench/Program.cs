@@ -157,8 +157,7 @@ SizeResult MeasureSize(int sizeMib, bool full)
             Directory.Delete(Path.Combine(location.BackupDirectory, RestoreService.QuarantineDirectoryName), recursive: true);
         }
 
-        File.Delete(manifest.BackupPath + BackupNaming.ManifestSuffix);
-        File.Delete(manifest.BackupPath);
+        Discard(manifest);
         Dd();
         Console.WriteLine(string.Create(inv, $"run {run + 1}: dd {dd[^3]:0.00}/{dd[^2]:0.00}/{dd[^1]:0.00} .backup {sqliteBackup[^1]:0.00} vacuum {vacuum[^1]:0.00} api {backupApi[^1]:0.00} ours copy {oursCopy[^1]:0.00} ours {ours[^1]:0.00}"));
     }
@@ -216,8 +215,7 @@ void MeasureLinearity(SizeResult small, SizeResult large)
         var phases = new PhaseClock();
         var manifest = services.GetRequiredService<BackupService>().CreateAsync(location, BackupReason.Manual, TimeSpan.FromMinutes(1), phases).GetAwaiter().GetResult();
         var total = phases.Elapsed;
-        File.Delete(manifest.BackupPath + BackupNaming.ManifestSuffix);
-        File.Delete(manifest.BackupPath);
+        Discard(manifest);
         double[] seconds = [phases.At("copy"), phases.Between("copy", "checksum"), phases.Between("checksum", "quick_check"), phases.Between("quick_check", "done"), total - phases.At("done")];
         var row = seconds.Select(s => s * 1e9 / size.Bytes).ToArray();
         perByte[size].Add(row);
@@ -264,8 +262,7 @@ void MeasureTheRest(ServiceProvider services, DatabaseLocation location, BackupS
     var reference = fullBackupSeconds ?? TimeIt(() =>
     {
         var manifest = backups.CreateAsync(location, BackupReason.Manual, TimeSpan.FromMinutes(1)).GetAwaiter().GetResult();
-        File.Delete(manifest.BackupPath + BackupNaming.ManifestSuffix);
-        File.Delete(manifest.BackupPath);
+        Discard(manifest);
     });
     if (options.Sections.Contains("writer"))
     {
@@ -354,8 +351,7 @@ WriterResult Writer(DatabaseLocation location, BackupService backups, TimeSpan d
                 Volatile.Write(ref phase, (int)WriterPhase.Copy);
                 var manifest = backups.CreateAsync(location, BackupReason.Manual, TimeSpan.FromMinutes(1), phases, CancellationToken.None).GetAwaiter().GetResult();
                 Volatile.Write(ref phase, (int)WriterPhase.Delete);
-                File.Delete(manifest.BackupPath + BackupNaming.ManifestSuffix);
-                File.Delete(manifest.BackupPath);
+                Discard(manifest);
                 result.Backups++;
             }
             else
@@ -450,8 +446,7 @@ void MeasureCompression(DatabaseLocation location, BackupService backups, double
     }
 
     Line();
-    File.Delete(manifest.BackupPath + BackupNaming.ManifestSuffix);
-    File.Delete(manifest.BackupPath);
+    Discard(manifest);
 
     // The option as shipped, end to end: a Brotli backup (copy, SHA-256 and quick_check of the copy, then
     // compressing it into a synced file and hashing that) against a plain one, taking turns.
@@ -477,8 +472,7 @@ void MeasureCompression(DatabaseLocation location, BackupService backups, double
             }
 
             sizes[kind] = made.Size;
-            File.Delete(made.BackupPath + BackupNaming.ManifestSuffix);
-            File.Delete(made.BackupPath);
+            Discard(made);
         }
     }
 
@@ -543,8 +537,7 @@ void MeasureOffsite(ServiceProvider services, DatabaseLocation location, BackupS
             }));
             File.Delete(target);
             store.DeleteAsync(manifest.Filename).GetAwaiter().GetResult();
-            File.Delete(manifest.BackupPath + BackupNaming.ManifestSuffix);
-            File.Delete(manifest.BackupPath);
+            Discard(manifest);
             Console.WriteLine(string.Create(inv, $"offsite run {run + 1}: upload {uploads[^1]:0.00} s, download + verify {downloads[^1]:0.00} s"));
         }
 
@@ -585,6 +578,13 @@ static void InterlockedMax(ref int target, int value)
 
 // The physical reference for a durable copy, the same in every section: `dd` with fsync, 4 MiB blocks.
 static double RawCopy(string source, string target) => Shell.Time("dd", $"if={source}", $"of={target}", "bs=4M", "conv=fsync", "status=none");
+
+// Removes a backup the benchmark made (its manifest first, as rotation does).
+static void Discard(BackupManifest manifest)
+{
+    File.Delete(manifest.BackupPath + BackupNaming.ManifestSuffix);
+    File.Delete(manifest.BackupPath);
+}
 
 static void Settle() => Shell.Time("sync");
 
