@@ -38,7 +38,7 @@ public sealed class FunctionAppOptions
     private static TimeSpan? Seconds(IConfiguration configuration, string key, int min, int max)
     {
         var text = configuration[key];
-        if (string.IsNullOrWhiteSpace(text))
+        if (text is null)
         {
             return null;
         }

@@ -1,55 +1,71 @@
+using System.Text;
 using System.Text.Json;
+using Emergence.Persistence.Platform;
 
 namespace Emergence.Persistence.Backups;
 
 /// <summary>Lists the backup directory: backups newest first with their manifests, and leftovers.</summary>
 public static class BackupCatalog
 {
-    /// <summary>Scans <paramref name="backupDirectory"/> for backups of the database at <paramref name="databasePath"/>. A missing directory holds nothing.</summary>
-    public static BackupInventory Scan(string backupDirectory, string databasePath)
+    /// <summary>
+    /// How far in the future of the scan a backup's timestamp may lie before it counts as written by a
+    /// clock that was wrong: more than the clock drift of a healthy machine, less than any backup interval worth having.
+    /// </summary>
+    public static readonly TimeSpan FutureTolerance = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// Scans <paramref name="backupDirectory"/> for backups of the database at <paramref name="databasePath"/>,
+    /// judging timestamps against <paramref name="now"/> (without it, nothing counts as from the future). A
+    /// missing directory holds nothing; a file that disappears while it is read (another process rotated it) is not there.
+    /// </summary>
+    public static BackupInventory Scan(string backupDirectory, string databasePath, DateTimeOffset? now = null)
     {
         var naming = new BackupNaming(databasePath);
-        if (!Directory.Exists(backupDirectory))
+        var backups = new List<BackupEntry>();
+        var temps = new List<string>();
+        try
+        {
+            foreach (var file in new DirectoryInfo(backupDirectory).EnumerateFiles())
+            {
+                if (naming.IsTempFile(file.Name))
+                {
+                    temps.Add(file.FullName);
+                }
+                else if (naming.TryParse(file.Name, out var stamp, out var sequence) && Read(file, stamp, sequence, now) is { } entry)
+                {
+                    backups.Add(entry);
+                }
+            }
+        }
+        catch (DirectoryNotFoundException)
         {
             return new BackupInventory(backupDirectory, [], []);
         }
 
-        var backups = new List<BackupEntry>();
-        var temps = new List<string>();
-        foreach (var file in new DirectoryInfo(backupDirectory).EnumerateFiles())
-        {
-            if (BackupNaming.IsTempFile(file.Name))
-            {
-                temps.Add(file.FullName);
-            }
-            else if (naming.TryParse(file.Name, out var stamp, out var sequence))
-            {
-                backups.Add(Read(file, stamp, sequence));
-            }
-        }
-
-        backups.Sort((a, b) => (b.Stamp, b.Sequence).CompareTo((a.Stamp, a.Sequence)));
+        backups.Sort(NewestFirst);
         return new BackupInventory(backupDirectory, backups, temps);
     }
 
     /// <summary>Reads and checks one manifest; returns it or why it is unusable.</summary>
     public static BackupManifest? ReadManifest(string manifestPath, string expectedFileName, out string? error)
     {
-        if (!File.Exists(manifestPath))
+        byte[] bytes;
+        try
+        {
+            bytes = RegularFile.ReadSmall(manifestPath);
+        }
+        catch (FileNotFoundException)
         {
             error = "it has no manifest (the backup never finished)";
             return null;
-        }
-
-        try
-        {
-            return ParseManifest(File.ReadAllText(manifestPath), expectedFileName, out error);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             error = $"its manifest cannot be read: {ex.Message}";
             return null;
         }
+
+        return ParseManifest(Encoding.UTF8.GetString(bytes), expectedFileName, out error);
     }
 
     /// <summary>Parses and checks a manifest's JSON (from a file or a blob); returns it or why it is unusable.</summary>
@@ -66,7 +82,7 @@ public static class BackupCatalog
 
             if (!string.Equals(manifest.Filename, expectedFileName, StringComparison.Ordinal))
             {
-                error = $"its manifest names a different file ('{manifest.Filename}')";
+                error = $"its manifest names a different file ('{Printable.Escape(manifest.Filename)}')";
                 return null;
             }
 
@@ -81,19 +97,38 @@ public static class BackupCatalog
         }
         catch (JsonException ex)
         {
-            error = $"its manifest is not valid: {ex.Message}";
+            error = $"its manifest is not valid: {Printable.Escape(ex.Message)}";
             return null;
         }
     }
 
-    private static BackupEntry Read(FileInfo file, DateTimeOffset stamp, int sequence)
+    /// <summary>
+    /// The order backups are listed, restored and rotated in, newest first: backups from the future last, then
+    /// by the order number in the manifest, then by timestamp, then by the sequence in the name.
+    /// </summary>
+    private static int NewestFirst(BackupEntry a, BackupEntry b)
     {
-        var isLink = file.LinkTarget is not null;
-        string? error = null;
-        var manifest = isLink ? null : ReadManifest(file.FullName + BackupNaming.ManifestSuffix, file.Name, out error);
-        if (isLink)
+        var byFuture = a.IsFromTheFuture.CompareTo(b.IsFromTheFuture);
+        return byFuture != 0 ? byFuture : (b.Order, b.TakenAt, b.Sequence).CompareTo((a.Order, a.TakenAt, a.Sequence));
+    }
+
+    private static BackupEntry? Read(FileInfo file, DateTimeOffset stamp, int sequence, DateTimeOffset? now)
+    {
+        var special = RegularFile.NotRegular(file.FullName);
+        if (special is null && !file.Exists)
         {
-            error = $"it is a symbolic link (to '{file.LinkTarget}'), not a backup file";
+            return null; // rotated away since the directory was listed
+        }
+
+        string? error = null;
+        var manifest = special is null ? ReadManifest(file.FullName + BackupNaming.ManifestSuffix, file.Name, out error) : null;
+        if (special is not null)
+        {
+            error = $"it is {special}, not a backup file";
+        }
+        else if (manifest is null && !File.Exists(file.FullName))
+        {
+            return null; // its manifest and then the file went while they were read
         }
 
         return new BackupEntry
@@ -102,10 +137,11 @@ public static class BackupCatalog
             Path = file.FullName,
             Stamp = stamp,
             Sequence = sequence,
-            Size = isLink ? 0 : file.Length,
+            Size = special is null ? file.Length : 0,
             Manifest = manifest,
             ManifestError = error,
-            IsLink = isLink,
+            IsSpecial = special is not null,
+            IsFromTheFuture = manifest is not null && now is { } at && manifest.Timestamp > at + FutureTolerance,
         };
     }
 }

@@ -24,8 +24,20 @@ public sealed record BackupEntry
     /// <summary>Why the manifest is unusable (missing, malformed), when it is.</summary>
     public string? ManifestError { get; init; }
 
-    /// <summary>Whether the backup's name is a symbolic link: never read, restored or deleted.</summary>
-    public bool IsLink { get; init; }
+    /// <summary>Whether the backup's name is not a regular file (a symbolic link, a FIFO, a device): never read, restored or deleted.</summary>
+    public bool IsSpecial { get; init; }
+
+    /// <summary>Whether its manifest's timestamp lies in the future of the scan (beyond <see cref="BackupCatalog.FutureTolerance"/>): a clock was wrong.</summary>
+    public bool IsFromTheFuture { get; init; }
+
+    /// <summary>When it was taken: its manifest's timestamp, else the stamp in its name.</summary>
+    public DateTimeOffset TakenAt => Manifest?.Timestamp ?? Stamp;
+
+    /// <summary>The order number from its manifest (0 when it has none).</summary>
+    public long Order => Manifest?.Sequence ?? 0;
+
+    /// <summary>Whether it holds a database that lost its content (see <see cref="BackupManifest.Suspect"/>).</summary>
+    public bool IsSuspect => Manifest?.Suspect is not null;
 
     /// <summary>Whether the backup has a readable manifest, i.e. it was verified when written.</summary>
     public bool HasManifest => Manifest is not null;

@@ -47,4 +47,21 @@ public sealed record BackupManifest
 
     /// <summary>Lowercase hex SHA-256 of the database the backup holds (uncompressed); equals <see cref="Checksum"/> when not compressed.</summary>
     public string? ContentChecksum { get; init; }
+
+    /// <summary>
+    /// The backup's place in the order of backups written to this directory: one more than the highest
+    /// before it, assigned under the backup lock. Backups are ordered by it, not by their clock-derived
+    /// names or timestamps; <see langword="null"/> in manifests written before it existed (they order before any that have it).
+    /// </summary>
+    public long? Sequence { get; init; }
+
+    /// <summary>How many entries the database's schema (<c>sqlite_schema</c>) holds: tables, indexes, views, triggers.</summary>
+    public long? SchemaObjects { get; init; }
+
+    /// <summary>
+    /// Why this backup is suspect, when it is: the database had lost every table that the newest good
+    /// backup before it held. A suspect backup is never chosen by <c>--latest</c> or startup recovery
+    /// while a good one exists, and the good one before it is pinned by rotation.
+    /// </summary>
+    public string? Suspect { get; init; }
 }

@@ -99,8 +99,34 @@ public sealed class BackupNaming
     /// <summary>Whether a backup's name says it is Brotli-compressed.</summary>
     public static bool IsCompressed(string fileName) => fileName.EndsWith(CompressedSuffix, StringComparison.Ordinal);
 
-    /// <summary>Whether a file in the backup directory is left over from an interrupted write (<c>*.tmp</c> and SQLite's side files of one).</summary>
-    public static bool IsTempFile(string fileName) =>
-        fileName.EndsWith(TempSuffix, StringComparison.Ordinal)
-        || SqliteFiles.SideFileSuffixes.Any(suffix => fileName.EndsWith(TempSuffix + suffix, StringComparison.Ordinal));
+    /// <summary>
+    /// Whether a file in the backup directory is left over from an interrupted write of this project's own:
+    /// <c>NAME.tmp</c> (and SQLite's side files of one) where NAME is a backup's or a manifest's name, or
+    /// one of <paramref name="recordNames"/>. Any other <c>*.tmp</c> belongs to someone else and is never deleted.
+    /// </summary>
+    public bool IsTempFile(string fileName, IEnumerable<string>? recordNames = null)
+    {
+        var name = fileName;
+        foreach (var suffix in SqliteFiles.SideFileSuffixes)
+        {
+            if (name.EndsWith(TempSuffix + suffix, StringComparison.Ordinal))
+            {
+                name = name[..^suffix.Length];
+                break;
+            }
+        }
+
+        if (!name.EndsWith(TempSuffix, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        var written = name[..^TempSuffix.Length];
+        var backupName = written.EndsWith(ManifestSuffix, StringComparison.Ordinal) ? written[..^ManifestSuffix.Length] : written;
+        return IsBackupName(backupName) || (recordNames ?? RecordNames).Contains(written, StringComparer.Ordinal);
+    }
+
+    /// <summary>The records this project keeps in the backup directory (written through <c>NAME.tmp</c>).</summary>
+    public static IReadOnlyList<string> RecordNames { get; } =
+        [BackupActivity.FileName, Offsite.OffsiteActivity.StateFileName, Offsite.OffsiteActivity.DrillFileName, IntegrityRecord.FileName];
 }

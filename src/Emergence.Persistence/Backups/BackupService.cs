@@ -22,6 +22,7 @@ public sealed class BackupService(
     SqliteConnectionFactory connections,
     IOptions<PersistenceOptions> options,
     BackupActivity activity,
+    IntegrityRecord integrity,
     TimeProvider time,
     ILogger<BackupService> logger)
 {
@@ -57,8 +58,7 @@ public sealed class BackupService(
         {
             EnsureDirectory(location.BackupDirectory);
             using var backupLock = await AcquireBackupLockAsync(location.BackupDirectory, lockWait, cancellationToken).ConfigureAwait(false);
-            var verified = onlyIfChanged ? BackupCatalog.Scan(location.BackupDirectory, location.DatabasePath).Verified : [];
-            var newest = verified.Count > 0 ? verified[0].Manifest : null;
+            var newest = onlyIfChanged ? BackupCatalog.Scan(location.BackupDirectory, location.DatabasePath, time.GetUtcNow()).Verified.FirstOrDefault(b => !b.IsFromTheFuture)?.Manifest : null;
             if (newest is not null && !ChangedSince(location.DatabasePath, newest))
             {
                 return null;
@@ -153,10 +153,18 @@ public sealed class BackupService(
         var now = time.GetUtcNow();
         Guarded("sweep", directory, () => SweepLeftovers(directory, source));
 
+        if (RegularFile.NotRegular(source) is { } what)
+        {
+            throw new BackupFailedException("preflight", source, $"the database path is {what}, not a database file");
+        }
+
         if (!File.Exists(source))
         {
             throw new BackupFailedException("preflight", source, "the database file does not exist");
         }
+
+        var inventory = BackupCatalog.Scan(directory, source, now);
+        var baseline = inventory.NewestGood?.Manifest;
 
         var needed = BackupSpace.Required(BackupSpace.DatabaseBytes(source));
         var (available, _) = VolumeInspector.ReadSpace(directory);
@@ -222,6 +230,9 @@ public sealed class BackupService(
                     WaitQuietly(syncing);
                     throw;
                 }
+
+                // The copy is page-exact: its check is a check of the live database as of the copy.
+                integrity.Record(directory, new IntegrityRecord.IntegrityResult(now, facts.CheckResult, "backup", source));
             }
 
             // A failed fsync (ENOSPC or EIO surfacing at writeback) means the copy never became durable.
@@ -256,6 +267,7 @@ public sealed class BackupService(
             Durable.FsyncDirectory(directory);
 
             step = "manifest";
+            var suspect = ContentLoss.LostEveryTable(baseline, facts.SchemaObjects);
             var manifest = new BackupManifest
             {
                 Timestamp = now,
@@ -272,10 +284,18 @@ public sealed class BackupService(
                 UserVersion = facts.UserVersion,
                 Compression = compress ? "brotli" : "none",
                 ContentChecksum = contentChecksum,
+                Sequence = inventory.NextSequence,
+                SchemaObjects = facts.SchemaObjects,
+                Suspect = suspect,
             };
             WriteFileDurably(manifestTemp, manifestPath, JsonSerializer.SerializeToUtf8Bytes(manifest, PersistenceJson.Options));
             var durationMs = (long)time.GetElapsedTime(started).TotalMilliseconds;
             PersistenceLog.BackupCompleted(logger, reason, finalPath, size, durationMs, checksum);
+            if (suspect is not null)
+            {
+                PersistenceLog.BackupSuspect(logger, name, source, suspect, baseline!.Filename);
+            }
+
             progress?.Report(new OperationProgress("done", size, size));
             return manifest;
         }
@@ -438,9 +458,8 @@ public sealed class BackupService(
 
     private void Rotate(DatabaseLocation location, string? protectedName)
     {
-        var inventory = BackupCatalog.Scan(location.BackupDirectory, location.DatabasePath);
-        var keep = options.Value.KeepBackups;
-        var doomed = RetentionPolicy.SelectForDeletion(inventory.Verified, keep, protectedName);
+        var inventory = BackupCatalog.Scan(location.BackupDirectory, location.DatabasePath, time.GetUtcNow());
+        var doomed = RetentionPolicy.SelectForDeletion(inventory.Verified, options.Value.Retention, protectedName);
         foreach (var backup in doomed)
         {
             // The manifest goes first: a backup without one is ignored, never half-trusted.
@@ -464,7 +483,7 @@ public sealed class BackupService(
 
     private void SweepLeftovers(string directory, string databasePath)
     {
-        var inventory = BackupCatalog.Scan(directory, databasePath);
+        var inventory = BackupCatalog.Scan(directory, databasePath, time.GetUtcNow());
         var swept = new List<string>();
         foreach (var temp in inventory.TempFiles)
         {

@@ -83,9 +83,9 @@ public sealed class BackupVerifier(SqliteConnectionFactory connections, ILogger<
             return new BackupVerification(backup.Name, false, backup.ManifestError ?? "it has no manifest", null, null, checkName);
         }
 
-        if (backup.IsLink)
+        if (backup.IsSpecial || RegularFile.NotRegular(backup.Path) is not null)
         {
-            return new BackupVerification(backup.Name, false, backup.ManifestError ?? "it is a symbolic link", null, null, checkName);
+            return new BackupVerification(backup.Name, false, backup.ManifestError ?? $"it is {RegularFile.NotRegular(backup.Path)}, not a backup file", null, null, checkName);
         }
 
         var compressed = BackupNaming.IsCompressed(backup.Name);

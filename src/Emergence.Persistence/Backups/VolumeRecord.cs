@@ -13,8 +13,15 @@ internal static class VolumeRecord
     {
         try
         {
-            var path = Path.Combine(directory, fileName);
-            return File.Exists(path) ? JsonSerializer.Deserialize<T>(File.ReadAllText(path), PersistenceJson.Options) : null;
+            return JsonSerializer.Deserialize<T>(Platform.RegularFile.ReadSmall(Path.Combine(directory, fileName)), PersistenceJson.Options);
+        }
+        catch (FileNotFoundException)
+        {
+            return null;
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return null;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JsonException)
         {

@@ -35,15 +35,15 @@ public static class OffsiteSettings
         ArgumentNullException.ThrowIfNull(configuration);
         ArgumentNullException.ThrowIfNull(options);
         var offsite = options.Offsite;
-        offsite.ConnectionString = Read(configuration, ConnectionStringKey) ?? offsite.ConnectionString;
-        if (Read(configuration, ServiceUriKey) is { } uri)
+        offsite.ConnectionString = PersistenceSettings.ReadOptional(configuration, ConnectionStringKey) ?? offsite.ConnectionString;
+        if (PersistenceSettings.ReadOptional(configuration, ServiceUriKey) is { } uri)
         {
             offsite.ServiceUri = Uri.TryCreate(uri, UriKind.Absolute, out var parsed) && parsed.Scheme is "https" or "http"
                 ? parsed
                 : throw new InvalidSettingException(Env(ServiceUriKey), uri, "expected the blob service's absolute URI, e.g. https://ACCOUNT.blob.core.windows.net.");
         }
 
-        offsite.Container = Read(configuration, ContainerKey) ?? offsite.Container;
+        offsite.Container = PersistenceSettings.ReadOptional(configuration, ContainerKey) ?? offsite.Container;
         if (Read(configuration, KeepBackupsKey) is { } keep)
         {
             offsite.KeepBackups = int.TryParse(keep, NumberStyles.Integer, CultureInfo.InvariantCulture, out var parsed)

@@ -15,6 +15,12 @@ public sealed class PersistenceOptions
     /// <summary>Backups kept by rotation when not set: enough for a few redeploys and a day of hourly runs to overlap.</summary>
     public const int DefaultKeepBackups = 5;
 
+    /// <summary>Days for which rotation keeps the newest backup of each day by default: a week of dailies.</summary>
+    public const int DefaultKeepDaily = 7;
+
+    /// <summary>Weeks for which rotation keeps the newest backup of each week by default: about a month of weeklies.</summary>
+    public const int DefaultKeepWeekly = 4;
+
     /// <summary>The smallest accepted retention: rotation must never delete the only backup.</summary>
     public const int MinKeepBackups = 1;
 
@@ -33,8 +39,17 @@ public sealed class PersistenceOptions
     /// <summary>Where backups and manifests live; <see langword="null"/> means <c>backups/</c> beside the database.</summary>
     public string? BackupDirectory { get; set; }
 
-    /// <summary>How many verified backups rotation keeps.</summary>
+    /// <summary>How many verified backups of distinct content rotation keeps (the first tier).</summary>
     public int KeepBackups { get; set; } = DefaultKeepBackups;
+
+    /// <summary>For how many days (that have a backup) rotation also keeps each day's newest backup.</summary>
+    public int KeepDaily { get; set; } = DefaultKeepDaily;
+
+    /// <summary>For how many weeks (that have a backup) rotation also keeps each week's newest backup.</summary>
+    public int KeepWeekly { get; set; } = DefaultKeepWeekly;
+
+    /// <summary>The retention tiers in effect.</summary>
+    public Emergence.Persistence.Backups.RetentionRules Retention => new(KeepBackups, KeepDaily, KeepWeekly);
 
     /// <summary>Whether a database that is not on a mounted, writable volume makes the app unhealthy.</summary>
     public bool RequireVolume { get; set; }

@@ -20,6 +20,12 @@ public static class PersistenceSettings
     /// <summary>The setting for the retention count.</summary>
     public const string KeepBackupsKey = "Persistence:KeepBackups";
 
+    /// <summary>The setting for the daily retention tier.</summary>
+    public const string KeepDailyKey = "Persistence:KeepDaily";
+
+    /// <summary>The setting for the weekly retention tier.</summary>
+    public const string KeepWeeklyKey = "Persistence:KeepWeekly";
+
     /// <summary>The setting that makes a missing volume unhealthy.</summary>
     public const string RequireVolumeKey = "Persistence:RequireVolume";
 
@@ -67,6 +73,9 @@ public static class PersistenceSettings
                 ? parsed
                 : throw new InvalidSettingException(EnvName(KeepBackupsKey), keep, KeepBackupsAccepted);
         }
+
+        options.KeepDaily = ReadCount(configuration, KeepDailyKey) ?? options.KeepDaily;
+        options.KeepWeekly = ReadCount(configuration, KeepWeeklyKey) ?? options.KeepWeekly;
 
         if (Read(configuration, LockTimeoutSecondsKey) is { } timeout)
         {
@@ -134,12 +143,43 @@ public static class PersistenceSettings
     /// <summary>What a retention count accepts, for its one-line error.</summary>
     internal const string KeepBackupsAccepted = "expected a whole number from 1 to 1000.";
 
-    /// <summary>A setting's trimmed value, or <see langword="null"/> when it is unset or blank.</summary>
+    /// <summary>
+    /// A setting's trimmed value, or <see langword="null"/> when it is unset. A setting that is set but blank
+    /// is refused: taking the default for it would silently change where data goes or how much is kept.
+    /// </summary>
+    /// <exception cref="InvalidSettingException">The setting is empty or white space.</exception>
     internal static string? Read(IConfiguration configuration, string key)
+    {
+        var value = configuration[key];
+        if (value is null)
+        {
+            return null;
+        }
+
+        return string.IsNullOrWhiteSpace(value)
+            ? throw new InvalidSettingException(EnvName(key), value, BlankAccepted)
+            : value.Trim();
+    }
+
+    /// <summary>What a blank setting is told.</summary>
+    internal const string BlankAccepted = "it is set but blank; give it a value, or remove it to use the default.";
+
+    /// <summary>
+    /// A setting's trimmed value, or <see langword="null"/> when it is unset or blank: for the off-volume
+    /// connection settings, which platforms declare without a value until a secret is filled in.
+    /// </summary>
+    internal static string? ReadOptional(IConfiguration configuration, string key)
     {
         var value = configuration[key];
         return string.IsNullOrWhiteSpace(value) ? null : value.Trim();
     }
+
+    /// <summary>A whole number from 0 to <see cref="PersistenceOptions.MaxKeepBackups"/>, or <see langword="null"/> when unset.</summary>
+    private static int? ReadCount(IConfiguration configuration, string key) => Read(configuration, key) is not { } text
+        ? null
+        : int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n is >= 0 and <= PersistenceOptions.MaxKeepBackups
+            ? n
+            : throw new InvalidSettingException(EnvName(key), text, "expected a whole number from 0 to 1000.");
 
     private static string ResolvePath(string key, string value, bool requireAbsolute)
     {

@@ -17,4 +17,7 @@ public enum DatabaseCondition
 
     /// <summary>It opens but fails <c>quick_check</c>.</summary>
     Corrupt,
+
+    /// <summary>It opens and passes, but has lost every table that the newest good backup holds (see <see cref="Backups.ContentLoss"/>).</summary>
+    Emptied,
 }

@@ -15,7 +15,8 @@ public static class DatabaseInspector
         using var command = connection.CreateCommand();
         command.CommandText = kind == IntegrityCheck.Full ? "PRAGMA integrity_check(1)" : "PRAGMA quick_check(1)";
         var result = command.ExecuteScalar() as string ?? "no result";
-        return new DatabaseFacts(result, Scalar(connection, "PRAGMA page_size"), Scalar(connection, "PRAGMA page_count"), (int)Scalar(connection, "PRAGMA user_version"));
+        var schemaObjects = result == "ok" ? Scalar(connection, "SELECT count(*) FROM sqlite_schema") : -1;
+        return new DatabaseFacts(result, Scalar(connection, "PRAGMA page_size"), Scalar(connection, "PRAGMA page_count"), (int)Scalar(connection, "PRAGMA user_version"), schemaObjects);
     }
 
     /// <summary>Reads one integer pragma.</summary>

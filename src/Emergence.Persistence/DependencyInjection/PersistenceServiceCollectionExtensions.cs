@@ -50,6 +50,7 @@ public static class PersistenceServiceCollectionExtensions
         services.TryAddSingleton<DatabaseLocator>();
         services.TryAddSingleton<DatabaseProbe>();
         services.TryAddSingleton<BackupActivity>();
+        services.TryAddSingleton<IntegrityRecord>();
         services.TryAddSingleton<BackupService>();
         services.TryAddSingleton<BackupVerifier>();
         services.TryAddSingleton<RestoreService>();

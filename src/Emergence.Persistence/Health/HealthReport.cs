@@ -51,6 +51,25 @@ public sealed record DatabaseReport
 
     /// <summary>The schema version, when the database could be read.</summary>
     public int? UserVersion { get; init; }
+
+    /// <summary>The last integrity check of the live database, when one has run.</summary>
+    public IntegrityReport? Integrity { get; init; }
+
+    /// <summary>Why the fallback directory is in use, when it is.</summary>
+    public string? FallbackReason { get; init; }
+}
+
+/// <summary>The <c>database.integrity</c> object: the last check of the live database.</summary>
+public sealed record IntegrityReport
+{
+    /// <summary>When it ran (UTC).</summary>
+    public required DateTimeOffset CheckedAt { get; init; }
+
+    /// <summary><c>ok</c>, or the first problem found.</summary>
+    public required string Result { get; init; }
+
+    /// <summary>What ran it: <c>backup</c> (the backup's check of its page-exact copy), <c>periodic</c>, <c>startup</c>, <c>restore</c> or <c>status</c>.</summary>
+    public required string Source { get; init; }
 }
 
 /// <summary>The <c>backups</c> object of the health report.</summary>

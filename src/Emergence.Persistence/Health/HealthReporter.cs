@@ -19,16 +19,21 @@ public sealed class HealthReporter(
     SqliteConnectionFactory connections,
     BackupActivity activity,
     OffsiteActivity offsite,
+    IntegrityRecord integrity,
     TimeProvider time)
 {
-    /// <summary>Reports on the database at <paramref name="location"/>. <paramref name="startupFailure"/> is a sentence when startup failed.</summary>
-    public HealthReport Check(DatabaseLocation location, string? startupFailure = null)
+    /// <summary>
+    /// Reports on the database at <paramref name="location"/>. <paramref name="startupFailure"/> is a sentence
+    /// when startup failed. With <paramref name="freshIntegrityCheck"/>, the live database gets a
+    /// <c>quick_check</c> now (an operator asking wants the truth); otherwise the last recorded check is reported.
+    /// </summary>
+    public HealthReport Check(DatabaseLocation location, string? startupFailure = null, bool freshIntegrityCheck = false)
     {
         ArgumentNullException.ThrowIfNull(location);
         var now = time.GetUtcNow();
         try
         {
-            return CheckCore(location, startupFailure, now);
+            return CheckCore(location, startupFailure, now, freshIntegrityCheck);
         }
         catch (Exception ex)
         {
@@ -53,7 +58,7 @@ public sealed class HealthReporter(
         }
     }
 
-    private HealthReport CheckCore(DatabaseLocation location, string? startupFailure, DateTimeOffset now)
+    private HealthReport CheckCore(DatabaseLocation location, string? startupFailure, DateTimeOffset now, bool freshIntegrityCheck)
     {
         var settings = options.Value;
         var problems = new List<string>();
@@ -69,8 +74,10 @@ public sealed class HealthReporter(
             Unhealthy(startupFailure);
         }
 
-        var volume = inspector.Inspect(location.DatabaseDirectory, location.DatabasePath, create: false);
-        var onVolume = volume.Mounted && volume.MatchesExpectedMount;
+        // The volume is always the configured one, also while the app runs from the fallback directory: an
+        // operator needs to see what is wrong with the volume, not that /tmp is fine.
+        var volume = inspector.Inspect(Path.GetDirectoryName(location.ConfiguredDatabasePath)!, location.ConfiguredDatabasePath, create: false);
+        var onVolume = !location.IsFallback && volume.Mounted && volume.MatchesExpectedMount;
         if (!volume.MatchesExpectedMount)
         {
             Unhealthy($"Railway mounted the volume at {volume.ExpectedMountPath}, but the database directory {volume.Path} is on {volume.MountPoint ?? "an unknown mount"}: the database is not on the volume.");
@@ -80,9 +87,9 @@ public sealed class HealthReporter(
             Unhealthy($"The database directory {volume.Path} is not a mounted volume (it is on {volume.Filesystem ?? "an unknown file system"} at {volume.MountPoint ?? "?"}, the container's own layer): data written there is lost on redeploy.");
         }
 
-        if (!volume.Writable)
+        if (!volume.Writable && !location.IsFallback)
         {
-            Unhealthy($"The database directory {volume.Path} is not writable: {volume.Error ?? "unknown error"}.");
+            Unhealthy($"The database directory {volume.Path} is not writable{(volume.ReadOnly ? " (the file system is mounted read-only)" : "")}: {volume.Error ?? "unknown error"}.");
         }
 
         if (location.IsFallback)
@@ -98,14 +105,15 @@ public sealed class HealthReporter(
             }
         }
 
-        var database = ReportDatabase(location, volume, onVolume, Unhealthy);
+        var inventory = BackupCatalog.Scan(location.BackupDirectory, location.DatabasePath, now);
+        var database = ReportDatabase(location, onVolume, inventory, freshIntegrityCheck, now, Unhealthy);
         var failedRequest = RestoreRequest.Read(RestoreRequest.FailedPathFor(location));
         if (failedRequest is not null)
         {
             problems.Add($"A requested restore of {(failedRequest.Backup.Length == 0 ? "a backup" : failedRequest.Backup)} failed and will not be retried: {failedRequest.Error}. Delete {RestoreRequest.FailedPathFor(location)} once handled.");
         }
 
-        var backups = ReportBackups(location, now, settings, problems);
+        var backups = ReportBackups(location, inventory, now, settings, problems);
         var needed = BackupSpace.Required(database.Size);
         if (database.Exists && volume.SizeAvailable > 0 && volume.SizeAvailable < needed)
         {
@@ -123,11 +131,18 @@ public sealed class HealthReporter(
         };
     }
 
-    private DatabaseReport ReportDatabase(DatabaseLocation location, VolumeStatus volume, bool onVolume, Action<string> unhealthy)
+    private DatabaseReport ReportDatabase(DatabaseLocation location, bool onVolume, BackupInventory inventory, bool freshIntegrityCheck, DateTimeOffset now, Action<string> unhealthy)
     {
         var path = location.DatabasePath;
+        var exists = File.Exists(path);
         int? userVersion = null;
-        if (!volume.DatabaseExists)
+        IntegrityRecord.IntegrityResult? checkedIntegrity = null;
+        var good = inventory.NewestGood;
+        if (Platform.RegularFile.NotRegular(path) is { } special && Platform.NativeMethods.FileTypeOf(path, followLinks: true) is not Platform.FileType.Regular)
+        {
+            unhealthy($"The database path {path} is {special}, not a database file.");
+        }
+        else if (!exists)
         {
             unhealthy($"The database file {path} does not exist.");
         }
@@ -137,12 +152,33 @@ public sealed class HealthReporter(
             {
                 using var connection = connections.OpenReadOnly(path);
                 userVersion = (int)DatabaseInspector.Scalar(connection, "PRAGMA user_version");
-                DatabaseInspector.Scalar(connection, "SELECT count(*) FROM sqlite_schema");
+                var schemaObjects = DatabaseInspector.Scalar(connection, "SELECT count(*) FROM sqlite_schema");
+                if (ContentLoss.LostEveryTable(good?.Manifest, schemaObjects) is { } loss)
+                {
+                    unhealthy($"The database file {path} has lost its content: {loss}. {RestoreAdvice(good!.Name)}");
+                }
+
+                if (freshIntegrityCheck)
+                {
+                    var check = DatabaseInspector.Check(connection, IntegrityCheck.Quick).CheckResult;
+                    checkedIntegrity = new IntegrityRecord.IntegrityResult(now, check, "status", path);
+                }
             }
             catch (SqliteException ex)
             {
                 unhealthy($"The database file {path} cannot be read: {ex.Message}");
+                if (freshIntegrityCheck)
+                {
+                    checkedIntegrity = new IntegrityRecord.IntegrityResult(now, ex.Message, "status", path);
+                }
             }
+        }
+
+        var last = checkedIntegrity ?? (exists ? integrity.LastFor(location.BackupDirectory, path) : null);
+        if (last is { Ok: false })
+        {
+            unhealthy($"The database {path} failed its integrity check at {last.CheckedAt.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ} ({last.Source}): {Platform.Printable.Escape(last.Result)}. "
+                + (good is null ? "There is no good backup to restore." : RestoreAdvice(good.Name)));
         }
 
         return new DatabaseReport
@@ -151,17 +187,33 @@ public sealed class HealthReporter(
             OnVolume = onVolume,
             Fallback = location.IsFallback,
             ConfiguredPath = location.ConfiguredDatabasePath,
-            Exists = volume.DatabaseExists,
+            Exists = exists,
             Size = BackupSpace.DatabaseBytes(path),
             SqliteVersion = SqliteRuntime.Version,
             UserVersion = userVersion,
+            Integrity = last is null ? null : new IntegrityReport { CheckedAt = last.CheckedAt, Result = Platform.Printable.Escape(last.Result), Source = last.Source },
+            FallbackReason = location.FallbackReason,
         };
     }
 
-    private BackupsReport ReportBackups(DatabaseLocation location, DateTimeOffset now, PersistenceOptions settings, List<string> problems)
+    /// <summary>How to put the newest good backup back, in the exact commands.</summary>
+    private static string RestoreAdvice(string backup) =>
+        $"The newest good backup is {backup}: restart the service (startup restores it), or run 'emergence-db restore --on-next-start {backup}' and restart; with the app stopped, 'emergence-db restore {backup} --force'.";
+
+    private BackupsReport ReportBackups(DatabaseLocation location, BackupInventory inventory, DateTimeOffset now, PersistenceOptions settings, List<string> problems)
     {
-        var verified = BackupCatalog.Scan(location.BackupDirectory, location.DatabasePath).Verified;
-        var latest = verified.Count > 0 ? verified[0].Manifest : null;
+        var verified = inventory.Verified;
+        var latest = verified.FirstOrDefault(b => !b.IsFromTheFuture)?.Manifest;
+        foreach (var future in inventory.FromTheFuture)
+        {
+            problems.Add($"The backup {future.Name} is stamped {future.TakenAt.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}, {Describe(future.TakenAt - now)} in the future: the clock that wrote it was wrong, so it is never taken as the newest backup and rotation removes it first.");
+        }
+
+        if (verified.Count > 0 && verified[0] is { IsSuspect: true } suspect)
+        {
+            problems.Add($"The newest backup, {suspect.Name}, is suspect: {suspect.Manifest!.Suspect}.");
+        }
+
         var schedule = BackupSchedule.Parse(settings.BackupSchedule);
         var interval = schedule.LongestIntervalAfter(now);
         if (latest is null)

@@ -69,6 +69,21 @@ public static partial class PersistenceLog
         Message = "{DatabasePath} is unchanged since backup {BackupName}; no new backup kept")]
     public static partial void BackupUnchanged(ILogger logger, string databasePath, string backupName);
 
+    /// <summary>A backup was taken of a database that lost every table since the newest good backup.</summary>
+    [LoggerMessage(EventId = 2007, EventName = "BackupSuspect", Level = LogLevel.Warning,
+        Message = "Backup {BackupName} of {DatabasePath} is suspect: {Why}; it is kept apart, and {GoodBackup} stays the newest good backup")]
+    public static partial void BackupSuspect(ILogger logger, string backupName, string databasePath, string why, string goodBackup);
+
+    /// <summary>A check of the live database failed.</summary>
+    [LoggerMessage(EventId = 4006, EventName = "DatabaseIntegrityFailed", Level = LogLevel.Error,
+        Message = "The database {DatabasePath} failed its integrity check ({Source}): {Result}")]
+    public static partial void DatabaseIntegrityFailed(ILogger logger, string databasePath, string source, string result);
+
+    /// <summary>Startup is waiting for a required volume.</summary>
+    [LoggerMessage(EventId = 1005, EventName = "VolumeAwaited", Level = LogLevel.Error,
+        Message = "Waiting for the volume: {Problem}. No database or backup is created until it is there; checking again in {RetrySeconds} s")]
+    public static partial void VolumeAwaited(ILogger logger, string problem, int retrySeconds);
+
     /// <summary>A backup was restored over (or in place of) the database.</summary>
     [LoggerMessage(EventId = 3001, EventName = "RestorePerformed", Level = LogLevel.Warning,
         Message = "Restored {DatabasePath} from backup {BackupName} ({Why}); what it replaced was quarantined in {QuarantinePath}")]

@@ -95,7 +95,7 @@ public sealed class OffsiteStore
     {
         ArgumentNullException.ThrowIfNull(backup);
         var manifest = backup.Manifest ?? throw new ArgumentException($"Backup {backup.Name} has no manifest; only verified backups are copied off the volume.", nameof(backup));
-        var manifestBytes = await File.ReadAllBytesAsync(backup.ManifestPath, cancellationToken).ConfigureAwait(false);
+        var manifestBytes = Platform.RegularFile.ReadSmall(backup.ManifestPath);
         await Guard("create the container", () => _container.CreateIfNotExistsAsync(cancellationToken: cancellationToken)).ConfigureAwait(false);
 
         var blob = _container.GetBlockBlobClient(backup.Name);

@@ -14,6 +14,8 @@ internal static partial class NativeMethods
     internal const int ORdWr = 2;
     internal const int OCreat = 0x40;
     internal const int OCloExec = 0x80000;
+    internal const int ONonBlock = 0x800;
+    internal const int ONoFollow = 0x20000;
 
     internal const int LockEx = 2;
     internal const int LockNb = 4;
@@ -21,9 +23,14 @@ internal static partial class NativeMethods
     internal const int EWouldBlock = 11;
     internal const int EXDev = 18;
     internal const int EIntr = 4;
+    internal const int ENoEnt = 2;
+    internal const int ELoop = 40;
 
     private const int AtFdCwd = -100;
     private const uint StatxBasicStats = 0x7ff;
+    private const int AtSymlinkNoFollow = 0x100;
+    private const int AtEmptyPath = 0x1000;
+    private const int StatxModeOffset = 28;
 
     [LibraryImport(Libc, EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int Open(string path, int flags, int mode);
@@ -66,6 +73,46 @@ internal static partial class NativeMethods
 
         return (*(uint*)(buffer + 20), *(uint*)(buffer + 24));
     }
+
+    [LibraryImport(Libc, EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static unsafe partial int StatxFd(int dirFd, string path, int flags, uint mask, byte* buffer);
+
+    /// <summary>The type of what a path names; symbolic links are followed only with <paramref name="followLinks"/>.</summary>
+    internal static unsafe FileType FileTypeOf(string path, bool followLinks)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return File.Exists(path) ? FileType.Regular : Directory.Exists(path) ? FileType.Directory : FileType.Missing;
+        }
+
+        var buffer = stackalloc byte[256];
+        if (Statx(AtFdCwd, path, followLinks ? 0 : AtSymlinkNoFollow, StatxBasicStats, buffer) != 0)
+        {
+            return Marshal.GetLastPInvokeError() == ENoEnt ? FileType.Missing : FileType.Unknown;
+        }
+
+        return TypeFromMode(*(ushort*)(buffer + StatxModeOffset));
+    }
+
+    /// <summary>The type of an open file.</summary>
+    internal static unsafe FileType FileTypeOf(Microsoft.Win32.SafeHandles.SafeFileHandle handle)
+    {
+        var buffer = stackalloc byte[256];
+        var fd = (int)handle.DangerousGetHandle();
+        return StatxFd(fd, "", AtEmptyPath, StatxBasicStats, buffer) != 0 ? FileType.Unknown : TypeFromMode(*(ushort*)(buffer + StatxModeOffset));
+    }
+
+    private static FileType TypeFromMode(ushort mode) => (mode & 0xF000) switch
+    {
+        0x8000 => FileType.Regular,
+        0x4000 => FileType.Directory,
+        0xA000 => FileType.SymbolicLink,
+        0x1000 => FileType.Fifo,
+        0xC000 => FileType.Socket,
+        0x2000 => FileType.CharacterDevice,
+        0x6000 => FileType.BlockDevice,
+        _ => FileType.Unknown,
+    };
 
     /// <summary>Describes the last OS error of a P/Invoke call, e.g. "Permission denied (errno 13)".</summary>
     internal static string LastErrorMessage(out int errno)

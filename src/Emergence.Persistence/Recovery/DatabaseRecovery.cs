@@ -14,7 +14,7 @@ namespace Emergence.Persistence.Recovery;
 /// could not be restored, nor while the off-volume container cannot be asked: that stays an error for
 /// an operator.
 /// </summary>
-public sealed class DatabaseRecovery(DatabaseProbe probe, RestoreService restorer, OffsiteConnector offsite, ILogger<DatabaseRecovery> logger)
+public sealed class DatabaseRecovery(DatabaseProbe probe, RestoreService restorer, OffsiteConnector offsite, IntegrityRecord integrity, TimeProvider time, ILogger<DatabaseRecovery> logger)
 {
     /// <summary>Checks the database and restores it when needed. Never throws for a bad database; reports it.</summary>
     public async Task<RecoveryOutcome> RecoverAsync(DatabaseLocation location, VolumeLock volumeLock, CancellationToken cancellationToken = default)
@@ -22,20 +22,32 @@ public sealed class DatabaseRecovery(DatabaseProbe probe, RestoreService restore
         ArgumentNullException.ThrowIfNull(location);
         RestoreService.SweepLeftovers(location);
         var found = probe.Probe(location.DatabasePath);
-        if (found.Condition == DatabaseCondition.Healthy)
+        var inventory = BackupCatalog.Scan(location.BackupDirectory, location.DatabasePath, time.GetUtcNow());
+        if (found.Condition is DatabaseCondition.Healthy or DatabaseCondition.Corrupt)
         {
-            return new RecoveryOutcome(found.Condition, found.Detail, null, null);
+            integrity.Record(location.BackupDirectory, new IntegrityRecord.IntegrityResult(time.GetUtcNow(), found.Facts?.CheckResult ?? found.Detail ?? "corrupt", "startup", location.DatabasePath));
         }
 
-        var damaged = found.Condition is DatabaseCondition.Corrupt or DatabaseCondition.Unopenable or DatabaseCondition.Empty;
-        if (found.Condition is DatabaseCondition.Corrupt or DatabaseCondition.Unopenable)
+        if (found.Condition == DatabaseCondition.Healthy)
+        {
+            // A database that lost every table is not a state to serve, back up over, or migrate from scratch.
+            if (ContentLoss.LostEveryTable(inventory.NewestGood?.Manifest, found.Facts!.SchemaObjects) is not { } loss)
+            {
+                return new RecoveryOutcome(found.Condition, found.Detail, null, null);
+            }
+
+            found = found with { Condition = DatabaseCondition.Emptied, Detail = loss };
+        }
+
+        var damaged = found.Condition is DatabaseCondition.Corrupt or DatabaseCondition.Unopenable or DatabaseCondition.Empty or DatabaseCondition.Emptied;
+        if (found.Condition is DatabaseCondition.Corrupt or DatabaseCondition.Unopenable or DatabaseCondition.Emptied)
         {
             PersistenceLog.DatabaseUnusable(logger, location.DatabasePath, Describe(found.Condition), found.Detail ?? "");
         }
 
         var why = $"the database was {Describe(found.Condition)}{(found.Detail is null ? "" : $": {found.Detail}")}";
         var failures = new List<string>();
-        if (BackupCatalog.Scan(location.BackupDirectory, location.DatabasePath).Verified.Count > 0)
+        if (inventory.Verified.Count > 0)
         {
             try
             {
@@ -103,6 +115,7 @@ public sealed class DatabaseRecovery(DatabaseProbe probe, RestoreService restore
         DatabaseCondition.Empty => "empty (0 bytes)",
         DatabaseCondition.Unopenable => "unopenable",
         DatabaseCondition.Corrupt => "corrupt",
+        DatabaseCondition.Emptied => "emptied (it lost every table)",
         _ => condition.ToString(),
     };
 }

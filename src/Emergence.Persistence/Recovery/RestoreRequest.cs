@@ -42,19 +42,31 @@ public sealed record RestoreRequest
     /// <summary>Reads a request file; a file that does not parse yields a request whose <see cref="Error"/> says so.</summary>
     public static RestoreRequest? Read(string path)
     {
-        if (!File.Exists(path))
+        byte[] bytes;
+        try
+        {
+            bytes = Platform.RegularFile.ReadSmall(path);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
         {
             return null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return Invalid(path, ex.Message);
         }
 
         try
         {
-            return JsonSerializer.Deserialize<RestoreRequest>(File.ReadAllText(path), PersistenceJson.Options)
+            return JsonSerializer.Deserialize<RestoreRequest>(bytes, PersistenceJson.Options)
                 ?? throw new JsonException("the file is empty");
         }
         catch (JsonException ex)
         {
-            return new RestoreRequest { Backup = "", RequestedAt = DateTimeOffset.MinValue, Error = $"the request file {path} is not valid: {ex.Message}" };
+            return Invalid(path, ex.Message);
         }
     }
+
+    private static RestoreRequest Invalid(string path, string why) =>
+        new() { Backup = "", RequestedAt = DateTimeOffset.MinValue, Error = $"the request file {path} is not valid: {Platform.Printable.Escape(why)}" };
 }

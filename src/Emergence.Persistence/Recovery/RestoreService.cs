@@ -21,6 +21,7 @@ public sealed class RestoreService(
     BackupVerifier verifier,
     DatabaseProbe probe,
     OffsiteDownloader downloader,
+    IntegrityRecord integrity,
     TimeProvider time,
     ILogger<RestoreService> logger)
 {
@@ -45,9 +46,9 @@ public sealed class RestoreService(
         IProgress<OperationProgress>? progress = null, bool knownDamaged = false, CancellationToken cancellationToken = default)
     {
         Prepare(location, volumeLock, backupName, force);
-        var inventory = BackupCatalog.Scan(location.BackupDirectory, location.DatabasePath);
+        var inventory = BackupCatalog.Scan(location.BackupDirectory, location.DatabasePath, time.GetUtcNow());
         IReadOnlyList<BackupEntry> candidates = backupName is null
-            ? inventory.Verified
+            ? inventory.RestoreCandidates
             : [inventory.Backups.FirstOrDefault(b => b.Name == backupName)
                 ?? throw new RestoreFailedException($"There is no backup named {backupName} in {location.BackupDirectory}.")];
         if (candidates.Count == 0)
@@ -61,12 +62,14 @@ public sealed class RestoreService(
         foreach (var candidate in candidates)
         {
             cancellationToken.ThrowIfCancellationRequested();
+            EnsureRoomFor(location, candidate.Manifest);
             var verification = verifier.VerifyCopy(candidate, staging, IntegrityCheck.Quick, progress, cancellationToken);
             if (verification.Ok)
             {
                 return Complete(location, staging, candidate.Manifest!, why, knownDamaged, skipped);
             }
 
+            ThrowIfDiskFull(location, candidate.Name, verification);
             skipped.Add(verification);
         }
 
@@ -119,7 +122,9 @@ public sealed class RestoreService(
         foreach (var candidate in candidates)
         {
             cancellationToken.ThrowIfCancellationRequested();
+            EnsureRoomFor(location, candidate.Manifest);
             var verification = await downloader.FetchAsync(store, candidate, staging, IntegrityCheck.Quick, progress, cancellationToken).ConfigureAwait(false);
+            ThrowIfDiskFull(location, candidate.Name, verification);
             if (verification.Ok)
             {
                 return Complete(location, staging, candidate.Manifest!, $"{why} (from the off-volume container {store.Container})", knownDamaged, skipped) with { OffsiteContainer = store.Container };
@@ -169,9 +174,41 @@ public sealed class RestoreService(
             throw new RestoreFailedException($"Restoring {manifest.Filename} failed while swapping it in: {ex.Message}. The database was left in place.", ex);
         }
 
+        // What is now in place passed quick_check as the staged copy: the live database's last check.
+        integrity.Record(location.BackupDirectory, new IntegrityRecord.IntegrityResult(time.GetUtcNow(), "ok", "restore", location.DatabasePath));
         PersistenceLog.RestorePerformed(logger, location.DatabasePath, manifest.Filename, why, quarantine ?? "(nothing was replaced)");
         return new RestoreResult(location.DatabasePath, manifest, quarantine, skipped);
     }
+
+    /// <summary>
+    /// Refuses a candidate the database directory has no room for: a full disk is not a backup that failed
+    /// verification, and trying the older ones would only report each of them as bad.
+    /// </summary>
+    private static void EnsureRoomFor(DatabaseLocation location, BackupManifest? manifest)
+    {
+        if (manifest is null)
+        {
+            return;
+        }
+
+        var needed = Math.Max(manifest.Size, manifest.PageSize * manifest.PageCount);
+        var (available, total) = VolumeInspector.ReadSpace(location.DatabaseDirectory);
+        if (total > 0 && available < needed)
+        {
+            throw DiskFull(location, manifest.Filename, needed, available);
+        }
+    }
+
+    private static void ThrowIfDiskFull(DatabaseLocation location, string name, BackupVerification verification)
+    {
+        if (!verification.Ok && verification.Problem is { } problem && problem.Contains("No space left", StringComparison.OrdinalIgnoreCase))
+        {
+            throw DiskFull(location, name, null, VolumeInspector.ReadSpace(location.DatabaseDirectory).Available);
+        }
+    }
+
+    private static RestoreFailedException DiskFull(DatabaseLocation location, string name, long? needed, long available) =>
+        new($"The disk is full: restoring {name} needs {(needed is { } n ? $"about {n} bytes" : "more room")} in {location.DatabaseDirectory}, and {available} bytes are free. Nothing was changed; free some space (e.g. old quarantine directories) and try again.");
 
     private static RestoreFailedException NoneRestorable(List<BackupVerification> skipped)
     {

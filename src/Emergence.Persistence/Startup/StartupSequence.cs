@@ -151,10 +151,10 @@ public sealed class StartupSequence(
 
     private bool IsBackupOverdue(DatabaseLocation location)
     {
-        var verified = BackupCatalog.Scan(location.BackupDirectory, location.DatabasePath).Verified;
         var now = time.GetUtcNow();
+        var newest = BackupCatalog.Scan(location.BackupDirectory, location.DatabasePath, now).Verified.FirstOrDefault(b => !b.IsFromTheFuture);
         var interval = BackupSchedule.Parse(options.Value.BackupSchedule).LongestIntervalAfter(now);
-        return verified.Count == 0 || now - verified[0].Manifest!.Timestamp > interval;
+        return newest is null || now - newest.Manifest!.Timestamp > interval;
     }
 
     private StartupResult Fail(StartupResult result, string step, string cause, Exception? exception)

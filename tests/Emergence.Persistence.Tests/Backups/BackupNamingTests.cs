@@ -50,8 +50,19 @@ public sealed class BackupNamingTests
     [InlineData("database_backup_20250114_103000.sqlite.tmp-journal", true)]
     [InlineData("database_backup_20250114_103000.sqlite", false)]
     [InlineData(".backup.lock", false)]
+    [InlineData("database_backup_20250114_103000.sqlite.br.tmp", true)]
+    [InlineData("database_backup_20250114_103000_2.sqlite.br.json.tmp", true)]
+    [InlineData(".last-backup-error.json.tmp", true)]
+    [InlineData(".integrity.json.tmp", true)]
+    // Another program's files in a shared directory are never this project's leftovers.
+    [InlineData("upload.tmp", false)]
+    [InlineData("database.sqlite.tmp", false)]
+    [InlineData("other_backup_20250114_103000.sqlite.tmp", false)]
+    [InlineData("database_backup_2025_103000.sqlite.tmp", false)]
+    [InlineData("notes.json.tmp", false)]
+    [InlineData("x.tmp-journal", false)]
     public void IsTempFile_Table(string name, bool expected)
     {
-        Assert.Equal(expected, BackupNaming.IsTempFile(name));
+        Assert.Equal(expected, new BackupNaming("/data/database.sqlite").IsTempFile(name));
     }
 }
