@@ -75,6 +75,12 @@ public sealed class CliSession : IDisposable
         {
             _ = provider.GetRequiredService<IOptions<PersistenceOptions>>().Value;
         }
+        catch (InvalidSettingException ex) when (OptionFor(ex.Setting, globals) is { } option)
+        {
+            // The value came from the command line: name the option the operator typed, not the setting.
+            provider.Dispose();
+            throw new InvalidSettingException(string.Concat($"Option {option}=", ex.Message.AsSpan(ex.Message.IndexOf('=', StringComparison.Ordinal) + 1)), ex);
+        }
         catch
         {
             provider.Dispose();
@@ -83,6 +89,11 @@ public sealed class CliSession : IDisposable
 
         return new CliSession(provider, environment, output, error, globals.Json);
     }
+
+    private static string? OptionFor(string setting, GlobalOptions globals) =>
+        setting == PersistenceSettings.EnvName(PersistenceSettings.DatabasePathKey) && globals.Database is not null ? "--database"
+        : setting == PersistenceSettings.EnvName(PersistenceSettings.BackupDirectoryKey) && globals.BackupDirectory is not null ? "--backup-dir"
+        : null;
 
     /// <summary>Resolves a service.</summary>
     public T Get<T>() where T : notnull => _services.GetRequiredService<T>();

@@ -13,6 +13,12 @@ public sealed class FunctionAppOptions
     /// <summary>How long a health report is served from cache by default: a flood of calls costs one disk check per 5 s.</summary>
     public const int DefaultHealthCacheSeconds = 5;
 
+    /// <summary>How often the live database gets a quick_check by default: hourly, like the backups whose own check also counts.</summary>
+    public const int DefaultIntegrityCheckSeconds = 3600;
+
+    /// <summary>The setting for <see cref="IntegrityCheckInterval"/>, in seconds (0 turns the periodic check off).</summary>
+    public const string IntegrityCheckSecondsKey = "Persistence:IntegrityCheckSeconds";
+
     /// <summary>The setting for <see cref="VolumeCheckInterval"/>, in seconds.</summary>
     public const string VolumeCheckSecondsKey = "Persistence:VolumeCheckSeconds";
 
@@ -21,6 +27,9 @@ public sealed class FunctionAppOptions
 
     /// <summary>How often the volume is re-inspected while the app runs.</summary>
     public TimeSpan VolumeCheckInterval { get; set; } = TimeSpan.FromSeconds(DefaultVolumeCheckSeconds);
+
+    /// <summary>How often the live database is checked while the app runs (zero: never, beyond backups and startup).</summary>
+    public TimeSpan IntegrityCheckInterval { get; set; } = TimeSpan.FromSeconds(DefaultIntegrityCheckSeconds);
 
     /// <summary>How long a health report is reused.</summary>
     public TimeSpan HealthCacheDuration { get; set; } = TimeSpan.FromSeconds(DefaultHealthCacheSeconds);
@@ -33,6 +42,7 @@ public sealed class FunctionAppOptions
         ArgumentNullException.ThrowIfNull(options);
         options.VolumeCheckInterval = Seconds(configuration, VolumeCheckSecondsKey, 1, 86_400) ?? options.VolumeCheckInterval;
         options.HealthCacheDuration = Seconds(configuration, HealthCacheSecondsKey, 0, 3_600) ?? options.HealthCacheDuration;
+        options.IntegrityCheckInterval = Seconds(configuration, IntegrityCheckSecondsKey, 0, 604_800) ?? options.IntegrityCheckInterval;
     }
 
     private static TimeSpan? Seconds(IConfiguration configuration, string key, int min, int max)

@@ -20,6 +20,7 @@ public static class FunctionAppServiceCollectionExtensions
         services.TryAddSingleton<HealthCache>();
         services.AddHostedService<StartupService>();
         services.AddHostedService<VolumeMonitor>();
+        services.AddHostedService<IntegrityMonitor>();
         services.TryAddSingleton<OffsiteUploader>();
         services.AddHostedService(provider => provider.GetRequiredService<OffsiteUploader>());
         return services;

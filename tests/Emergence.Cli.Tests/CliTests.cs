@@ -220,6 +220,12 @@ public sealed class CliTests : IDisposable
     [InlineData("Persistence__KeepBackups", "-1", "Setting Persistence__KeepBackups='-1' is invalid: expected a whole number from 1 to 1000.")]
     [InlineData("BACKUP_SCHEDULE", "hourly", "Setting BACKUP_SCHEDULE='hourly' is invalid: expected a 6-field NCRONTAB expression")]
     [InlineData("Persistence__RequireVolume", "maybe", "Setting Persistence__RequireVolume='maybe' is invalid: expected true or false.")]
+    [InlineData("BACKUP_SCHEDULE", "99999999999 0 * * * *", "Setting BACKUP_SCHEDULE='99999999999 0 * * * *' is invalid: expected a 6-field NCRONTAB expression")]
+    [InlineData("BACKUP_SCHEDULE", "0 0 0 30 2 *", "Setting BACKUP_SCHEDULE='0 0 0 30 2 *' is invalid: the schedule never fires")]
+    [InlineData("DRILL_SCHEDULE", "0 0 0 29 2 *", "Setting DRILL_SCHEDULE='0 0 0 29 2 *' is invalid: the schedule can go")]
+    [InlineData("Persistence__KeepBackups", "", "Setting Persistence__KeepBackups='' is invalid: it is set but blank")]
+    [InlineData("Persistence__DatabasePath", "  ", "Setting Persistence__DatabasePath='  ' is invalid: it is set but blank")]
+    [InlineData("Persistence__KeepDaily", "-2", "Setting Persistence__KeepDaily='-2' is invalid: expected a whole number from 0 to 1000.")]
     public async Task BadSetting_ExitsSixtyFourWithOneLineNamingIt(string setting, string value, string expected)
     {
         _cli.Settings[setting] = value;
@@ -229,6 +235,26 @@ public sealed class CliTests : IDisposable
         Assert.Equal(64, exit);
         Assert.StartsWith("emergence-db: " + expected, error, StringComparison.Ordinal);
         Assert.Single(error.Trim().Split('\n'));
+    }
+
+    [Fact]
+    public async Task DatabaseOption_NamingADirectory_IsReportedAsTheOption()
+    {
+        var (exit, _, error) = await _cli.RunAsync("status", "--database", _cli.Root);
+
+        Assert.Equal(64, exit);
+        Assert.StartsWith($"emergence-db: Option --database='{_cli.Root}' is invalid: expected the path of a database file, not a directory.", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Status_MistypedDatabase_CreatesNoDirectory()
+    {
+        var mistyped = Path.Combine(_cli.Root, "dtaa", "nested", "database.sqlite");
+
+        var (exit, _, _) = await _cli.RunAsync("status", "--database", mistyped);
+
+        Assert.Equal(2, exit);
+        Assert.False(Directory.Exists(Path.Combine(_cli.Root, "dtaa")));
     }
 
     [Fact]

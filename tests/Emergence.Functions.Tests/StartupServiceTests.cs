@@ -97,11 +97,20 @@ public sealed class StartupServiceTests : IDisposable
         using var strict = new AppHarness(new() { ["Persistence:RequireVolume"] = "true" });
         strict.Probe.MountInfoFailure = new InvalidOperationException("mount table unavailable");
 
-        var result = await RunServiceAsync(strict);
+        // Unknown is not mounted: startup waits for the volume (creating nothing) instead of crashing.
+        var service = strict.Get<IEnumerable<IHostedService>>().OfType<StartupService>().Single();
+        await service.StartAsync(TestContext.Current.CancellationToken);
+        for (var i = 0; i < 200 && strict.Get<StartupState>().VolumeProblem is null; i++)
+        {
+            await Task.Delay(10, TestContext.Current.CancellationToken);
+        }
+
         var health = Assert.IsType<Microsoft.AspNetCore.Mvc.ContentResult>(
             await strict.Create<Functions.HealthFunction>().Run(new Microsoft.AspNetCore.Http.DefaultHttpContext().Request));
+        await service.StopAsync(TestContext.Current.CancellationToken);
 
-        Assert.NotNull(result);
+        Assert.NotNull(strict.Get<StartupState>().VolumeProblem);
+        Assert.Null(strict.Get<StartupState>().Result);
         Assert.Equal(503, health.StatusCode);
         Assert.Contains("is not a mounted volume", health.Content, StringComparison.Ordinal);
     }

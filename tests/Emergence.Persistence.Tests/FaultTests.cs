@@ -106,7 +106,7 @@ public sealed class FaultTests : IDisposable
     }
 
     [Fact]
-    public async Task ReadOnlyVolume_StartupFallsBackLoudlyHealthIsUnhealthy_AndRecoversAfterRemount()
+    public async Task ReadOnlyRequiredVolume_StartupCreatesNothingElsewhere_HealthDescribesTheVolume_AndRecoversAfterRemount()
     {
         Privileges.RequireRoot("remount a volume read-only");
         using var volume = new TmpfsMount(Path.Combine(_root, "data"), "16m");
@@ -122,34 +122,33 @@ public sealed class FaultTests : IDisposable
         volume.Remount("ro");
         using var h = new TestHarness(settings, root: _root);
         var result = await h.Get<StartupSequence>().RunAsync(TestContext.Current.CancellationToken);
-        using (result.Lock)
-        {
-            var report = h.Get<HealthReporter>().Check(result.Location, result.FailureSentence);
+        var report = h.Get<HealthReporter>().Check(result.Location, result.FailureSentence);
 
-            Assert.True(result.Location.IsFallback);
-            Assert.Equal(Path.Combine(_root, "fallback", "database.sqlite"), result.Location.DatabasePath);
-            Assert.Equal(HealthStatus.Unhealthy, report.Status);
-            Assert.Contains(report.Problems, p => p.Contains("fallback directory", StringComparison.Ordinal));
-            var fallback = Assert.Single(h.Logs.GetSnapshot(), r => r.Id.Name == "FallbackInUse");
-            Assert.Equal(LogLevel.Error, fallback.Level);
-            Assert.Equal(volume.Path, fallback.GetStructuredStateValue("ConfiguredPath"));
-            var problem = Assert.Single(h.Logs.GetSnapshot(), r => r.Id.Name == "VolumeProblem" && (string?)r.GetStructuredStateValue("Path") == volume.Path);
-            Assert.Equal(LogLevel.Error, problem.Level);
-            Assert.Contains("Read-only", problem.GetStructuredStateValue("OsError"), StringComparison.OrdinalIgnoreCase);
-            Assert.NotNull(problem.GetStructuredStateValue("Mode"));
-            await Assert.ThrowsAsync<BackupFailedException>(() =>
-                h.Get<BackupService>().CreateAsync(h.Locate() with { DatabasePath = Path.Combine(volume.Path, "database.sqlite"), BackupDirectory = Path.Combine(volume.Path, "backups") }, BackupReason.Manual, TimeSpan.FromSeconds(1), cancellationToken: TestContext.Current.CancellationToken));
-        }
+        // A required volume that cannot take data gets no stand-in: no fallback database, no backups elsewhere.
+        Assert.Equal("volume", result.FailedStep);
+        Assert.Null(result.Lock);
+        Assert.False(result.Location.IsFallback);
+        Assert.False(Directory.Exists(Path.Combine(_root, "fallback")));
+        Assert.Equal(HealthStatus.Unhealthy, report.Status);
+        Assert.Equal(volume.Path, report.Volume.Path);
+        Assert.True(report.Volume.ReadOnly);
+        Assert.False(report.Volume.Writable);
+        Assert.Contains(report.Problems, p => p.Contains("(the file system is mounted read-only)", StringComparison.Ordinal));
+        Assert.DoesNotContain(h.Logs.GetSnapshot(), r => r.Id.Name == "FallbackInUse");
+        var problem = h.Logs.GetSnapshot().First(r => r.Id.Name == "VolumeProblem" && (string?)r.GetStructuredStateValue("Path") == volume.Path);
+        Assert.Equal(LogLevel.Error, problem.Level);
+        Assert.Contains("Read-only", problem.GetStructuredStateValue("OsError"), StringComparison.OrdinalIgnoreCase);
+        Assert.NotNull(problem.GetStructuredStateValue("Mode"));
 
         volume.Remount("rw");
-        var remounted = h.Get<HealthReporter>().Check(h.Locate());
         h.Time.Advance(TimeSpan.FromMinutes(1));
-        await h.Get<BackupService>().CreateAsync(h.Locate(), BackupReason.Manual, TimeSpan.FromSeconds(5), cancellationToken: TestContext.Current.CancellationToken);
-        var recovered = h.Get<HealthReporter>().Check(h.Locate());
+        var again = await h.Get<StartupSequence>().RunAsync(TestContext.Current.CancellationToken);
+        using (again.Lock)
+        {
+            Assert.True(again.Succeeded, again.Failure);
+            Assert.Equal(HealthStatus.Healthy, h.Get<HealthReporter>().Check(again.Location).Status);
+        }
 
-        Assert.Equal(HealthStatus.Degraded, remounted.Status);
-        Assert.Equal("The last backup", Assert.Single(remounted.Problems)[..15]);
-        Assert.Equal(HealthStatus.Healthy, recovered.Status);
         Assert.Equal("5", Sqlite3.Query(Path.Combine(volume.Path, "database.sqlite"), "SELECT count(*) FROM notes;"));
     }
 }

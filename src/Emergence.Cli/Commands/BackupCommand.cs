@@ -16,7 +16,7 @@ internal static class BackupCommand
         var command = new Command("backup", "Take one verified backup now (reason: manual), then rotate old ones.") { json };
         command.SetAction((parsed, cancellationToken) => context.RunAsync(parsed, json, async session =>
         {
-            var location = session.Get<DatabaseLocator>().Resolve();
+            var location = session.Get<DatabaseLocator>().Configured();
             BackupManifest manifest;
             try
             {

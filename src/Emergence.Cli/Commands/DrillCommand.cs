@@ -17,7 +17,7 @@ internal static class DrillCommand
         var command = new Command("drill", "Download the newest off-volume backup, verify it (SHA-256 and integrity_check), record the result, delete the download.") { json };
         command.SetAction((parsed, cancellationToken) => context.RunAsync(parsed, json, async session =>
         {
-            var location = session.Get<DatabaseLocator>().Resolve();
+            var location = session.Get<DatabaseLocator>().Configured();
             if (OffsiteCommand.StoreFor(session, location) is null)
             {
                 return ExitCodes.Usage;

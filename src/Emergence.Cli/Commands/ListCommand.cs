@@ -15,7 +15,7 @@ internal static class ListCommand
         var command = new Command("list", "List backups, newest first, with size, age and checksum.") { offsite, json };
         command.SetAction((parsed, cancellationToken) => context.RunAsync(parsed, json, async session =>
         {
-            var location = session.Get<DatabaseLocator>().Resolve();
+            var location = session.Get<DatabaseLocator>().Configured();
             var now = session.Environment.Time.GetUtcNow();
             IReadOnlyList<BackupListing> rows;
             string where;

@@ -41,7 +41,7 @@ internal static class RestoreCommand
         });
         command.SetAction((parsed, cancellationToken) => context.RunAsync(parsed, json, async session =>
         {
-            var location = session.Get<DatabaseLocator>().Resolve();
+            var location = session.Get<DatabaseLocator>().Configured();
             var backupName = parsed.GetValue(name);
             try
             {

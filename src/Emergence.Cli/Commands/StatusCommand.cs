@@ -10,11 +10,13 @@ internal static class StatusCommand
     public static Command Create(CommandContext context)
     {
         var json = CommandContext.JsonOption();
-        var command = new Command("status", "Report on the volume, the database and its backups (exit 0 healthy, 1 degraded, 2 unhealthy).") { json };
+        var fast = new Option<bool>("--fast") { Description = "Skip the fresh quick_check of the database; report the last recorded check instead." };
+        var command = new Command("status", "Report on the volume, the database and its backups (exit 0 healthy, 1 degraded, 2 unhealthy).") { json, fast };
         command.SetAction((parsed, _) => context.RunAsync(parsed, json, session =>
         {
-            var location = session.Get<DatabaseLocator>().Resolve();
-            var report = session.Get<HealthReporter>().Check(location);
+            // The configured paths, as they are: an operator's command never falls back or creates directories.
+            var location = session.Get<DatabaseLocator>().Configured();
+            var report = session.Get<HealthReporter>().Check(location, freshIntegrityCheck: !parsed.GetValue(fast));
             Print(session, report);
             return Task.FromResult(ExitCodeFor(report.Status));
         }));
@@ -48,6 +50,11 @@ internal static class StatusCommand
         if (v.ExpectedMountPath is not null)
         {
             o.WriteLine($"railway:   volume announced at {v.ExpectedMountPath}");
+        }
+
+        if (d.Integrity is { } check)
+        {
+            o.WriteLine($"integrity: {check.Result} ({check.Source}, {check.CheckedAt:yyyy-MM-ddTHH:mm:ssZ})");
         }
 
         var latest = b.Latest is null ? "none yet" : $"newest {b.Latest.Filename} ({Format.Age(TimeSpan.FromSeconds(b.LatestAgeSeconds ?? 0))})";

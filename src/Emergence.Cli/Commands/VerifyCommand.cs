@@ -23,7 +23,7 @@ internal static class VerifyCommand
         });
         command.SetAction((parsed, cancellationToken) => context.RunAsync(parsed, json, session =>
         {
-            var location = session.Get<DatabaseLocator>().Resolve();
+            var location = session.Get<DatabaseLocator>().Configured();
             var inventory = BackupCatalog.Scan(location.BackupDirectory, location.DatabasePath);
             var requested = parsed.GetValue(name);
             IReadOnlyList<BackupEntry> targets;

@@ -23,6 +23,13 @@ public sealed class ScheduledBackupFunction(StartupState state, BackupService ba
     [Function("ScheduledBackup")]
     public async Task Run([TimerTrigger("%BACKUP_SCHEDULE%", UseMonitor = false)] TimerInfo timer, CancellationToken cancellationToken)
     {
+        if (state.VolumeProblem is { } waiting)
+        {
+            // Startup may wait for the volume for hours: a timer run must not wait with it.
+            FunctionsLog.ScheduledBackupSkipped(logger, waiting);
+            return;
+        }
+
         var startup = await state.WhenCompleteAsync(cancellationToken).ConfigureAwait(false);
         if (!startup.Succeeded)
         {

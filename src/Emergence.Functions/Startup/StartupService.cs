@@ -3,22 +3,35 @@ using Emergence.Persistence.Logging;
 using Emergence.Persistence.Startup;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Emergence.Functions.Startup;
 
 /// <summary>
 /// Runs the startup sequence when the worker starts and keeps the volume lock until it stops. It
 /// runs in the background so a long lock wait cannot hold up the worker's connection to the host;
-/// until it finishes, health answers 503 and the backup functions wait. It never throws: a failed
-/// startup is recorded for health, not allowed to kill the worker.
+/// until it finishes, health answers 503 and the backup functions wait. A required volume that is missing
+/// (or read-only, or not where Railway mounted it) is waited for, checked every
+/// <see cref="FunctionAppOptions.VolumeCheckInterval"/> and logged at error level each time, with nothing
+/// created meanwhile; once it can take data, startup goes on by itself. It never throws: a failed startup is
+/// recorded for health, not allowed to kill the worker.
 /// </summary>
-public sealed class StartupService(StartupSequence sequence, StartupState state, DatabaseLocator locator, ILogger<StartupService> logger) : BackgroundService
+public sealed class StartupService(StartupSequence sequence, StartupState state, DatabaseLocator locator, IOptions<FunctionAppOptions> options, TimeProvider time, ILogger<StartupService> logger) : BackgroundService
 {
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         try
         {
+            var interval = options.Value.VolumeCheckInterval;
+            while (sequence.VolumeProblem() is { } problem)
+            {
+                state.WaitForVolume(problem);
+                PersistenceLog.VolumeAwaited(logger, problem, (int)interval.TotalSeconds);
+                await Task.Delay(interval, time, stoppingToken).ConfigureAwait(false);
+            }
+
+            state.WaitForVolume(null);
             state.Complete(await sequence.RunAsync(stoppingToken).ConfigureAwait(false));
         }
         catch (Exception ex) when (ex is not OperationCanceledException)

@@ -16,6 +16,14 @@ public sealed class StartupState
     /// <summary>Completes when startup has finished (successfully or not).</summary>
     public Task<StartupResult> WhenCompleteAsync(CancellationToken cancellationToken = default) => _completion.Task.WaitAsync(cancellationToken);
 
+    private string? _volumeProblem;
+
+    /// <summary>Why startup is waiting for the volume, while it is; else <see langword="null"/>.</summary>
+    public string? VolumeProblem => Volatile.Read(ref _volumeProblem);
+
+    /// <summary>Records that startup waits for the volume (<see langword="null"/>: it no longer does).</summary>
+    public void WaitForVolume(string? problem) => Volatile.Write(ref _volumeProblem, problem);
+
     /// <summary>Records the result; later calls are ignored.</summary>
     public void Complete(StartupResult result) => _completion.TrySetResult(result);
 }

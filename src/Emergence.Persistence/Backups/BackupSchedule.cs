@@ -9,6 +9,15 @@ namespace Emergence.Persistence.Backups;
 public sealed class BackupSchedule
 {
     private const int OccurrencesSampled = 32;
+
+    /// <summary>The longest a schedule may go without firing: a month, so monthly schedules pass and "30 February" does not.</summary>
+    public static readonly TimeSpan LongestAllowedGap = TimeSpan.FromDays(31);
+
+    /// <summary>Where the check of how often a schedule fires starts: fixed, so a schedule is accepted or refused the same way every day.</summary>
+    private static readonly DateTime GapCheckStart = new(2025, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+
+    /// <summary>How far the check looks: four years, so leap days are met.</summary>
+    private const int GapCheckDays = 4 * 366;
     private readonly CrontabSchedule _schedule;
 
     private BackupSchedule(string expression, CrontabSchedule schedule)
@@ -31,17 +40,64 @@ public sealed class BackupSchedule
             return false;
         }
 
+        CrontabSchedule parsed;
         try
         {
-            schedule = new BackupSchedule(expression!.Trim(), CrontabSchedule.Parse(expression, new CrontabSchedule.ParseOptions { IncludingSeconds = true }));
-            error = null;
-            return true;
+            parsed = CrontabSchedule.Parse(expression!, new CrontabSchedule.ParseOptions { IncludingSeconds = true });
         }
-        catch (CrontabException ex)
+        catch (Exception ex) when (ex is CrontabException or OverflowException or FormatException or ArgumentException)
         {
-            error = $"expected a 6-field NCRONTAB expression 'sec min hour day month weekday' ({ex.Message.Split('\n')[0].Trim()}).";
+            // NCrontab throws OverflowException, not CrontabException, for a number beyond Int32 ('99999999999').
+            error = $"expected a 6-field NCRONTAB expression 'sec min hour day month weekday' ({Platform.Printable.Escape(ex.Message.Split('\n')[0].Trim())}).";
             return false;
         }
+
+        if (LongestGap(parsed) is { } gap)
+        {
+            error = gap == TimeSpan.MaxValue
+                ? "the schedule never fires (no date matches it); expected a 6-field NCRONTAB expression 'sec min hour day month weekday' that fires at least once every 31 days, e.g. '0 0 * * * *' for hourly."
+                : $"the schedule can go {(int)gap.TotalDays} days without firing; expected a 6-field NCRONTAB expression 'sec min hour day month weekday' that fires at least once every 31 days, e.g. '0 0 * * * *' for hourly.";
+            return false;
+        }
+
+        schedule = new BackupSchedule(expression!.Trim(), parsed);
+        error = null;
+        return true;
+    }
+
+    /// <summary>
+    /// The longest gap between firings over the checked years when it exceeds <see cref="LongestAllowedGap"/>
+    /// (<see cref="TimeSpan.MaxValue"/> when it never fires); <see langword="null"/> when it fires often enough.
+    /// Sampled once a day: the next firing after each midnight must come within the allowed gap.
+    /// </summary>
+    private static TimeSpan? LongestGap(CrontabSchedule schedule)
+    {
+        var end = GapCheckStart.AddDays(GapCheckDays) + LongestAllowedGap;
+        var longest = TimeSpan.Zero;
+        for (var day = 0; day < GapCheckDays; day++)
+        {
+            var from = GapCheckStart.AddDays(day);
+            var next = schedule.GetNextOccurrence(from, end);
+            if (next >= end)
+            {
+                return day == 0 ? TimeSpan.MaxValue : end - from;
+            }
+
+            if (next - from > longest)
+            {
+                longest = next - from;
+            }
+
+            if (longest > LongestAllowedGap)
+            {
+                return longest;
+            }
+
+            // Skip to the firing found: no day before it can see a longer gap than the one measured from here.
+            day = Math.Max(day, (int)(next.Date - GapCheckStart).TotalDays);
+        }
+
+        return null;
     }
 
     /// <summary>Parses a schedule already validated by the settings.</summary>

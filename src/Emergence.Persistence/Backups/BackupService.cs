@@ -18,7 +18,7 @@ namespace Emergence.Persistence.Backups;
 /// <c>*.tmp</c>, fsynced, checksummed, checked with <c>quick_check</c>, renamed into place, and only
 /// then given its manifest; any failure removes what it wrote.
 /// </summary>
-public sealed class BackupService(
+public sealed partial class BackupService(
     SqliteConnectionFactory connections,
     IOptions<PersistenceOptions> options,
     BackupActivity activity,
@@ -56,6 +56,12 @@ public sealed class BackupService(
         var reasonName = reason.ToManifestName();
         try
         {
+            if (!File.Exists(location.DatabasePath))
+            {
+                // Before anything is created: a mistyped path must not grow a backup directory.
+                throw new BackupFailedException("preflight", location.DatabasePath, "the database file does not exist");
+            }
+
             EnsureDirectory(location.BackupDirectory);
             using var backupLock = await AcquireBackupLockAsync(location.BackupDirectory, lockWait, cancellationToken).ConfigureAwait(false);
             var newest = onlyIfChanged ? BackupCatalog.Scan(location.BackupDirectory, location.DatabasePath, time.GetUtcNow()).Verified.FirstOrDefault(b => !b.IsFromTheFuture)?.Manifest : null;
@@ -479,7 +485,43 @@ public sealed class BackupService(
         }
 
         SweepOrphans(inventory);
+        PruneQuarantine(location.BackupDirectory);
     }
+
+    /// <summary>
+    /// Keeps the newest <see cref="PersistenceOptions.KeepBackups"/> quarantine directories (what restores replaced)
+    /// and deletes older ones: by then at least as many restores have happened since, each quarantining what it
+    /// replaced, so the oldest hold states long superseded. Without a bound, a restore loop would fill the volume.
+    /// Only directories named as a restore names them are touched.
+    /// </summary>
+    private void PruneQuarantine(string backupDirectory)
+    {
+        var root = new DirectoryInfo(Path.Combine(backupDirectory, "quarantine"));
+        if (!root.Exists)
+        {
+            return;
+        }
+
+        var stamped = root.EnumerateDirectories()
+            .Where(d => d.LinkTarget is null && QuarantineName().IsMatch(d.Name))
+            .OrderByDescending(d => d.Name, StringComparer.Ordinal)
+            .ToList();
+        var doomed = stamped.Skip(options.Value.KeepBackups).ToList();
+        foreach (var directory in doomed)
+        {
+            directory.Delete(recursive: true);
+        }
+
+        if (doomed.Count > 0)
+        {
+            Durable.FsyncDirectory(root.FullName);
+            var deleted = string.Join(", ", doomed.Select(d => d.Name));
+            PersistenceLog.QuarantinePruned(logger, root.FullName, doomed.Count, deleted);
+        }
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^\d{8}_\d{6}(_\d+)?$", System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
+    private static partial System.Text.RegularExpressions.Regex QuarantineName();
 
     private void SweepLeftovers(string directory, string databasePath)
     {

@@ -15,7 +15,7 @@ public sealed class DatabaseLocator(IOptions<PersistenceOptions> options, Volume
     /// <summary>
     /// Resolves the location, creating the database directory when missing. Logs an error naming the
     /// path, owner, mode and OS error when the configured directory is unusable, and another when the
-    /// fallback is taken.
+    /// fallback is taken. The fallback is taken only while no volume is required.
     /// </summary>
     public DatabaseLocation Resolve()
     {
@@ -36,6 +36,12 @@ public sealed class DatabaseLocator(IOptions<PersistenceOptions> options, Volume
 
         var reason = volume.Error ?? "the directory is not writable";
         LogVolumeProblem(logger, volume, reason);
+        if (settings.RequireVolume)
+        {
+            // With a volume required, data never goes anywhere else: the fallback is for local runs only.
+            return AtConfiguredPath(volume);
+        }
+
         var fallbackPath = Path.Combine(settings.FallbackDirectory, Path.GetFileName(configured));
         var fallbackVolume = inspector.Inspect(settings.FallbackDirectory, fallbackPath, create: true);
         if (!fallbackVolume.Writable)

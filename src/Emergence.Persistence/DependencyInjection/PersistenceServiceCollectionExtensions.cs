@@ -51,6 +51,7 @@ public static class PersistenceServiceCollectionExtensions
         services.TryAddSingleton<DatabaseProbe>();
         services.TryAddSingleton<BackupActivity>();
         services.TryAddSingleton<IntegrityRecord>();
+        services.TryAddSingleton<LiveIntegrityCheck>();
         services.TryAddSingleton<BackupService>();
         services.TryAddSingleton<BackupVerifier>();
         services.TryAddSingleton<RestoreService>();

@@ -37,25 +37,32 @@ public sealed class HealthReporter(
         }
         catch (Exception ex)
         {
-            return new HealthReport
-            {
-                Status = HealthStatus.Unhealthy,
-                CheckedAt = now,
-                Volume = location.Volume,
-                Database = new DatabaseReport
-                {
-                    Path = location.DatabasePath,
-                    OnVolume = false,
-                    Fallback = location.IsFallback,
-                    ConfiguredPath = location.ConfiguredDatabasePath,
-                    Exists = false,
-                    Size = 0,
-                    SqliteVersion = SqliteRuntime.Version,
-                },
-                Backups = new BackupsReport { Directory = location.BackupDirectory, Count = 0 },
-                Problems = [$"The health check itself failed: {ex.GetType().Name}: {ex.Message.Split('\n')[0]}"],
-            };
+            return Failed(location, now, $"The health check itself failed: {ex.GetType().Name}: {ex.Message.Split('\n')[0]}");
         }
+    }
+
+    /// <summary>An unhealthy report that touches no file: for a check that failed or did not finish in time.</summary>
+    public static HealthReport Failed(DatabaseLocation location, DateTimeOffset now, string sentence)
+    {
+        ArgumentNullException.ThrowIfNull(location);
+        return new HealthReport
+        {
+            Status = HealthStatus.Unhealthy,
+            CheckedAt = now,
+            Volume = location.Volume,
+            Database = new DatabaseReport
+            {
+                Path = location.DatabasePath,
+                OnVolume = false,
+                Fallback = location.IsFallback,
+                ConfiguredPath = location.ConfiguredDatabasePath,
+                Exists = false,
+                Size = 0,
+                SqliteVersion = SqliteRuntime.Version,
+            },
+            Backups = new BackupsReport { Directory = location.BackupDirectory, Count = 0 },
+            Problems = [sentence],
+        };
     }
 
     private HealthReport CheckCore(DatabaseLocation location, string? startupFailure, DateTimeOffset now, bool freshIntegrityCheck)
@@ -78,18 +85,9 @@ public sealed class HealthReporter(
         // operator needs to see what is wrong with the volume, not that /tmp is fine.
         var volume = inspector.Inspect(Path.GetDirectoryName(location.ConfiguredDatabasePath)!, location.ConfiguredDatabasePath, create: false);
         var onVolume = !location.IsFallback && volume.Mounted && volume.MatchesExpectedMount;
-        if (!volume.MatchesExpectedMount)
+        foreach (var sentence in VolumeRequirement.Problems(volume, settings.RequireVolume, notWritableIsAProblem: !location.IsFallback))
         {
-            Unhealthy($"Railway mounted the volume at {volume.ExpectedMountPath}, but the database directory {volume.Path} is on {volume.MountPoint ?? "an unknown mount"}: the database is not on the volume.");
-        }
-        else if (settings.RequireVolume && !volume.Mounted)
-        {
-            Unhealthy($"The database directory {volume.Path} is not a mounted volume (it is on {volume.Filesystem ?? "an unknown file system"} at {volume.MountPoint ?? "?"}, the container's own layer): data written there is lost on redeploy.");
-        }
-
-        if (!volume.Writable && !location.IsFallback)
-        {
-            Unhealthy($"The database directory {volume.Path} is not writable{(volume.ReadOnly ? " (the file system is mounted read-only)" : "")}: {volume.Error ?? "unknown error"}.");
+            Unhealthy(sentence);
         }
 
         if (location.IsFallback)

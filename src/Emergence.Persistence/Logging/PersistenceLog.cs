@@ -74,6 +74,11 @@ public static partial class PersistenceLog
         Message = "Backup {BackupName} of {DatabasePath} is suspect: {Why}; it is kept apart, and {GoodBackup} stays the newest good backup")]
     public static partial void BackupSuspect(ILogger logger, string backupName, string databasePath, string why, string goodBackup);
 
+    /// <summary>Old quarantine directories were deleted beyond the bound.</summary>
+    [LoggerMessage(EventId = 2008, EventName = "QuarantinePruned", Level = LogLevel.Information,
+        Message = "Deleted {Count} old quarantine directories in {QuarantinePath}: {Deleted}")]
+    public static partial void QuarantinePruned(ILogger logger, string quarantinePath, int count, string deleted);
+
     /// <summary>A check of the live database failed.</summary>
     [LoggerMessage(EventId = 4006, EventName = "DatabaseIntegrityFailed", Level = LogLevel.Error,
         Message = "The database {DatabasePath} failed its integrity check ({Source}): {Result}")]

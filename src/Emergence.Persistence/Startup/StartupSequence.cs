@@ -28,9 +28,42 @@ public sealed class StartupSequence(
     /// <summary>How long a startup backup waits for a backup already running (e.g. one started from the CLI).</summary>
     public static readonly TimeSpan BackupLockWait = TimeSpan.FromMinutes(5);
 
-    /// <summary>Runs the sequence. The caller owns the returned lock and disposes it when the app stops.</summary>
+    /// <summary>
+    /// Why the required volume cannot take data yet (one sentence per problem), or <see langword="null"/>
+    /// when it can or no volume is required. Nothing is created on the way: a missing volume must not
+    /// get a directory, a lock file or a database on the container's own layer.
+    /// </summary>
+    public string? VolumeProblem()
+    {
+        var settings = options.Value;
+        if (!settings.RequireVolume)
+        {
+            return null;
+        }
+
+        var configured = locator.Configured();
+        var problems = VolumeRequirement.Problems(configured.Volume, requireVolume: true);
+        if (problems.Count == 0)
+        {
+            return null;
+        }
+
+        DatabaseLocator.LogVolumeProblem(logger, configured.Volume, string.Join(" ", problems));
+        return string.Join(" ", problems);
+    }
+
+    /// <summary>
+    /// Runs the sequence. The caller owns the returned lock and disposes it when the app stops. With a required
+    /// volume that cannot take data, it creates nothing and fails at step <c>volume</c> (the function app waits
+    /// for the volume with <see cref="VolumeProblem"/> before it calls this).
+    /// </summary>
     public async Task<StartupResult> RunAsync(CancellationToken cancellationToken = default)
     {
+        if (VolumeProblem() is { } volumeProblem)
+        {
+            return Fail(new StartupResult { Location = locator.Configured() }, "volume", volumeProblem, null);
+        }
+
         var location = locator.Resolve();
         var result = new StartupResult { Location = location };
         VolumeLock? volumeLock;

@@ -12,6 +12,7 @@ public sealed class BackupScheduleTests
     [InlineData("0 */15 * * * *", "2025-01-14T10:45:00Z", 15)]
     [InlineData("0 0 3 * * *", "2025-01-15T03:00:00Z", 1440)]
     [InlineData("0 0 9 * * 1-5", "2025-01-15T09:00:00Z", 3 * 1440)]
+    [InlineData("0 0 0 1 * *", "2025-02-01T00:00:00Z", 31 * 1440)]
     public void NextAfterAndLongestInterval_Table(string expression, string next, int intervalMinutes)
     {
         var schedule = BackupSchedule.Parse(expression);
@@ -26,6 +27,10 @@ public sealed class BackupScheduleTests
     [InlineData("0 0 * * * * *")]
     [InlineData("0 61 * * * *")]
     [InlineData("every hour")]
+    [InlineData("99999999999 0 * * * *")]
+    [InlineData("0 0 0 30 2 *")]
+    [InlineData("0 0 0 29 2 *")]
+    [InlineData("0 0 0 1 1 *")]
     public void TryParse_Invalid_SaysWhatIsAccepted(string expression)
     {
         Assert.False(BackupSchedule.TryParse(expression, out _, out var error));

@@ -133,4 +133,26 @@ public sealed class SpecialFilesTests : IDisposable
         await writer;
         Assert.True(reads > 10, $"only {reads} reads overlapped the rotation");
     }
+
+    [Fact]
+    public async Task Quarantine_IsBoundedToTheNewestKeepBackupsDirectories()
+    {
+        _h.AddNotes(5);
+        await _h.BackupAsync();
+        var root = Path.Combine(_h.BackupDirectory, RestoreService.QuarantineDirectoryName);
+        var names = Enumerable.Range(1, 8).Select(i => $"202501{i:00}_120000").ToList();
+        foreach (var name in names)
+        {
+            Directory.CreateDirectory(Path.Combine(root, name));
+            await File.WriteAllTextAsync(Path.Combine(root, name, "database.sqlite"), "replaced", TestContext.Current.CancellationToken);
+        }
+
+        Directory.CreateDirectory(Path.Combine(root, "keep-me"));
+
+        await _h.BackupAsync();
+
+        var left = Directory.GetDirectories(root).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal([.. names.TakeLast(_h.Options.KeepBackups), "keep-me"], left);
+        Assert.Contains(_h.Logs.GetSnapshot(), r => r.Id.Name == "QuarantinePruned");
+    }
 }
