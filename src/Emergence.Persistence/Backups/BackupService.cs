@@ -159,7 +159,7 @@ public sealed partial class BackupService(
         var now = time.GetUtcNow();
         Guarded("sweep", directory, () => SweepLeftovers(directory, source));
 
-        if (RegularFile.NotRegular(source) is { } what)
+        if (RegularFile.NotADatabaseFile(source) is { } what)
         {
             throw new BackupFailedException("preflight", source, $"the database path is {what}, not a database file");
         }

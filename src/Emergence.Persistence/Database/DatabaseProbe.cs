@@ -14,11 +14,9 @@ public sealed class DatabaseProbe(SqliteConnectionFactory connections)
     /// <summary>Opens the database (never creating it) and runs <c>quick_check</c> (or <c>integrity_check</c>).</summary>
     public Result Probe(string databasePath, IntegrityCheck kind = IntegrityCheck.Quick)
     {
-        var type = Platform.NativeMethods.FileTypeOf(databasePath, followLinks: true);
-        if (type is not (Platform.FileType.Regular or Platform.FileType.Missing))
+        if (Platform.RegularFile.NotADatabaseFile(databasePath) is { } special)
         {
-            // SQLite would open a FIFO and then wait forever for its header.
-            return new Result(DatabaseCondition.Unopenable, $"the database path is {Platform.RegularFile.Describe(type)}, not a database file", null);
+            return new Result(DatabaseCondition.Unopenable, $"the database path is {special}, not a database file", null);
         }
 
         var file = new FileInfo(databasePath);

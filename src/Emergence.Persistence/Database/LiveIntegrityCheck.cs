@@ -23,7 +23,7 @@ public sealed class LiveIntegrityCheck(SqliteConnectionFactory connections, Inte
     {
         ArgumentNullException.ThrowIfNull(location);
         string result;
-        if (Platform.RegularFile.NotRegular(location.DatabasePath) is { } special && Platform.NativeMethods.FileTypeOf(location.DatabasePath, followLinks: true) != Platform.FileType.Regular)
+        if (Platform.RegularFile.NotADatabaseFile(location.DatabasePath) is { } special)
         {
             result = $"the database path is {special}";
         }

@@ -136,7 +136,7 @@ public sealed class HealthReporter(
         int? userVersion = null;
         IntegrityRecord.IntegrityResult? checkedIntegrity = null;
         var good = inventory.NewestGood;
-        if (Platform.RegularFile.NotRegular(path) is { } special && Platform.NativeMethods.FileTypeOf(path, followLinks: true) is not Platform.FileType.Regular)
+        if (Platform.RegularFile.NotADatabaseFile(path) is { } special)
         {
             unhealthy($"The database path {path} is {special}, not a database file.");
         }

@@ -24,6 +24,17 @@ public static class RegularFile
         return kind is FileType.Regular or FileType.Missing ? null : Describe(kind);
     }
 
+    /// <summary>
+    /// What is at the database path when it is neither a regular file (links followed: a database may be
+    /// reached through one) nor missing, in words; <see langword="null"/> otherwise. SQLite would open a FIFO and
+    /// then wait forever for its header.
+    /// </summary>
+    public static string? NotADatabaseFile(string path)
+    {
+        var kind = NativeMethods.FileTypeOf(path, followLinks: true);
+        return kind is FileType.Regular or FileType.Missing ? null : Describe(kind);
+    }
+
     /// <summary>Whether a regular file (not a link to one) is at <paramref name="path"/>.</summary>
     public static bool Exists(string path) => NativeMethods.FileTypeOf(path, followLinks: false) == FileType.Regular;
 
