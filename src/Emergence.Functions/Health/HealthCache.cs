@@ -53,9 +53,8 @@ public sealed class HealthCache(HealthReporter reporter, DatabaseLocator locator
         }
         catch (TimeoutException)
         {
-            var location = state.Result?.Location ?? (Volatile.Read(ref _report) is { } last ? LocationOf(last) : null);
             var sentence = $"The health check did not finish within {CheckTimeout.TotalSeconds:0} s: reading the volume is blocked (a hung disk, or a special file where the database or a backup should be). It goes on in the background.";
-            return HealthReporter.Failed(location ?? Unchecked(), time.GetUtcNow(), sentence);
+            return HealthReporter.Failed(state.Result?.Location ?? Unchecked(), time.GetUtcNow(), sentence);
         }
     }
 
@@ -82,15 +81,6 @@ public sealed class HealthCache(HealthReporter reporter, DatabaseLocator locator
             }
         }
     }
-
-    private static DatabaseLocation LocationOf(HealthReport report) => new()
-    {
-        DatabasePath = report.Database.Path,
-        ConfiguredDatabasePath = report.Database.ConfiguredPath,
-        BackupDirectory = report.Backups.Directory,
-        IsFallback = report.Database.Fallback,
-        Volume = report.Volume,
-    };
 
     /// <summary>The configured location, described without touching the disk.</summary>
     private DatabaseLocation Unchecked()

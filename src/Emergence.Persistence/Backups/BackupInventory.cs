@@ -20,6 +20,9 @@ public sealed record BackupInventory(string Directory, IReadOnlyList<BackupEntry
     public IReadOnlyList<BackupEntry> RestoreCandidates =>
         [.. Verified.Where(b => !b.IsFromTheFuture && !b.IsSuspect), .. Verified.Where(b => !b.IsFromTheFuture && b.IsSuspect), .. Verified.Where(b => b.IsFromTheFuture)];
 
+    /// <summary>The newest verified backup that is not from the future, if any: what staleness and "changed since" compare with.</summary>
+    public BackupEntry? Newest => Verified.FirstOrDefault(b => !b.IsFromTheFuture);
+
     /// <summary>The newest verified backup that is neither suspect nor from the future, if any.</summary>
     public BackupEntry? NewestGood => Verified.FirstOrDefault(b => !b.IsFromTheFuture && !b.IsSuspect);
 

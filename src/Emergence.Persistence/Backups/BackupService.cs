@@ -64,7 +64,7 @@ public sealed partial class BackupService(
 
             EnsureDirectory(location.BackupDirectory);
             using var backupLock = await AcquireBackupLockAsync(location.BackupDirectory, lockWait, cancellationToken).ConfigureAwait(false);
-            var newest = onlyIfChanged ? BackupCatalog.Scan(location.BackupDirectory, location.DatabasePath, time.GetUtcNow()).Verified.FirstOrDefault(b => !b.IsFromTheFuture)?.Manifest : null;
+            var newest = onlyIfChanged ? BackupCatalog.Scan(location.BackupDirectory, location.DatabasePath, time.GetUtcNow()).Newest?.Manifest : null;
             if (newest is not null && !ChangedSince(location.DatabasePath, newest))
             {
                 return null;
@@ -157,7 +157,8 @@ public sealed partial class BackupService(
         var directory = location.BackupDirectory;
         var started = time.GetTimestamp();
         var now = time.GetUtcNow();
-        Guarded("sweep", directory, () => SweepLeftovers(directory, source));
+        BackupInventory inventory = null!;
+        Guarded("sweep", directory, () => inventory = SweepLeftovers(directory, source));
 
         if (RegularFile.NotADatabaseFile(source) is { } what)
         {
@@ -169,7 +170,6 @@ public sealed partial class BackupService(
             throw new BackupFailedException("preflight", source, "the database file does not exist");
         }
 
-        var inventory = BackupCatalog.Scan(directory, source, now);
         var baseline = inventory.NewestGood?.Manifest;
 
         var needed = BackupSpace.Required(BackupSpace.DatabaseBytes(source));
@@ -523,7 +523,8 @@ public sealed partial class BackupService(
     [System.Text.RegularExpressions.GeneratedRegex(@"^\d{8}_\d{6}(_\d+)?$", System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
     private static partial System.Text.RegularExpressions.Regex QuarantineName();
 
-    private void SweepLeftovers(string directory, string databasePath)
+    /// <summary>Removes leftovers and returns the scan it worked from (its backups are still valid after the sweep).</summary>
+    private BackupInventory SweepLeftovers(string directory, string databasePath)
     {
         var inventory = BackupCatalog.Scan(directory, databasePath, time.GetUtcNow());
         var swept = new List<string>();
@@ -540,6 +541,7 @@ public sealed partial class BackupService(
         }
 
         SweepOrphans(inventory);
+        return inventory;
     }
 
     private void SweepOrphans(BackupInventory inventory)

@@ -83,9 +83,11 @@ public sealed class BackupVerifier(SqliteConnectionFactory connections, ILogger<
             return new BackupVerification(backup.Name, false, backup.ManifestError ?? "it has no manifest", null, null, checkName);
         }
 
-        if (backup.IsSpecial || RegularFile.NotRegular(backup.Path) is not null)
+        // Checked again here: the file may have been replaced since the directory was scanned.
+        var special = backup.IsSpecial ? backup.ManifestError : RegularFile.NotRegular(backup.Path) is { } what ? $"it is {what}, not a backup file" : null;
+        if (special is not null)
         {
-            return new BackupVerification(backup.Name, false, backup.ManifestError ?? $"it is {RegularFile.NotRegular(backup.Path)}, not a backup file", null, null, checkName);
+            return new BackupVerification(backup.Name, false, special, null, null, checkName);
         }
 
         var compressed = BackupNaming.IsCompressed(backup.Name);

@@ -201,7 +201,7 @@ public sealed class HealthReporter(
     private BackupsReport ReportBackups(DatabaseLocation location, BackupInventory inventory, DateTimeOffset now, PersistenceOptions settings, List<string> problems)
     {
         var verified = inventory.Verified;
-        var latest = verified.FirstOrDefault(b => !b.IsFromTheFuture)?.Manifest;
+        var latest = inventory.Newest?.Manifest;
         foreach (var future in inventory.FromTheFuture)
         {
             problems.Add($"The backup {future.Name} is stamped {future.TakenAt.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}, {Describe(future.TakenAt - now)} in the future: the clock that wrote it was wrong, so it is never taken as the newest backup and rotation removes it first.");

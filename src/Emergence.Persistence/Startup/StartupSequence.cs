@@ -185,7 +185,7 @@ public sealed class StartupSequence(
     private bool IsBackupOverdue(DatabaseLocation location)
     {
         var now = time.GetUtcNow();
-        var newest = BackupCatalog.Scan(location.BackupDirectory, location.DatabasePath, now).Verified.FirstOrDefault(b => !b.IsFromTheFuture);
+        var newest = BackupCatalog.Scan(location.BackupDirectory, location.DatabasePath, now).Newest;
         var interval = BackupSchedule.Parse(options.Value.BackupSchedule).LongestIntervalAfter(now);
         return newest is null || now - newest.Manifest!.Timestamp > interval;
     }
