@@ -1,0 +1,88 @@
+using System.Text.Json;
+
+namespace Emergence.Functions.HostTests.Support;
+
+/// <summary>
+/// A rehearsal scenario: its volumes and containers are torn down when it ends (containers killed,
+/// loop devices detached), whatever happened.
+/// </summary>
+public abstract class RehearsalTest(Rehearsal rehearsal) : IAsyncLifetime
+{
+    /// <summary>The image's database path; the scenarios use it as the Dockerfile sets it.</summary>
+    protected const string DatabasePath = "/app/data/database.sqlite";
+
+    private readonly List<Container> _containers = [];
+    private readonly List<LoopVolume> _volumes = [];
+
+    protected Rehearsal Rehearsal { get; } = rehearsal;
+
+    public ValueTask InitializeAsync()
+    {
+        Rehearsal.Require();
+        return ValueTask.CompletedTask;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var container in _containers)
+        {
+            await container.DisposeAsync();
+        }
+
+        foreach (var volume in _volumes)
+        {
+            volume.Dispose();
+        }
+
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>A new, empty volume (ext4).</summary>
+    protected LoopVolume NewVolume(int sizeMiB = 64)
+    {
+        var volume = LoopVolume.Create(Rehearsal, sizeMiB);
+        _volumes.Add(volume);
+        return volume;
+    }
+
+    /// <summary>Starts a container of the service (a deploy) with the volume at /app/data, unless the spec says otherwise.</summary>
+    protected Container Deploy(ContainerSpec spec)
+    {
+        var container = Container.Start(Rehearsal, spec);
+        _containers.Add(container);
+        return container;
+    }
+
+    protected Container Deploy(LoopVolume volume, IReadOnlyDictionary<string, string?>? variables = null) =>
+        Deploy(new ContainerSpec { Volume = volume, Variables = variables ?? new Dictionary<string, string?>() });
+
+    /// <summary>Runs the sqlite3 shell on a database inside a running container.</summary>
+    protected static string Sqlite(Container container, string database, string sql) =>
+        container.ExecChecked("sqlite3", "-batch", database, sql).Trim();
+
+    /// <summary>Runs the sqlite3 shell on the volume while no container runs (a one-off container with the volume).</summary>
+    protected string Sqlite(LoopVolume volume, string database, string sql) => Shell(volume, "sqlite3", "-batch", database, sql);
+
+    /// <summary>Runs a command with the volume at /app/data in a one-off container and returns its output.</summary>
+    protected string Shell(LoopVolume volume, params string[] command)
+    {
+        var (exit, output) = Container.Run(Rehearsal, new ContainerSpec { Volume = volume }, command);
+        Assert.True(exit == 0, $"{string.Join(' ', command)} exited {exit}: {output}");
+        return output.Trim();
+    }
+
+    /// <summary>The backups' manifests in a running container, in backup order, read as JSON.</summary>
+    protected static List<JsonElement> Manifests(Container container) =>
+        container.ExecChecked("sh", "-c", "cd /app/data/backups 2>/dev/null && ls -1 | grep '\\.json$' || true")
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(name => Json(container.ExecChecked("cat", "/app/data/backups/" + name)))
+            .OrderBy(m => m.GetProperty("sequence").GetInt64())
+            .ToList();
+
+    protected static JsonElement Json(string? text)
+    {
+        Assert.False(string.IsNullOrEmpty(text), "no body");
+        using var document = JsonDocument.Parse(text);
+        return document.RootElement.Clone();
+    }
+}
