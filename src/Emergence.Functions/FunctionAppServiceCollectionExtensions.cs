@@ -17,6 +17,7 @@ public static class FunctionAppServiceCollectionExtensions
             .Configure(options => FunctionAppOptions.Bind(configuration, options))
             .ValidateOnStart();
         services.TryAddSingleton<StartupState>();
+        services.TryAddSingleton(new TimerSettings(configuration));
         services.TryAddSingleton<HealthCache>();
         services.AddHostedService<StartupService>();
         services.AddHostedService<VolumeMonitor>();

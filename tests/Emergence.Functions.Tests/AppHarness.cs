@@ -28,6 +28,9 @@ public sealed class AppHarness : IDisposable
             ["Persistence:DatabasePath"] = Path.Combine(Root, "data", "database.sqlite"),
             ["Persistence:FallbackDirectory"] = Path.Combine(Root, "fallback"),
             ["Persistence:LockTimeoutSeconds"] = "2",
+            // The image sets both; the timers' schedules name them.
+            ["BACKUP_SCHEDULE"] = "0 0 * * * *",
+            ["DRILL_SCHEDULE"] = "0 30 3 * * *",
         };
         foreach (var (key, value) in settings ?? [])
         {

@@ -32,6 +32,28 @@ public sealed class StartupServiceTests : IDisposable
     }
 
     [Fact]
+    public void TimerSettings_AreTheOnesTheTimersName()
+    {
+        Assert.Equal([("RestoreDrill", "DRILL_SCHEDULE"), ("ScheduledBackup", "BACKUP_SCHEDULE")], TimerSettings.Referenced.Order());
+    }
+
+    [Theory]
+    [InlineData(null)]
+    public async Task StartAsync_ScheduleSettingMissing_FailsAtSettingsBeforeTouchingTheVolume(string? drillSchedule)
+    {
+        using var app = new AppHarness(new Dictionary<string, string?> { ["DRILL_SCHEDULE"] = drillSchedule });
+
+        var result = await RunServiceAsync(app);
+
+        Assert.Equal("settings", result.FailedStep);
+        Assert.Contains("DRILL_SCHEDULE is not set", result.Failure, StringComparison.Ordinal);
+        Assert.Contains("RestoreDrill timer", result.Failure, StringComparison.Ordinal);
+        Assert.DoesNotContain("BACKUP_SCHEDULE", result.Failure, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.GetDirectoryName(app.DatabasePath)));
+        Assert.Contains(app.Logs.GetSnapshot(), r => r.Id.Name == "StartupFailed" && r.Message.Contains("DRILL_SCHEDULE", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task StartAsync_RestartWithData_KeepsItAndBacksUpOnlyWhenChanged()
     {
         await RunServiceAsync(_app);

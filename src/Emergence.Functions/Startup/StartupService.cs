@@ -16,11 +16,19 @@ namespace Emergence.Functions.Startup;
 /// created meanwhile; once it can take data, startup goes on by itself. It never throws: a failed startup is
 /// recorded for health, not allowed to kill the worker.
 /// </summary>
-public sealed class StartupService(StartupSequence sequence, StartupState state, DatabaseLocator locator, IOptions<FunctionAppOptions> options, TimeProvider time, ILogger<StartupService> logger) : BackgroundService
+public sealed class StartupService(StartupSequence sequence, StartupState state, DatabaseLocator locator, TimerSettings timers, IOptions<FunctionAppOptions> options, TimeProvider time, ILogger<StartupService> logger) : BackgroundService
 {
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        if (timers.Problem() is { } unresolved)
+        {
+            // Before anything touches the volume: a deploy with a disabled timer must not go live.
+            PersistenceLog.StartupFailed(logger, null, "settings", unresolved);
+            state.Complete(new StartupResult { Location = locator.Configured(), FailedStep = "settings", Failure = unresolved });
+            return;
+        }
+
         try
         {
             var interval = options.Value.VolumeCheckInterval;

@@ -79,6 +79,28 @@ public abstract class RehearsalTest(Rehearsal rehearsal) : IAsyncLifetime
             .OrderBy(m => m.GetProperty("sequence").GetInt64())
             .ToList();
 
+    /// <summary>
+    /// The host's keys, from <c>/app/data/secrets/host.json</c> (files secret storage on the volume).
+    /// The host writes the file when it first looks a key up, so a request with some key comes first.
+    /// </summary>
+    protected static async Task<(string FunctionKey, string MasterKey)> KeysAsync(Container app)
+    {
+        const string path = "/app/data/secrets/host.json";
+        for (var attempt = 0; app.Exec("test", "-s", path).Exit != 0; attempt++)
+        {
+            Assert.True(attempt < 20, $"the host wrote no {path}:\n{app.Output.Tail()}");
+            using var request = new HttpRequestMessage(HttpMethod.Get, "api/backups");
+            request.Headers.Add("x-functions-key", "look-the-keys-up");
+            using var response = await app.Http.SendAsync(request, TestContext.Current.CancellationToken);
+            await Task.Delay(250, TestContext.Current.CancellationToken);
+        }
+
+        var secrets = Json(app.ExecChecked("cat", path));
+        var functionKey = secrets.GetProperty("functionKeys").EnumerateArray()
+            .Single(k => k.GetProperty("name").GetString() == "default").GetProperty("value").GetString()!;
+        return (functionKey, secrets.GetProperty("masterKey").GetProperty("value").GetString()!);
+    }
+
     protected static JsonElement Json(string? text)
     {
         Assert.False(string.IsNullOrEmpty(text), "no body");
