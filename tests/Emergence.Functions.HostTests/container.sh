@@ -6,7 +6,7 @@
 # the machine, and when it exits every process in it is gone.
 #
 # container.sh STATE_DIR HOSTNAME [--volume DEVICE PATH] [--dir PATH] [--bind-ro SOURCE PATH]
-#              [--copy SOURCE PATH] -- COMMAND [ARG...]
+#              [--read-only-dir PATH] [--copy SOURCE PATH] -- COMMAND [ARG...]
 set -eu
 state=$1 name=$2
 shift 2
@@ -25,6 +25,7 @@ while [ $# -gt 0 ]; do
   case $1 in
     --volume) mkdir -p "$root$3"; mount "$2" "$root$3"; shift 3 ;;
     --dir) mkdir -p "$root$2"; shift 2 ;;
+    --read-only-dir) mkdir -p "$root$2"; mount -t tmpfs -o ro read-only "$root$2"; shift 2 ;;
     --bind-ro) mkdir -p "$root$3"; mount --bind "$2" "$root$3"; mount -o remount,bind,ro "$root$3"; shift 3 ;;
     --copy) mkdir -p "$(dirname "$root$3")"; cp "$2" "$root$3"; chmod 755 "$root$3"; shift 3 ;;
     --) shift; break ;;

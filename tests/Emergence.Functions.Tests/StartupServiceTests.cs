@@ -32,6 +32,31 @@ public sealed class StartupServiceTests : IDisposable
     }
 
     [Fact]
+    public async Task StartAsync_VolumeLockHeld_HealthNamesTheHolderUntilItIsReleased()
+    {
+        var directory = Path.GetDirectoryName(_app.DatabasePath)!;
+        Directory.CreateDirectory(directory);
+        var held = Persistence.Volumes.VolumeLock.TryAcquire(Path.Combine(directory, Persistence.Volumes.VolumeLock.FileName), TimeProvider.System, out _)!;
+        var service = _app.Get<IEnumerable<IHostedService>>().OfType<StartupService>().Single();
+        await service.StartAsync(TestContext.Current.CancellationToken);
+        var state = _app.Get<StartupState>();
+        for (var attempt = 0; state.LockHolder is null && attempt < 100; attempt++)
+        {
+            await Task.Delay(20, TestContext.Current.CancellationToken);
+        }
+
+        var waiting = await _app.Get<Health.HealthCache>().GetAsync(TestContext.Current.CancellationToken);
+        held.Dispose();
+        var result = await state.WhenCompleteAsync(TestContext.Current.CancellationToken);
+        await service.StopAsync(TestContext.Current.CancellationToken);
+
+        Assert.Contains(waiting.Problems, p => p.StartsWith(Health.HealthCache.WaitingForLockProblem, StringComparison.Ordinal)
+            && p.Contains($"pid {Environment.ProcessId} on {Environment.MachineName}", StringComparison.Ordinal));
+        Assert.True(result.Succeeded, result.Failure);
+        Assert.Null(state.LockHolder);
+    }
+
+    [Fact]
     public void TimerSettings_AreTheOnesTheTimersName()
     {
         Assert.Equal([("RestoreDrill", "DRILL_SCHEDULE"), ("ScheduledBackup", "BACKUP_SCHEDULE")], TimerSettings.Referenced.Order());

@@ -40,7 +40,7 @@ public sealed class StartupService(StartupSequence sequence, StartupState state,
             }
 
             state.WaitForVolume(null);
-            state.Complete(await sequence.RunAsync(stoppingToken).ConfigureAwait(false));
+            state.Complete(await sequence.RunAsync(state.WaitForLock, stoppingToken).ConfigureAwait(false));
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

@@ -24,6 +24,14 @@ public sealed class StartupState
     /// <summary>Records that startup waits for the volume (<see langword="null"/>: it no longer does).</summary>
     public void WaitForVolume(string? problem) => Volatile.Write(ref _volumeProblem, problem);
 
+    private string? _lockHolder;
+
+    /// <summary>Who holds the volume lock while startup waits for it (the text the holder wrote); else <see langword="null"/>.</summary>
+    public string? LockHolder => Result is null ? Volatile.Read(ref _lockHolder) : null;
+
+    /// <summary>Records that startup waits for the volume lock, held by <paramref name="holder"/>.</summary>
+    public void WaitForLock(string holder) => Volatile.Write(ref _lockHolder, holder);
+
     /// <summary>Records the result; later calls are ignored.</summary>
     public void Complete(StartupResult result) => _completion.TrySetResult(result);
 }

@@ -57,6 +57,28 @@ public sealed record DatabaseReport
 
     /// <summary>Why the fallback directory is in use, when it is.</summary>
     public string? FallbackReason { get; init; }
+
+    /// <summary>The last restore of this database (startup recovery, a restore request or the CLI), or <see langword="null"/>.</summary>
+    public RestoreReport? LastRestore { get; init; }
+}
+
+/// <summary>The <c>database.last_restore</c> object: the last time a backup was put in place of the live database.</summary>
+public sealed record RestoreReport
+{
+    /// <summary>When the restored database was put in place (UTC).</summary>
+    public required DateTimeOffset At { get; init; }
+
+    /// <summary>Seconds since then.</summary>
+    public required long AgeSeconds { get; init; }
+
+    /// <summary>The backup restored.</summary>
+    public required string Backup { get; init; }
+
+    /// <summary>Why (e.g. the database was missing or failed its check, or an operator asked).</summary>
+    public required string Reason { get; init; }
+
+    /// <summary>Where the replaced files went, or <see langword="null"/> when nothing was replaced.</summary>
+    public string? Quarantine { get; init; }
 }
 
 /// <summary>The <c>database.integrity</c> object: the last check of the live database.</summary>

@@ -191,6 +191,16 @@ public sealed class HealthReporter(
             UserVersion = userVersion,
             Integrity = last is null ? null : new IntegrityReport { CheckedAt = last.CheckedAt, Result = Platform.Printable.Escape(last.Result), Source = last.Source },
             FallbackReason = location.FallbackReason,
+            LastRestore = RestoreRecord.LastFor(location.BackupDirectory, path) is { } restore
+                ? new RestoreReport
+                {
+                    At = restore.RestoredAt,
+                    AgeSeconds = Math.Max(0, (long)(now - restore.RestoredAt).TotalSeconds),
+                    Backup = Platform.Printable.Escape(restore.Backup),
+                    Reason = Platform.Printable.Escape(restore.Reason),
+                    Quarantine = restore.Quarantine is null ? null : Platform.Printable.Escape(restore.Quarantine),
+                }
+                : null,
         };
     }
 

@@ -175,7 +175,9 @@ public sealed class RestoreService(
         }
 
         // What is now in place passed quick_check as the staged copy: the live database's last check.
-        integrity.Record(location.BackupDirectory, new IntegrityRecord.IntegrityResult(time.GetUtcNow(), "ok", "restore", location.DatabasePath));
+        var restoredAt = time.GetUtcNow();
+        integrity.Record(location.BackupDirectory, new IntegrityRecord.IntegrityResult(restoredAt, "ok", "restore", location.DatabasePath));
+        RestoreRecord.Write(location.BackupDirectory, new RestoreRecord.Restore(restoredAt, manifest.Filename, why, quarantine, location.DatabasePath));
         PersistenceLog.RestorePerformed(logger, location.DatabasePath, manifest.Filename, why, quarantine ?? "(nothing was replaced)");
         return new RestoreResult(location.DatabasePath, manifest, quarantine, skipped);
     }

@@ -57,7 +57,13 @@ public sealed class StartupSequence(
     /// volume that cannot take data, it creates nothing and fails at step <c>volume</c> (the function app waits
     /// for the volume with <see cref="VolumeProblem"/> before it calls this).
     /// </summary>
-    public async Task<StartupResult> RunAsync(CancellationToken cancellationToken = default)
+    public Task<StartupResult> RunAsync(CancellationToken cancellationToken = default) => RunAsync(waitingForLock: null, cancellationToken);
+
+    /// <summary>
+    /// Runs the sequence as <see cref="RunAsync(CancellationToken)"/> does, telling
+    /// <paramref name="waitingForLock"/> who holds the volume lock while it waits for it.
+    /// </summary>
+    public async Task<StartupResult> RunAsync(Action<string>? waitingForLock, CancellationToken cancellationToken = default)
     {
         if (VolumeProblem() is { } volumeProblem)
         {
@@ -69,7 +75,7 @@ public sealed class StartupSequence(
         VolumeLock? volumeLock;
         try
         {
-            volumeLock = await VolumeLock.AcquireAsync(location.LockPath, options.Value.LockTimeout, logger, time, cancellationToken).ConfigureAwait(false);
+            volumeLock = await VolumeLock.AcquireAsync(location.LockPath, options.Value.LockTimeout, logger, time, waitingForLock, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is VolumeLockTimeoutException or IOException)
         {

@@ -45,13 +45,23 @@ public sealed class VolumeLock : IDisposable
     /// exec (it shares the open file description); polling rides that out.
     /// </remarks>
     /// <exception cref="VolumeLockTimeoutException">The lock was not free within the timeout.</exception>
-    public static async Task<VolumeLock> AcquireAsync(string lockPath, TimeSpan timeout, ILogger logger, TimeProvider time, CancellationToken cancellationToken = default)
+    public static Task<VolumeLock> AcquireAsync(string lockPath, TimeSpan timeout, ILogger logger, TimeProvider time, CancellationToken cancellationToken = default) =>
+        AcquireAsync(lockPath, timeout, logger, time, waiting: null, cancellationToken);
+
+    /// <summary>
+    /// Takes the lock as <see cref="AcquireAsync(string, TimeSpan, ILogger, TimeProvider, CancellationToken)"/>
+    /// does, telling <paramref name="waiting"/> who holds it whenever that changes while it waits
+    /// (so a health check can name the holder).
+    /// </summary>
+    /// <exception cref="VolumeLockTimeoutException">The lock was not free within the timeout.</exception>
+    public static async Task<VolumeLock> AcquireAsync(string lockPath, TimeSpan timeout, ILogger logger, TimeProvider time, Action<string>? waiting, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(logger);
         ArgumentNullException.ThrowIfNull(time);
         var clock = TimeProvider.System;
         var started = clock.GetTimestamp();
         var warned = false;
+        string? reported = null;
         while (true)
         {
             var acquired = TryAcquire(lockPath, time, out var holder);
@@ -76,6 +86,12 @@ public sealed class VolumeLock : IDisposable
             {
                 PersistenceLog.LockWaiting(logger, lockPath, holder ?? "unknown", timeout.TotalSeconds);
                 warned = true;
+            }
+
+            if (waiting is not null && (holder ?? "unknown") != reported)
+            {
+                reported = holder ?? "unknown";
+                waiting(reported);
             }
 
             await Task.Delay(PollInterval, clock, cancellationToken).ConfigureAwait(false);

@@ -18,6 +18,9 @@ public sealed record ContainerSpec
     /// <summary>Directories that exist on the container's own layer (e.g. /app/data without a volume on it).</summary>
     public IReadOnlyList<string> LayerDirectories { get; init; } = [];
 
+    /// <summary>Directories that exist but cannot be written (an empty read-only file system on each).</summary>
+    public IReadOnlyList<string> ReadOnlyDirectories { get; init; } = [];
+
     /// <summary>Service variables on top of the image's ENV; a null value removes the variable.</summary>
     public IReadOnlyDictionary<string, string?> Variables { get; init; } = new Dictionary<string, string?>();
 }
@@ -222,6 +225,11 @@ public sealed class Container : IAsyncDisposable
         foreach (var directory in spec.LayerDirectories)
         {
             Add("--dir", directory);
+        }
+
+        foreach (var directory in spec.ReadOnlyDirectories)
+        {
+            Add("--read-only-dir", directory);
         }
 
         if (spec.Volume is { } volume)

@@ -73,5 +73,10 @@ public sealed class LiveIntegrityTests : IDisposable
         Assert.Equal("backup", afterBackup.Database.Integrity!.Source);
         Assert.Equal("ok", afterRestore.Database.Integrity!.Result);
         Assert.NotEqual(HealthStatus.Unhealthy, afterRestore.Status);
+        Assert.Null(afterBackup.Database.LastRestore);
+        var restore = afterRestore.Database.LastRestore!;
+        Assert.True(File.Exists(Path.Combine(_h.Locate().BackupDirectory, restore.Backup)), restore.Backup);
+        Assert.Equal("test", restore.Reason);
+        Assert.True(Directory.Exists(restore.Quarantine), restore.Quarantine);
     }
 }

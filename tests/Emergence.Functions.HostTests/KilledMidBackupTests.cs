@@ -1,0 +1,52 @@
+using System.Net;
+using System.Text;
+using Emergence.Functions.HostTests.Support;
+
+namespace Emergence.Functions.HostTests;
+
+/// <summary>Scenario 8: a container killed in the middle of a large backup leaves nothing the next one trips on.</summary>
+public sealed class KilledMidBackupTests(Rehearsal rehearsal) : RehearsalTest(rehearsal)
+{
+    [Fact]
+    public async Task SigkillDuringABackup_NextStartSweepsThePartialFile_DatabaseIntact()
+    {
+        var volume = NewVolume(sizeMiB: 2048);
+        var first = Deploy(volume);
+        await first.DeployedAsync();
+        // About 300 MB, so a backup takes long enough to be caught half-written.
+        Sqlite(first, DatabasePath, "CREATE TABLE bulk (id INTEGER PRIMARY KEY, payload BLOB); INSERT INTO bulk (payload) SELECT randomblob(1000000) FROM generate_series(1, 300);");
+        var (_, masterKey) = await KeysAsync(first);
+
+        using (var request = new HttpRequestMessage(HttpMethod.Post, "admin/functions/ScheduledBackup") { Content = new StringContent("{\"input\":\"\"}", Encoding.UTF8, "application/json") })
+        {
+            request.Headers.Add("x-functions-key", masterKey);
+            using var response = await first.Http.SendAsync(request, TestContext.Current.CancellationToken);
+            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        }
+
+        string partial = "";
+        for (var attempt = 0; attempt < 600 && partial.Length == 0; attempt++)
+        {
+            partial = first.Exec("sh", "-c", "ls /app/data/backups/ | grep '\\.tmp$'").Output.Trim();
+        }
+
+        Assert.False(partial.Length == 0, $"no backup was seen in progress:\n{first.Output.Tail()}");
+        await first.KillAsync();
+
+        var afterKill = Shell(volume, "ls", "-A", "/app/data/backups");
+        Assert.Contains(".tmp", afterKill, StringComparison.Ordinal);
+
+        var second = Deploy(volume);
+        await second.DeployedAsync();
+
+        Assert.DoesNotContain(".tmp", second.ExecChecked("ls", "-A", "/app/data/backups"), StringComparison.Ordinal);
+        Assert.NotEmpty(second.Output.Events("BackupLeftoversSwept"));
+        Assert.Equal("ok", Sqlite(second, DatabasePath, "PRAGMA integrity_check;"));
+        Assert.Equal("300", Sqlite(second, DatabasePath, "SELECT count(*) FROM bulk;"));
+        foreach (var manifest in Manifests(second))
+        {
+            var file = "/app/data/backups/" + manifest.GetProperty("filename").GetString();
+            Assert.Equal(manifest.GetProperty("checksum").GetString(), second.ExecChecked("sha256sum", file).Split(' ')[0]);
+        }
+    }
+}
