@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Runs the whole test suite and ends with one line: "tests: N passed, N failed, N skipped".
-# Installs what the tests use when it is missing: Debian packages (needs root for that) and Azurite,
-# the blob storage emulator the off-volume tests start, from package.json with npm ci.
+# Installs what the tests use when it is missing: Debian packages (needs root for that), and from
+# package.json with npm ci: Azurite, the blob storage emulator the off-volume tests start, and
+# Railway's SDK with tsx, which evaluate .railway/railway.ts.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 missing=()
 command -v sqlite3 >/dev/null 2>&1 || missing+=(sqlite3)
-command -v flock >/dev/null 2>&1 || missing+=(util-linux)
+command -v flock >/dev/null 2>&1 || missing+=(util-linux)     # flock; unshare, nsenter, losetup for the deploy rehearsal
+command -v mkfs.ext4 >/dev/null 2>&1 || missing+=(e2fsprogs)  # the rehearsal's ext4 volume
 command -v sha256sum >/dev/null 2>&1 || missing+=(coreutils)
 command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 if ((${#missing[@]})); then
@@ -19,8 +21,8 @@ if ((${#missing[@]})); then
   fi
 fi
 
-if [ ! -x node_modules/.bin/azurite-blob ]; then
-  npm ci --no-audit --no-fund --loglevel=error || { echo "npm ci failed: the off-volume tests need Azurite" >&2; echo "tests: 0 passed, 1 failed, 0 skipped"; exit 1; }
+if [ ! -x node_modules/.bin/azurite-blob ] || [ ! -x node_modules/.bin/tsx ]; then
+  npm ci --no-audit --no-fund --loglevel=error || { echo "npm ci failed: the off-volume tests need Azurite, the railway.ts test the Railway SDK" >&2; echo "tests: 0 passed, 1 failed, 0 skipped"; exit 1; }
 fi
 
 results=$(mktemp -d)
