@@ -1,5 +1,3 @@
-using System.Net;
-using System.Text;
 using Emergence.Functions.HostTests.Support;
 
 namespace Emergence.Functions.HostTests;
@@ -17,12 +15,7 @@ public sealed class KilledMidBackupTests(Rehearsal rehearsal) : RehearsalTest(re
         Sqlite(first, DatabasePath, "CREATE TABLE bulk (id INTEGER PRIMARY KEY, payload BLOB); INSERT INTO bulk (payload) SELECT randomblob(1000000) FROM generate_series(1, 300);");
         var (_, masterKey) = await KeysAsync(first);
 
-        using (var request = new HttpRequestMessage(HttpMethod.Post, "admin/functions/ScheduledBackup") { Content = new StringContent("{\"input\":\"\"}", Encoding.UTF8, "application/json") })
-        {
-            request.Headers.Add("x-functions-key", masterKey);
-            using var response = await first.Http.SendAsync(request, TestContext.Current.CancellationToken);
-            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
-        }
+        await RunScheduledBackupNowAsync(first, masterKey);
 
         string partial = "";
         for (var attempt = 0; attempt < 600 && partial.Length == 0; attempt++)

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Text;
 using Emergence.Functions.HostTests.Support;
 
 namespace Emergence.Functions.HostTests;
@@ -30,13 +28,7 @@ public sealed class TimerTests(Rehearsal rehearsal) : RehearsalTest(rehearsal)
         // The admin endpoint with the master key runs the timer function now.
         var (_, masterKey) = await KeysAsync(app);
         var executedBefore = app.Output.Lines.Count(l => l.Contains("Executed 'Functions.ScheduledBackup'", StringComparison.Ordinal));
-        using var request = new HttpRequestMessage(HttpMethod.Post, "admin/functions/ScheduledBackup")
-        {
-            Content = new StringContent("{\"input\":\"\"}", Encoding.UTF8, "application/json"),
-        };
-        request.Headers.Add("x-functions-key", masterKey);
-        using var response = await app.Http.SendAsync(request, TestContext.Current.CancellationToken);
-        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        await RunScheduledBackupNowAsync(app, masterKey);
         await app.Output.WaitForAsync(
             _ => app.Output.Lines.Count(l => l.Contains("Executed 'Functions.ScheduledBackup' (Succeeded", StringComparison.Ordinal)) > executedBefore,
             TimeSpan.FromSeconds(30), "the admin-triggered run");

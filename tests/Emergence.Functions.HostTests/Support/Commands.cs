@@ -1,25 +1,12 @@
-using System.Diagnostics;
+using Emergence.Persistence.Tests.Support;
 
 namespace Emergence.Functions.HostTests.Support;
 
-/// <summary>Runs the system's own tools (losetup, mkfs.ext4, nsenter, sqlite3) as separate processes.</summary>
+/// <summary>The system's own tools (losetup, mkfs.ext4, nsenter, kill), through the test suites' shared <see cref="Shell"/>.</summary>
 public static class Commands
 {
     /// <summary>Runs a program to its end and returns its exit code and output.</summary>
-    public static (int Exit, string Output, string Error) Run(string program, params string[] args)
-    {
-        var info = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(info)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        return (process.ExitCode, output.Result, error);
-    }
+    public static (int Exit, string Output, string Error) Run(string program, params string[] args) => Shell.Run(program, args);
 
     /// <summary>Runs a program and returns its output, or throws with its error output when it fails.</summary>
     public static string Check(string program, params string[] args)

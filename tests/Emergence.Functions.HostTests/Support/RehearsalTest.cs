@@ -101,6 +101,18 @@ public abstract class RehearsalTest(Rehearsal rehearsal) : IAsyncLifetime
         return (functionKey, secrets.GetProperty("masterKey").GetProperty("value").GetString()!);
     }
 
+    /// <summary>Runs the ScheduledBackup timer now through the host's admin endpoint (master key), as an operator would.</summary>
+    protected static async Task RunScheduledBackupNowAsync(Container app, string masterKey)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "admin/functions/ScheduledBackup")
+        {
+            Content = new StringContent("{\"input\":\"\"}", System.Text.Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add("x-functions-key", masterKey);
+        using var response = await app.Http.SendAsync(request, TestContext.Current.CancellationToken);
+        Assert.Equal(System.Net.HttpStatusCode.Accepted, response.StatusCode);
+    }
+
     protected static JsonElement Json(string? text)
     {
         Assert.False(string.IsNullOrEmpty(text), "no body");
