@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.IO.Compression;
-using System.Security.Cryptography;
 using System.Text.Json;
 using Emergence.Persistence.Configuration;
 using Emergence.Persistence.Database;
@@ -212,7 +211,7 @@ public sealed partial class BackupService(
             (string Checksum, long Size) hashed;
             try
             {
-                hashed = Hash(tempPath, reporter, cancellationToken);
+                hashed = Sha256.OfFile(tempPath, (done, total) => reporter?.Report(new OperationProgress("checksum", done, total)), cancellationToken);
             }
             catch
             {
@@ -294,7 +293,7 @@ public sealed partial class BackupService(
                 SchemaObjects = facts.SchemaObjects,
                 Suspect = suspect,
             };
-            WriteFileDurably(manifestTemp, manifestPath, JsonSerializer.SerializeToUtf8Bytes(manifest, PersistenceJson.Options));
+            Durable.WriteFileAtomically(manifestTemp, manifestPath, JsonSerializer.SerializeToUtf8Bytes(manifest, PersistenceJson.Options));
             var durationMs = (long)time.GetElapsedTime(started).TotalMilliseconds;
             PersistenceLog.BackupCompleted(logger, reason, finalPath, size, durationMs, checksum);
             if (suspect is not null)
@@ -342,7 +341,7 @@ public sealed partial class BackupService(
     /// <summary>Brotli-compresses a verified copy into <paramref name="destination"/> (fsynced), hashing what is written.</summary>
     private static (string Checksum, long Size) Compress(string source, string destination, CancellationToken cancellationToken)
     {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        using var hash = new Sha256();
         using (var output = new FileStream(destination, FileMode.CreateNew, FileAccess.Write, FileShare.None, HashBufferSize))
         {
             using (var hashing = new HashingStream(output, hash))
@@ -353,7 +352,7 @@ public sealed partial class BackupService(
             }
 
             output.Flush(flushToDisk: true);
-            return (Convert.ToHexStringLower(hash.GetHashAndReset()), output.Length);
+            return (hash.Finish(), output.Length);
         }
     }
 
@@ -410,56 +409,6 @@ public sealed partial class BackupService(
         using var command = connection.CreateCommand();
         command.CommandText = sql;
         command.ExecuteNonQuery();
-    }
-
-    private static (string Checksum, long Size) Hash(string path, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
-    {
-        using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.SequentialScan);
-        return Sha256(handle, progress, cancellationToken);
-    }
-
-    /// <summary>Computes the lowercase hex SHA-256 of a file through an open handle, reporting progress.</summary>
-    internal static (string Checksum, long Size) Sha256(Microsoft.Win32.SafeHandles.SafeFileHandle handle, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
-    {
-        var length = RandomAccess.GetLength(handle);
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        var buffer = new byte[HashBufferSize];
-        long offset = 0;
-        int read;
-        while ((read = RandomAccess.Read(handle, buffer, offset)) > 0)
-        {
-            hash.AppendData(buffer, 0, read);
-            offset += read;
-            progress?.Report(new OperationProgress("checksum", offset, length));
-            cancellationToken.ThrowIfCancellationRequested();
-        }
-
-        return (Convert.ToHexStringLower(hash.GetHashAndReset()), offset);
-    }
-
-    /// <summary>
-    /// Writes bytes to a temporary file, fsyncs it, renames it into place and fsyncs the directory. On
-    /// failure the temporary file is removed and the file in place, if any, is left as it was.
-    /// </summary>
-    internal static void WriteFileDurably(string tempPath, string finalPath, byte[] content)
-    {
-        try
-        {
-            using (var stream = new FileStream(tempPath, FileMode.Create, FileAccess.Write, FileShare.None))
-            {
-                stream.Write(content);
-                stream.Flush(flushToDisk: true);
-            }
-
-            File.Move(tempPath, finalPath, overwrite: true);
-        }
-        catch
-        {
-            RemovePartials(tempPath);
-            throw;
-        }
-
-        Durable.FsyncDirectory(Path.GetDirectoryName(finalPath)!);
     }
 
     private void Rotate(DatabaseLocation location, string? protectedName)

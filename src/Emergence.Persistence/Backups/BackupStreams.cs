@@ -1,5 +1,5 @@
 using System.IO.Compression;
-using System.Security.Cryptography;
+using Emergence.Persistence.Platform;
 
 namespace Emergence.Persistence.Backups;
 
@@ -13,8 +13,8 @@ internal static class BackupStreams
     /// </summary>
     public static async Task<(string Checksum, long Size, string Content)> DecompressAsync(Stream input, Stream output, CancellationToken cancellationToken)
     {
-        using var inputHash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        using var outputHash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        using var inputHash = new Sha256();
+        using var outputHash = new Sha256();
         var hashedInput = new HashingStream(input, inputHash);
         try
         {
@@ -32,6 +32,6 @@ internal static class BackupStreams
             throw new IOException($"the Brotli stream is damaged: {ex.Message}", ex);
         }
 
-        return (Convert.ToHexStringLower(inputHash.GetHashAndReset()), hashedInput.Count, Convert.ToHexStringLower(outputHash.GetHashAndReset()));
+        return (inputHash.Finish(), hashedInput.Count, outputHash.Finish());
     }
 }

@@ -100,7 +100,7 @@ public sealed class BackupVerifier(SqliteConnectionFactory connections, ILogger<
             if (copyTo is null)
             {
                 using var handle = File.OpenHandle(backup.Path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.SequentialScan);
-                (checksum, size) = BackupService.Sha256(handle, progress, cancellationToken);
+                (checksum, size) = Sha256.OfFile(handle, (done, total) => progress?.Report(new OperationProgress("checksum", done, total)), cancellationToken);
             }
             else if (compressed)
             {
@@ -118,7 +118,7 @@ public sealed class BackupVerifier(SqliteConnectionFactory connections, ILogger<
                 var syncing = Task.Run(() => Durable.FsyncFile(copyTo), cancellationToken);
                 using (var handle = File.OpenHandle(copyTo, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.SequentialScan))
                 {
-                    (checksum, size) = BackupService.Sha256(handle, progress, cancellationToken);
+                    (checksum, size) = Sha256.OfFile(handle, (done, total) => progress?.Report(new OperationProgress("checksum", done, total)), cancellationToken);
                 }
 
                 syncing.GetAwaiter().GetResult();

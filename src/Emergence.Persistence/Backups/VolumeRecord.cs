@@ -35,7 +35,7 @@ internal static class VolumeRecord
         try
         {
             var path = Path.Combine(directory, fileName);
-            BackupService.WriteFileDurably(path + BackupNaming.TempSuffix, path, JsonSerializer.SerializeToUtf8Bytes(record, PersistenceJson.Options));
+            Platform.Durable.WriteFileAtomically(path + BackupNaming.TempSuffix, path, JsonSerializer.SerializeToUtf8Bytes(record, PersistenceJson.Options));
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

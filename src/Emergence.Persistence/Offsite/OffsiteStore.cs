@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Globalization;
-using System.Security.Cryptography;
 using System.Text;
 using Azure;
 using Azure.Storage;
@@ -8,6 +7,7 @@ using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using Azure.Storage.Blobs.Specialized;
 using Emergence.Persistence.Backups;
+using Emergence.Persistence.Platform;
 
 namespace Emergence.Persistence.Offsite;
 
@@ -158,7 +158,7 @@ public sealed class OffsiteStore
         }
         else
         {
-            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            using var hash = new Sha256();
             await using var hashing = new HashingStream(output, hash);
             var options = new BlobDownloadToOptions
             {
@@ -166,7 +166,7 @@ public sealed class OffsiteStore
                 ProgressHandler = progress is null ? null : new Progress<long>(done => progress.Report(new OperationProgress("download", done, backup.Size))),
             };
             await Guard($"download {backup.Name}", () => blob.DownloadToAsync(hashing, options, cancellationToken)).ConfigureAwait(false);
-            var checksum = Convert.ToHexStringLower(hash.GetHashAndReset());
+            var checksum = hash.Finish();
             result = (checksum, hashing.Count, checksum);
         }
 
@@ -231,7 +231,7 @@ public sealed class OffsiteStore
 
     private static async Task<(string Checksum, long Size, List<string> BlockIds)> StageBlocksAsync(BlockBlobClient blob, string path, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
     {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        using var hash = new Sha256();
         using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var slots = new SemaphoreSlim(Concurrency);
         await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan | FileOptions.Asynchronous);
@@ -258,7 +258,7 @@ public sealed class OffsiteStore
                     break;
                 }
 
-                hash.AppendData(buffer, 0, length);
+                hash.Append(buffer.AsSpan(0, length));
                 read += length;
                 var id = Convert.ToBase64String(Encoding.ASCII.GetBytes($"block-{ids.Count:D8}"));
                 ids.Add(id);
@@ -280,7 +280,7 @@ public sealed class OffsiteStore
 
         await Guard($"upload {blob.Name}", () => Task.WhenAll(staging)).ConfigureAwait(false);
         cancellationToken.ThrowIfCancellationRequested();
-        return (Convert.ToHexStringLower(hash.GetHashAndReset()), read, ids);
+        return (hash.Finish(), read, ids);
 
         async Task StageAsync(string id, byte[] buffer, int length)
         {

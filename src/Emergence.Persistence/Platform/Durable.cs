@@ -62,6 +62,40 @@ public static class Durable
     }
 
     /// <summary>
+    /// Writes bytes to a temporary file, fsyncs it, renames it into place and fsyncs the directory. On
+    /// failure the temporary file is removed and the file in place, if any, is left as it was.
+    /// </summary>
+    public static void WriteFileAtomically(string tempPath, string finalPath, byte[] content)
+    {
+        ArgumentNullException.ThrowIfNull(content);
+        try
+        {
+            using (var stream = new FileStream(tempPath, FileMode.Create, FileAccess.Write, FileShare.None))
+            {
+                stream.Write(content);
+                stream.Flush(flushToDisk: true);
+            }
+
+            File.Move(tempPath, finalPath, overwrite: true);
+        }
+        catch
+        {
+            try
+            {
+                File.Delete(tempPath);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // The next sweep removes it; the write's own error is the one to report.
+            }
+
+            throw;
+        }
+
+        FsyncDirectory(Path.GetDirectoryName(finalPath)!);
+    }
+
+    /// <summary>
     /// Creates a second name for a file (a hard link). Returns <see langword="false"/> when the two
     /// paths are on different file systems, where a link is impossible and a copy must be made.
     /// </summary>

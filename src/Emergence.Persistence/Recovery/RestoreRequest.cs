@@ -36,7 +36,7 @@ public sealed record RestoreRequest
     public void Write(string path)
     {
         var temp = path + BackupNaming.TempSuffix;
-        BackupService.WriteFileDurably(temp, path, JsonSerializer.SerializeToUtf8Bytes(this, PersistenceJson.Options));
+        Platform.Durable.WriteFileAtomically(temp, path, JsonSerializer.SerializeToUtf8Bytes(this, PersistenceJson.Options));
     }
 
     /// <summary>Reads a request file; a file that does not parse yields a request whose <see cref="Error"/> says so.</summary>

@@ -1,9 +1,7 @@
-using System.Security.Cryptography;
-
-namespace Emergence.Persistence.Backups;
+namespace Emergence.Persistence.Platform;
 
 /// <summary>A pass-through stream that feeds every byte read or written into a hash.</summary>
-internal sealed class HashingStream(Stream inner, IncrementalHash hash) : Stream
+internal sealed class HashingStream(Stream inner, Sha256 hash) : Stream
 {
     public override bool CanRead => inner.CanRead;
 
@@ -14,7 +12,7 @@ internal sealed class HashingStream(Stream inner, IncrementalHash hash) : Stream
     public override long Length => inner.Length;
 
     /// <summary>Bytes read or written through this stream so far.</summary>
-    public long Count { get; private set; }
+    public long Count => hash.Count;
 
     public override long Position
     {
@@ -25,16 +23,14 @@ internal sealed class HashingStream(Stream inner, IncrementalHash hash) : Stream
     public override int Read(byte[] buffer, int offset, int count)
     {
         var read = inner.Read(buffer, offset, count);
-        hash.AppendData(buffer, offset, read);
-        Count += read;
+        hash.Append(buffer.AsSpan(offset, read));
         return read;
     }
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         var read = await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
-        hash.AppendData(buffer.Span[..read]);
-        Count += read;
+        hash.Append(buffer.Span[..read]);
         return read;
     }
 
@@ -43,16 +39,14 @@ internal sealed class HashingStream(Stream inner, IncrementalHash hash) : Stream
 
     public override void Write(byte[] buffer, int offset, int count)
     {
-        hash.AppendData(buffer, offset, count);
+        hash.Append(buffer.AsSpan(offset, count));
         inner.Write(buffer, offset, count);
-        Count += count;
     }
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        hash.AppendData(buffer.Span);
+        hash.Append(buffer.Span);
         await inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
-        Count += buffer.Length;
     }
 
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
