@@ -1,4 +1,5 @@
 using Emergence.Functions;
+using Emergence.Functions.Backups;
 using Emergence.Functions.Health;
 using Emergence.Functions.Startup;
 using Microsoft.Extensions.Configuration;
@@ -19,6 +20,7 @@ public static class FunctionAppServiceCollectionExtensions
         services.TryAddSingleton<StartupState>();
         services.TryAddSingleton(new TimerSettings(configuration));
         services.TryAddSingleton<HealthCache>();
+        services.TryAddSingleton<AppBackup>();
         services.AddHostedService<StartupService>();
         services.AddHostedService<VolumeMonitor>();
         services.AddHostedService<IntegrityMonitor>();

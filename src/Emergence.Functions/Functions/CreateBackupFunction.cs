@@ -1,3 +1,4 @@
+using Emergence.Functions.Backups;
 using Emergence.Functions.Health;
 using Emergence.Functions.Startup;
 using Emergence.Persistence.Backups;
@@ -8,11 +9,11 @@ using Microsoft.Azure.Functions.Worker;
 namespace Emergence.Functions.Functions;
 
 /// <summary>
-/// <c>POST /api/backups</c> (function key): takes a verified manual backup now (its off-volume copy follows in
-/// the background). 201 with its manifest;
+/// <c>POST /api/backups</c> (function key): takes a verified manual backup now, then what follows every
+/// backup (<see cref="AppBackup"/>: an off-volume upload run in the background, whatever the outcome). 201 with its manifest;
 /// 409 while another backup runs; 503 while startup runs or when it failed; 500 with the failed step otherwise.
 /// </summary>
-public sealed class CreateBackupFunction(StartupState state, BackupService backups, OffsiteUploader offsite, HealthCache health)
+public sealed class CreateBackupFunction(StartupState state, AppBackup backups)
 {
     /// <summary>Takes one backup without waiting for a running one.</summary>
     [Function("CreateBackup")]
@@ -33,8 +34,7 @@ public sealed class CreateBackupFunction(StartupState state, BackupService backu
 
         try
         {
-            var manifest = await backups.CreateAsync(startup.Location, BackupReason.Manual, TimeSpan.Zero, cancellationToken: cancellationToken).ConfigureAwait(false);
-            offsite.Request();
+            var manifest = await backups.TakeAsync(startup.Location, BackupReason.Manual, TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
             return JsonResponse.Create(manifest, StatusCodes.Status201Created);
         }
         catch (BackupInProgressException ex)
@@ -44,10 +44,6 @@ public sealed class CreateBackupFunction(StartupState state, BackupService backu
         catch (BackupFailedException ex)
         {
             return JsonResponse.Error(ex.Message, StatusCodes.Status500InternalServerError);
-        }
-        finally
-        {
-            health.Invalidate();
         }
     }
 }

@@ -1,4 +1,4 @@
-using Emergence.Functions.Health;
+using Emergence.Functions.Backups;
 using Emergence.Functions.Startup;
 using Emergence.Persistence.Backups;
 using Microsoft.Azure.Functions.Worker;
@@ -11,14 +11,14 @@ namespace Emergence.Functions.Functions;
 /// Storage a monitored schedule never fires; missed runs are then not caught up by the host, which
 /// is why startup takes a backup when the newest is older than the interval.
 /// </summary>
-public sealed class ScheduledBackupFunction(StartupState state, BackupService backups, OffsiteUploader offsite, HealthCache health, ILogger<ScheduledBackupFunction> logger)
+public sealed class ScheduledBackupFunction(StartupState state, AppBackup backups, ILogger<ScheduledBackupFunction> logger)
 {
     /// <summary>How long a scheduled backup waits for one already running (a manual one, say).</summary>
     private static readonly TimeSpan LockWait = TimeSpan.FromMinutes(10);
 
     /// <summary>
-    /// Takes a verified backup (reason <c>scheduled</c>) and rotates, then asks for an off-volume copy (also
-    /// after a failure, so an earlier failed upload is retried). A failure is logged and shown by health; earlier backups stay.
+    /// Takes a verified backup (reason <c>scheduled</c>) and rotates, then what follows every backup
+    /// (<see cref="AppBackup"/>). A failure is logged and shown by health; earlier backups stay.
     /// </summary>
     [Function("ScheduledBackup")]
     public async Task Run([TimerTrigger("%BACKUP_SCHEDULE%", UseMonitor = false)] TimerInfo timer, CancellationToken cancellationToken)
@@ -39,16 +39,11 @@ public sealed class ScheduledBackupFunction(StartupState state, BackupService ba
 
         try
         {
-            await backups.CreateAsync(startup.Location, BackupReason.Scheduled, LockWait, cancellationToken: cancellationToken).ConfigureAwait(false);
+            await backups.TakeAsync(startup.Location, BackupReason.Scheduled, LockWait, cancellationToken).ConfigureAwait(false);
         }
         catch (BackupFailedException)
         {
             // Logged (BackupFailed, with step, path and cause) and recorded for health by the backup service.
-        }
-        finally
-        {
-            offsite.Request();
-            health.Invalidate();
         }
     }
 }
