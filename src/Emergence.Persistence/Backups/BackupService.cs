@@ -211,7 +211,7 @@ public sealed partial class BackupService(
             (string Checksum, long Size) hashed;
             try
             {
-                hashed = Sha256.OfFile(tempPath, (done, total) => reporter?.Report(new OperationProgress("checksum", done, total)), cancellationToken);
+                hashed = Sha256.OfFile(tempPath, OperationProgress.Checksum(reporter), cancellationToken);
             }
             catch
             {

@@ -99,8 +99,7 @@ public sealed class BackupVerifier(SqliteConnectionFactory connections, ILogger<
         {
             if (copyTo is null)
             {
-                using var handle = File.OpenHandle(backup.Path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.SequentialScan);
-                (checksum, size) = Sha256.OfFile(handle, (done, total) => progress?.Report(new OperationProgress("checksum", done, total)), cancellationToken);
+                (checksum, size) = Sha256.OfFile(backup.Path, OperationProgress.Checksum(progress), cancellationToken);
             }
             else if (compressed)
             {
@@ -118,7 +117,7 @@ public sealed class BackupVerifier(SqliteConnectionFactory connections, ILogger<
                 var syncing = Task.Run(() => Durable.FsyncFile(copyTo), cancellationToken);
                 using (var handle = File.OpenHandle(copyTo, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.SequentialScan))
                 {
-                    (checksum, size) = Sha256.OfFile(handle, (done, total) => progress?.Report(new OperationProgress("checksum", done, total)), cancellationToken);
+                    (checksum, size) = Sha256.OfFile(handle, OperationProgress.Checksum(progress), cancellationToken);
                 }
 
                 syncing.GetAwaiter().GetResult();

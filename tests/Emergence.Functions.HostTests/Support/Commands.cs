@@ -5,13 +5,10 @@ namespace Emergence.Functions.HostTests.Support;
 /// <summary>The system's own tools (losetup, mkfs.ext4, nsenter, kill), through the test suites' shared <see cref="Shell"/>.</summary>
 public static class Commands
 {
-    /// <summary>Runs a program to its end and returns its exit code and output.</summary>
-    public static (int Exit, string Output, string Error) Run(string program, params string[] args) => Shell.Run(program, args);
-
     /// <summary>Runs a program and returns its output, or throws with its error output when it fails.</summary>
     public static string Check(string program, params string[] args)
     {
-        var (exit, output, error) = Run(program, args);
+        var (exit, output, error) = Shell.Run(program, args);
         if (exit != 0)
         {
             throw new InvalidOperationException($"{program} {string.Join(' ', args)} exited {exit}: {error.Trim()}");
@@ -26,5 +23,5 @@ public static class Commands
             .Any(directory => File.Exists(System.IO.Path.Combine(directory, program)));
 
     /// <summary>Sends a signal to a process by its id (SIGTERM is what Railway sends first).</summary>
-    public static void Signal(int pid, string signal) => Run("kill", "-s", signal, pid.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    public static void Signal(int pid, string signal) => Shell.Run("kill", "-s", signal, pid.ToString(System.Globalization.CultureInfo.InvariantCulture));
 }

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using Emergence.Persistence.Tests.Support;
 
 namespace Emergence.Functions.HostTests.Support;
 
@@ -94,7 +95,7 @@ public sealed class Container : IAsyncDisposable
     /// session has them), returning its exit code and output.
     /// </summary>
     public (int Exit, string Output, string Error) Exec(params string[] command) =>
-        Commands.Run("nsenter", ["--target", HostPid.ToString(CultureInfo.InvariantCulture), "--mount", "--uts", "--pid", "--root", "--wd", "--",
+        Shell.Run("nsenter", ["--target", HostPid.ToString(CultureInfo.InvariantCulture), "--mount", "--uts", "--pid", "--root", "--wd", "--",
             "env", "-i", .. _environment.Select(pair => $"{pair.Key}={pair.Value}"), .. command]);
 
     /// <summary>Runs a command inside this container and returns its output, failing the test when it fails.</summary>
@@ -208,12 +209,6 @@ public sealed class Container : IAsyncDisposable
         File.WriteAllText(startScript, host.StartScript);
 
         var info = new ProcessStartInfo("unshare") { RedirectStandardOutput = true, RedirectStandardError = true };
-        string[] setup = ["--mount", "--pid", "--uts", "--fork", "--kill-child", "--", "/bin/sh", Path.Combine(AppContext.BaseDirectory, "container.sh"), state, name];
-        foreach (var arg in setup)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
         void Add(params string[] args)
         {
             foreach (var arg in args)
@@ -221,6 +216,8 @@ public sealed class Container : IAsyncDisposable
                 info.ArgumentList.Add(arg);
             }
         }
+
+        Add("--mount", "--pid", "--uts", "--fork", "--kill-child", "--", "/bin/sh", Path.Combine(AppContext.BaseDirectory, "container.sh"), state, name);
 
         foreach (var directory in spec.LayerDirectories)
         {

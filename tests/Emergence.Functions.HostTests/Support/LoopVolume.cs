@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using Emergence.Persistence.Tests.Support;
 
 namespace Emergence.Functions.HostTests.Support;
 
@@ -40,22 +41,21 @@ public sealed class LoopVolume : IDisposable
     }
 
     /// <summary>Detaches the device (the kernel finishes once the last container's mount is gone).</summary>
-    public void Dispose()
-    {
-        if (Attached.TryRemove(Device, out _))
-        {
-            Commands.Run("losetup", "--detach", Device);
-        }
-    }
+    public void Dispose() => Detach(Device);
 
     internal static void DetachAll()
     {
         foreach (var device in Attached.Keys)
         {
-            if (Attached.TryRemove(device, out _))
-            {
-                Commands.Run("losetup", "--detach", device);
-            }
+            Detach(device);
+        }
+    }
+
+    private static void Detach(string device)
+    {
+        if (Attached.TryRemove(device, out _))
+        {
+            Shell.Run("losetup", "--detach", device);
         }
     }
 

@@ -1,3 +1,5 @@
+using Emergence.Persistence.Tests.Support;
+
 namespace Emergence.Functions.HostTests.Support;
 
 /// <summary>
@@ -87,7 +89,7 @@ public sealed class Rehearsal : IDisposable
     private string Publish(string project, string name)
     {
         var output = Path.Combine(WorkDirectory, name);
-        var (exit, stdout, stderr) = Commands.Run("dotnet", "publish", Repository.Path(project), "--configuration", "Release",
+        var (exit, stdout, stderr) = Shell.Run("dotnet", "publish", Repository.Path(project), "--configuration", "Release",
             "--output", output, "--nologo", "-v", "quiet");
         if (exit != 0)
         {

@@ -60,9 +60,6 @@ public abstract class RehearsalTest(Rehearsal rehearsal) : IAsyncLifetime
     protected static string Sqlite(Container container, string database, string sql) =>
         container.ExecChecked("sqlite3", "-batch", database, sql).Trim();
 
-    /// <summary>Runs the sqlite3 shell on the volume while no container runs (a one-off container with the volume).</summary>
-    protected string Sqlite(LoopVolume volume, string database, string sql) => Shell(volume, "sqlite3", "-batch", database, sql);
-
     /// <summary>Runs a command with the volume at /app/data in a one-off container and returns its output.</summary>
     protected string Shell(LoopVolume volume, params string[] command)
     {
