@@ -1,6 +1,6 @@
 using System.Text.Json;
-using Emergence.Persistence.Backups;
 using Emergence.Persistence.Configuration;
+using Emergence.Persistence.Records;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;

@@ -1,4 +1,4 @@
-using Emergence.Persistence.Volumes;
+using Emergence.Persistence.Health;
 using Microsoft.Extensions.Logging;
 
 namespace Emergence.Functions.Tests;

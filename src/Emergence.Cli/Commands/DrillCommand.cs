@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Emergence.Persistence.Database;
 using Emergence.Persistence.Offsite;
+using Emergence.Persistence.Records;
 
 namespace Emergence.Cli.Commands;
 

@@ -28,7 +28,7 @@ internal static class ListCommand
 
                 try
                 {
-                    rows = BackupListing.Of(await store.ListAsync(cancellationToken).ConfigureAwait(false), now);
+                    rows = OffsiteBackup.Listing(await store.ListAsync(cancellationToken).ConfigureAwait(false), now);
                 }
                 catch (OffsiteUnavailableException ex)
                 {

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Emergence.Persistence.Backups;
 using Emergence.Persistence.Database;
 using Emergence.Persistence.Offsite;
+using Emergence.Persistence.Records;
 using Emergence.Persistence.Recovery;
 using Emergence.Persistence.Volumes;
 
@@ -47,7 +48,7 @@ internal static class RestoreCommand
             {
                 if (backupName is not null)
                 {
-                    new BackupNaming(location.DatabasePath).EnsureBackupName(backupName);
+                    InvalidBackupNameException.ThrowIfNotBackupName(new BackupNaming(location.DatabasePath), backupName);
                 }
             }
             catch (InvalidBackupNameException ex)
@@ -153,7 +154,7 @@ internal static class RestoreCommand
             }
 
             var request = new RestoreRequest { Backup = candidate.Name, RequestedAt = session.Environment.Time.GetUtcNow() };
-            var path = RestoreRequest.PathFor(location);
+            var path = RestoreRequest.PathFor(location.DatabaseDirectory);
             request.Write(path);
             if (session.Json)
             {

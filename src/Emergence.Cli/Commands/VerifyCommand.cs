@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Emergence.Persistence.Backups;
 using Emergence.Persistence.Database;
+using Emergence.Persistence.Recovery;
 
 namespace Emergence.Cli.Commands;
 
@@ -31,7 +32,7 @@ internal static class VerifyCommand
             {
                 try
                 {
-                    new BackupNaming(location.DatabasePath).EnsureBackupName(requested);
+                    InvalidBackupNameException.ThrowIfNotBackupName(new BackupNaming(location.DatabasePath), requested);
                 }
                 catch (InvalidBackupNameException ex)
                 {

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Emergence.Persistence.Backups;
+using Emergence.Persistence.Records;
 using Microsoft.AspNetCore.Mvc;
 
 namespace Emergence.Functions.Functions;

@@ -1,4 +1,4 @@
-using Emergence.Persistence.Volumes;
+using Emergence.Persistence.Health;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 

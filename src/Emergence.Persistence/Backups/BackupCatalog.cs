@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Emergence.Persistence.Platform;
+using Emergence.Persistence.Records;
 
 namespace Emergence.Persistence.Backups;
 

@@ -1,5 +1,3 @@
-using Emergence.Persistence.Offsite;
-
 namespace Emergence.Persistence.Backups;
 
 /// <summary>One row of a backup listing (<c>emergence-db list</c>, <c>GET /api/backups</c>).</summary>
@@ -21,17 +19,6 @@ public sealed record BackupListing(string Name, long Size, DateTimeOffset Timest
         {
             var at = b.Manifest?.Timestamp ?? b.Stamp;
             return new BackupListing(b.Name, b.Size, at, (long)(now - at).TotalSeconds, b.Manifest?.Checksum, b.Manifest?.Reason, b.HasManifest, b.ManifestError);
-        })];
-    }
-
-    /// <summary>Lists the off-volume container's backups (already newest first), ages taken at <paramref name="now"/>.</summary>
-    public static IReadOnlyList<BackupListing> Of(IReadOnlyList<OffsiteBackup> backups, DateTimeOffset now)
-    {
-        ArgumentNullException.ThrowIfNull(backups);
-        return [.. backups.Select(b =>
-        {
-            var at = b.Manifest?.Timestamp ?? b.Stamp;
-            return new BackupListing(b.Name, b.Size, at, (long)(now - at).TotalSeconds, b.Manifest?.Checksum, b.Manifest?.Reason, b.IsComplete, b.ManifestError);
         })];
     }
 }

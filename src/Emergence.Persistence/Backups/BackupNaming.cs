@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Emergence.Persistence.Database;
+using Emergence.Persistence.Records;
 
 namespace Emergence.Persistence.Backups;
 
@@ -11,7 +12,7 @@ namespace Emergence.Persistence.Backups;
 public sealed class BackupNaming
 {
     /// <summary>The suffix of files still being written.</summary>
-    public const string TempSuffix = ".tmp";
+    public const string TempSuffix = Platform.Durable.TempSuffix;
 
     /// <summary>The suffix appended to a backup's name to name its manifest.</summary>
     public const string ManifestSuffix = ".json";
@@ -67,16 +68,6 @@ public sealed class BackupNaming
     /// <summary>Whether a name is a backup's name: a plain file name (no directory part) matching the pattern.</summary>
     public bool IsBackupName(string fileName) => TryParse(fileName, out _, out _);
 
-    /// <summary>Rejects anything but a backup's file name (a path, a traversal, another file) before any file is touched.</summary>
-    /// <exception cref="InvalidBackupNameException">The name is not a backup's file name.</exception>
-    public void EnsureBackupName(string name)
-    {
-        if (!IsBackupName(name))
-        {
-            throw new InvalidBackupNameException(name, Example);
-        }
-    }
-
     /// <summary>
     /// The first free name for a backup taken at <paramref name="utc"/>, without the compression suffix:
     /// a name is taken when the backup (compressed or not), its manifest or a temporary file of any of
@@ -128,5 +119,5 @@ public sealed class BackupNaming
 
     /// <summary>The records this project keeps in the backup directory (written through <c>NAME.tmp</c>).</summary>
     public static IReadOnlyList<string> RecordNames { get; } =
-        [BackupActivity.FileName, Offsite.OffsiteActivity.StateFileName, Offsite.OffsiteActivity.DrillFileName, IntegrityRecord.FileName];
+        [BackupActivity.FileName, OffsiteActivity.StateFileName, OffsiteActivity.DrillFileName, IntegrityRecord.FileName];
 }

@@ -5,6 +5,7 @@ using Emergence.Persistence.Configuration;
 using Emergence.Persistence.Database;
 using Emergence.Persistence.Logging;
 using Emergence.Persistence.Platform;
+using Emergence.Persistence.Records;
 using Emergence.Persistence.Volumes;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;

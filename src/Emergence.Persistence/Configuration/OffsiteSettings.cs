@@ -1,6 +1,5 @@
 using System.Globalization;
 using Azure.Storage.Blobs;
-using Emergence.Persistence.Backups;
 using Microsoft.Extensions.Configuration;
 
 namespace Emergence.Persistence.Configuration;

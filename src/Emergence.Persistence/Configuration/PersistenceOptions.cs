@@ -49,7 +49,7 @@ public sealed class PersistenceOptions
     public int KeepWeekly { get; set; } = DefaultKeepWeekly;
 
     /// <summary>The retention tiers in effect.</summary>
-    public Emergence.Persistence.Backups.RetentionRules Retention => new(KeepBackups, KeepDaily, KeepWeekly);
+    public RetentionRules Retention => new(KeepBackups, KeepDaily, KeepWeekly);
 
     /// <summary>Whether a database that is not on a mounted, writable volume makes the app unhealthy.</summary>
     public bool RequireVolume { get; set; }
@@ -61,13 +61,13 @@ public sealed class PersistenceOptions
     public string BackupSchedule { get; set; } = DefaultBackupSchedule;
 
     /// <summary>How new backups are stored: as database files (the default) or Brotli-compressed.</summary>
-    public Emergence.Persistence.Backups.BackupCompression Compression { get; set; }
+    public BackupCompression Compression { get; set; }
 
     /// <summary>The restore drill timer's NCRONTAB schedule, from <c>DRILL_SCHEDULE</c>.</summary>
     public string DrillSchedule { get; set; } = OffsiteSettings.DefaultDrillSchedule;
 
     /// <summary>Off-volume copies of the backups (Azure Blob Storage); off unless configured.</summary>
-    public Emergence.Persistence.Offsite.OffsiteOptions Offsite { get; } = new();
+    public OffsiteOptions Offsite { get; } = new();
 
     /// <summary>How long to wait for another process to release the volume lock.</summary>
     public TimeSpan LockTimeout { get; set; } = TimeSpan.FromSeconds(DefaultLockTimeoutSeconds);

@@ -1,5 +1,4 @@
 using System.Globalization;
-using Emergence.Persistence.Backups;
 using Microsoft.Extensions.Configuration;
 
 namespace Emergence.Persistence.Configuration;

@@ -18,6 +18,6 @@ public enum DatabaseCondition
     /// <summary>It opens but fails <c>quick_check</c>.</summary>
     Corrupt,
 
-    /// <summary>It opens and passes, but has lost every table that the newest good backup holds (see <see cref="Backups.ContentLoss"/>).</summary>
+    /// <summary>It opens and passes, but has lost every table that the newest good backup holds (judged by <c>Backups/ContentLoss.cs</c>, which the caller applies).</summary>
     Emptied,
 }

@@ -1,5 +1,5 @@
-using Emergence.Persistence.Backups;
 using Emergence.Persistence.Logging;
+using Emergence.Persistence.Records;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 

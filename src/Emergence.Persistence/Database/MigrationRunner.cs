@@ -1,4 +1,3 @@
-using Emergence.Persistence.Backups;
 using Emergence.Persistence.Logging;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
@@ -6,21 +5,18 @@ using Microsoft.Extensions.Logging;
 namespace Emergence.Persistence.Database;
 
 /// <summary>
-/// Applies pending migrations, each in its own transaction together with its <c>user_version</c>
-/// bump. When the database already holds data, a <c>pre-migration</c> backup is taken first, and a
-/// failed backup stops the migration.
+/// Plans and applies pending migrations, each in its own transaction together with its
+/// <c>user_version</c> bump. Whether a backup comes first is the caller's decision
+/// (<see cref="MigrationPlan.NeedsBackup"/>); the startup sequence takes it.
 /// </summary>
-public sealed class MigrationRunner(SqliteConnectionFactory connections, BackupService backups, IReadOnlyList<Migration> migrations, ILogger<MigrationRunner> logger)
+public sealed class MigrationRunner(SqliteConnectionFactory connections, IReadOnlyList<Migration> migrations, ILogger<MigrationRunner> logger)
 {
-    /// <summary>How long the pre-migration backup waits for a running backup to finish.</summary>
-    public static readonly TimeSpan BackupLockWait = TimeSpan.FromMinutes(5);
-
     /// <summary>The newest schema version this app knows.</summary>
     public int LatestVersion => migrations.Count == 0 ? 0 : migrations[^1].Version;
 
-    /// <summary>Applies every pending migration to the database at <paramref name="location"/>, creating it when missing.</summary>
-    /// <exception cref="MigrationFailedException">The database is newer than this app, the backup failed, or a script failed.</exception>
-    public async Task<MigrationOutcome> ApplyAsync(DatabaseLocation location, CancellationToken cancellationToken = default)
+    /// <summary>Reads the database's schema version (creating the database when missing) and lists what is pending.</summary>
+    /// <exception cref="MigrationFailedException">The database is newer than this app.</exception>
+    public MigrationPlan Plan(DatabaseLocation location)
     {
         ArgumentNullException.ThrowIfNull(location);
         var path = location.DatabasePath;
@@ -43,35 +39,27 @@ public sealed class MigrationRunner(SqliteConnectionFactory connections, BackupS
             throw new MigrationFailedException($"The database {path} is at schema version {from}, newer than this app's {LatestVersion}; refusing to run an older app against it.");
         }
 
-        var pending = migrations.Where(m => m.Version > from).ToList();
-        if (pending.Count == 0)
+        return new MigrationPlan(path, from, [.. migrations.Where(m => m.Version > from)], created, hasData);
+    }
+
+    /// <summary>Applies a plan's pending migrations in order; returns the schema version reached.</summary>
+    /// <exception cref="MigrationFailedException">A script failed; that migration was rolled back, earlier ones stay.</exception>
+    public int Apply(MigrationPlan plan, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        if (plan.Pending.Count == 0)
         {
-            return new MigrationOutcome(from, from, [], created, null);
+            return plan.FromVersion;
         }
 
-        BackupManifest? backup = null;
-        if (hasData)
+        using var connection = connections.OpenExisting(plan.DatabasePath);
+        foreach (var migration in plan.Pending)
         {
-            try
-            {
-                backup = await backups.CreateAsync(location, BackupReason.PreMigration, BackupLockWait, cancellationToken: cancellationToken).ConfigureAwait(false);
-            }
-            catch (BackupFailedException ex)
-            {
-                throw new MigrationFailedException($"The pre-migration backup failed, so no migration was applied: {ex.Message}", ex);
-            }
+            cancellationToken.ThrowIfCancellationRequested();
+            Apply(connection, migration, plan.DatabasePath);
         }
 
-        using (var connection = connections.OpenExisting(path))
-        {
-            foreach (var migration in pending)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                Apply(connection, migration, path);
-            }
-        }
-
-        return new MigrationOutcome(from, pending[^1].Version, pending, created, backup);
+        return plan.Pending[^1].Version;
     }
 
     private void Apply(SqliteConnection connection, Migration migration, string path)

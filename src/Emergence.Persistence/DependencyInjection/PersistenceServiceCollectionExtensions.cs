@@ -7,6 +7,7 @@ using Emergence.Persistence.Database;
 using Emergence.Persistence.Health;
 using Emergence.Persistence.Offsite;
 using Emergence.Persistence.Platform;
+using Emergence.Persistence.Records;
 using Emergence.Persistence.Recovery;
 using Emergence.Persistence.Startup;
 using Emergence.Persistence.Volumes;
@@ -58,6 +59,7 @@ public static class PersistenceServiceCollectionExtensions
         services.TryAddSingleton<DatabaseRecovery>();
         services.TryAddSingleton<IReadOnlyList<Migration>>(Migration.Embedded);
         services.TryAddSingleton<MigrationRunner>();
+        services.TryAddSingleton<BackedUpMigration>();
         services.TryAddSingleton<HealthReporter>();
         services.TryAddSingleton<StartupSequence>();
         services.TryAddSingleton<VolumeWatch>();

@@ -1,8 +1,7 @@
 using Emergence.Persistence.Backups;
 using Emergence.Persistence.Configuration;
 using Emergence.Persistence.Database;
-using Emergence.Persistence.Offsite;
-using Emergence.Persistence.Recovery;
+using Emergence.Persistence.Records;
 using Emergence.Persistence.Volumes;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
@@ -105,10 +104,10 @@ public sealed class HealthReporter(
 
         var inventory = BackupCatalog.Scan(location.BackupDirectory, location.DatabasePath, now);
         var database = ReportDatabase(location, onVolume, inventory, freshIntegrityCheck, now, Unhealthy);
-        var failedRequest = RestoreRequest.Read(RestoreRequest.FailedPathFor(location));
+        var failedRequest = RestoreRequest.Read(RestoreRequest.FailedPathFor(location.DatabaseDirectory));
         if (failedRequest is not null)
         {
-            problems.Add($"A requested restore of {(failedRequest.Backup.Length == 0 ? "a backup" : failedRequest.Backup)} failed and will not be retried: {failedRequest.Error}. Delete {RestoreRequest.FailedPathFor(location)} once handled.");
+            problems.Add($"A requested restore of {(failedRequest.Backup.Length == 0 ? "a backup" : failedRequest.Backup)} failed and will not be retried: {failedRequest.Error}. Delete {RestoreRequest.FailedPathFor(location.DatabaseDirectory)} once handled.");
         }
 
         var backups = ReportBackups(location, inventory, now, settings, problems);

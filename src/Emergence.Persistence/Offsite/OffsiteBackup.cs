@@ -28,4 +28,15 @@ public sealed record OffsiteBackup
 
     /// <summary>Whether the copy is complete: its manifest blob, written last, exists and parses.</summary>
     public bool IsComplete => Manifest is not null;
+
+    /// <summary>Lists the off-volume container's backups (already newest first), ages taken at <paramref name="now"/>.</summary>
+    public static IReadOnlyList<BackupListing> Listing(IReadOnlyList<OffsiteBackup> backups, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(backups);
+        return [.. backups.Select(b =>
+        {
+            var at = b.Manifest?.Timestamp ?? b.Stamp;
+            return new BackupListing(b.Name, b.Size, at, (long)(now - at).TotalSeconds, b.Manifest?.Checksum, b.Manifest?.Reason, b.IsComplete, b.ManifestError);
+        })];
+    }
 }

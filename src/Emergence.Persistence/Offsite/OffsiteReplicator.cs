@@ -3,6 +3,7 @@ using Emergence.Persistence.Backups;
 using Emergence.Persistence.Configuration;
 using Emergence.Persistence.Database;
 using Emergence.Persistence.Logging;
+using Emergence.Persistence.Records;
 using Emergence.Persistence.Volumes;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Emergence.Persistence.Backups;
 using Emergence.Persistence.Database;
 using Emergence.Persistence.Logging;
+using Emergence.Persistence.Records;
 using Microsoft.Extensions.Logging;
 
 namespace Emergence.Persistence.Offsite;

@@ -8,6 +8,9 @@ namespace Emergence.Persistence.Platform;
 /// </summary>
 public static class Durable
 {
+    /// <summary>The suffix of a file being written, before its atomic rename into place; a sweep may delete any such file.</summary>
+    public const string TempSuffix = ".tmp";
+
     /// <summary>Flushes a file's data and metadata to stable storage.</summary>
     public static void FsyncFile(SafeFileHandle handle)
     {

@@ -2,6 +2,7 @@ using Emergence.Persistence.Backups;
 using Emergence.Persistence.Database;
 using Emergence.Persistence.Logging;
 using Emergence.Persistence.Offsite;
+using Emergence.Persistence.Records;
 using Emergence.Persistence.Volumes;
 using Microsoft.Extensions.Logging;
 

@@ -4,6 +4,7 @@ using Emergence.Persistence.Database;
 using Emergence.Persistence.Logging;
 using Emergence.Persistence.Offsite;
 using Emergence.Persistence.Platform;
+using Emergence.Persistence.Records;
 using Emergence.Persistence.Volumes;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
@@ -147,7 +148,7 @@ public sealed class RestoreService(
 
         if (backupName is not null)
         {
-            new BackupNaming(location.DatabasePath).EnsureBackupName(backupName);
+            InvalidBackupNameException.ThrowIfNotBackupName(new BackupNaming(location.DatabasePath), backupName);
         }
 
         // Refusing needs the full quick_check; a forced restore only needs to know whether the database

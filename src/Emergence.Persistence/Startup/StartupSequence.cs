@@ -2,6 +2,7 @@ using Emergence.Persistence.Backups;
 using Emergence.Persistence.Configuration;
 using Emergence.Persistence.Database;
 using Emergence.Persistence.Logging;
+using Emergence.Persistence.Records;
 using Emergence.Persistence.Recovery;
 using Emergence.Persistence.Volumes;
 using Microsoft.Extensions.Logging;
@@ -21,7 +22,7 @@ public sealed class StartupSequence(
     RestoreService restorer,
     DatabaseRecovery recovery,
     BackupService backups,
-    MigrationRunner migrations,
+    BackedUpMigration migrations,
     TimeProvider time,
     ILogger<StartupSequence> logger)
 {
@@ -135,7 +136,7 @@ public sealed class StartupSequence(
 
     private RestoreResult? PerformRequestedRestore(DatabaseLocation location, VolumeLock volumeLock, List<string> warnings, CancellationToken cancellationToken)
     {
-        var requestPath = RestoreRequest.PathFor(location);
+        var requestPath = RestoreRequest.PathFor(location.DatabaseDirectory);
         var request = RestoreRequest.Read(requestPath);
         if (request is null)
         {
@@ -160,7 +161,7 @@ public sealed class StartupSequence(
         }
 
         // Kept for the operator, never retried: a restore that failed once would fail on every start.
-        (request with { Error = error }).Write(RestoreRequest.FailedPathFor(location));
+        (request with { Error = error }).Write(RestoreRequest.FailedPathFor(location.DatabaseDirectory));
         File.Delete(requestPath);
         PersistenceLog.RestoreRequestFailed(logger, requestPath, error);
         warnings.Add($"The requested restore failed: {error}");

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Emergence.Persistence.Backups;
 using Emergence.Persistence.Database;
+using Emergence.Persistence.Records;
 using Emergence.Persistence.Tests.Support;
 using Microsoft.Extensions.Logging;
 

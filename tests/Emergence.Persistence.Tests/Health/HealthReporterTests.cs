@@ -1,5 +1,6 @@
 using Emergence.Persistence.Backups;
 using Emergence.Persistence.Health;
+using Emergence.Persistence.Records;
 using Emergence.Persistence.Startup;
 using Emergence.Persistence.Tests.Support;
 

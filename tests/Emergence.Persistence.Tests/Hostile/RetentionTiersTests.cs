@@ -1,4 +1,5 @@
 using Emergence.Persistence.Backups;
+using Emergence.Persistence.Configuration;
 using Emergence.Persistence.Tests.Support;
 
 namespace Emergence.Persistence.Tests.Hostile;

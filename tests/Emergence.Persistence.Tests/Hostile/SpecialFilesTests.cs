@@ -1,6 +1,7 @@
 using Emergence.Persistence.Backups;
 using Emergence.Persistence.Database;
 using Emergence.Persistence.Health;
+using Emergence.Persistence.Records;
 using Emergence.Persistence.Recovery;
 using Emergence.Persistence.Tests.Support;
 

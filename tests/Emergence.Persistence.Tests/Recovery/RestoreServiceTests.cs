@@ -1,4 +1,3 @@
-using Emergence.Persistence.Backups;
 using Emergence.Persistence.Recovery;
 using Emergence.Persistence.Tests.Backups;
 using Emergence.Persistence.Tests.Support;

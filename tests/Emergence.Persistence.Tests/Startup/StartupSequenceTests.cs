@@ -1,6 +1,6 @@
 using Emergence.Persistence.Backups;
 using Emergence.Persistence.Health;
-using Emergence.Persistence.Recovery;
+using Emergence.Persistence.Records;
 using Emergence.Persistence.Startup;
 using Emergence.Persistence.Tests.Backups;
 using Emergence.Persistence.Tests.Support;
@@ -100,7 +100,7 @@ public sealed class StartupSequenceTests : IDisposable
         _h.AddNotes(3);
         var target = await _h.BackupAsync(TimeSpan.FromMinutes(5));
         _h.AddNotes(100, "regret");
-        var requestPath = RestoreRequest.PathFor(_h.Locate());
+        var requestPath = RestoreRequest.PathFor(_h.Locate().DatabaseDirectory);
         new RestoreRequest { Backup = target.Filename, RequestedAt = _h.Time.GetUtcNow() }.Write(requestPath);
 
         var result = await StartAsync();
@@ -116,7 +116,7 @@ public sealed class StartupSequenceTests : IDisposable
         await StartAsync();
         _h.AddNotes(3);
         var location = _h.Locate();
-        new RestoreRequest { Backup = "database_backup_20200101_000000.sqlite", RequestedAt = _h.Time.GetUtcNow() }.Write(RestoreRequest.PathFor(location));
+        new RestoreRequest { Backup = "database_backup_20200101_000000.sqlite", RequestedAt = _h.Time.GetUtcNow() }.Write(RestoreRequest.PathFor(location.DatabaseDirectory));
 
         var first = await StartAsync();
         var second = await StartAsync();
@@ -124,8 +124,8 @@ public sealed class StartupSequenceTests : IDisposable
         Assert.Null(first.RequestedRestore);
         Assert.Contains(first.Warnings, w => w.Contains("no backup named", StringComparison.Ordinal));
         Assert.Empty(second.Warnings);
-        Assert.False(File.Exists(RestoreRequest.PathFor(location)));
-        Assert.True(File.Exists(RestoreRequest.FailedPathFor(location)));
+        Assert.False(File.Exists(RestoreRequest.PathFor(location.DatabaseDirectory)));
+        Assert.True(File.Exists(RestoreRequest.FailedPathFor(location.DatabaseDirectory)));
         Assert.Equal("3", Sqlite3.Query(_h.DatabasePath, "SELECT count(*) FROM notes;"));
         var report = _h.Get<HealthReporter>().Check(location);
         Assert.Equal(HealthStatus.Degraded, report.Status);

@@ -1,4 +1,4 @@
-namespace Emergence.Persistence.Backups;
+namespace Emergence.Persistence.Configuration;
 
 /// <summary>How backup files are stored.</summary>
 public enum BackupCompression

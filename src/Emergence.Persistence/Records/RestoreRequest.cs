@@ -1,8 +1,6 @@
 using System.Text.Json;
-using Emergence.Persistence.Backups;
-using Emergence.Persistence.Database;
 
-namespace Emergence.Persistence.Recovery;
+namespace Emergence.Persistence.Records;
 
 /// <summary>
 /// A one-shot request, written by <c>emergence-db restore --on-next-start</c> beside the database,
@@ -26,16 +24,16 @@ public sealed record RestoreRequest
     /// <summary>Why it failed, only in a failed request file.</summary>
     public string? Error { get; init; }
 
-    /// <summary>The request file for a database location.</summary>
-    public static string PathFor(DatabaseLocation location) => Path.Combine(location?.DatabaseDirectory ?? throw new ArgumentNullException(nameof(location)), FileName);
+    /// <summary>The request file in a database directory.</summary>
+    public static string PathFor(string databaseDirectory) => Path.Combine(databaseDirectory, FileName);
 
-    /// <summary>The failed-request file for a database location.</summary>
-    public static string FailedPathFor(DatabaseLocation location) => Path.Combine(location?.DatabaseDirectory ?? throw new ArgumentNullException(nameof(location)), FailedFileName);
+    /// <summary>The failed-request file in a database directory.</summary>
+    public static string FailedPathFor(string databaseDirectory) => Path.Combine(databaseDirectory, FailedFileName);
 
     /// <summary>Writes the request durably, replacing any earlier one.</summary>
     public void Write(string path)
     {
-        var temp = path + BackupNaming.TempSuffix;
+        var temp = path + Platform.Durable.TempSuffix;
         Platform.Durable.WriteFileAtomically(temp, path, JsonSerializer.SerializeToUtf8Bytes(this, PersistenceJson.Options));
     }
 

@@ -2,7 +2,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace Emergence.Persistence.Backups;
+namespace Emergence.Persistence.Records;
 
 /// <summary>The JSON shape of manifests, reports and request files: snake_case, indented, enums as strings.</summary>
 public static class PersistenceJson

@@ -1,4 +1,4 @@
-namespace Emergence.Persistence.Backups;
+namespace Emergence.Persistence.Records;
 
 /// <summary>
 /// The last restore of the live database, kept in <see cref="FileName"/> in the backup directory by

@@ -1,18 +1,19 @@
 using Emergence.Persistence.Backups;
 using Emergence.Persistence.Database;
+using Emergence.Persistence.Startup;
 using Emergence.Persistence.Tests.Support;
 using Microsoft.Extensions.Logging.Abstractions;
 
-namespace Emergence.Persistence.Tests.Database;
+namespace Emergence.Persistence.Tests.Startup;
 
-public sealed class MigrationRunnerTests : IDisposable
+public sealed class BackedUpMigrationTests : IDisposable
 {
     private readonly TestHarness _h = new();
 
     public void Dispose() => _h.Dispose();
 
-    private MigrationRunner Runner(params Migration[] migrations) =>
-        new(_h.Get<SqliteConnectionFactory>(), _h.Get<BackupService>(), Migration.Ordered(migrations), NullLogger<MigrationRunner>.Instance);
+    private BackedUpMigration Runner(params Migration[] migrations) =>
+        new(new MigrationRunner(_h.Get<SqliteConnectionFactory>(), Migration.Ordered(migrations), NullLogger<MigrationRunner>.Instance), _h.Get<BackupService>());
 
     private static readonly Migration First = new(1, "first", "CREATE TABLE a (x INTEGER);");
     private static readonly Migration Second = new(2, "second", "CREATE TABLE b (y INTEGER); INSERT INTO b VALUES (1);");
@@ -75,18 +76,5 @@ public sealed class MigrationRunnerTests : IDisposable
         var error = await Assert.ThrowsAsync<MigrationFailedException>(() => Runner(First).ApplyAsync(_h.Locate(), TestContext.Current.CancellationToken));
 
         Assert.Contains("newer than this app", error.Message, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public void Ordered_GapInVersions_Throws()
-    {
-        Assert.Throws<InvalidOperationException>(() => Migration.Ordered([First, new Migration(3, "third", "")]));
-    }
-
-    [Fact]
-    public void Embedded_Migrations_AreNumberedFromOne()
-    {
-        Assert.NotEmpty(Migration.Embedded);
-        Assert.Equal(Enumerable.Range(1, Migration.Embedded.Count), Migration.Embedded.Select(m => m.Version));
     }
 }

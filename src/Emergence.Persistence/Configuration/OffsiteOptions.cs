@@ -1,4 +1,4 @@
-namespace Emergence.Persistence.Offsite;
+namespace Emergence.Persistence.Configuration;
 
 /// <summary>
 /// Where off-volume copies of the backups go: an Azure Blob Storage container, reached with a

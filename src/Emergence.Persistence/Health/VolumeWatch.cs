@@ -1,9 +1,10 @@
 using Emergence.Persistence.Backups;
 using Emergence.Persistence.Database;
 using Emergence.Persistence.Logging;
+using Emergence.Persistence.Volumes;
 using Microsoft.Extensions.Logging;
 
-namespace Emergence.Persistence.Volumes;
+namespace Emergence.Persistence.Health;
 
 /// <summary>
 /// Re-inspects the database's volume and logs a warning when its state changes at run time: it

@@ -1,6 +1,5 @@
-using Emergence.Persistence.Backups;
 
-namespace Emergence.Persistence.Offsite;
+namespace Emergence.Persistence.Records;
 
 /// <summary>
 /// What off-volume copying and the restore drill last did, for the health report. Kept in memory and
@@ -113,12 +112,3 @@ public sealed class OffsiteActivity
         VolumeRecord.TryWrite(backupDirectory, fileName, record);
     }
 }
-
-/// <summary>A restore drill's result.</summary>
-/// <param name="At">When the drill ran.</param>
-/// <param name="Ok">Whether the newest off-volume backup downloaded and verified.</param>
-/// <param name="Backup">The backup drilled, when there was one.</param>
-/// <param name="BackupTimestamp">When that backup was taken.</param>
-/// <param name="Problem">What failed, when it failed.</param>
-/// <param name="DurationMs">How long the download and checks took.</param>
-public sealed record DrillResult(DateTimeOffset At, bool Ok, string? Backup, DateTimeOffset? BackupTimestamp, string? Problem, long DurationMs);

@@ -1,6 +1,6 @@
-using Emergence.Persistence.Recovery;
+using Emergence.Persistence.Backups;
 
-namespace Emergence.Persistence.Backups;
+namespace Emergence.Persistence.Recovery;
 
 /// <summary>
 /// A backup was named by something that is not a backup's file name (a path, a traversal, another
@@ -8,6 +8,17 @@ namespace Emergence.Persistence.Backups;
 /// </summary>
 public sealed class InvalidBackupNameException : RestoreFailedException
 {
+    /// <summary>Rejects anything but a backup's file name (a path, a traversal, another file) before any file is touched.</summary>
+    /// <exception cref="InvalidBackupNameException">The name is not a backup's file name.</exception>
+    public static void ThrowIfNotBackupName(BackupNaming naming, string name)
+    {
+        ArgumentNullException.ThrowIfNull(naming);
+        if (!naming.IsBackupName(name))
+        {
+            throw new InvalidBackupNameException(name, naming.Example);
+        }
+    }
+
     /// <summary>Creates the exception for the rejected name and an example of a valid one.</summary>
     public InvalidBackupNameException(string name, string example)
         : base($"'{name}' is not a backup name: expected a file name like {example}, as 'emergence-db list' prints it.")

@@ -1,6 +1,6 @@
 using NCrontab;
 
-namespace Emergence.Persistence.Backups;
+namespace Emergence.Persistence.Configuration;
 
 /// <summary>
 /// The backup timer's 6-field NCRONTAB schedule (<c>sec min hour day month weekday</c>, UTC), parsed

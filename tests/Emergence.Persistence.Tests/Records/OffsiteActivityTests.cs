@@ -1,6 +1,6 @@
-using Emergence.Persistence.Offsite;
+using Emergence.Persistence.Records;
 
-namespace Emergence.Persistence.Tests.Offsite;
+namespace Emergence.Persistence.Tests.Records;
 
 public sealed class OffsiteActivityTests : IDisposable
 {

@@ -1,6 +1,7 @@
 using Emergence.Persistence.Backups;
+using Emergence.Persistence.Database;
 
-namespace Emergence.Persistence.Database;
+namespace Emergence.Persistence.Startup;
 
 /// <summary>What a migration run did.</summary>
 /// <param name="FromVersion">The schema version found.</param>

@@ -1,7 +1,7 @@
-using Emergence.Persistence.Backups;
+using Emergence.Persistence.Configuration;
 using Emergence.Persistence.Health;
 
-namespace Emergence.Persistence.Tests.Backups;
+namespace Emergence.Persistence.Tests.Configuration;
 
 public sealed class BackupScheduleTests
 {

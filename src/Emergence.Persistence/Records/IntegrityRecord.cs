@@ -1,4 +1,4 @@
-namespace Emergence.Persistence.Backups;
+namespace Emergence.Persistence.Records;
 
 /// <summary>
 /// The last integrity check of the live database, kept in memory and in <see cref="FileName"/> in the

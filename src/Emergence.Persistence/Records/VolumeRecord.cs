@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace Emergence.Persistence.Backups;
+namespace Emergence.Persistence.Records;
 
 /// <summary>
 /// Small JSON records kept in the backup directory so that every process on the volume (the app and
@@ -35,7 +35,7 @@ internal static class VolumeRecord
         try
         {
             var path = Path.Combine(directory, fileName);
-            Platform.Durable.WriteFileAtomically(path + BackupNaming.TempSuffix, path, JsonSerializer.SerializeToUtf8Bytes(record, PersistenceJson.Options));
+            Platform.Durable.WriteFileAtomically(path + Platform.Durable.TempSuffix, path, JsonSerializer.SerializeToUtf8Bytes(record, PersistenceJson.Options));
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

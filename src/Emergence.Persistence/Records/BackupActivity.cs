@@ -1,4 +1,4 @@
-namespace Emergence.Persistence.Backups;
+namespace Emergence.Persistence.Records;
 
 /// <summary>
 /// The outcome of the most recent backup attempt, for the health report. It is kept in memory and in

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace Emergence.Persistence.Backups;
+namespace Emergence.Persistence.Records;
 
 /// <summary>Writes times as ISO-8601 UTC to the second (<c>2025-01-14T10:30:00Z</c>), as the contracts show them; reads any ISO-8601 time.</summary>
 public sealed class UtcSecondsConverter : JsonConverter<DateTimeOffset>
