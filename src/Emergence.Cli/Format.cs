@@ -24,5 +24,5 @@ public static class Format
     }
 
     /// <summary>An age such as <c>3 h 5 min ago</c>.</summary>
-    public static string Age(TimeSpan age) => Emergence.Persistence.Health.HealthReporter.Describe(age) + " ago";
+    public static string Age(TimeSpan age) => Emergence.Persistence.Health.Durations.Describe(age) + " ago";
 }
