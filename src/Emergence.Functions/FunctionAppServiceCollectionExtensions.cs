@@ -1,6 +1,7 @@
 using Emergence.Functions;
 using Emergence.Functions.Backups;
 using Emergence.Functions.Health;
+using Emergence.Functions.Monitors;
 using Emergence.Functions.Startup;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;

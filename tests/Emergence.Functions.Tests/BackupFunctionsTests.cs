@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Emergence.Functions.Functions;
+using Emergence.Functions.Startup;
 using Emergence.Persistence.Backups;
 using Emergence.Persistence.Volumes;
 using Microsoft.AspNetCore.Http;
@@ -122,7 +123,7 @@ public sealed class BackupFunctionsTests : IDisposable
         var result = Assert.IsType<ContentResult>(await _app.Create<CreateBackupFunction>().Run(new DefaultHttpContext().Request));
 
         Assert.Equal(503, result.StatusCode);
-        Assert.Equal(Health.HealthCache.StartingProblem, JsonDocument.Parse(result.Content!).RootElement.GetProperty("error").GetString());
+        Assert.Equal(StartupState.StartingProblem, JsonDocument.Parse(result.Content!).RootElement.GetProperty("error").GetString());
         Assert.False(Directory.Exists(_app.BackupDirectory));
     }
 }

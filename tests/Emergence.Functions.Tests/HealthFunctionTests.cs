@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Emergence.Functions.Functions;
+using Emergence.Functions.Startup;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 
@@ -73,7 +74,7 @@ public sealed class HealthFunctionTests : IDisposable
         var (status, body) = await GetHealthAsync();
 
         Assert.Equal(503, status);
-        Assert.Contains(body.GetProperty("problems").EnumerateArray(), p => p.GetString() == Health.HealthCache.StartingProblem);
+        Assert.Contains(body.GetProperty("problems").EnumerateArray(), p => p.GetString() == StartupState.StartingProblem);
         Assert.False(File.Exists(_app.DatabasePath));
     }
 

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Emergence.Functions.Functions;
-using Emergence.Functions.Health;
 using Emergence.Functions.Startup;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
@@ -46,7 +45,7 @@ public sealed class MissingVolumeTests : IDisposable
 
         Assert.Null(_app.Get<StartupState>().Result);
         Assert.Equal(503, waitingStatus);
-        Assert.Contains(waiting.GetProperty("problems").EnumerateArray(), p => p.GetString() == HealthCache.WaitingForVolumeProblem);
+        Assert.Contains(waiting.GetProperty("problems").EnumerateArray(), p => p.GetString() == StartupState.WaitingForVolumeProblem);
         Assert.Contains(waiting.GetProperty("problems").EnumerateArray(), p => p.GetString()!.Contains("is not a mounted volume", StringComparison.Ordinal));
         Assert.Equal([], Directory.GetFileSystemEntries(DataDirectory));
         var awaited = _app.Logs.GetSnapshot().Where(r => r.Id.Name == "VolumeAwaited").ToList();

@@ -1,7 +1,7 @@
 using System.Diagnostics;
+using Emergence.Functions.Backups;
 using Emergence.Functions.Functions;
 using Emergence.Functions.Health;
-using Emergence.Functions.Startup;
 using Emergence.Persistence.Health;
 using Emergence.Persistence.Offsite;
 using Emergence.Persistence.Tests.Support;

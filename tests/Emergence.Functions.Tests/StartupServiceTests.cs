@@ -50,7 +50,7 @@ public sealed class StartupServiceTests : IDisposable
         var result = await state.WhenCompleteAsync(TestContext.Current.CancellationToken);
         await service.StopAsync(TestContext.Current.CancellationToken);
 
-        Assert.Contains(waiting.Problems, p => p.StartsWith(Health.HealthCache.WaitingForLockProblem, StringComparison.Ordinal)
+        Assert.Contains(waiting.Problems, p => p.StartsWith(StartupState.WaitingForLockProblem, StringComparison.Ordinal)
             && p.Contains($"pid {Environment.ProcessId} on {Environment.MachineName}", StringComparison.Ordinal));
         Assert.True(result.Succeeded, result.Failure);
         Assert.Null(state.LockHolder);

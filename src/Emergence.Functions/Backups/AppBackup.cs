@@ -1,5 +1,4 @@
 using Emergence.Functions.Health;
-using Emergence.Functions.Startup;
 using Emergence.Persistence.Backups;
 using Emergence.Persistence.Database;
 

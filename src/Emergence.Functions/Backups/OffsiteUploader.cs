@@ -1,11 +1,12 @@
 using System.Threading.Channels;
 using Emergence.Functions.Health;
+using Emergence.Functions.Startup;
 using Emergence.Persistence.Logging;
 using Emergence.Persistence.Offsite;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace Emergence.Functions.Startup;
+namespace Emergence.Functions.Backups;
 
 /// <summary>
 /// Copies backups off the volume in the background, one run at a time: once after startup, and after

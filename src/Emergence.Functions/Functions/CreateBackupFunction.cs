@@ -1,5 +1,4 @@
 using Emergence.Functions.Backups;
-using Emergence.Functions.Health;
 using Emergence.Functions.Startup;
 using Emergence.Persistence.Backups;
 using Microsoft.AspNetCore.Http;
@@ -24,7 +23,7 @@ public sealed class CreateBackupFunction(StartupState state, AppBackup backups)
         if (state.Result is not { } startup)
         {
             // Startup may wait minutes for the volume lock: answer now rather than hold the request.
-            return JsonResponse.Error(HealthCache.StartingProblem, StatusCodes.Status503ServiceUnavailable);
+            return JsonResponse.Error(StartupState.StartingProblem, StatusCodes.Status503ServiceUnavailable);
         }
 
         if (!startup.Succeeded)

@@ -13,15 +13,6 @@ namespace Emergence.Functions.Health;
 /// </summary>
 public sealed class HealthCache(HealthReporter reporter, DatabaseLocator locator, StartupState state, IOptions<FunctionAppOptions> options, IOptions<Persistence.Configuration.PersistenceOptions> settings, TimeProvider time)
 {
-    /// <summary>The problem reported while startup has not finished.</summary>
-    public const string StartingProblem = "Startup is still running: the database is not ready yet.";
-
-    /// <summary>The problem reported while startup waits for a required volume (the volume's own sentences follow it).</summary>
-    public const string WaitingForVolumeProblem = "Startup is waiting for the volume: no database or backup is created until it can take data, and the app starts by itself once it can.";
-
-    /// <summary>The problem reported while startup waits for the volume lock; the holder's own text follows it.</summary>
-    public const string WaitingForLockProblem = "Startup is waiting for the volume lock (another container on this volume has not stopped yet; it releases the lock when it exits), held by:";
-
     /// <summary>How long a caller waits for a check before it is answered that the check did not finish.</summary>
     public static readonly TimeSpan CheckTimeout = TimeSpan.FromSeconds(10);
 
@@ -64,18 +55,13 @@ public sealed class HealthCache(HealthReporter reporter, DatabaseLocator locator
     /// <summary>Drops the cached report, so the next call measures again (after a backup, say).</summary>
     public void Invalidate() => Volatile.Write(ref _report, null);
 
-    private string StartingSentence() =>
-        state.VolumeProblem is not null ? WaitingForVolumeProblem
-        : state.LockHolder is { } holder ? $"{WaitingForLockProblem} {holder}."
-        : StartingProblem;
-
     private HealthReport Refresh()
     {
         try
         {
             var result = state.Result;
             var report = result is null
-                ? reporter.Check(locator.Configured(), StartingSentence())
+                ? reporter.Check(locator.Configured(), state.WaitingSentence())
                 : reporter.Check(result.Location, result.FailureSentence);
             Volatile.Write(ref _madeAt, time.GetTimestamp());
             Volatile.Write(ref _report, report);

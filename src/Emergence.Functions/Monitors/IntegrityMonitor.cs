@@ -1,9 +1,10 @@
 using Emergence.Functions.Health;
+using Emergence.Functions.Startup;
 using Emergence.Persistence.Database;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
-namespace Emergence.Functions.Startup;
+namespace Emergence.Functions.Monitors;
 
 /// <summary>
 /// Checks the live database with <c>quick_check</c> every <see cref="FunctionAppOptions.IntegrityCheckInterval"/>

@@ -1,8 +1,9 @@
+using Emergence.Functions.Startup;
 using Emergence.Persistence.Health;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
-namespace Emergence.Functions.Startup;
+namespace Emergence.Functions.Monitors;
 
 /// <summary>Re-inspects the volume on an interval once startup is done, logging a warning when its state changes.</summary>
 public sealed class VolumeMonitor(StartupState state, VolumeWatch watch, IOptions<FunctionAppOptions> options, TimeProvider time) : BackgroundService

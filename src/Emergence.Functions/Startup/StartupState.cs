@@ -8,6 +8,21 @@ namespace Emergence.Functions.Startup;
 /// </summary>
 public sealed class StartupState
 {
+    /// <summary>The problem reported while startup has not finished.</summary>
+    public const string StartingProblem = "Startup is still running: the database is not ready yet.";
+
+    /// <summary>The problem reported while startup waits for a required volume (the volume's own sentences follow it).</summary>
+    public const string WaitingForVolumeProblem = "Startup is waiting for the volume: no database or backup is created until it can take data, and the app starts by itself once it can.";
+
+    /// <summary>The problem reported while startup waits for the volume lock; the holder's own text follows it.</summary>
+    public const string WaitingForLockProblem = "Startup is waiting for the volume lock (another container on this volume has not stopped yet; it releases the lock when it exits), held by:";
+
+    /// <summary>What startup is doing while it has not finished: waiting for the volume, for the lock (naming its holder), or running.</summary>
+    public string WaitingSentence() =>
+        VolumeProblem is not null ? WaitingForVolumeProblem
+        : LockHolder is { } holder ? $"{WaitingForLockProblem} {holder}."
+        : StartingProblem;
+
     private readonly TaskCompletionSource<StartupResult> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>The result once startup has finished, else <see langword="null"/>.</summary>
