@@ -57,24 +57,11 @@ public sealed class RestoreService(
             throw new RestoreFailedException($"There is no verified backup in {location.BackupDirectory} to restore.");
         }
 
-        var staging = StagingPathFor(location);
-        SweepStaging(staging);
-        var skipped = new List<BackupVerification>();
-        foreach (var candidate in candidates)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            EnsureRoomFor(location, candidate.Manifest);
-            var verification = verifier.VerifyCopy(candidate, staging, IntegrityCheck.Quick, progress, cancellationToken);
-            if (verification.Ok)
-            {
-                return Complete(location, staging, candidate.Manifest!, why, knownDamaged, skipped);
-            }
-
-            ThrowIfDiskFull(location, candidate.Name, verification);
-            skipped.Add(verification);
-        }
-
-        throw NoneRestorable(skipped);
+        var staged = candidates.Select(c => new Candidate(c.Name, c.Manifest, (staging, ct) =>
+            ValueTask.FromResult(verifier.VerifyCopy(c, staging, IntegrityCheck.Quick, progress, ct))));
+        // Every local candidate is staged synchronously, so this completes without blocking on anything.
+        var (manifest, skipped) = FirstThatVerifiesAsync(location, staged, cancellationToken).AsTask().GetAwaiter().GetResult();
+        return Complete(location, manifest, why, knownDamaged, skipped);
     }
 
     /// <summary>
@@ -117,6 +104,22 @@ public sealed class RestoreService(
             throw new RestoreFailedException($"There is no complete backup in the off-volume container {store.Container} to restore.");
         }
 
+        var staged = candidates.Select(c => new Candidate(c.Name, c.Manifest, (staging, ct) =>
+            new ValueTask<BackupVerification>(downloader.FetchAsync(store, c, staging, IntegrityCheck.Quick, progress, ct))));
+        var (manifest, skipped) = await FirstThatVerifiesAsync(location, staged, cancellationToken).ConfigureAwait(false);
+        return Complete(location, manifest, $"{why} (from the off-volume container {store.Container})", knownDamaged, skipped) with { OffsiteContainer = store.Container };
+    }
+
+    /// <summary>A backup to try: its name, its manifest when it has one, and how to put a verified copy of it in the staging file.</summary>
+    private sealed record Candidate(string Name, BackupManifest? Manifest, Func<string, CancellationToken, ValueTask<BackupVerification>> StageInto);
+
+    /// <summary>
+    /// Stages the candidates one after the other, newest first, until one verifies: each must fit on the disk,
+    /// a full disk stops the search (older candidates would only fail the same way), and one that fails is
+    /// skipped (the verifier logged why). The verified copy is left in the staging file.
+    /// </summary>
+    private static async ValueTask<(BackupManifest Manifest, List<BackupVerification> Skipped)> FirstThatVerifiesAsync(DatabaseLocation location, IEnumerable<Candidate> candidates, CancellationToken cancellationToken)
+    {
         var staging = StagingPathFor(location);
         SweepStaging(staging);
         var skipped = new List<BackupVerification>();
@@ -124,13 +127,13 @@ public sealed class RestoreService(
         {
             cancellationToken.ThrowIfCancellationRequested();
             EnsureRoomFor(location, candidate.Manifest);
-            var verification = await downloader.FetchAsync(store, candidate, staging, IntegrityCheck.Quick, progress, cancellationToken).ConfigureAwait(false);
-            ThrowIfDiskFull(location, candidate.Name, verification);
+            var verification = await candidate.StageInto(staging, cancellationToken).ConfigureAwait(false);
             if (verification.Ok)
             {
-                return Complete(location, staging, candidate.Manifest!, $"{why} (from the off-volume container {store.Container})", knownDamaged, skipped) with { OffsiteContainer = store.Container };
+                return (candidate.Manifest!, skipped);
             }
 
+            ThrowIfDiskFull(location, candidate.Name, verification);
             skipped.Add(verification);
         }
 
@@ -160,8 +163,9 @@ public sealed class RestoreService(
     }
 
     /// <summary>Swaps the verified staging file in and logs it.</summary>
-    private RestoreResult Complete(DatabaseLocation location, string staging, BackupManifest manifest, string why, bool knownDamaged, List<BackupVerification> skipped)
+    private RestoreResult Complete(DatabaseLocation location, BackupManifest manifest, string why, bool knownDamaged, List<BackupVerification> skipped)
     {
+        var staging = StagingPathFor(location);
         SweepStaging(staging, keepFile: true);
         string? quarantine;
         try
