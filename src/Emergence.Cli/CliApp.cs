@@ -102,6 +102,7 @@ public static class CliApp
         root.Subcommands.Add(ListCommand.Create(context));
         root.Subcommands.Add(VerifyCommand.Create(context));
         root.Subcommands.Add(RestoreCommand.Create(context));
+        root.Subcommands.Add(ReplicateCommand.Create(context));
         root.Subcommands.Add(DrillCommand.Create(context));
         root.SetAction(parsed =>
         {

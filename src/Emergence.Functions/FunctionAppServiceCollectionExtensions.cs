@@ -25,6 +25,7 @@ public static class FunctionAppServiceCollectionExtensions
         services.AddHostedService<StartupService>();
         services.AddHostedService<VolumeMonitor>();
         services.AddHostedService<IntegrityMonitor>();
+        services.AddHostedService<ReplicationService>();
         services.TryAddSingleton<OffsiteUploader>();
         services.AddHostedService(provider => provider.GetRequiredService<OffsiteUploader>());
         return services;

@@ -2,21 +2,36 @@ using System.CommandLine;
 using Emergence.Persistence.Backups;
 using Emergence.Persistence.Database;
 using Emergence.Persistence.Offsite;
+using Emergence.Persistence.Replication;
 
 namespace Emergence.Cli.Commands;
 
-/// <summary><c>list [--offsite] [--json]</c>: backups newest first, with size, age and checksum.</summary>
+/// <summary><c>list [--offsite] [--timeline] [--json]</c>: backups newest first, with size, age and checksum; or the restorable windows of replicated history.</summary>
 internal static class ListCommand
 {
     public static Command Create(CommandContext context)
     {
         var json = CommandContext.JsonOption();
         var offsite = new Option<bool>("--offsite") { Description = "List the off-volume container instead of the backup directory." };
-        var command = new Command("list", "List backups, newest first, with size, age and checksum.") { offsite, json };
+        var timeline = new Option<bool>("--timeline") { Description = "List the windows 'restore --to' can reach: each replication generation, from its snapshot to its newest whole segment." };
+        var command = new Command("list", "List backups, newest first, with size, age and checksum.") { offsite, timeline, json };
+        command.Validators.Add(result =>
+        {
+            if (result.GetValue(offsite) && result.GetValue(timeline))
+            {
+                result.AddError("--timeline lists the backup directory's replicated history; it cannot be combined with --offsite.");
+            }
+        });
         command.SetAction((parsed, cancellationToken) => context.RunAsync(parsed, json, async session =>
         {
             var location = session.Get<DatabaseLocator>().Configured();
             var now = session.Environment.Time.GetUtcNow();
+            if (parsed.GetValue(timeline))
+            {
+                PrintTimeline(session, Timeline.Windows(location.BackupDirectory, location.DatabasePath), location.BackupDirectory);
+                return ExitCodes.Ok;
+            }
+
             IReadOnlyList<BackupListing> rows;
             string where;
             if (parsed.GetValue(offsite))
@@ -47,6 +62,27 @@ internal static class ListCommand
             return ExitCodes.Ok;
         }));
         return command;
+    }
+
+    private static void PrintTimeline(CliSession session, IReadOnlyList<Timeline.Window> windows, string where)
+    {
+        if (session.Json)
+        {
+            session.WriteJson(windows);
+            return;
+        }
+
+        if (windows.Count == 0)
+        {
+            session.Output.WriteLine($"No replicated history in {where}: only the backups themselves can be restored.");
+            return;
+        }
+
+        foreach (var w in windows)
+        {
+            var problem = w.Problem is null ? "" : $"  (ends early: {w.Problem})";
+            session.Output.WriteLine($"{w.Generation}  {w.From.UtcDateTime:yyyy-MM-ddTHH:mm:ss.fffZ} .. {w.To.UtcDateTime:yyyy-MM-ddTHH:mm:ss.fffZ}  {w.Segments} segments{problem}");
+        }
     }
 
     private static void Print(CliSession session, IReadOnlyList<BackupListing> rows, string where)

@@ -9,9 +9,11 @@ using Emergence.Persistence.Volumes;
 namespace Emergence.Cli.Commands;
 
 /// <summary>
-/// <c>restore [NAME|--latest] [--offsite] [--force] [--on-next-start] [--json]</c>: restores a verified
-/// backup now, from the backup directory or (<c>--offsite</c>) from the off-volume container, refusing
-/// while the app holds the volume lock; or asks the running app to do it on its next start.
+/// <c>restore [NAME|--latest|--to TIME] [--offsite] [--force] [--on-next-start] [--json]</c>: restores a
+/// verified backup now, from the backup directory or (<c>--offsite</c>) from the off-volume container,
+/// refusing while the app holds the volume lock; or asks the running app to do it on its next start. With
+/// <c>--to</c>, and with <c>--latest</c> from the backup directory, the backup is followed by the replicated
+/// segments up to that point (the newest replicated commit).
 /// </summary>
 internal static class RestoreCommand
 {
@@ -22,17 +24,28 @@ internal static class RestoreCommand
     {
         var json = CommandContext.JsonOption();
         var name = new Argument<string?>("NAME") { Description = "The backup's file name, as 'list' prints it.", Arity = ArgumentArity.ZeroOrOne };
-        var latest = new Option<bool>("--latest") { Description = "Restore the newest backup that verifies." };
+        var latest = new Option<bool>("--latest") { Description = "Restore the newest replicated commit (the newest backup that verifies, then every segment after it)." };
+        var to = new Option<string?>("--to") { Description = "Restore the newest state seen at or before this ISO-8601 UTC time, e.g. 2026-12-02T10:30:00Z." };
         var force = new Option<bool>("--force") { Description = "Replace the database even when it is healthy." };
         var onNextStart = new Option<bool>("--on-next-start") { Description = "Verify now and have the running app restore on its next start." };
         var offsite = new Option<bool>("--offsite") { Description = "Download the backup from the off-volume container and verify it before it replaces the database." };
-        var command = new Command("restore", "Restore a verified backup over the database, quarantining what it replaces.") { name, latest, offsite, force, onNextStart, json };
+        var command = new Command("restore", "Restore a verified backup over the database, quarantining what it replaces.") { name, latest, to, offsite, force, onNextStart, json };
         command.Validators.Add(result =>
         {
-            var hasName = result.GetValue(name) is not null;
-            if (hasName == result.GetValue(latest))
+            var given = (result.GetValue(name) is not null ? 1 : 0) + (result.GetValue(latest) ? 1 : 0) + (result.GetValue(to) is not null ? 1 : 0);
+            if (given != 1)
             {
-                result.AddError("Give exactly one of a backup NAME or --latest.");
+                result.AddError("Give exactly one of a backup NAME, --latest or --to TIME.");
+            }
+
+            if (result.GetValue(to) is { } text && ParseTime(text) is null)
+            {
+                result.AddError($"--to: '{text}' is not an ISO-8601 time with a zone, e.g. 2026-12-02T10:30:00Z.");
+            }
+
+            if (result.GetValue(to) is not null && (result.GetValue(offsite) || result.GetValue(onNextStart)))
+            {
+                result.AddError("--to restores from the backup directory now: it cannot be combined with --offsite or --on-next-start.");
             }
 
             if (result.GetValue(offsite) && result.GetValue(onNextStart))
@@ -67,12 +80,20 @@ internal static class RestoreCommand
                 return ExitCodes.Usage;
             }
 
-            return await RestoreNowAsync(session, location, store, backupName, parsed.GetValue(force), cancellationToken).ConfigureAwait(false);
+            var target = parsed.GetValue(to) is { } time ? ParseTime(time) : null;
+            return await RestoreNowAsync(session, location, store, backupName, target, parsed.GetValue(force), cancellationToken).ConfigureAwait(false);
         }));
         return command;
     }
 
-    private static async Task<int> RestoreNowAsync(CliSession session, DatabaseLocation location, OffsiteStore? store, string? backupName, bool force, CancellationToken cancellationToken)
+    /// <summary>An ISO-8601 time that names its zone (Z or an offset), as UTC; <see langword="null"/> otherwise.</summary>
+    internal static DateTimeOffset? ParseTime(string text) =>
+        (text.EndsWith('Z') || text.EndsWith('z') || System.Text.RegularExpressions.Regex.IsMatch(text, @"[+-]\d{2}:?\d{2}$"))
+        && DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AdjustToUniversal, out var parsed)
+            ? parsed.ToUniversalTime()
+            : null;
+
+    private static async Task<int> RestoreNowAsync(CliSession session, DatabaseLocation location, OffsiteStore? store, string? backupName, DateTimeOffset? target, bool force, CancellationToken cancellationToken)
     {
         VolumeLock? volumeLock;
         string? holder;
@@ -98,9 +119,11 @@ internal static class RestoreCommand
                 using var progress = session.CreateProgress();
                 const string Why = "requested with emergence-db restore";
                 var restorer = session.Get<RestoreService>();
-                result = store is null
-                    ? restorer.Restore(location, volumeLock, backupName, force, Why, progress, cancellationToken: cancellationToken)
-                    : await restorer.RestoreOffsiteAsync(location, volumeLock, store, backupName, force, Why, progress, cancellationToken: cancellationToken).ConfigureAwait(false);
+                result = store is not null
+                    ? await restorer.RestoreOffsiteAsync(location, volumeLock, store, backupName, force, Why, progress, cancellationToken: cancellationToken).ConfigureAwait(false)
+                    : backupName is null
+                        ? restorer.RestoreToTime(location, volumeLock, target, force, Why, progress, cancellationToken: cancellationToken)
+                        : restorer.Restore(location, volumeLock, backupName, force, Why, progress, cancellationToken: cancellationToken);
             }
             catch (RestoreFailedException ex)
             {
@@ -121,6 +144,15 @@ internal static class RestoreCommand
                 var from = result.OffsiteContainer is { } container ? $" (from the off-volume container {container})" : "";
                 session.Output.WriteLine($"restored:    {result.Backup.Filename}{from} -> {result.DatabasePath}");
                 session.Output.WriteLine($"quarantined: {result.QuarantineDirectory ?? "(nothing was replaced)"}");
+                if (result.Replay is { } replay)
+                {
+                    session.Output.WriteLine($"replayed:    {replay.Segments} segments, {replay.Commits} transactions after the backup");
+                    session.Output.WriteLine($"restored to: {result.RestoredTo.UtcDateTime:yyyy-MM-ddTHH:mm:ss.fffZ} (the newest commit seen by then)");
+                    if (replay.Stopped is { } stopped)
+                    {
+                        session.Output.WriteLine($"warning:     the replay stopped early at {stopped}");
+                    }
+                }
             }
 
             return ExitCodes.Ok;

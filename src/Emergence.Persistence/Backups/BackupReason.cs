@@ -14,6 +14,9 @@ public enum BackupReason
 
     /// <summary>An operator asked for one.</summary>
     Manual,
+
+    /// <summary>The snapshot a replication generation starts from.</summary>
+    Replication,
 }
 
 /// <summary>The manifest spelling of <see cref="BackupReason"/> values.</summary>
@@ -26,6 +29,7 @@ public static class BackupReasonNames
         BackupReason.Startup => "startup",
         BackupReason.PreMigration => "pre-migration",
         BackupReason.Manual => "manual",
+        BackupReason.Replication => "replication",
         _ => throw new ArgumentOutOfRangeException(nameof(reason), reason, null),
     };
 }

@@ -69,6 +69,9 @@ public sealed class PersistenceOptions
     /// <summary>Off-volume copies of the backups (Azure Blob Storage); off unless configured.</summary>
     public OffsiteOptions Offsite { get; } = new();
 
+    /// <summary>Continuous WAL replication.</summary>
+    public ReplicationOptions Replication { get; } = new();
+
     /// <summary>How long to wait for another process to release the volume lock.</summary>
     public TimeSpan LockTimeout { get; set; } = TimeSpan.FromSeconds(DefaultLockTimeoutSeconds);
 

@@ -37,6 +37,18 @@ public static class PersistenceSettings
     /// <summary>The setting for how backups are stored.</summary>
     public const string CompressionKey = "Persistence:Compression";
 
+    /// <summary>Whether the function app replicates the WAL.</summary>
+    public const string ReplicationEnabledKey = "Persistence:Replication:Enabled";
+
+    /// <summary>Seconds between reads of the log.</summary>
+    public const string ReplicationIntervalKey = "Persistence:Replication:IntervalSeconds";
+
+    /// <summary>Seconds of replication lag before health is degraded.</summary>
+    public const string ReplicationMaxLagKey = "Persistence:Replication:MaxLagSeconds";
+
+    /// <summary>Log bytes at which the replicator checkpoints.</summary>
+    public const string ReplicationCheckpointBytesKey = "Persistence:Replication:CheckpointBytes";
+
     /// <summary>The backup timer's schedule, a top-level app setting the Functions host also reads.</summary>
     public const string BackupScheduleKey = "BACKUP_SCHEDULE";
 
@@ -94,6 +106,7 @@ public static class PersistenceSettings
         }
 
         options.BackupSchedule = Read(configuration, BackupScheduleKey) ?? options.BackupSchedule;
+        BindReplication(configuration, options.Replication);
         OffsiteSettings.Bind(configuration, options);
         Normalize(options);
     }
@@ -135,6 +148,31 @@ public static class PersistenceSettings
 
         OffsiteSettings.Validate(options);
     }
+
+    private static void BindReplication(IConfiguration configuration, ReplicationOptions replication)
+    {
+        if (Read(configuration, ReplicationEnabledKey) is { } enabled)
+        {
+            replication.Enabled = bool.TryParse(enabled, out var parsed)
+                ? parsed
+                : throw new InvalidSettingException(EnvName(ReplicationEnabledKey), enabled, "expected true or false.");
+        }
+
+        replication.Interval = ReadSeconds(configuration, ReplicationIntervalKey, 1, 60) ?? replication.Interval;
+        replication.MaxLag = ReadSeconds(configuration, ReplicationMaxLagKey, 1, 86_400) ?? replication.MaxLag;
+        if (Read(configuration, ReplicationCheckpointBytesKey) is { } bytes)
+        {
+            replication.CheckpointBytes = long.TryParse(bytes, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n is >= 1L << 16 and <= 1L << 34
+                ? n
+                : throw new InvalidSettingException(EnvName(ReplicationCheckpointBytesKey), bytes, "expected a whole number of bytes from 65536 to 17179869184.");
+        }
+    }
+
+    private static TimeSpan? ReadSeconds(IConfiguration configuration, string key, int min, int max) => Read(configuration, key) is not { } text
+        ? null
+        : int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n >= min && n <= max
+            ? TimeSpan.FromSeconds(n)
+            : throw new InvalidSettingException(EnvName(key), text, $"expected a whole number of seconds from {min} to {max}.");
 
     /// <summary>The environment-variable spelling of a configuration key: <c>Persistence__KeepBackups</c>.</summary>
     public static string EnvName(string key) => key.Replace(":", "__", StringComparison.Ordinal);

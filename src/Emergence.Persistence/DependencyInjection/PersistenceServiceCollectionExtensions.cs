@@ -9,6 +9,7 @@ using Emergence.Persistence.Offsite;
 using Emergence.Persistence.Platform;
 using Emergence.Persistence.Records;
 using Emergence.Persistence.Recovery;
+using Emergence.Persistence.Replication;
 using Emergence.Persistence.Startup;
 using Emergence.Persistence.Volumes;
 using Microsoft.Extensions.Azure;
@@ -63,6 +64,8 @@ public static class PersistenceServiceCollectionExtensions
         services.TryAddSingleton<HealthReporter>();
         services.TryAddSingleton<StartupSequence>();
         services.TryAddSingleton<VolumeWatch>();
+        services.TryAddSingleton<ReplicationActivity>();
+        services.TryAddSingleton<Replicator>();
         AddOffsite(services);
         return services;
     }

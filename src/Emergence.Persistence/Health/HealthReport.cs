@@ -117,6 +117,37 @@ public sealed record BackupsReport
 
     /// <summary>Off-volume copies, when configured.</summary>
     public OffsiteReport? Offsite { get; init; }
+
+    /// <summary>Continuous WAL replication, once a replicator has recorded its state.</summary>
+    public ReplicationReport? Replication { get; init; }
+}
+
+/// <summary>The <c>backups.replication</c> object of the health report.</summary>
+public sealed record ReplicationReport
+{
+    /// <summary>The generation being written.</summary>
+    public string? Generation { get; init; }
+
+    /// <summary>Seconds since the moment up to which every commit is in a durable segment: at most this much is at risk on the volume.</summary>
+    public long? LagSeconds { get; init; }
+
+    /// <summary>When the newest segment's last commit was seen.</summary>
+    public DateTimeOffset? LastSegmentAt { get; init; }
+
+    /// <summary>The newest segment's file name.</summary>
+    public string? LastSegment { get; init; }
+
+    /// <summary>Seconds since the moment up to which every closed segment is off the volume; <see langword="null"/>: segments are not copied off the volume.</summary>
+    public long? OffsiteLagSeconds { get; init; }
+
+    /// <summary>The last failure, until a poll succeeds.</summary>
+    public string? LastError { get; init; }
+
+    /// <summary>The <c>-wal</c> file's size at the last poll.</summary>
+    public long LogBytes { get; init; }
+
+    /// <summary>Its largest size seen by the running replicator.</summary>
+    public long LogHighWaterBytes { get; init; }
 }
 
 /// <summary>The <c>backups.offsite</c> object of the health report: copies in Azure Blob Storage and the restore drill.</summary>

@@ -9,7 +9,7 @@ namespace Emergence.Persistence.Health;
 
 /// <summary>
 /// Builds the health report: one check per concern (<see cref="VolumeCheck"/>, <see cref="DatabaseCheck"/>,
-/// <see cref="RestoreRequestCheck"/>, <see cref="BackupsCheck"/>, <see cref="OffsiteCheck"/>), each returning
+/// <see cref="RestoreRequestCheck"/>, <see cref="BackupsCheck"/>, <see cref="OffsiteCheck"/>, <see cref="ReplicationCheck"/>), each returning
 /// its section and findings, combined by <see cref="HealthVerdict"/>. It never throws and never creates the
 /// database file: everything that goes wrong becomes a problem sentence.
 /// </summary>
@@ -19,12 +19,14 @@ public sealed class HealthReporter(
     SqliteConnectionFactory connections,
     BackupActivity activity,
     OffsiteActivity offsite,
+    ReplicationActivity replication,
     IntegrityRecord integrity,
     TimeProvider time)
 {
     private readonly DatabaseCheck _database = new(connections, integrity);
     private readonly BackupsCheck _backups = new(activity);
     private readonly OffsiteCheck _offsite = new(offsite);
+    private readonly ReplicationCheck _replication = new(replication);
 
     /// <summary>
     /// Reports on the database at <paramref name="location"/>. <paramref name="startupFailure"/> is a sentence
@@ -79,9 +81,10 @@ public sealed class HealthReporter(
         var schedule = BackupSchedule.Parse(settings.BackupSchedule);
         var backups = _backups.Check(location, inventory, now, schedule);
         var offsiteCopies = _offsite.Check(location.BackupDirectory, now, settings, backups.Section.Latest, schedule);
+        var replicated = _replication.Check(location.BackupDirectory, now, settings.Replication);
         var space = VolumeCheck.Space(volume.Section, database.Section);
 
-        // The order of the problem list: startup, volume, database, restore request, backups, off the volume, space.
+        // The order of the problem list: startup, volume, database, restore request, backups, off the volume, replication, space.
         IEnumerable<HealthFinding> findings = [
             .. startupFailure is null ? [] : new[] { HealthFinding.Unhealthy(startupFailure) },
             .. volume.Findings,
@@ -89,6 +92,7 @@ public sealed class HealthReporter(
             .. request,
             .. backups.Findings,
             .. offsiteCopies.Findings,
+            .. replicated.Findings,
             .. space,
         ];
         var all = findings.ToList();
@@ -98,7 +102,7 @@ public sealed class HealthReporter(
             CheckedAt = now,
             Volume = volume.Section,
             Database = database.Section,
-            Backups = backups.Section with { Offsite = offsiteCopies.Section },
+            Backups = backups.Section with { Offsite = offsiteCopies.Section, Replication = replicated.Section },
             Problems = [.. all.Select(f => f.Sentence)],
         };
     }

@@ -5,7 +5,7 @@ namespace Emergence.Persistence.Logging;
 /// <summary>
 /// Every log event the library writes, with a stable id and name and named properties, so an
 /// operator can search for them. Ids: 1xxx volume and lock, 2xxx backups, 3xxx recovery,
-/// 4xxx database and migrations, 6xxx off-volume copies and restore drills.
+/// 4xxx database and migrations, 6xxx off-volume copies and restore drills, 7xxx WAL replication.
 /// </summary>
 public static partial class PersistenceLog
 {
@@ -162,4 +162,34 @@ public static partial class PersistenceLog
     [LoggerMessage(EventId = 6006, EventName = "RestoreDrillFailed", Level = LogLevel.Error,
         Message = "Restore drill failed for container {Container}: {Problem}")]
     public static partial void RestoreDrillFailed(ILogger logger, string container, string problem);
+
+    /// <summary>A generation started: a verified backup as its snapshot, segments from the given log position on.</summary>
+    [LoggerMessage(EventId = 7001, EventName = "ReplicationGenerationStarted", Level = LogLevel.Information,
+        Message = "Replication of {Database}: generation {Generation} started from backup {Backup} at log position {Position}{After}")]
+    public static partial void ReplicationGenerationStarted(ILogger logger, string database, string generation, string backup, string position, string after);
+
+    /// <summary>A generation ended because the history could not be followed; a new one starts from a fresh backup.</summary>
+    [LoggerMessage(EventId = 7002, EventName = "ReplicationGenerationEnded", Level = LogLevel.Warning,
+        Message = "Replication of {Database}: generation {Generation} ended: {Reason}. A new generation starts from a fresh backup; restores to a point before it use the old one.")]
+    public static partial void ReplicationGenerationEnded(ILogger logger, string database, string generation, string reason);
+
+    /// <summary>A replication step failed; it is retried.</summary>
+    [LoggerMessage(EventId = 7003, EventName = "ReplicationFailed", Level = LogLevel.Error,
+        Message = "Replication of {Database} failed: {Problem}. Retrying in {RetrySeconds} s.")]
+    public static partial void ReplicationFailed(ILogger logger, Exception exception, string database, string problem, int retrySeconds);
+
+    /// <summary>The replicator checkpointed so the log can restart (it stays bounded under a steady writer).</summary>
+    [LoggerMessage(EventId = 7004, EventName = "ReplicationCheckpoint", Level = LogLevel.Debug,
+        Message = "Replication of {Database}: checkpoint at {LogBytes} log bytes: {Checkpointed} of {Frames} frames in the database file")]
+    public static partial void ReplicationCheckpoint(ILogger logger, string database, long logBytes, int checkpointed, int frames);
+
+    /// <summary>A replay stopped before a segment that is missing, damaged or does not follow.</summary>
+    [LoggerMessage(EventId = 7005, EventName = "ReplayStopped", Level = LogLevel.Warning,
+        Message = "Replay of generation {Generation} stopped before segment {Segment}: {Problem}. The restore ends at the last whole commit before it ({LastCommitAt}).")]
+    public static partial void ReplayStopped(ILogger logger, string generation, string segment, string problem, string lastCommitAt);
+
+    /// <summary>Segments older than every kept backup were deleted.</summary>
+    [LoggerMessage(EventId = 7006, EventName = "SegmentsPruned", Level = LogLevel.Information,
+        Message = "Replication: deleted {Count} segments and {Generations} generations older than the oldest kept backup ({Oldest})")]
+    public static partial void SegmentsPruned(ILogger logger, int count, int generations, string oldest);
 }

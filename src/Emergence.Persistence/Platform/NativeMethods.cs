@@ -74,6 +74,18 @@ internal static partial class NativeMethods
         return (*(uint*)(buffer + 20), *(uint*)(buffer + 24));
     }
 
+    /// <summary>The inode number of a path (links followed), or <see langword="null"/> when it cannot be read: a file replaced by a rename has another.</summary>
+    internal static unsafe ulong? InodeOf(string path)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return null;
+        }
+
+        var buffer = stackalloc byte[256];
+        return Statx(AtFdCwd, path, 0, StatxBasicStats, buffer) != 0 ? null : *(ulong*)(buffer + 32);
+    }
+
     [LibraryImport(Libc, EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static unsafe partial int StatxFd(int dirFd, string path, int flags, uint mask, byte* buffer);
 

@@ -52,7 +52,7 @@ public sealed class DatabaseRecovery(DatabaseProbe probe, RestoreService restore
         {
             try
             {
-                return Restored(found, restorer.Restore(location, volumeLock, backupName: null, force: true, why, knownDamaged: damaged, cancellationToken: cancellationToken));
+                return Restored(found, restorer.RestoreToTime(location, volumeLock, target: null, force: true, why, knownDamaged: damaged, cancellationToken: cancellationToken));
             }
             catch (RestoreFailedException ex)
             {

@@ -5,6 +5,7 @@ using Emergence.Persistence.Logging;
 using Emergence.Persistence.Offsite;
 using Emergence.Persistence.Platform;
 using Emergence.Persistence.Records;
+using Emergence.Persistence.Replication;
 using Emergence.Persistence.Volumes;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
@@ -62,6 +63,68 @@ public sealed class RestoreService(
         // Every local candidate is staged synchronously, so this completes without blocking on anything.
         var (manifest, skipped) = FirstThatVerifiesAsync(location, staged, cancellationToken).AsTask().GetAwaiter().GetResult();
         return Complete(location, manifest, why, knownDamaged, skipped);
+    }
+
+    /// <summary>
+    /// Restores the newest state at or before <paramref name="target"/> (with <see langword="null"/>: the newest
+    /// replicated commit): the newest verified backup taken at or before it, then every segment of its
+    /// generation up to the last commit seen at or before it, applied to a staging copy that must then pass
+    /// a full <c>integrity_check</c>. A candidate whose replay yields a database that fails is skipped for
+    /// the next older backup. A replay that stops early (a missing or damaged segment) restores what it reached
+    /// and says so in <see cref="RestoreResult.Replay"/>.
+    /// </summary>
+    /// <exception cref="RestoreFailedException">Refused, nothing at or before the point, or no candidate verified; the database is unchanged.</exception>
+    public RestoreResult RestoreToTime(DatabaseLocation location, VolumeLock volumeLock, DateTimeOffset? target, bool force, string why,
+        IProgress<OperationProgress>? progress = null, bool knownDamaged = false, CancellationToken cancellationToken = default)
+    {
+        Prepare(location, volumeLock, null, force);
+        var inventory = BackupCatalog.Scan(location.BackupDirectory, location.DatabasePath, time.GetUtcNow());
+        var plans = Timeline.PlansFor(inventory, location.DatabasePath, target);
+        if (plans.Count == 0)
+        {
+            throw new RestoreFailedException(target is { } t
+                ? $"There is no verified backup taken at or before {t.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture)} in {location.BackupDirectory}."
+                : $"There is no verified backup in {location.BackupDirectory} to restore.");
+        }
+
+        var replays = new Dictionary<string, SegmentReplay.Result>(StringComparer.Ordinal);
+        var staged = plans.Select(plan => new Candidate(plan.Backup.Name, plan.Backup.Manifest, (staging, ct) =>
+            ValueTask.FromResult(StageToPoint(plan, staging, progress, replays, ct))));
+        var (manifest, skipped) = FirstThatVerifiesAsync(location, staged, cancellationToken).AsTask().GetAwaiter().GetResult();
+        var replay = replays[manifest.Filename];
+        var point = replay.ReachedAt is { } reached ? $" replayed to {reached.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture)}" : "";
+        return Complete(location, manifest, why + point, knownDamaged, skipped) with { Replay = replay };
+    }
+
+    /// <summary>Stages a plan's backup, replays its segments and checks the result fully.</summary>
+    private BackupVerification StageToPoint(Timeline.Plan plan, string staging, IProgress<OperationProgress>? progress, Dictionary<string, SegmentReplay.Result> replays, CancellationToken cancellationToken)
+    {
+        var verification = verifier.VerifyCopy(plan.Backup, staging, IntegrityCheck.Quick, progress, cancellationToken);
+        if (!verification.Ok)
+        {
+            return verification;
+        }
+
+        var replay = plan.Segments.Count == 0
+            ? new SegmentReplay.Result(0, 0, null, plan.Problem)
+            : SegmentReplay.Apply(staging, plan.Generation!.Id, plan.Segments, logger, cancellationToken);
+        replays[plan.Backup.Name] = replay;
+        if (plan.Segments.Count == 0)
+        {
+            return verification;
+        }
+
+        progress?.Report(new OperationProgress("integrity_check", 0, 0));
+        string result;
+        using (var connection = connections.OpenReadOnly(staging))
+        {
+            result = DatabaseInspector.Check(connection, IntegrityCheck.Full).CheckResult;
+        }
+
+        SqliteFiles.DeleteSideFiles(staging);
+        return result == "ok"
+            ? verification with { CheckResult = "ok", Check = "integrity_check" }
+            : new BackupVerification(plan.Backup.Name, false, $"after replaying {replay.Segments} segments the copy failed integrity_check: {result}", verification.ChecksumMatches, result, "integrity_check");
     }
 
     /// <summary>

@@ -1,0 +1,42 @@
+using Emergence.Persistence.Configuration;
+using Emergence.Persistence.Records;
+
+namespace Emergence.Persistence.Health;
+
+/// <summary>Continuous replication: lag within <see cref="ReplicationOptions.MaxLag"/>, no failure. Every finding is degraded.</summary>
+public sealed class ReplicationCheck(ReplicationActivity activity)
+{
+    /// <summary>Checks the replicator's recorded state; the section is <see langword="null"/> when no replicator has recorded one.</summary>
+    public Checked<ReplicationReport?> Check(string backupDirectory, DateTimeOffset now, ReplicationOptions settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        if (activity.StateFor(backupDirectory) is not { } state)
+        {
+            return new Checked<ReplicationReport?>(null, []);
+        }
+
+        var findings = new List<HealthFinding>();
+        long? lag = state.CaughtUpAt is { } caughtUp ? Math.Max(0, (long)(now - caughtUp).TotalSeconds) : null;
+        if (state.LastError is { } error)
+        {
+            findings.Add(HealthFinding.Degraded($"WAL replication failed at {state.RecordedAt.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}: {error}"));
+        }
+        else if (lag is { } seconds && seconds > settings.MaxLag.TotalSeconds)
+        {
+            findings.Add(HealthFinding.Degraded($"WAL replication is {Durations.Describe(TimeSpan.FromSeconds(seconds))} behind (more than {Durations.Describe(settings.MaxLag)}): commits since then are only in the live database."));
+        }
+
+        var report = new ReplicationReport
+        {
+            Generation = state.Generation,
+            LagSeconds = lag,
+            LastSegment = state.LastSegment,
+            LastSegmentAt = state.LastSegmentAt,
+            OffsiteLagSeconds = state.OffsiteCaughtUpAt is { } off ? Math.Max(0, (long)(now - off).TotalSeconds) : null,
+            LastError = state.LastError,
+            LogBytes = state.LogBytes,
+            LogHighWaterBytes = state.LogHighWaterBytes,
+        };
+        return new Checked<ReplicationReport?>(report, findings);
+    }
+}

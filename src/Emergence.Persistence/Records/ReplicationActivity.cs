@@ -1,0 +1,77 @@
+using System.Text.Json.Serialization;
+
+namespace Emergence.Persistence.Records;
+
+/// <summary>
+/// The replicator's state for the health report: kept in memory, and in <see cref="FileName"/> in the backup
+/// directory (written when the generation or the error changes, and at most every
+/// <see cref="PersistInterval"/> otherwise), so <c>emergence-db status</c> beside the app reports it too.
+/// </summary>
+public sealed class ReplicationActivity
+{
+    /// <summary>The file, in the backup directory, that holds the state.</summary>
+    public const string FileName = ".replication.json";
+
+    /// <summary>How often an unchanged-but-advancing state is written to the volume.</summary>
+    public static readonly TimeSpan PersistInterval = TimeSpan.FromSeconds(10);
+
+    private readonly Lock _gate = new();
+    private ReplicationState? _state;
+    private DateTimeOffset _persisted = DateTimeOffset.MinValue;
+
+    /// <summary>The replicator's state.</summary>
+    /// <param name="Generation">The generation being written.</param>
+    /// <param name="CaughtUpAt">Every commit before this time is in a durable segment.</param>
+    /// <param name="LastSegment">The newest segment's file name.</param>
+    /// <param name="LastSegmentAt">When it was written.</param>
+    /// <param name="OffsiteCaughtUpAt">Every segment closed before this time is in the off-volume container (when configured).</param>
+    /// <param name="LastError">The last failure, until a poll succeeds.</param>
+    /// <param name="RecordedAt">When this state was recorded.</param>
+    /// <param name="LogBytes">The <c>-wal</c> file's size at the last poll.</param>
+    /// <param name="LogHighWaterBytes">Its largest size seen by this replicator.</param>
+    public sealed record ReplicationState(
+        string? Generation,
+        [property: JsonConverter(typeof(UtcMillisecondsConverter))] DateTimeOffset? CaughtUpAt,
+        string? LastSegment,
+        [property: JsonConverter(typeof(UtcMillisecondsConverter))] DateTimeOffset? LastSegmentAt,
+        [property: JsonConverter(typeof(UtcMillisecondsConverter))] DateTimeOffset? OffsiteCaughtUpAt,
+        string? LastError,
+        [property: JsonConverter(typeof(UtcMillisecondsConverter))] DateTimeOffset RecordedAt,
+        long LogBytes,
+        long LogHighWaterBytes);
+
+    /// <summary>This process's state, else the one recorded on the volume by any process.</summary>
+    public ReplicationState? StateFor(string backupDirectory)
+    {
+        lock (_gate)
+        {
+            if (_state is { } own)
+            {
+                return own;
+            }
+        }
+
+        return VolumeRecord.Read<ReplicationState>(backupDirectory, FileName, _ => null!);
+    }
+
+    /// <summary>Records the state here, and on the volume when it changed in kind or the last write is old.</summary>
+    public void Record(string backupDirectory, ReplicationState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        bool persist;
+        lock (_gate)
+        {
+            persist = _state is null || _state.Generation != state.Generation || _state.LastError != state.LastError || state.RecordedAt - _persisted >= PersistInterval;
+            _state = state;
+            if (persist)
+            {
+                _persisted = state.RecordedAt;
+            }
+        }
+
+        if (persist)
+        {
+            VolumeRecord.TryWrite(backupDirectory, FileName, state);
+        }
+    }
+}

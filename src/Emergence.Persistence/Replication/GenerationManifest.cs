@@ -1,0 +1,34 @@
+using System.Text.Json.Serialization;
+using Emergence.Persistence.Records;
+
+namespace Emergence.Persistence.Replication;
+
+/// <summary>
+/// The start of one unbroken history: a verified backup (the snapshot) and the log position from which
+/// segments cover every later commit. Written before the first segment; a restore replays a generation's
+/// segments only on a backup taken after it started.
+/// </summary>
+public sealed record GenerationManifest
+{
+    /// <summary>The generation's id (sortable: its start time, then a random part).</summary>
+    public required string Id { get; init; }
+
+    /// <summary>When it started (UTC).</summary>
+    [JsonConverter(typeof(UtcMillisecondsConverter))]
+    public required DateTimeOffset StartedAt { get; init; }
+
+    /// <summary>The database replicated.</summary>
+    public required string DatabasePath { get; init; }
+
+    /// <summary>The verified backup taken as its snapshot (a file name in the backup directory).</summary>
+    public required string BaseBackup { get; init; }
+
+    /// <summary>That backup's timestamp.</summary>
+    public required DateTimeOffset BaseBackupTimestamp { get; init; }
+
+    /// <summary>Why the previous generation ended, when one did.</summary>
+    public string? After { get; init; }
+
+    /// <summary>The log position the segments start from: everything before it is in the snapshot (<see langword="null"/>: there was no log yet; segments start at the first one).</summary>
+    public WalPosition? Start { get; init; }
+}

@@ -1,0 +1,153 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Emergence.Persistence.Platform;
+using Emergence.Persistence.Records;
+
+namespace Emergence.Persistence.Replication;
+
+/// <summary>
+/// Where replication keeps its history, under the backup directory: <c>replication/&lt;generation&gt;/</c> holds
+/// <c>generation.json</c> and numbered segments (<c>0000000001.frames</c>, each with a <c>.json</c> manifest
+/// written once the segment is durable).
+/// </summary>
+public sealed class ReplicationStore(string backupDirectory)
+{
+    /// <summary>The folder under the backup directory.</summary>
+    public const string DirectoryName = "replication";
+
+    /// <summary>A generation's record.</summary>
+    public const string GenerationFileName = "generation.json";
+
+    /// <summary>A segment file's suffix; its manifest adds <see cref="ManifestSuffix"/>.</summary>
+    public const string SegmentSuffix = ".frames";
+
+    /// <summary>The suffix of a segment's manifest.</summary>
+    public const string ManifestSuffix = ".json";
+
+    /// <summary>The folder holding every generation.</summary>
+    public string Root { get; } = Path.Combine(backupDirectory, DirectoryName);
+
+    /// <summary>A generation's folder.</summary>
+    public string DirectoryOf(string generation) => Path.Combine(Root, generation);
+
+    /// <summary>A segment's file name.</summary>
+    public static string SegmentName(long sequence) => sequence.ToString("D10", CultureInfo.InvariantCulture) + SegmentSuffix;
+
+    /// <summary>A new generation id: its start time to the millisecond and a random part, so ids sort by start.</summary>
+    public static string NewGenerationId(DateTimeOffset now) =>
+        now.UtcDateTime.ToString("yyyyMMdd'T'HHmmssfff'Z'", CultureInfo.InvariantCulture) + "-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3));
+
+    /// <summary>Writes a generation's record durably, creating its folder.</summary>
+    public void WriteGeneration(GenerationManifest generation)
+    {
+        ArgumentNullException.ThrowIfNull(generation);
+        var directory = DirectoryOf(generation.Id);
+        Directory.CreateDirectory(directory);
+        Durable.FsyncDirectory(Root);
+        var path = Path.Combine(directory, GenerationFileName);
+        Durable.WriteFileAtomically(path + Durable.TempSuffix, path, JsonSerializer.SerializeToUtf8Bytes(generation, PersistenceJson.Options));
+    }
+
+    /// <summary>Every generation of <paramref name="databasePath"/> whose record reads, oldest first.</summary>
+    public IReadOnlyList<GenerationManifest> Generations(string databasePath)
+    {
+        if (!Directory.Exists(Root))
+        {
+            return [];
+        }
+
+        var found = new List<GenerationManifest>();
+        foreach (var directory in Directory.EnumerateDirectories(Root).Order(StringComparer.Ordinal))
+        {
+            if (Read<GenerationManifest>(Path.Combine(directory, GenerationFileName)) is { } generation
+                && generation.Id == Path.GetFileName(directory)
+                && string.Equals(generation.DatabasePath, databasePath, StringComparison.Ordinal))
+            {
+                found.Add(generation);
+            }
+        }
+
+        return found;
+    }
+
+    /// <summary>One segment as found on disk.</summary>
+    /// <param name="Sequence">Its number, from its name.</param>
+    /// <param name="Path">The segment file.</param>
+    /// <param name="Manifest">Its manifest, when it reads.</param>
+    public sealed record StoredSegment(long Sequence, string Path, SegmentManifest? Manifest);
+
+    /// <summary>A generation's segments in order, those with a readable manifest and those without (an interrupted write, or damage).</summary>
+    public IReadOnlyList<StoredSegment> Segments(string generation)
+    {
+        var directory = DirectoryOf(generation);
+        if (!Directory.Exists(directory))
+        {
+            return [];
+        }
+
+        var segments = new SortedDictionary<long, StoredSegment>();
+        foreach (var path in Directory.EnumerateFiles(directory))
+        {
+            var name = Path.GetFileName(path);
+            var stem = name.EndsWith(SegmentSuffix + ManifestSuffix, StringComparison.Ordinal) ? name[..^(SegmentSuffix.Length + ManifestSuffix.Length)]
+                : name.EndsWith(SegmentSuffix, StringComparison.Ordinal) ? name[..^SegmentSuffix.Length]
+                : null;
+            if (stem is null || stem.Length != 10 || !long.TryParse(stem, NumberStyles.None, CultureInfo.InvariantCulture, out var sequence) || segments.ContainsKey(sequence))
+            {
+                continue;
+            }
+
+            var segment = Path.Combine(directory, SegmentName(sequence));
+            var manifest = Read<SegmentManifest>(segment + ManifestSuffix);
+            segments[sequence] = new StoredSegment(sequence, segment, manifest is not null && manifest.Sequence == sequence && manifest.Generation == generation ? manifest : null);
+        }
+
+        return [.. segments.Values];
+    }
+
+    /// <summary>
+    /// Makes a written segment part of the timeline: fsyncs it, hashes it, renames it into place, then
+    /// writes its manifest (last, so a segment with a manifest is always whole).
+    /// </summary>
+    public SegmentManifest Commit(string tempPath, SegmentManifest withoutChecksum)
+    {
+        ArgumentNullException.ThrowIfNull(withoutChecksum);
+        Durable.FsyncFile(tempPath);
+        var (checksum, size) = Sha256.OfFile(tempPath, null, CancellationToken.None);
+        var directory = DirectoryOf(withoutChecksum.Generation);
+        var path = Path.Combine(directory, withoutChecksum.Filename);
+        File.Move(tempPath, path, overwrite: true);
+        Durable.FsyncDirectory(directory);
+        var manifest = withoutChecksum with { Checksum = checksum, Size = size };
+        Durable.WriteFileAtomically(path + ManifestSuffix + Durable.TempSuffix, path + ManifestSuffix, JsonSerializer.SerializeToUtf8Bytes(manifest, PersistenceJson.Options));
+        return manifest;
+    }
+
+    /// <summary>Deletes what interrupted writes left in a generation's folder (<c>*.tmp</c>, segments without a manifest past the last whole one).</summary>
+    public void SweepTemporary(string generation)
+    {
+        var directory = DirectoryOf(generation);
+        if (!Directory.Exists(directory))
+        {
+            return;
+        }
+
+        foreach (var temp in Directory.EnumerateFiles(directory, "*" + Durable.TempSuffix))
+        {
+            File.Delete(temp);
+        }
+    }
+
+    private static T? Read<T>(string path) where T : class
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<T>(RegularFile.ReadSmall(path), PersistenceJson.Options);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JsonException)
+        {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,120 @@
+using Emergence.Persistence.Backups;
+using Emergence.Persistence.Configuration;
+using Emergence.Persistence.Database;
+using Emergence.Persistence.Logging;
+using Emergence.Persistence.Records;
+using Emergence.Persistence.Volumes;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Emergence.Persistence.Replication;
+
+/// <summary>
+/// Replicates one database until cancelled: resumes or starts a generation, polls its log every
+/// <see cref="ReplicationOptions.Interval"/>, starts a new generation (from a fresh backup) when the history
+/// breaks, retries after failures, and records its state for health. The function app runs it as a hosted
+/// service; <c>emergence-db replicate</c> runs it in the foreground.
+/// </summary>
+public sealed class Replicator(
+    SqliteConnectionFactory connections,
+    BackupService backups,
+    IOptions<PersistenceOptions> options,
+    ReplicationActivity activity,
+    TimeProvider time,
+    ILogger<Replicator> logger)
+{
+    /// <summary>How long to wait after a failure before trying again.</summary>
+    public static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(5);
+
+    /// <summary>How often segments older than every kept backup are deleted.</summary>
+    public static readonly TimeSpan PruneInterval = TimeSpan.FromMinutes(10);
+
+    /// <summary>Raised after each successful poll (for the off-volume upload and for tests).</summary>
+    public event Action<ReplicationSession.PollResult>? Polled;
+
+    /// <summary>The lock one replicator per backup directory holds while it runs.</summary>
+    public static string LockPathFor(DatabaseLocation location) =>
+        Path.Combine(new ReplicationStore(location?.BackupDirectory ?? throw new ArgumentNullException(nameof(location))).Root, ".replicate.lock");
+
+    /// <summary>Runs until <paramref name="cancellationToken"/> is cancelled; first waits for the replication lock (another replicator of this backup directory).</summary>
+    public async Task RunAsync(DatabaseLocation location, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(location);
+        Directory.CreateDirectory(new ReplicationStore(location.BackupDirectory).Root);
+        using var held = await VolumeLock.AcquireAsync(LockPathFor(location), TimeSpan.MaxValue, logger, time, cancellationToken).ConfigureAwait(false);
+        var settings = options.Value.Replication;
+        string? after = null;
+        var highWater = 0L;
+        var lastPrune = DateTimeOffset.MinValue;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            ReplicationSession? session = null;
+            try
+            {
+                session = await ReplicationSession.OpenAsync(location, connections, backups, time, logger, settings.CheckpointBytes, after, cancellationToken).ConfigureAwait(false);
+                after = null;
+                while (true)
+                {
+                    var result = session.Poll();
+                    highWater = Math.Max(highWater, session.LogHighWaterBytes);
+                    Record(location, session, result, null, highWater);
+                    Polled?.Invoke(result);
+                    if (time.GetUtcNow() - lastPrune >= PruneInterval)
+                    {
+                        ReplicationRetention.Prune(location, time.GetUtcNow(), session.Generation.Id, logger);
+                        lastPrune = time.GetUtcNow();
+                    }
+
+                    await Task.Delay(settings.Interval, time, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            catch (ReplicationBrokenException ex)
+            {
+                PersistenceLog.ReplicationGenerationEnded(logger, location.DatabasePath, session?.Generation.Id ?? "(none)", ex.Message);
+                after = ex.Message;
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception ex) when (ex is SqliteException or IOException or UnauthorizedAccessException or BackupFailedException or InvalidOperationException)
+            {
+                var retry = (int)RetryDelay.TotalSeconds;
+                PersistenceLog.ReplicationFailed(logger, ex, location.DatabasePath, ex.Message, retry);
+                var previous = activity.StateFor(location.BackupDirectory);
+                activity.Record(location.BackupDirectory, (previous ?? Empty(time.GetUtcNow())) with { LastError = ex.Message, RecordedAt = time.GetUtcNow() });
+                try
+                {
+                    await Task.Delay(RetryDelay, time, cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+            }
+            finally
+            {
+                session?.Dispose();
+            }
+        }
+    }
+
+    private void Record(DatabaseLocation location, ReplicationSession session, ReplicationSession.PollResult result, string? error, long highWater)
+    {
+        var previous = activity.StateFor(location.BackupDirectory);
+        var state = new ReplicationActivity.ReplicationState(
+            session.Generation.Id,
+            result.CaughtUpAt,
+            result.Segment?.Filename ?? (previous?.Generation == session.Generation.Id ? previous.LastSegment : null),
+            result.Segment?.LastCommitAt ?? (previous?.Generation == session.Generation.Id ? previous.LastSegmentAt : null),
+            previous?.OffsiteCaughtUpAt,
+            error,
+            time.GetUtcNow(),
+            result.LogBytes,
+            highWater);
+        activity.Record(location.BackupDirectory, state);
+    }
+
+    private static ReplicationActivity.ReplicationState Empty(DateTimeOffset now) => new(null, null, null, null, null, null, now, 0, 0);
+}

@@ -1,0 +1,68 @@
+using System.Text.Json.Serialization;
+using Emergence.Persistence.Records;
+
+namespace Emergence.Persistence.Replication;
+
+/// <summary>
+/// The record written beside a segment once the segment is durable: which frames of which log it holds,
+/// the chain it continues and ends with, when its commits were seen, and its SHA-256. A segment without
+/// one is not part of the timeline.
+/// </summary>
+public sealed record SegmentManifest
+{
+    /// <summary>The generation the segment belongs to.</summary>
+    public required string Generation { get; init; }
+
+    /// <summary>Its number in the generation, from 1, without gaps.</summary>
+    public required long Sequence { get; init; }
+
+    /// <summary>The segment file's name in the generation's directory.</summary>
+    public required string Filename { get; init; }
+
+    /// <summary>The log's first salt.</summary>
+    public required uint Salt1 { get; init; }
+
+    /// <summary>The log's second salt.</summary>
+    public required uint Salt2 { get; init; }
+
+    /// <summary>The log's checkpoint sequence number.</summary>
+    public required uint CheckpointSequence { get; init; }
+
+    /// <summary>The first frame held (1-based, within its log).</summary>
+    public required long FirstFrame { get; init; }
+
+    /// <summary>The last frame held.</summary>
+    public required long LastFrame { get; init; }
+
+    /// <summary>The chain the first frame continues (the log header's checksum for frame 1).</summary>
+    public required uint[] StartChain { get; init; }
+
+    /// <summary>The chain after the last frame: the next segment of the same log starts from it.</summary>
+    public required uint[] EndChain { get; init; }
+
+    /// <summary>The database page size.</summary>
+    public required int PageSize { get; init; }
+
+    /// <summary>Whether the log's checksum words are big-endian (from its header's magic).</summary>
+    public required bool BigEndianChecksums { get; init; }
+
+    /// <summary>How many transactions the segment holds (each complete).</summary>
+    public required int Commits { get; init; }
+
+    /// <summary>The database's size in pages after the last of them.</summary>
+    public required uint DatabasePages { get; init; }
+
+    /// <summary>When the replicator first saw the first of its commits (UTC).</summary>
+    [JsonConverter(typeof(UtcMillisecondsConverter))]
+    public required DateTimeOffset FirstCommitAt { get; init; }
+
+    /// <summary>When the replicator saw the last of its commits (UTC): every commit in it happened at or before this time.</summary>
+    [JsonConverter(typeof(UtcMillisecondsConverter))]
+    public required DateTimeOffset LastCommitAt { get; init; }
+
+    /// <summary>The segment file's size in bytes.</summary>
+    public required long Size { get; init; }
+
+    /// <summary>Lowercase hex SHA-256 of the segment file.</summary>
+    public required string Checksum { get; init; }
+}

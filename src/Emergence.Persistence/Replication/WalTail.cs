@@ -1,0 +1,126 @@
+namespace Emergence.Persistence.Replication;
+
+/// <summary>
+/// Copies the committed frames a write-ahead log holds past a position, reading the <c>-wal</c> file with
+/// ordinary reads (SQLite's locks are on the database file and the <c>-shm</c>, which are not touched).
+/// Only whole transactions are copied: frames after the last valid commit frame are a transaction still
+/// being written and are left for the next read.
+/// </summary>
+public static class WalTail
+{
+    /// <summary>How the log found relates to the position read from.</summary>
+    public enum Continuity
+    {
+        /// <summary>There is no log, or it has no valid header yet: nothing to copy.</summary>
+        NoLog,
+
+        /// <summary>The same log: frames were read on from the position.</summary>
+        SameLog,
+
+        /// <summary>The log restarted once, as SQLite restarts it: frames were read from its start.</summary>
+        NextLog,
+
+        /// <summary>Another log, or the position's frame is no longer there: the history cannot be followed.</summary>
+        Broken,
+    }
+
+    /// <summary>What a read found and copied.</summary>
+    /// <param name="Continuity">How the log relates to the position.</param>
+    /// <param name="From">Where the copied frames start (the position, or the start of the next log).</param>
+    /// <param name="To">The position after the last copied commit.</param>
+    /// <param name="Bytes">The bytes of frames copied.</param>
+    /// <param name="Commits">The transactions copied.</param>
+    /// <param name="DatabasePages">The database's size in pages after the last copied commit (0 when none).</param>
+    /// <param name="LogBytes">The size of the <c>-wal</c> file.</param>
+    /// <param name="Why">For <see cref="Continuity.Broken"/>: what does not follow.</param>
+    public sealed record Result(Continuity Continuity, WalPosition? From, WalPosition? To, long Bytes, int Commits, uint DatabasePages, long LogBytes, string? Why = null);
+
+    /// <summary>
+    /// Copies into <paramref name="destination"/> every committed frame after <paramref name="position"/>
+    /// (from the start of the log when <paramref name="position"/> is <see langword="null"/>).
+    /// </summary>
+    public static Result CopyCommitted(string walPath, WalPosition? position, Stream destination)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        FileStream wal;
+        try
+        {
+            wal = new FileStream(walPath, new FileStreamOptions { Mode = FileMode.Open, Access = FileAccess.Read, Share = FileShare.ReadWrite | FileShare.Delete, BufferSize = 0 });
+        }
+        catch (FileNotFoundException)
+        {
+            return new Result(Continuity.NoLog, position, position, 0, 0, 0, 0);
+        }
+
+        using (wal)
+        {
+            var length = wal.Length;
+            var headerBytes = new byte[WalFormat.HeaderSize];
+            if (wal.ReadAtLeast(headerBytes, headerBytes.Length, throwOnEndOfStream: false) < headerBytes.Length || WalFormat.ReadHeader(headerBytes) is not { } header)
+            {
+                return new Result(Continuity.NoLog, position, position, 0, 0, 0, length);
+            }
+
+            Continuity continuity;
+            WalPosition origin;
+            if (position is null)
+            {
+                (continuity, origin) = (Continuity.SameLog, WalPosition.StartOf(header));
+            }
+            else if (position.IsLog(header))
+            {
+                (continuity, origin) = (Continuity.SameLog, position);
+            }
+            else if (position.IsNextLog(header))
+            {
+                (continuity, origin) = (Continuity.NextLog, WalPosition.StartOf(header));
+            }
+            else
+            {
+                return new Result(Continuity.Broken, position, position, 0, 0, 0, length,
+                    $"the log restarted without being followed (checkpoint sequence {position.CheckpointSequence} → {header.CheckpointSequence}, salts changed)");
+            }
+
+            if (header.PageSize != origin.PageSize)
+            {
+                return new Result(Continuity.Broken, position, position, 0, 0, 0, length, $"the page size changed origin {origin.PageSize} to {header.PageSize}");
+            }
+
+            var frameSize = WalFormat.FrameHeaderSize + header.PageSize;
+            var offset = WalFormat.HeaderSize + (origin.Frames * frameSize);
+            if (continuity == Continuity.SameLog && offset > length)
+            {
+                return new Result(Continuity.Broken, position, position, 0, 0, 0, length, $"the log is shorter ({length} bytes) than the {origin.Frames} frames already copied");
+            }
+
+            var start = destination.Position;
+            var frame = new byte[frameSize];
+            var chain = origin.Chain;
+            var frames = origin.Frames;
+            var committed = (Position: start, Frames: frames, Chain: chain, Pages: 0u);
+            var commits = 0;
+            wal.Position = offset;
+            while (wal.ReadAtLeast(frame, frameSize, throwOnEndOfStream: false) == frameSize)
+            {
+                if (WalFormat.CheckFrame(header, chain, frame) is not { } next)
+                {
+                    break;
+                }
+
+                chain = next;
+                frames++;
+                destination.Write(frame);
+                var commitSize = WalFormat.CommitSize(frame);
+                if (commitSize != 0)
+                {
+                    commits++;
+                    committed = (destination.Position, frames, chain, commitSize);
+                }
+            }
+
+            destination.SetLength(committed.Position);
+            var to = origin with { Frames = committed.Frames, S1 = committed.Chain.S1, S2 = committed.Chain.S2 };
+            return new Result(continuity, origin, to, committed.Position - start, commits, committed.Pages, length);
+        }
+    }
+}
