@@ -77,6 +77,7 @@ public sealed class ReplicationSession : IDisposable
     {
         ArgumentNullException.ThrowIfNull(location);
         ArgumentNullException.ThrowIfNull(backups);
+        ThrowUnlessWalMode(location.DatabasePath);
         var store = new ReplicationStore(location.BackupDirectory);
         var generations = store.Generations(location.DatabasePath);
         if (after is null && generations.Count > 0 && generations[^1] is var last && ResumePoint(store, last) is { } resume)
@@ -313,6 +314,27 @@ public sealed class ReplicationSession : IDisposable
         }
 
         return (new WalPosition(m.Salt1, m.Salt2, m.CheckpointSequence, m.LastFrame, m.EndChain[0], m.EndChain[1], m.PageSize, m.BigEndianChecksums), m.Sequence + 1);
+    }
+
+    /// <summary>
+    /// Refuses a database in rollback-journal mode (header bytes 18 and 19 are 2 in WAL mode): its commits never
+    /// pass through a log, so following the log would report no lag while replicating nothing.
+    /// </summary>
+    private static void ThrowUnlessWalMode(string databasePath)
+    {
+        var header = new byte[20];
+        using (var file = new FileStream(databasePath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete))
+        {
+            if (file.ReadAtLeast(header, header.Length, throwOnEndOfStream: false) < header.Length)
+            {
+                throw new InvalidOperationException($"the database {databasePath} is empty or shorter than a database header");
+            }
+        }
+
+        if (header[18] != 2 || header[19] != 2)
+        {
+            throw new InvalidOperationException($"the database {databasePath} is not in WAL mode (journal_mode=WAL), so its commits cannot be replicated");
+        }
     }
 
     private static string Describe(WalPosition? position) => position is null

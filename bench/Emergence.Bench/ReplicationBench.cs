@@ -1,0 +1,222 @@
+using System.Diagnostics;
+using System.Globalization;
+using Emergence.Persistence.Backups;
+using Emergence.Persistence.Database;
+using Emergence.Persistence.Records;
+using Emergence.Persistence.Recovery;
+using Emergence.Persistence.Replication;
+using Emergence.Persistence.Volumes;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Emergence.Bench;
+
+/// <summary>
+/// WAL replication, measured side by side in one run: a steady writer's commit latency with the replicator
+/// off and on (trials taking turns), the replication lag and the log's high-water mark while it runs,
+/// segment bytes per committed byte; and a restore to the newest point of a large database with an hour
+/// of one-second segments, against a plain restore of the same backup.
+/// </summary>
+internal static class ReplicationBench
+{
+    private const int PayloadBytes = 200;
+
+    /// <summary>A clock the replay part moves by hand: an hour of polls in a minute or two.</summary>
+    private sealed class SteppedClock(DateTimeOffset start) : TimeProvider
+    {
+        public DateTimeOffset Now { get; set; } = start;
+
+        public override DateTimeOffset GetUtcNow() => Now;
+    }
+
+    public static void Run(Arguments options, Func<string, string, ServiceProvider> services, Action<string> line)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        line("## WAL replication");
+        line("");
+        SteadyWriter(options, services, line, inv);
+        RestoreToTime(options, services, line, inv);
+    }
+
+    private static void SteadyWriter(Arguments options, Func<string, string, ServiceProvider> services, Action<string> line, CultureInfo inv)
+    {
+        var work = Path.Combine(options.Directory, "replication-writer");
+        if (Directory.Exists(work))
+        {
+            Directory.Delete(work, recursive: true);
+        }
+
+        using var provider = services(Path.Combine(work, "data", "database.sqlite"), "none");
+        var location = provider.GetRequiredService<DatabaseLocator>().Resolve();
+        var connections = provider.GetRequiredService<SqliteConnectionFactory>();
+        Directory.CreateDirectory(location.DatabaseDirectory);
+        using (var create = connections.OpenOrCreate(location.DatabasePath))
+        {
+            Execute(create, "CREATE TABLE rows (n INTEGER PRIMARY KEY, pad BLOB NOT NULL)");
+        }
+
+        var off = new List<double>();
+        var on = new List<double>();
+        var lag = new List<double>();
+        var highWater = 0L;
+        var committedOn = 0L;
+        var trials = Math.Max(2, options.WriterTrials) * 2;
+        var seconds = Math.Max(4, options.WriterSeconds);
+        for (var trial = 0; trial < trials; trial++)
+        {
+            var replicate = trial % 2 == 1;
+            using var cancel = new CancellationTokenSource();
+            Task? replicator = null;
+            Thread? sampler = null;
+            var activity = provider.GetRequiredService<ReplicationActivity>();
+            if (replicate)
+            {
+                replicator = Task.Factory.StartNew(() => provider.GetRequiredService<Replicator>().RunAsync(location, cancel.Token), TaskCreationOptions.LongRunning).Unwrap();
+                WaitForGeneration(activity, location);
+                sampler = new Thread(() =>
+                {
+                    while (!cancel.IsCancellationRequested)
+                    {
+                        if (activity.StateFor(location.BackupDirectory) is { CaughtUpAt: { } caughtUp })
+                        {
+                            lock (lag)
+                            {
+                                lag.Add((DateTimeOffset.UtcNow - caughtUp).TotalSeconds);
+                            }
+                        }
+
+                        var wal = new FileInfo(location.DatabasePath + "-wal");
+                        highWater = Math.Max(highWater, wal.Exists ? wal.Length : 0);
+                        Thread.Sleep(50);
+                    }
+                });
+                sampler.Start();
+            }
+
+            var latencies = replicate ? on : off;
+            var committed = Write(connections, location.DatabasePath, TimeSpan.FromSeconds(seconds), latencies);
+            if (replicate)
+            {
+                committedOn += committed;
+                Thread.Sleep(2000); // let the last commits reach a segment before stopping
+                cancel.Cancel();
+                replicator!.GetAwaiter().GetResult();
+                sampler!.Join();
+            }
+        }
+
+        var store = new ReplicationStore(location.BackupDirectory);
+        var segmentBytes = store.Generations(location.DatabasePath).SelectMany(g => store.Segments(g.Id)).Sum(s => s.Manifest?.Size ?? 0);
+        var offStats = new Stats(off);
+        var onStats = new Stats(on);
+        var lagStats = new Stats(lag);
+        line(string.Create(inv, $"Steady writer: one-row commits ({PayloadBytes}-byte payload, synchronous=FULL) for {seconds} s per trial, {trials} trials taking turns (off, on, …), {off.Count} commits off and {on.Count} on."));
+        line("");
+        line("| figure | replication off | replication on | on/off |");
+        line("|---|---|---|---|");
+        line(string.Create(inv, $"| commit p50 | {offStats.Median:0.00} ms | {onStats.Median:0.00} ms | {onStats.Median / offStats.Median:0.00}× |"));
+        line(string.Create(inv, $"| commit p99 | {offStats.Percentile(99):0.00} ms | {onStats.Percentile(99):0.00} ms | {onStats.Percentile(99) / offStats.Percentile(99):0.00}× |"));
+        line(string.Create(inv, $"| commits per second | {off.Count / (double)(seconds * trials / 2):0} | {on.Count / (double)(seconds * trials / 2):0} | |"));
+        line("");
+        line(string.Create(inv, $"Replication lag (now minus the time up to which every commit is in a durable segment, sampled every 50 ms): p50 {lagStats.Median:0.00} s, p99 {lagStats.Percentile(99):0.00} s, max {lagStats.Max:0.00} s. WAL high-water mark {highWater >> 10} KiB (checkpoint at {provider.GetRequiredService<Microsoft.Extensions.Options.IOptions<Emergence.Persistence.Configuration.PersistenceOptions>>().Value.Replication.CheckpointBytes >> 10} KiB). Segment bytes per committed payload byte: {segmentBytes / (double)(committedOn * PayloadBytes):0.0} ({segmentBytes >> 10} KiB of segments for {committedOn} commits: a page and a frame header per page a commit touches)."));
+        line("");
+    }
+
+    private static void RestoreToTime(Arguments options, Func<string, string, ServiceProvider> services, Action<string> line, CultureInfo inv)
+    {
+        const int Polls = 3600;
+        const int CommitsPerPoll = 5;
+        var work = Path.Combine(options.Directory, $"replication-replay-{options.SizeMib}");
+        if (Directory.Exists(work))
+        {
+            Directory.Delete(work, recursive: true);
+        }
+
+        using var provider = services(Path.Combine(work, "data", "database.sqlite"), "none");
+        var location = provider.GetRequiredService<DatabaseLocator>().Resolve();
+        Console.Write($"generating {options.SizeMib} MiB… ");
+        BenchDatabase.Create(location.DatabasePath, (long)options.SizeMib << 20, new Progress<double>(_ => Console.Write('.')));
+        Console.WriteLine();
+        var connections = provider.GetRequiredService<SqliteConnectionFactory>();
+        using (var create = connections.OpenExisting(location.DatabasePath))
+        {
+            Execute(create, "CREATE TABLE rows (n INTEGER PRIMARY KEY, pad BLOB NOT NULL)");
+        }
+
+        var clock = new SteppedClock(DateTimeOffset.UtcNow);
+        var building = Stopwatch.StartNew();
+        using (var writer = connections.OpenExisting(location.DatabasePath))
+        using (var session = ReplicationSession.OpenAsync(location, connections, provider.GetRequiredService<BackupService>(), clock, NullLogger.Instance, 4L << 20, null, CancellationToken.None).GetAwaiter().GetResult())
+        {
+            for (var poll = 0; poll < Polls; poll++)
+            {
+                for (var i = 0; i < CommitsPerPoll; i++)
+                {
+                    Execute(writer, $"INSERT INTO rows (pad) VALUES (randomblob({PayloadBytes}))");
+                }
+
+                clock.Now += TimeSpan.FromSeconds(1);
+                session.Poll();
+            }
+        }
+
+        Console.WriteLine(string.Create(inv, $"an hour of segments written in {building.Elapsed.TotalSeconds:0} s"));
+        var restorer = provider.GetRequiredService<RestoreService>();
+        var plain = new List<double>();
+        var toTime = new List<double>();
+        for (var run = 0; run < Math.Max(3, options.Runs); run++)
+        {
+            using var held = VolumeLock.TryAcquire(location.LockPath, TimeProvider.System, out _)!;
+            plain.Add(Time(() => restorer.Restore(location, held, null, force: true, "bench")));
+            toTime.Add(Time(() => restorer.RestoreToTime(location, held, null, force: true, "bench")));
+        }
+
+        var segments = new ReplicationStore(location.BackupDirectory).Generations(location.DatabasePath).Sum(g => new ReplicationStore(location.BackupDirectory).Segments(g.Id).Count);
+        var p = new Stats(plain);
+        var t = new Stats(toTime);
+        line(string.Create(inv, $"Restore of a {options.SizeMib} MiB database: plain (the backup) {p.Describe()}; to the newest point (the same backup, then {segments} one-second segments of {CommitsPerPoll} commits each, then integrity_check) {t.Describe()}: {t.Median / p.Median:0.00}× ({plain.Count} runs each, taking turns)."));
+        line("");
+    }
+
+    private static long Write(SqliteConnectionFactory connections, string database, TimeSpan duration, List<double> latencies)
+    {
+        using var connection = connections.OpenExisting(database);
+        using var command = connection.CreateCommand();
+        command.CommandText = $"INSERT INTO rows (pad) VALUES (randomblob({PayloadBytes}))";
+        var clock = Stopwatch.StartNew();
+        var count = 0L;
+        while (clock.Elapsed < duration)
+        {
+            var started = Stopwatch.GetTimestamp();
+            command.ExecuteNonQuery();
+            latencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            count++;
+        }
+
+        return count;
+    }
+
+    private static void WaitForGeneration(ReplicationActivity activity, DatabaseLocation location)
+    {
+        var waited = Stopwatch.StartNew();
+        while (activity.StateFor(location.BackupDirectory)?.Generation is null && waited.Elapsed < TimeSpan.FromSeconds(60))
+        {
+            Thread.Sleep(20);
+        }
+    }
+
+    private static double Time(Action action)
+    {
+        var started = Stopwatch.GetTimestamp();
+        action();
+        return Stopwatch.GetElapsedTime(started).TotalSeconds;
+    }
+
+    private static void Execute(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+}

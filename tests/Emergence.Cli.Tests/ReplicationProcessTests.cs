@@ -1,0 +1,216 @@
+using System.Diagnostics;
+using System.Globalization;
+using Emergence.Persistence.Tests.Support;
+
+namespace Emergence.Cli.Tests;
+
+/// <summary>
+/// Replication between real processes: a sqlite3 writer committing numbered rows stamped with their commit
+/// time, <c>emergence-db replicate</c> beside it, either SIGKILLed at random moments and restarted, then the
+/// database wiped and restored; and restores to many points of a steady stretch. The sqlite3 CLI reads the results.
+/// </summary>
+public sealed class ReplicationProcessTests : IDisposable
+{
+    private static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
+
+    // A commit is seen at the poll after it: within one interval, plus the time a poll takes on a busy machine.
+    private static readonly TimeSpan SeenWithin = Interval + TimeSpan.FromSeconds(1);
+
+    private readonly CliHarness _cli = new();
+    private readonly List<Process> _running = [];
+
+    public ReplicationProcessTests()
+    {
+        _cli.Settings["Persistence__Replication__IntervalSeconds"] = "1";
+        Directory.CreateDirectory(Path.GetDirectoryName(_cli.DatabasePath)!);
+        var (exit, _, error) = Shell.Run("sqlite3", "-batch", _cli.DatabasePath, "PRAGMA journal_mode = WAL; CREATE TABLE rows (n INTEGER PRIMARY KEY, at TEXT NOT NULL, pad BLOB NOT NULL);");
+        Assert.True(exit == 0, error);
+    }
+
+    public void Dispose()
+    {
+        foreach (var process in _running.Where(p => !p.HasExited))
+        {
+            process.Kill();
+            process.WaitForExit();
+        }
+
+        _cli.Dispose();
+    }
+
+    /// <summary>A sqlite3 shell reading statements from the test: each INSERT commits the next row with its commit time.</summary>
+    private sealed class Writer : IDisposable
+    {
+        private readonly Process _process;
+
+        public Writer(string database)
+        {
+            var info = new ProcessStartInfo("sqlite3") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
+            info.ArgumentList.Add("-batch");
+            info.ArgumentList.Add(database);
+            _process = Process.Start(info)!;
+            _process.StandardInput.AutoFlush = true;
+            _process.StandardInput.WriteLine(".timeout 10000");
+        }
+
+        public void CommitOne() => _process.StandardInput.WriteLine(
+            "INSERT INTO rows (n, at, pad) SELECT coalesce(max(n), 0) + 1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), randomblob(200) FROM rows;");
+
+        public void Kill()
+        {
+            _process.Kill(); // SIGKILL
+            _process.WaitForExit();
+        }
+
+        public void Dispose()
+        {
+            if (!_process.HasExited)
+            {
+                Kill();
+            }
+
+            _process.Dispose();
+        }
+    }
+
+    private Process StartReplicator()
+    {
+        var process = _cli.StartProcess("replicate");
+        _running.Add(process);
+        process.BeginErrorReadLine();
+        process.BeginOutputReadLine();
+        return process;
+    }
+
+    private static void Kill(Process process)
+    {
+        process.Kill();
+        process.WaitForExit();
+    }
+
+    /// <summary>Writes for <paramref name="duration"/>, a commit every few milliseconds.</summary>
+    private static void WriteFor(Writer writer, TimeSpan duration)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < duration)
+        {
+            writer.CommitOne();
+            Thread.Sleep(5);
+        }
+    }
+
+    private static string Query(string database, string sql) => Sqlite3.Query(database, sql);
+
+    private static DateTimeOffset Parse(string at) => DateTimeOffset.Parse(at, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
+
+    private string Truth()
+    {
+        // Everything is stopped: a copy of the database and its log is the history as committed.
+        var truth = Path.Combine(_cli.Root, "truth.sqlite");
+        File.Copy(_cli.DatabasePath, truth, overwrite: true);
+        if (File.Exists(_cli.DatabasePath + "-wal"))
+        {
+            File.Copy(_cli.DatabasePath + "-wal", truth + "-wal", overwrite: true);
+        }
+
+        Assert.Equal("ok", Shell.Run("sqlite3", "-batch", truth, "PRAGMA integrity_check;").Output.Trim());
+        return truth;
+    }
+
+    private void Wipe()
+    {
+        foreach (var file in new[] { _cli.DatabasePath, _cli.DatabasePath + "-wal", _cli.DatabasePath + "-shm" })
+        {
+            File.Delete(file);
+        }
+    }
+
+    private (int Count, int Max, DateTimeOffset? Newest) Restored()
+    {
+        Assert.Equal("ok", Query(_cli.DatabasePath, "PRAGMA integrity_check;"));
+        var count = int.Parse(Query(_cli.DatabasePath, "SELECT count(*) FROM rows;"), CultureInfo.InvariantCulture);
+        var max = int.Parse(Query(_cli.DatabasePath, "SELECT coalesce(max(n), 0) FROM rows;"), CultureInfo.InvariantCulture);
+        var newest = Query(_cli.DatabasePath, "SELECT coalesce(max(at), '') FROM rows;");
+        return (count, max, newest.Length == 0 ? null : Parse(newest));
+    }
+
+    [Fact]
+    public void KilledAtRandom_ThenVolumeWiped_TheLatestRestoreHasEveryRow()
+    {
+        var seed = Environment.TickCount;
+        var random = new Random(seed);
+        var writer = new Writer(_cli.DatabasePath);
+        var replicator = StartReplicator();
+        try
+        {
+            WriteFor(writer, TimeSpan.FromSeconds(3));
+            for (var round = 0; round < 6; round++)
+            {
+                WriteFor(writer, TimeSpan.FromMilliseconds(random.Next(500, 2500)));
+                if (random.Next(2) == 0)
+                {
+                    writer.Kill();
+                    writer.Dispose();
+                    writer = new Writer(_cli.DatabasePath);
+                }
+                else
+                {
+                    Kill(replicator);
+                    replicator = StartReplicator();
+                }
+            }
+
+            WriteFor(writer, TimeSpan.FromSeconds(2));
+            writer.Kill();
+
+            // The replicator runs on past the last commit for longer than a commit takes to be seen, then dies.
+            Thread.Sleep(SeenWithin + Interval);
+            Kill(replicator);
+        }
+        finally
+        {
+            writer.Dispose();
+        }
+
+        var truth = Truth();
+        var committed = int.Parse(Query(truth, "SELECT count(*) FROM rows;"), CultureInfo.InvariantCulture);
+        Wipe();
+
+        var restore = _cli.RunProcess("restore", "--latest", "--force");
+
+        Assert.True(restore.Exit == 0, $"seed {seed}: {restore.Err}");
+        var (count, max, _) = Restored();
+        Assert.True(count == max, $"seed {seed}: rows 1..{max} are not all there ({count})");
+        Assert.True(count == committed, $"seed {seed}: {committed} rows were committed, {count} restored\n{restore.Out}");
+    }
+
+    [Fact]
+    public void RestoreTo_ManyPointsOfASteadyStretch_GivesAPrefixWithNothingAfterThePoint()
+    {
+        var replicator = StartReplicator();
+        using (var writer = new Writer(_cli.DatabasePath))
+        {
+            WriteFor(writer, TimeSpan.FromSeconds(9));
+        }
+
+        Thread.Sleep(SeenWithin + Interval);
+        Kill(replicator);
+        var truth = Truth();
+        var first = Parse(Query(truth, "SELECT min(at) FROM rows;"));
+        var last = Parse(Query(truth, "SELECT max(at) FROM rows;"));
+
+        // Points from 3 s in (the generation's snapshot is taken as the replicator starts) to the end.
+        for (var target = first + TimeSpan.FromSeconds(3); target <= last; target += TimeSpan.FromMilliseconds(700))
+        {
+            var text = target.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
+            var restore = _cli.RunProcess("restore", "--to", text, "--force");
+            Assert.True(restore.Exit == 0, $"--to {text}: {restore.Err}");
+
+            var (count, max, newest) = Restored();
+            var mustHave = int.Parse(Query(truth, $"SELECT count(*) FROM rows WHERE at <= '{(target - SeenWithin).UtcDateTime:yyyy-MM-ddTHH:mm:ss.fffZ}';"), CultureInfo.InvariantCulture);
+            Assert.True(count == max, $"--to {text}: rows 1..{max} are not all there ({count})");
+            Assert.True(newest is null || newest <= target, $"--to {text}: a row committed at {newest:O} is restored");
+            Assert.True(count >= mustHave, $"--to {text}: {mustHave} rows were committed more than {SeenWithin.TotalSeconds} s before, {count} restored");
+        }
+    }
+}
