@@ -51,7 +51,16 @@ public sealed class ReplicationSession : IDisposable
         _inode = NativeMethods.InodeOf(location.DatabasePath);
         _readers[0] = connections.OpenReadOnly(location.DatabasePath);
         _readers[1] = connections.OpenReadOnly(location.DatabasePath);
-        Handover();
+        try
+        {
+            ThrowUnlessWalMode(_readers[0], location.DatabasePath);
+            Handover();
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
     }
 
     /// <summary>The generation being written.</summary>
@@ -77,7 +86,6 @@ public sealed class ReplicationSession : IDisposable
     {
         ArgumentNullException.ThrowIfNull(location);
         ArgumentNullException.ThrowIfNull(backups);
-        ThrowUnlessWalMode(location.DatabasePath);
         var store = new ReplicationStore(location.BackupDirectory);
         var generations = store.Generations(location.DatabasePath);
         if (after is null && generations.Count > 0 && generations[^1] is var last && ResumePoint(store, last) is { } resume)
@@ -165,9 +173,14 @@ public sealed class ReplicationSession : IDisposable
         var name = ReplicationStore.SegmentName(NextSequence);
         var temp = Path.Combine(directory, name) + Durable.TempSuffix;
         WalTail.Result read;
-        using (var file = new FileStream(temp, FileMode.Create, FileAccess.ReadWrite, FileShare.None))
+        using var hash = new Sha256();
+        using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
         {
-            read = WalTail.CopyCommitted(WalPath, Position, file);
+            read = WalTail.CopyCommitted(WalPath, Position, file, hash);
+            if (read.Bytes > 0)
+            {
+                file.Flush(flushToDisk: true);
+            }
         }
 
         if (_resumed && read.Continuity == WalTail.Continuity.NextLog)
@@ -211,7 +224,7 @@ public sealed class ReplicationSession : IDisposable
             FirstCommitAt = seenAt,
             LastCommitAt = seenAt,
             Size = read.Bytes,
-            Checksum = "",
+            Checksum = hash.Finish(),
         });
         Position = to;
         NextSequence++;
@@ -317,21 +330,15 @@ public sealed class ReplicationSession : IDisposable
     }
 
     /// <summary>
-    /// Refuses a database in rollback-journal mode (header bytes 18 and 19 are 2 in WAL mode): its commits never
-    /// pass through a log, so following the log would report no lag while replicating nothing.
+    /// Refuses a database in rollback-journal mode: its commits never pass through a log, so following the log
+    /// would report no lag while replicating nothing. Asked through SQLite, never by opening the file: closing
+    /// any descriptor of the database file drops every POSIX lock this process's connections hold on it.
     /// </summary>
-    private static void ThrowUnlessWalMode(string databasePath)
+    private static void ThrowUnlessWalMode(SqliteConnection connection, string databasePath)
     {
-        var header = new byte[20];
-        using (var file = new FileStream(databasePath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete))
-        {
-            if (file.ReadAtLeast(header, header.Length, throwOnEndOfStream: false) < header.Length)
-            {
-                throw new InvalidOperationException($"the database {databasePath} is empty or shorter than a database header");
-            }
-        }
-
-        if (header[18] != 2 || header[19] != 2)
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA journal_mode";
+        if (!string.Equals(command.ExecuteScalar() as string, "wal", StringComparison.OrdinalIgnoreCase))
         {
             throw new InvalidOperationException($"the database {databasePath} is not in WAL mode (journal_mode=WAL), so its commits cannot be replicated");
         }

@@ -107,19 +107,16 @@ public sealed class ReplicationStore(string backupDirectory)
     }
 
     /// <summary>
-    /// Makes a written segment part of the timeline: fsyncs it, hashes it, renames it into place, then
-    /// writes its manifest (last, so a segment with a manifest is always whole).
+    /// Makes a written (and fsynced) segment part of the timeline: renames it into place, then writes its
+    /// manifest (last, so a segment with a manifest is always whole).
     /// </summary>
-    public SegmentManifest Commit(string tempPath, SegmentManifest withoutChecksum)
+    public SegmentManifest Commit(string tempPath, SegmentManifest manifest)
     {
-        ArgumentNullException.ThrowIfNull(withoutChecksum);
-        Durable.FsyncFile(tempPath);
-        var (checksum, size) = Sha256.OfFile(tempPath, null, CancellationToken.None);
-        var directory = DirectoryOf(withoutChecksum.Generation);
-        var path = Path.Combine(directory, withoutChecksum.Filename);
+        ArgumentNullException.ThrowIfNull(manifest);
+        var directory = DirectoryOf(manifest.Generation);
+        var path = Path.Combine(directory, manifest.Filename);
         File.Move(tempPath, path, overwrite: true);
         Durable.FsyncDirectory(directory);
-        var manifest = withoutChecksum with { Checksum = checksum, Size = size };
         Durable.WriteFileAtomically(path + ManifestSuffix + Durable.TempSuffix, path + ManifestSuffix, JsonSerializer.SerializeToUtf8Bytes(manifest, PersistenceJson.Options));
         return manifest;
     }

@@ -56,6 +56,7 @@ public sealed class Replicator(
                 after = null;
                 while (true)
                 {
+                    var started = time.GetTimestamp();
                     var result = session.Poll();
                     highWater = Math.Max(highWater, session.LogHighWaterBytes);
                     Record(location, session, result, null, highWater);
@@ -66,7 +67,14 @@ public sealed class Replicator(
                         lastPrune = time.GetUtcNow();
                     }
 
-                    await Task.Delay(settings.Interval, time, cancellationToken).ConfigureAwait(false);
+                    // Polls start an interval apart; a poll that took longer is followed by the next at once.
+                    var rest = settings.Interval - time.GetElapsedTime(started);
+                    if (rest > TimeSpan.Zero)
+                    {
+                        await Task.Delay(rest, time, cancellationToken).ConfigureAwait(false);
+                    }
+
+                    cancellationToken.ThrowIfCancellationRequested();
                 }
             }
             catch (ReplicationBrokenException ex)

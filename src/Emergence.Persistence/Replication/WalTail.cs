@@ -6,7 +6,7 @@ namespace Emergence.Persistence.Replication;
 /// Only whole transactions are copied: frames after the last valid commit frame are a transaction still
 /// being written and are left for the next read.
 /// </summary>
-public static class WalTail
+internal static class WalTail
 {
     /// <summary>How the log found relates to the position read from.</summary>
     public enum Continuity
@@ -37,9 +37,11 @@ public static class WalTail
 
     /// <summary>
     /// Copies into <paramref name="destination"/> every committed frame after <paramref name="position"/>
-    /// (from the start of the log when <paramref name="position"/> is <see langword="null"/>).
+    /// (from the start of the log when <paramref name="position"/> is <see langword="null"/>), feeding
+    /// <paramref name="hash"/> with exactly what is written. A transaction's frames are held until its commit
+    /// frame is read, so only whole transactions are ever written.
     /// </summary>
-    public static Result CopyCommitted(string walPath, WalPosition? position, Stream destination)
+    public static Result CopyCommitted(string walPath, WalPosition? position, Stream destination, Platform.Sha256? hash = null)
     {
         ArgumentNullException.ThrowIfNull(destination);
         FileStream wal;
@@ -93,34 +95,40 @@ public static class WalTail
                 return new Result(Continuity.Broken, position, position, 0, 0, 0, length, $"the log is shorter ({length} bytes) than the {origin.Frames} frames already copied");
             }
 
-            var start = destination.Position;
-            var frame = new byte[frameSize];
             var chain = origin.Chain;
             var frames = origin.Frames;
-            var committed = (Position: start, Frames: frames, Chain: chain, Pages: 0u);
+            var committed = (Bytes: 0L, Frames: frames, Chain: chain, Pages: 0u);
             var commits = 0;
+            var pending = new List<byte[]>();
             wal.Position = offset;
-            while (wal.ReadAtLeast(frame, frameSize, throwOnEndOfStream: false) == frameSize)
+            while (true)
             {
-                if (WalFormat.CheckFrame(header, chain, frame) is not { } next)
+                var frame = new byte[frameSize];
+                if (wal.ReadAtLeast(frame, frameSize, throwOnEndOfStream: false) != frameSize || WalFormat.CheckFrame(header, chain, frame) is not { } next)
                 {
                     break;
                 }
 
                 chain = next;
                 frames++;
-                destination.Write(frame);
+                pending.Add(frame);
                 var commitSize = WalFormat.CommitSize(frame);
                 if (commitSize != 0)
                 {
+                    foreach (var whole in pending)
+                    {
+                        destination.Write(whole);
+                        hash?.Append(whole);
+                    }
+
                     commits++;
-                    committed = (destination.Position, frames, chain, commitSize);
+                    committed = (committed.Bytes + (pending.Count * (long)frameSize), frames, chain, commitSize);
+                    pending.Clear();
                 }
             }
 
-            destination.SetLength(committed.Position);
             var to = origin with { Frames = committed.Frames, S1 = committed.Chain.S1, S2 = committed.Chain.S2 };
-            return new Result(continuity, origin, to, committed.Position - start, commits, committed.Pages, length);
+            return new Result(continuity, origin, to, committed.Bytes, commits, committed.Pages, length);
         }
     }
 }

@@ -37,6 +37,10 @@ public sealed class PersistenceSettingsTests
     [InlineData("Persistence:FallbackDirectory", "tmp/fallback", "Persistence__FallbackDirectory='tmp/fallback' is invalid: expected an absolute directory path.")]
     [InlineData("Persistence:Compression", "zstd", "Persistence__Compression='zstd' is invalid: expected none or brotli.")]
     [InlineData("Persistence:LockTimeoutSeconds", "-5", "Persistence__LockTimeoutSeconds='-5' is invalid: expected a whole number of seconds, 0 or more.")]
+    [InlineData("Persistence:Replication:Enabled", "on", "Persistence__Replication__Enabled='on' is invalid: expected true or false.")]
+    [InlineData("Persistence:Replication:IntervalSeconds", "0", "Persistence__Replication__IntervalSeconds='0' is invalid: expected a whole number of seconds from 1 to 60.")]
+    [InlineData("Persistence:Replication:MaxLagSeconds", "1.5", "Persistence__Replication__MaxLagSeconds='1.5' is invalid: expected a whole number of seconds from 1 to 86400.")]
+    [InlineData("Persistence:Replication:CheckpointBytes", "1024", "Persistence__Replication__CheckpointBytes='1024' is invalid: expected a whole number of bytes from 65536 to 17179869184.")]
     [InlineData("BACKUP_SCHEDULE", "0 * * * *", "BACKUP_SCHEDULE='0 * * * *' is invalid: expected a 6-field NCRONTAB expression 'sec min hour day month weekday', e.g. '0 0 * * * *' for hourly.")]
     public void Bind_BadValue_ThrowsOneLineNamingTheSettingTheValueAndWhatIsAccepted(string key, string value, string expected)
     {
