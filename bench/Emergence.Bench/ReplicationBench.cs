@@ -76,7 +76,7 @@ internal static class ReplicationBench
             if (replicate)
             {
                 replicator = Task.Factory.StartNew(() => provider.GetRequiredService<Replicator>().RunAsync(location, cancel.Token), TaskCreationOptions.LongRunning).Unwrap();
-                WaitForGeneration(activity, location);
+                WaitForFirstPoll(activity, location, DateTimeOffset.UtcNow);
                 sampler = new Thread(() =>
                 {
                     while (!cancel.IsCancellationRequested)
@@ -207,11 +207,17 @@ internal static class ReplicationBench
         return count;
     }
 
-    private static void WaitForGeneration(ReplicationActivity activity, DatabaseLocation location)
+    /// <summary>Waits for this trial's replicator to have polled once, so no lag is sampled from the last trial's state.</summary>
+    private static void WaitForFirstPoll(ReplicationActivity activity, DatabaseLocation location, DateTimeOffset since)
     {
         var waited = Stopwatch.StartNew();
-        while (activity.StateFor(location.BackupDirectory)?.Generation is null && waited.Elapsed < TimeSpan.FromSeconds(60))
+        while (activity.StateFor(location.BackupDirectory) is not { Generation: not null, CaughtUpAt: { } caughtUp } || caughtUp < since)
         {
+            if (waited.Elapsed > TimeSpan.FromSeconds(60))
+            {
+                throw new TimeoutException("the replicator did not poll within 60 s");
+            }
+
             Thread.Sleep(20);
         }
     }

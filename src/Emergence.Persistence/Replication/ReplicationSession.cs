@@ -167,7 +167,18 @@ public sealed class ReplicationSession : IDisposable
         }
     }
 
-    private SegmentManifest? CopyToSegment(DateTimeOffset seenAt)
+    private SegmentManifest? CopyToSegment(DateTimeOffset seenAt) => Stage(seenAt) is { } staged ? Finish(staged) : null;
+
+    /// <summary>A segment copied into its temporary file, not yet durable.</summary>
+    private sealed record Staged(string TempPath, SegmentManifest Manifest);
+
+    /// <summary>
+    /// Copies the commits since the position into the next segment's temporary file and moves the position
+    /// on; <see cref="Finish"/> makes it durable. Between the two the frames are only in the log and that file:
+    /// a crash before <see cref="Finish"/> leaves the stored generation at its last durable segment, which no
+    /// longer follows the log, so the next start begins a new generation rather than leave a gap.
+    /// </summary>
+    private Staged? Stage(DateTimeOffset seenAt)
     {
         var directory = _store.DirectoryOf(Generation.Id);
         var name = ReplicationStore.SegmentName(NextSequence);
@@ -177,10 +188,6 @@ public sealed class ReplicationSession : IDisposable
         using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
         {
             read = WalTail.CopyCommitted(WalPath, Position, file, hash);
-            if (read.Bytes > 0)
-            {
-                file.Flush(flushToDisk: true);
-            }
         }
 
         if (_resumed && read.Continuity == WalTail.Continuity.NextLog)
@@ -205,7 +212,7 @@ public sealed class ReplicationSession : IDisposable
 
         var origin = read.From!;
         var to = read.To!;
-        var manifest = _store.Commit(temp, new SegmentManifest
+        var manifest = new SegmentManifest
         {
             Generation = Generation.Id,
             Sequence = NextSequence,
@@ -225,10 +232,17 @@ public sealed class ReplicationSession : IDisposable
             LastCommitAt = seenAt,
             Size = read.Bytes,
             Checksum = hash.Finish(),
-        });
+        };
         Position = to;
         NextSequence++;
-        return manifest;
+        return new Staged(temp, manifest);
+    }
+
+    /// <summary>Fsyncs a staged segment, renames it into place and writes its manifest.</summary>
+    private SegmentManifest Finish(Staged staged)
+    {
+        Durable.FsyncFile(staged.TempPath);
+        return _store.Commit(staged.TempPath, staged.Manifest);
     }
 
     /// <summary>
@@ -238,25 +252,28 @@ public sealed class ReplicationSession : IDisposable
     /// </summary>
     private SegmentManifest? Checkpoint(DateTimeOffset seenAt, SegmentManifest? written)
     {
-        // Most frames are checkpointed before the lock is taken, so that holding it costs little.
+        // Most frames are checkpointed before the lock is taken, so that holding it costs little; under it
+        // the last commits are only copied (made durable once it is released) and the rest checkpointed.
         using var checkpointer = _connections.OpenForProbe(_location.DatabasePath);
         RunCheckpoint(checkpointer);
         using var writer = _connections.OpenForProbe(_location.DatabasePath);
+        Staged? tail;
         Execute(writer, "BEGIN IMMEDIATE");
         try
         {
-            var tail = CopyToSegment(seenAt);
+            tail = Stage(seenAt);
             EndRead(_current);
             var (frames, done) = RunCheckpoint(checkpointer);
             BeginRead(_current);
             var logBytes = LengthOf(WalPath);
             PersistenceLog.ReplicationCheckpoint(_logger, _location.DatabasePath, logBytes, done, frames);
-            return tail ?? written;
         }
         finally
         {
             Execute(writer, "ROLLBACK");
         }
+
+        return tail is null ? written : Finish(tail);
     }
 
     private static (int Frames, int Checkpointed) RunCheckpoint(SqliteConnection connection)
