@@ -95,6 +95,33 @@ public sealed class ReplicationTests : IDisposable
     }
 
     [Fact]
+    public async Task StartupRecovery_OfACorruptDatabase_RestoresTheNewestReplicatedCommit()
+    {
+        Commit(10, 0);
+        using (var session = await OpenAsync())
+        {
+            Commit(40, 1);
+            _h.Time.Advance(TimeSpan.FromSeconds(1));
+            session.Poll();
+        }
+
+        _writer.Close();
+        Sqlite3Checkpoint();
+        using (var file = new FileStream(_h.DatabasePath, FileMode.Open, FileAccess.Write))
+        {
+            file.Write(new byte[100]); // the header: not a database any more
+        }
+
+        var outcome = await _h.WithVolumeLock((location, held) => _h.Get<DatabaseRecovery>().RecoverAsync(location, held, TestContext.Current.CancellationToken));
+
+        Assert.NotNull(outcome.Restore);
+        Assert.Equal(1, outcome.Restore.Replay!.Segments);
+        Assert.Equal((50, true, "ok"), ReadBack());
+    }
+
+    private void Sqlite3Checkpoint() => Assert.Equal(0, Shell.Run("sqlite3", "-batch", _h.DatabasePath, "PRAGMA wal_checkpoint(TRUNCATE);").Exit);
+
+    [Fact]
     public async Task RestoreTo_ManyPoints_GivesExactlyTheBatchesSeenByThen()
     {
         Commit(5, 0);
