@@ -189,19 +189,19 @@ internal sealed class BackupWriter(SqliteConnectionFactory connections, Persiste
         // keep committing to the WAL. Incremental steps would restart on every write and might never finish.
         // The step reports nothing while it runs, so progress is read from the growing copy's size.
         using var ticker = progress is null ? null : time.CreateTimer(
-            _ => progress.Report(new OperationProgress("copy", LengthOf(tempPath), expectedBytes)), null, ProgressInterval, ProgressInterval);
+            _ => progress.Report(new OperationProgress("copy", RegularFile.LengthOrZero(tempPath), expectedBytes)), null, ProgressInterval, ProgressInterval);
         using var from = connections.OpenMapped(source, SqliteOpenMode.ReadWrite);
         using var to = connections.OpenCopyTarget(tempPath);
 
         // The source is read through a memory map, which spares a copy per page (measured: ~20% faster for
         // 1 GiB). The copy needs no journal and no syncs while written: it is worthless until fsynced and renamed.
         // Its page writes reach the kernel gathered into 64 KiB ones (OpenCopyTarget): half the time for 1 GiB.
-        Execute(to, "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;");
+        DatabaseInspector.Execute(to, "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;");
         from.BackupDatabase(to);
 
         // The copy carries the source's WAL header. Switch it to a rollback journal so that a read-only
         // open (verification, restore) creates no -wal/-shm files beside it.
-        Execute(to, "PRAGMA journal_mode = DELETE;");
+        DatabaseInspector.Execute(to, "PRAGMA journal_mode = DELETE;");
     }
 
     /// <summary>Brotli-compresses a verified copy into <paramref name="destination"/> (fsynced), hashing what is written.</summary>
@@ -250,19 +250,6 @@ internal sealed class BackupWriter(SqliteConnectionFactory connections, Persiste
 
             throw;
         }
-    }
-
-    private static long LengthOf(string path)
-    {
-        var file = new FileInfo(path);
-        return file.Exists ? file.Length : 0;
-    }
-
-    private static void Execute(SqliteConnection connection, string sql)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        command.ExecuteNonQuery();
     }
 
     private static void RemovePartials(params string?[] paths)

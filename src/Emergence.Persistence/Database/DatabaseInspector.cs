@@ -28,6 +28,15 @@ public static class DatabaseInspector
         return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
     }
 
+    /// <summary>Runs SQL that returns nothing (pragmas, transaction control).</summary>
+    public static void Execute(SqliteConnection connection, string sql)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
     /// <summary>Whether the file's header says it is in WAL mode (bytes 18 and 19 are 2).</summary>
     /// <remarks>Only for backup files: the live database is never opened with ordinary file APIs.</remarks>
     public static bool HasWalHeader(string backupPath)

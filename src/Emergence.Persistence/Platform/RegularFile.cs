@@ -35,6 +35,13 @@ public static class RegularFile
         return kind is FileType.Regular or FileType.Missing ? null : Describe(kind);
     }
 
+    /// <summary>A file's length (links followed), or 0 when there is none: for growing files such as a copy or a <c>-wal</c>.</summary>
+    public static long LengthOrZero(string path)
+    {
+        var file = new FileInfo(path);
+        return file.Exists ? file.Length : 0;
+    }
+
     /// <summary>Whether a regular file (not a link to one) is at <paramref name="path"/>.</summary>
     public static bool Exists(string path) => NativeMethods.FileTypeOf(path, followLinks: false) == FileType.Regular;
 

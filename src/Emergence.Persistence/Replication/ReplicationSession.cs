@@ -143,13 +143,13 @@ public sealed class ReplicationSession : IDisposable
 
         Handover();
         var segment = CopyToSegment(started);
-        var logBytes = LengthOf(WalPath);
+        var logBytes = RegularFile.LengthOrZero(WalPath);
         var checkpointed = false;
         if (logBytes >= _checkpointBytes)
         {
             segment = Checkpoint(started, segment) ?? segment;
             checkpointed = true;
-            logBytes = LengthOf(WalPath);
+            logBytes = RegularFile.LengthOrZero(WalPath);
         }
 
         LogHighWaterBytes = Math.Max(LogHighWaterBytes, logBytes);
@@ -258,19 +258,19 @@ public sealed class ReplicationSession : IDisposable
         RunCheckpoint(checkpointer);
         using var writer = _connections.OpenForProbe(_location.DatabasePath);
         Staged? tail;
-        Execute(writer, "BEGIN IMMEDIATE");
+        DatabaseInspector.Execute(writer, "BEGIN IMMEDIATE");
         try
         {
             tail = Stage(seenAt);
             EndRead(_current);
             var (frames, done) = RunCheckpoint(checkpointer);
             BeginRead(_current);
-            var logBytes = LengthOf(WalPath);
+            var logBytes = RegularFile.LengthOrZero(WalPath);
             PersistenceLog.ReplicationCheckpoint(_logger, _location.DatabasePath, logBytes, done, frames);
         }
         finally
         {
-            Execute(writer, "ROLLBACK");
+            DatabaseInspector.Execute(writer, "ROLLBACK");
         }
 
         return tail is null ? written : Finish(tail);
@@ -312,19 +312,6 @@ public sealed class ReplicationSession : IDisposable
             transaction.Dispose();
             _transactions[index] = null;
         }
-    }
-
-    private static void Execute(SqliteConnection connection, string sql)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        command.ExecuteNonQuery();
-    }
-
-    private static long LengthOf(string path)
-    {
-        var file = new FileInfo(path);
-        return file.Exists ? file.Length : 0;
     }
 
     /// <summary>Where a stored generation continues: after its newest segment, or at its start.</summary>

@@ -60,7 +60,7 @@ public sealed class ReplicationStore(string backupDirectory)
         var found = new List<GenerationManifest>();
         foreach (var directory in Directory.EnumerateDirectories(Root).Order(StringComparer.Ordinal))
         {
-            if (Read<GenerationManifest>(Path.Combine(directory, GenerationFileName)) is { } generation
+            if (VolumeRecord.Read<GenerationManifest>(directory, GenerationFileName, _ => null!) is { } generation
                 && generation.Id == Path.GetFileName(directory)
                 && string.Equals(generation.DatabasePath, databasePath, StringComparison.Ordinal))
             {
@@ -99,7 +99,7 @@ public sealed class ReplicationStore(string backupDirectory)
             }
 
             var segment = Path.Combine(directory, SegmentName(sequence));
-            var manifest = Read<SegmentManifest>(segment + ManifestSuffix);
+            var manifest = VolumeRecord.Read<SegmentManifest>(directory, SegmentName(sequence) + ManifestSuffix, _ => null!);
             segments[sequence] = new StoredSegment(sequence, segment, manifest is not null && manifest.Sequence == sequence && manifest.Generation == generation ? manifest : null);
         }
 
@@ -133,18 +133,6 @@ public sealed class ReplicationStore(string backupDirectory)
         foreach (var temp in Directory.EnumerateFiles(directory, "*" + Durable.TempSuffix))
         {
             File.Delete(temp);
-        }
-    }
-
-    private static T? Read<T>(string path) where T : class
-    {
-        try
-        {
-            return JsonSerializer.Deserialize<T>(RegularFile.ReadSmall(path), PersistenceJson.Options);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JsonException)
-        {
-            return null;
         }
     }
 }

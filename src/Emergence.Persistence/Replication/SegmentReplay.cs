@@ -35,16 +35,15 @@ public static class SegmentReplay
             var name = Path.GetFileName(segment.Path);
             var problem = Problem(segment, expected, position);
             var manifest = segment.Manifest;
-            var damaged = problem is null && (Sha256.OfFile(segment.Path, null, cancellationToken).Checksum != manifest!.Checksum)
-                ? $"its SHA-256 does not match its manifest ({manifest.Checksum})"
-                : null;
             if (problem is not null)
             {
                 return Stop(logger, generation, name, problem, database, applied, commits, reached);
             }
 
             var start = new WalPosition(manifest!.Salt1, manifest.Salt2, manifest.CheckpointSequence, manifest.FirstFrame - 1, manifest.StartChain[0], manifest.StartChain[1], manifest.PageSize, manifest.BigEndianChecksums);
-            var (done, end, frameProblem) = ApplyFrames(database, segment.Path, start);
+            using var hash = new Sha256();
+            var (done, end, frameProblem) = ApplyFrames(database, segment.Path, start, hash);
+            var damaged = hash.Finish() != manifest.Checksum ? $"its SHA-256 does not match its manifest ({manifest.Checksum})" : null;
             commits += done;
             if (done > 0)
             {
@@ -124,8 +123,12 @@ public static class SegmentReplay
         return nextLog ? null : "it belongs to a log that does not follow the previous segment's";
     }
 
-    /// <summary>Applies a segment's whole transactions; returns how many, the position after the last, and why it stopped early.</summary>
-    private static (int Commits, WalPosition End, string? Problem) ApplyFrames(FileStream database, string segmentPath, WalPosition start)
+    /// <summary>
+    /// Applies a segment's whole transactions; returns how many, the position after the last, and why it stopped
+    /// early. Every byte of the segment goes through <paramref name="hash"/>, also past a frame that fails, so the
+    /// file is read once for both.
+    /// </summary>
+    private static (int Commits, WalPosition End, string? Problem) ApplyFrames(FileStream database, string segmentPath, WalPosition start, Sha256 hash)
     {
         var pageSize = start.PageSize;
         var frameSize = WalFormat.FrameHeaderSize + pageSize;
@@ -140,6 +143,7 @@ public static class SegmentReplay
         int read;
         while ((read = input.ReadAtLeast(frame, frameSize, throwOnEndOfStream: false)) > 0)
         {
+            hash.Append(frame.AsSpan(0, read));
             if (read < frameSize)
             {
                 return (commits, committed, $"it ends inside frame {frames + 1}");
@@ -147,6 +151,7 @@ public static class SegmentReplay
 
             if (WalFormat.CheckFrame(header, chain, frame) is not { } next)
             {
+                HashRest(input, frame, hash);
                 return (commits, committed, $"frame {frames + 1} fails its checksum");
             }
 
@@ -169,5 +174,14 @@ public static class SegmentReplay
         }
 
         return pending.Count > 0 ? (commits, committed, $"it ends inside a transaction after frame {frames}") : (commits, committed, null);
+    }
+
+    private static void HashRest(FileStream input, byte[] buffer, Sha256 hash)
+    {
+        int read;
+        while ((read = input.Read(buffer)) > 0)
+        {
+            hash.Append(buffer.AsSpan(0, read));
+        }
     }
 }
