@@ -1,7 +1,7 @@
 using System.CommandLine;
 using Emergence.Persistence.Database;
-using Emergence.Persistence.Offsite;
 using Emergence.Persistence.Records;
+using Emergence.Persistence.Recovery;
 
 namespace Emergence.Cli.Commands;
 

@@ -15,18 +15,11 @@ internal static class ListCommand
         var offsite = new Option<bool>("--offsite") { Description = "List the off-volume container instead of the backup directory." };
         var timeline = new Option<bool>("--timeline") { Description = "List the windows 'restore --to' can reach: each replication generation, from its snapshot to its newest whole segment." };
         var command = new Command("list", "List backups, newest first, with size, age and checksum.") { offsite, timeline, json };
-        command.Validators.Add(result =>
-        {
-            if (result.GetValue(offsite) && result.GetValue(timeline))
-            {
-                result.AddError("--timeline lists the backup directory's replicated history; it cannot be combined with --offsite.");
-            }
-        });
         command.SetAction((parsed, cancellationToken) => context.RunAsync(parsed, json, async session =>
         {
             var location = session.Get<DatabaseLocator>().Configured();
             var now = session.Environment.Time.GetUtcNow();
-            if (parsed.GetValue(timeline))
+            if (parsed.GetValue(timeline) && !parsed.GetValue(offsite))
             {
                 PrintTimeline(session, Timeline.Windows(location.BackupDirectory, location.DatabasePath), location.BackupDirectory);
                 return ExitCodes.Ok;
@@ -43,6 +36,13 @@ internal static class ListCommand
 
                 try
                 {
+                    if (parsed.GetValue(timeline))
+                    {
+                        var history = await new OffsiteSegments(store, location.DatabasePath).ListAsync(cancellationToken).ConfigureAwait(false);
+                        PrintTimeline(session, Timeline.Windows(history.Generations, history.SegmentsOf), $"the off-volume container {store.Describe()}");
+                        return ExitCodes.Ok;
+                    }
+
                     rows = OffsiteBackup.Listing(await store.ListAsync(cancellationToken).ConfigureAwait(false), now);
                 }
                 catch (OffsiteUnavailableException ex)

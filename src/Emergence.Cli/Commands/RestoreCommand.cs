@@ -12,8 +12,8 @@ namespace Emergence.Cli.Commands;
 /// <c>restore [NAME|--latest|--to TIME] [--offsite] [--force] [--on-next-start] [--json]</c>: restores a
 /// verified backup now, from the backup directory or (<c>--offsite</c>) from the off-volume container,
 /// refusing while the app holds the volume lock; or asks the running app to do it on its next start. With
-/// <c>--to</c>, and with <c>--latest</c> from the backup directory, the backup is followed by the replicated
-/// segments up to that point (the newest replicated commit).
+/// <c>--to</c> or <c>--latest</c>, the backup is followed by the replicated segments (from the same place) up to
+/// that point (the newest replicated commit).
 /// </summary>
 internal static class RestoreCommand
 {
@@ -28,7 +28,7 @@ internal static class RestoreCommand
         var to = new Option<string?>("--to") { Description = "Restore the newest state seen at or before this ISO-8601 UTC time, e.g. 2026-12-02T10:30:00Z." };
         var force = new Option<bool>("--force") { Description = "Replace the database even when it is healthy." };
         var onNextStart = new Option<bool>("--on-next-start") { Description = "Verify now and have the running app restore on its next start." };
-        var offsite = new Option<bool>("--offsite") { Description = "Download the backup from the off-volume container and verify it before it replaces the database." };
+        var offsite = new Option<bool>("--offsite") { Description = "Download the backup (and, with --latest or --to, the segments after it) from the off-volume container and verify them before they replace the database." };
         var command = new Command("restore", "Restore a verified backup over the database, quarantining what it replaces.") { name, latest, to, offsite, force, onNextStart, json };
         command.Validators.Add(result =>
         {
@@ -43,9 +43,9 @@ internal static class RestoreCommand
                 result.AddError($"--to: '{text}' is not an ISO-8601 time with a zone, e.g. 2026-12-02T10:30:00Z.");
             }
 
-            if (result.GetValue(to) is not null && (result.GetValue(offsite) || result.GetValue(onNextStart)))
+            if (result.GetValue(to) is not null && result.GetValue(onNextStart))
             {
-                result.AddError("--to restores from the backup directory now: it cannot be combined with --offsite or --on-next-start.");
+                result.AddError("--to restores now: it cannot be combined with --on-next-start.");
             }
 
             if (result.GetValue(offsite) && result.GetValue(onNextStart))
@@ -120,7 +120,9 @@ internal static class RestoreCommand
                 const string Why = "requested with emergence-db restore";
                 var restorer = session.Get<RestoreService>();
                 result = store is not null
-                    ? await restorer.RestoreOffsiteAsync(location, volumeLock, store, backupName, force, Why, progress, cancellationToken: cancellationToken).ConfigureAwait(false)
+                    ? backupName is null
+                        ? await restorer.RestoreOffsiteToTimeAsync(location, volumeLock, store, target, force, Why, progress, cancellationToken: cancellationToken).ConfigureAwait(false)
+                        : await restorer.RestoreOffsiteAsync(location, volumeLock, store, backupName, force, Why, progress, cancellationToken: cancellationToken).ConfigureAwait(false)
                     : backupName is null
                         ? restorer.RestoreToTime(location, volumeLock, target, force, Why, progress, cancellationToken: cancellationToken)
                         : restorer.Restore(location, volumeLock, backupName, force, Why, progress, cancellationToken: cancellationToken);

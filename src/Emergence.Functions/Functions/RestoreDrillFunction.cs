@@ -1,6 +1,7 @@
 using Emergence.Functions.Health;
 using Emergence.Functions.Startup;
 using Emergence.Persistence.Offsite;
+using Emergence.Persistence.Recovery;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Extensions.Logging;
 

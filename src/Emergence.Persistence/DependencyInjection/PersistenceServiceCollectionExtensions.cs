@@ -66,6 +66,7 @@ public static class PersistenceServiceCollectionExtensions
         services.TryAddSingleton<VolumeWatch>();
         services.TryAddSingleton<ReplicationActivity>();
         services.TryAddSingleton<Replicator>();
+        services.TryAddSingleton<SegmentUploader>();
         AddOffsite(services);
         return services;
     }

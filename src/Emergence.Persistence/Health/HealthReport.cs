@@ -143,6 +143,9 @@ public sealed record ReplicationReport
     /// <summary>The last failure, until a poll succeeds.</summary>
     public string? LastError { get; init; }
 
+    /// <summary>The last failure copying segments off the volume, until a pass succeeds.</summary>
+    public string? OffsiteLastError { get; init; }
+
     /// <summary>The <c>-wal</c> file's size at the last poll.</summary>
     public long LogBytes { get; init; }
 
@@ -192,6 +195,15 @@ public sealed record DrillReport
 
     /// <summary>Seconds between that backup being taken and the drill.</summary>
     public long? BackupAgeSeconds { get; init; }
+
+    /// <summary>The newest point the drill restored: the last segment commit replayed onto the backup, else the backup's time.</summary>
+    public DateTimeOffset? RestoredTo { get; init; }
+
+    /// <summary>Seconds between that point and the drill: what a lost volume would have cost then.</summary>
+    public long? PointAgeSeconds { get; init; }
+
+    /// <summary>How many segments copied off the volume were replayed after the backup.</summary>
+    public int Segments { get; init; }
 
     /// <summary>What failed.</summary>
     public string? Problem { get; init; }

@@ -50,6 +50,9 @@ public sealed class OffsiteCheck(OffsiteActivity offsite)
                 Ok = last.Ok,
                 Backup = last.Backup,
                 BackupAgeSeconds = last.BackupTimestamp is { } taken ? (long)(last.At - taken).TotalSeconds : null,
+                RestoredTo = last.RestoredTo,
+                PointAgeSeconds = last.RestoredTo is { } point ? (long)(last.At - point).TotalSeconds : null,
+                Segments = last.Segments,
                 Problem = last.Problem,
                 NextDue = BackupSchedule.Parse(settings.DrillSchedule).NextAfter(now),
             };

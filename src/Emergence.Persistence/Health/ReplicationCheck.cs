@@ -26,14 +26,25 @@ public sealed class ReplicationCheck(ReplicationActivity activity)
             findings.Add(HealthFinding.Degraded($"WAL replication is {Durations.Describe(TimeSpan.FromSeconds(seconds))} behind (more than {Durations.Describe(settings.MaxLag)}): commits since then are only in the live database."));
         }
 
+        long? offsiteLag = state.OffsiteCaughtUpAt is { } off ? Math.Max(0, (long)(now - off).TotalSeconds) : null;
+        if (state.OffsiteLastError is { } offsiteError)
+        {
+            findings.Add(HealthFinding.Degraded($"copying WAL segments off the volume failed: {offsiteError}"));
+        }
+        else if (offsiteLag is { } behind && behind > settings.MaxLag.TotalSeconds)
+        {
+            findings.Add(HealthFinding.Degraded($"WAL segments off the volume are {Durations.Describe(TimeSpan.FromSeconds(behind))} behind (more than {Durations.Describe(settings.MaxLag)}): a lost volume would cost that much."));
+        }
+
         var report = new ReplicationReport
         {
             Generation = state.Generation,
             LagSeconds = lag,
             LastSegment = state.LastSegment,
             LastSegmentAt = state.LastSegmentAt,
-            OffsiteLagSeconds = state.OffsiteCaughtUpAt is { } off ? Math.Max(0, (long)(now - off).TotalSeconds) : null,
+            OffsiteLagSeconds = offsiteLag,
             LastError = state.LastError,
+            OffsiteLastError = state.OffsiteLastError,
             LogBytes = state.LogBytes,
             LogHighWaterBytes = state.LogHighWaterBytes,
         };

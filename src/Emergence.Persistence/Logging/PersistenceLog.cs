@@ -153,10 +153,10 @@ public static partial class PersistenceLog
         Message = "Off-volume backup {Backup} in container {Container} failed verification: {Problem}")]
     public static partial void OffsiteVerificationFailed(ILogger logger, string backup, string container, string problem);
 
-    /// <summary>A restore drill downloaded and verified the newest off-volume backup.</summary>
+    /// <summary>A restore drill downloaded and verified the newest off-volume backup, and replayed and verified the segments after it.</summary>
     [LoggerMessage(EventId = 6005, EventName = "RestoreDrillPassed", Level = LogLevel.Information,
-        Message = "Restore drill passed: {Backup} from container {Container} downloaded and verified (sha256 and {Check}) in {DurationMs} ms; the backup is {BackupAgeSeconds} s old")]
-    public static partial void RestoreDrillPassed(ILogger logger, string backup, string container, string check, long durationMs, long backupAgeSeconds);
+        Message = "Restore drill passed: {Backup} from container {Container} downloaded and verified (sha256 and {Check}), then {Segments} segments replayed onto it and verified, in {DurationMs} ms; the backup is {BackupAgeSeconds} s old, the point restored {PointAgeSeconds} s")]
+    public static partial void RestoreDrillPassed(ILogger logger, string backup, string container, string check, int segments, long durationMs, long backupAgeSeconds, long pointAgeSeconds);
 
     /// <summary>A restore drill failed: the newest off-volume backup could not be downloaded or did not verify.</summary>
     [LoggerMessage(EventId = 6006, EventName = "RestoreDrillFailed", Level = LogLevel.Error,
@@ -190,6 +190,16 @@ public static partial class PersistenceLog
 
     /// <summary>Segments older than every kept backup were deleted.</summary>
     [LoggerMessage(EventId = 7006, EventName = "SegmentsPruned", Level = LogLevel.Information,
-        Message = "Replication: deleted {Count} segments and {Generations} generations older than the oldest kept backup ({Oldest})")]
-    public static partial void SegmentsPruned(ILogger logger, int count, int generations, string oldest);
+        Message = "Replication: deleted {Count} segments and {Generations} generations older than the oldest kept backup ({Oldest}) from {Store}")]
+    public static partial void SegmentsPruned(ILogger logger, int count, int generations, string oldest, string store);
+
+    /// <summary>Copying segments off the volume failed; the next pass tries again from the first not copied.</summary>
+    [LoggerMessage(EventId = 7007, EventName = "SegmentUploadFailed", Level = LogLevel.Error,
+        Message = "Replication: copying segments of {Database} to container {Container} failed: {Problem}. Retrying in {RetrySeconds} s.")]
+    public static partial void SegmentUploadFailed(ILogger logger, Exception exception, string database, string container, string problem, int retrySeconds);
+
+    /// <summary>A generation's first copy off the volume: its record is in the container, its segments follow.</summary>
+    [LoggerMessage(EventId = 7008, EventName = "GenerationUploaded", Level = LogLevel.Information,
+        Message = "Replication: generation {Generation} of {Database} is being copied to container {Container} (snapshot {BaseBackup})")]
+    public static partial void GenerationUploaded(ILogger logger, string generation, string database, string container, string baseBackup);
 }

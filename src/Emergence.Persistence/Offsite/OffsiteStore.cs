@@ -188,6 +188,95 @@ public sealed class OffsiteStore
     public Task DeleteBlobAsync(string blobName, CancellationToken cancellationToken = default) =>
         Guard($"delete {blobName}", () => _container.DeleteBlobIfExistsAsync(blobName, DeleteSnapshotsOption.IncludeSnapshots, cancellationToken: cancellationToken));
 
+    /// <summary>A blob as one listing gives it: its name, size and metadata.</summary>
+    /// <param name="Name">The blob's name.</param>
+    /// <param name="Size">Its length in bytes.</param>
+    /// <param name="Metadata">Its metadata (keys are lowercase).</param>
+    public sealed record ListedBlob(string Name, long Size, IReadOnlyDictionary<string, string> Metadata);
+
+    /// <summary>Every blob whose name starts with <paramref name="prefix"/>, with its metadata, in one listing; a missing container holds none.</summary>
+    /// <exception cref="OffsiteUnavailableException">The container cannot be listed.</exception>
+    public async Task<IReadOnlyList<ListedBlob>> ListUnderAsync(string prefix, CancellationToken cancellationToken = default)
+    {
+        var found = new List<ListedBlob>();
+        await Guard($"list {prefix}", async () =>
+        {
+            if (!(await _container.ExistsAsync(cancellationToken).ConfigureAwait(false)).Value)
+            {
+                return;
+            }
+
+            var listing = new GetBlobsOptions { Prefix = prefix, Traits = BlobTraits.Metadata };
+            await foreach (var item in _container.GetBlobsAsync(listing, cancellationToken).ConfigureAwait(false))
+            {
+                found.Add(new ListedBlob(item.Name, item.Properties.ContentLength ?? 0, item.Metadata is { } metadata ? new Dictionary<string, string>(metadata, StringComparer.OrdinalIgnoreCase) : new Dictionary<string, string>()));
+            }
+        }).ConfigureAwait(false);
+        return found;
+    }
+
+    /// <summary>
+    /// Uploads a small file as one blob in a single request (so the blob appears whole or not at all), with the
+    /// content's MD5 checked by the service, and <paramref name="metadata"/> plus its SHA-256 recorded. The file
+    /// must hash to <paramref name="checksum"/> (when given) before anything is sent, and the stored blob's length and recorded
+    /// SHA-256 are read back afterwards.
+    /// </summary>
+    /// <exception cref="OffsiteUnavailableException">A request failed, or the file or the stored blob does not match.</exception>
+    public async Task UploadSmallAsync(string blobName, string path, string? checksum, IReadOnlyDictionary<string, string> metadata, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(metadata);
+        var bytes = await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
+        var actual = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));
+        checksum ??= actual;
+        if (!string.Equals(actual, checksum, StringComparison.Ordinal))
+        {
+            throw new OffsiteUnavailableException($"{Path.GetFileName(path)} does not match its manifest (SHA-256 {actual}, expected {checksum}); it was not uploaded.");
+        }
+
+        var blob = _container.GetBlobClient(blobName);
+        var options = new BlobUploadOptions
+        {
+            Metadata = new Dictionary<string, string>(metadata) { [ChecksumMetadataKey] = checksum },
+            HttpHeaders = new BlobHttpHeaders { ContentType = "application/octet-stream" },
+            TransferOptions = new StorageTransferOptions { InitialTransferSize = Math.Max(bytes.Length, 1), MaximumTransferSize = Math.Max(bytes.Length, 1) },
+            TransferValidation = new UploadTransferValidationOptions { ChecksumAlgorithm = StorageChecksumAlgorithm.MD5 },
+        };
+        try
+        {
+            await Guard($"upload {blobName}", () => blob.UploadAsync(new BinaryData(bytes), options, cancellationToken)).ConfigureAwait(false);
+        }
+        catch (OffsiteUnavailableException ex) when (ex.InnerException is RequestFailedException { Status: 404 })
+        {
+            await Guard("create the container", () => _container.CreateIfNotExistsAsync(cancellationToken: cancellationToken)).ConfigureAwait(false);
+            await Guard($"upload {blobName}", () => blob.UploadAsync(new BinaryData(bytes), options, cancellationToken)).ConfigureAwait(false);
+        }
+
+        var properties = (await Guard($"read back {blobName}", () => blob.GetPropertiesAsync(cancellationToken: cancellationToken)).ConfigureAwait(false)).Value;
+        var stored = properties.Metadata.TryGetValue(ChecksumMetadataKey, out var recorded) ? recorded : null;
+        if (properties.ContentLength != bytes.Length || !string.Equals(stored, checksum, StringComparison.Ordinal))
+        {
+            throw new OffsiteUnavailableException($"the stored blob {blobName} does not match what was sent ({properties.ContentLength} bytes, sha256 '{stored}'; sent {bytes.Length} bytes, {checksum}).");
+        }
+    }
+
+    /// <summary>Downloads one blob into the new file <paramref name="destination"/> (fsynced); returns whether the blob existed.</summary>
+    /// <exception cref="OffsiteUnavailableException">The download failed for another reason than a missing blob.</exception>
+    public async Task<bool> DownloadSmallAsync(string blobName, string destination, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await using var output = new FileStream(destination, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous);
+            await Guard($"download {blobName}", () => _container.GetBlobClient(blobName).DownloadToAsync(output, cancellationToken)).ConfigureAwait(false);
+            output.Flush(flushToDisk: true);
+            return true;
+        }
+        catch (OffsiteUnavailableException ex) when (ex.InnerException is RequestFailedException { Status: 404 })
+        {
+            File.Delete(destination);
+            return false;
+        }
+    }
+
     /// <summary>A request failure in one line: what was being done, the status and error code, the first line of the message.</summary>
     public static string Describe(Exception exception)
     {

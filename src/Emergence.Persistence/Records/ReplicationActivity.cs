@@ -29,6 +29,7 @@ public sealed class ReplicationActivity
     /// <param name="RecordedAt">When this state was recorded.</param>
     /// <param name="LogBytes">The <c>-wal</c> file's size at the last poll.</param>
     /// <param name="LogHighWaterBytes">Its largest size seen by this replicator.</param>
+    /// <param name="OffsiteLastError">The last failure copying segments off the volume, until a pass succeeds.</param>
     public sealed record ReplicationState(
         string? Generation,
         [property: JsonConverter(typeof(UtcMillisecondsConverter))] DateTimeOffset? CaughtUpAt,
@@ -38,7 +39,12 @@ public sealed class ReplicationActivity
         string? LastError,
         [property: JsonConverter(typeof(UtcMillisecondsConverter))] DateTimeOffset RecordedAt,
         long LogBytes,
-        long LogHighWaterBytes);
+        long LogHighWaterBytes,
+        string? OffsiteLastError = null)
+    {
+        /// <summary>A state with nothing known yet, recorded at <paramref name="now"/>.</summary>
+        public static ReplicationState Empty(DateTimeOffset now) => new(null, null, null, null, null, null, now, 0, 0);
+    }
 
     /// <summary>This process's state, else the one recorded on the volume by any process.</summary>
     public ReplicationState? StateFor(string backupDirectory)
@@ -54,24 +60,26 @@ public sealed class ReplicationActivity
         return VolumeRecord.Read<ReplicationState>(backupDirectory, FileName, _ => null!);
     }
 
-    /// <summary>Records the state here, and on the volume when it changed in kind or the last write is old.</summary>
-    public void Record(string backupDirectory, ReplicationState state)
+    /// <summary>
+    /// Records the state <paramref name="change"/> makes of the current one (this process's, else the volume's, else
+    /// <see langword="null"/>) atomically, so the replicator and the off-volume upload never undo each other's fields;
+    /// written to the volume when it changed in kind or the last write is old.
+    /// </summary>
+    public void Update(string backupDirectory, Func<ReplicationState?, ReplicationState> change)
     {
-        ArgumentNullException.ThrowIfNull(state);
-        bool persist;
+        ArgumentNullException.ThrowIfNull(change);
+        var recorded = _state is null ? VolumeRecord.Read<ReplicationState>(backupDirectory, FileName, _ => null!) : null;
         lock (_gate)
         {
-            persist = _state is null || _state.Generation != state.Generation || _state.LastError != state.LastError || state.RecordedAt - _persisted >= PersistInterval;
+            var state = change(_state ?? recorded);
+            var persist = _state is null || _state.Generation != state.Generation || _state.LastError != state.LastError || _state.OffsiteLastError != state.OffsiteLastError || state.RecordedAt - _persisted >= PersistInterval;
             _state = state;
             if (persist)
             {
+                // Written under the lock, so an older state never lands on the volume after a newer one.
                 _persisted = state.RecordedAt;
+                VolumeRecord.TryWrite(backupDirectory, FileName, state);
             }
-        }
-
-        if (persist)
-        {
-            VolumeRecord.TryWrite(backupDirectory, FileName, state);
         }
     }
 }

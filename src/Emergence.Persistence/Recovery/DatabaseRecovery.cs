@@ -10,8 +10,9 @@ namespace Emergence.Persistence.Recovery;
 
 /// <summary>
 /// Startup recovery. A healthy database is left alone. A missing, empty, unopenable or corrupt one is
-/// replaced by the newest local backup that verifies, else (the volume lost or wiped) by the newest
-/// off-volume backup that downloads and verifies. A database is never created while backups exist that
+/// replaced by the newest point it can verify: the newest local backup that verifies and the replicated
+/// segments after it, else (the volume lost or wiped) the newest off-volume backup that downloads and
+/// verifies and the segments copied off the volume after it. A database is never created while backups exist that
 /// could not be restored, nor while the off-volume container cannot be asked: that stays an error for
 /// an operator.
 /// </summary>
@@ -78,7 +79,7 @@ public sealed class DatabaseRecovery(DatabaseProbe probe, RestoreService restore
             {
                 try
                 {
-                    return Restored(found, await restorer.RestoreOffsiteAsync(location, volumeLock, store, backupName: null, force: true, why, knownDamaged: damaged, listed: listed, cancellationToken: cancellationToken).ConfigureAwait(false));
+                    return Restored(found, await restorer.RestoreOffsiteToTimeAsync(location, volumeLock, store, target: null, force: true, why, knownDamaged: damaged, cancellationToken: cancellationToken).ConfigureAwait(false));
                 }
                 catch (RestoreFailedException ex)
                 {

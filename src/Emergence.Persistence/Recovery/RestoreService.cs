@@ -83,49 +83,115 @@ public sealed class RestoreService(
         if (plans.Count == 0)
         {
             throw new RestoreFailedException(target is { } t
-                ? $"There is no verified backup taken at or before {t.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture)} in {location.BackupDirectory}."
+                ? $"There is no verified backup taken at or before {Stamp(t)} in {location.BackupDirectory}."
                 : $"There is no verified backup in {location.BackupDirectory} to restore.");
         }
 
         var replays = new Dictionary<string, SegmentReplay.Result>(StringComparer.Ordinal);
         var staged = plans.Select(plan => new Candidate(plan.Backup.Name, plan.Backup.Manifest, (staging, ct) =>
-            ValueTask.FromResult(StageToPoint(plan, staging, progress, replays, ct))));
+        {
+            var verification = verifier.VerifyCopy(plan.Backup, staging, IntegrityCheck.Quick, progress, ct);
+            return ValueTask.FromResult(verification.Ok ? ReplayOnto(plan, plan.Segments, plan.Backup.Name, staging, verification, progress, replays, ct) : verification);
+        }));
         var (manifest, skipped) = FirstThatVerifiesAsync(location, staged, cancellationToken).AsTask().GetAwaiter().GetResult();
+        return CompleteToPoint(location, manifest, why, knownDamaged, skipped, replays);
+    }
+
+    /// <summary>
+    /// Restores from the off-volume container the newest state at or before <paramref name="target"/> (with
+    /// <see langword="null"/>: the newest commit copied off the volume), as <see cref="RestoreToTime"/> does from
+    /// the backup directory: the newest complete backup there taken at or before it is downloaded and verified,
+    /// the segments of its generation up to the point are downloaded into a scratch folder under the backup
+    /// directory and replayed (each checked against its manifest), and the result must pass <c>integrity_check</c>.
+    /// </summary>
+    /// <exception cref="RestoreFailedException">Refused, the container cannot be read, nothing at or before the point, or no candidate verified; the database is unchanged.</exception>
+    public async Task<RestoreResult> RestoreOffsiteToTimeAsync(DatabaseLocation location, VolumeLock volumeLock, OffsiteStore store, DateTimeOffset? target, bool force, string why,
+        IProgress<OperationProgress>? progress = null, bool knownDamaged = false, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        Prepare(location, volumeLock, null, force);
+        var remote = new OffsiteSegments(store, location.DatabasePath);
+        IReadOnlyList<OffsiteBackup> listed;
+        OffsiteSegments.Listing history;
+        try
+        {
+            listed = await store.ListAsync(cancellationToken).ConfigureAwait(false);
+            history = await remote.ListAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OffsiteUnavailableException ex)
+        {
+            throw new RestoreFailedException($"The off-volume container {store.Container} cannot be read: {ex.Message}", ex);
+        }
+
+        var plans = Timeline.PlansFor(listed.Where(b => b.IsComplete), b => b.Manifest!.Timestamp, history.Generations, history.SegmentsOf, target);
+        if (plans.Count == 0)
+        {
+            throw new RestoreFailedException(target is { } t
+                ? $"There is no complete backup taken at or before {Stamp(t)} in the off-volume container {store.Container}."
+                : $"There is no complete backup in the off-volume container {store.Container} to restore.");
+        }
+
+        var scratch = Path.Combine(new ReplicationStore(location.BackupDirectory).Root, $".restore-{Guid.NewGuid():N}");
+        var replays = new Dictionary<string, SegmentReplay.Result>(StringComparer.Ordinal);
+        var staged = plans.Select(plan => new Candidate(plan.Backup.Name, plan.Backup.Manifest, async (staging, ct) =>
+        {
+            var verification = await downloader.FetchAsync(store, plan.Backup, staging, IntegrityCheck.Quick, progress, ct).ConfigureAwait(false);
+            if (!verification.Ok)
+            {
+                return verification;
+            }
+
+            var directory = Directory.CreateDirectory(Path.Combine(scratch, plan.Backup.Name)).FullName;
+            IReadOnlyList<ReplicationStore.StoredSegment> segments;
+            try
+            {
+                segments = await remote.DownloadAsync(plan.Segments, directory, progress, ct).ConfigureAwait(false);
+            }
+            catch (OffsiteUnavailableException ex)
+            {
+                throw new RestoreFailedException($"The segments after {plan.Backup.Name} cannot be downloaded from the off-volume container {store.Container}: {ex.Message}. The database is unchanged.", ex);
+            }
+
+            return ReplayOnto(plan, segments, plan.Backup.Name, staging, verification, progress, replays, ct);
+        }));
+        try
+        {
+            var (manifest, skipped) = await FirstThatVerifiesAsync(location, staged, cancellationToken).ConfigureAwait(false);
+            return CompleteToPoint(location, manifest, $"{why} (from the off-volume container {store.Container})", knownDamaged, skipped, replays) with { OffsiteContainer = store.Container };
+        }
+        finally
+        {
+            if (Directory.Exists(scratch))
+            {
+                Directory.Delete(scratch, recursive: true);
+            }
+        }
+    }
+
+    private RestoreResult CompleteToPoint(DatabaseLocation location, BackupManifest manifest, string why, bool knownDamaged, List<BackupVerification> skipped, Dictionary<string, SegmentReplay.Result> replays)
+    {
         var replay = replays[manifest.Filename];
-        var point = replay.ReachedAt is { } reached ? $" replayed to {reached.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture)}" : "";
+        var point = replay.ReachedAt is { } reached ? $" replayed to {Stamp(reached)}" : "";
         return Complete(location, manifest, why + point, knownDamaged, skipped) with { Replay = replay };
     }
 
-    /// <summary>Stages a plan's backup, replays its segments and checks the result fully.</summary>
-    private BackupVerification StageToPoint(Timeline.Plan plan, string staging, IProgress<OperationProgress>? progress, Dictionary<string, SegmentReplay.Result> replays, CancellationToken cancellationToken)
+    /// <summary>Replays a plan's segments (local files) onto the verified copy in <paramref name="staging"/> and checks the result fully.</summary>
+    private BackupVerification ReplayOnto<TBackup>(Timeline.Plan<TBackup> plan, IReadOnlyList<ReplicationStore.StoredSegment> segments, string name, string staging,
+        BackupVerification verification, IProgress<OperationProgress>? progress, Dictionary<string, SegmentReplay.Result> replays, CancellationToken cancellationToken)
     {
-        var verification = verifier.VerifyCopy(plan.Backup, staging, IntegrityCheck.Quick, progress, cancellationToken);
-        if (!verification.Ok)
+        if (segments.Count > 0)
         {
-            return verification;
+            progress?.Report(new OperationProgress("integrity_check", 0, 0));
         }
 
-        var replay = plan.Segments.Count == 0
-            ? new SegmentReplay.Result(0, 0, null, plan.Problem)
-            : SegmentReplay.Apply(staging, plan.Generation!.Id, plan.Segments, logger, cancellationToken);
-        replays[plan.Backup.Name] = replay;
-        if (plan.Segments.Count == 0)
-        {
-            return verification;
-        }
-
-        progress?.Report(new OperationProgress("integrity_check", 0, 0));
-        string result;
-        using (var connection = connections.OpenReadOnly(staging))
-        {
-            result = DatabaseInspector.Check(connection, IntegrityCheck.Full).CheckResult;
-        }
-
-        SqliteFiles.DeleteSideFiles(staging);
-        return result == "ok"
-            ? verification with { CheckResult = "ok", Check = "integrity_check" }
-            : new BackupVerification(plan.Backup.Name, false, $"after replaying {replay.Segments} segments the copy failed integrity_check: {result}", verification.ChecksumMatches, result, "integrity_check");
+        var (replay, result) = PointReplay.Apply(connections, staging, plan.Generation, segments, plan.Problem, logger, cancellationToken);
+        replays[name] = replay;
+        return result is null ? verification
+            : result == "ok" ? verification with { CheckResult = "ok", Check = "integrity_check" }
+            : new BackupVerification(name, false, $"after replaying {replay.Segments} segments the copy failed integrity_check: {result}", verification.ChecksumMatches, result, "integrity_check");
     }
+
+    private static string Stamp(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
 
     /// <summary>
     /// Restores from the off-volume container: the backup named <paramref name="backupName"/>, or with

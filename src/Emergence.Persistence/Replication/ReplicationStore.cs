@@ -34,6 +34,14 @@ public sealed class ReplicationStore(string backupDirectory)
     /// <summary>A segment's file name.</summary>
     public static string SegmentName(long sequence) => sequence.ToString("D10", CultureInfo.InvariantCulture) + SegmentSuffix;
 
+    /// <summary>Reads a segment's number from its file name (<c>NNNNNNNNNN.frames</c>).</summary>
+    public static bool TryParseSegmentName(string name, out long sequence)
+    {
+        sequence = 0;
+        return name.Length == 10 + SegmentSuffix.Length && name.EndsWith(SegmentSuffix, StringComparison.Ordinal)
+            && long.TryParse(name.AsSpan(0, 10), NumberStyles.None, CultureInfo.InvariantCulture, out sequence);
+    }
+
     /// <summary>A new generation id: its start time to the millisecond and a random part, so ids sort by start.</summary>
     public static string NewGenerationId(DateTimeOffset now) =>
         now.UtcDateTime.ToString("yyyyMMdd'T'HHmmssfff'Z'", CultureInfo.InvariantCulture) + "-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3));
@@ -90,10 +98,8 @@ public sealed class ReplicationStore(string backupDirectory)
         foreach (var path in Directory.EnumerateFiles(directory))
         {
             var name = Path.GetFileName(path);
-            var stem = name.EndsWith(SegmentSuffix + ManifestSuffix, StringComparison.Ordinal) ? name[..^(SegmentSuffix.Length + ManifestSuffix.Length)]
-                : name.EndsWith(SegmentSuffix, StringComparison.Ordinal) ? name[..^SegmentSuffix.Length]
-                : null;
-            if (stem is null || stem.Length != 10 || !long.TryParse(stem, NumberStyles.None, CultureInfo.InvariantCulture, out var sequence) || segments.ContainsKey(sequence))
+            var file = name.EndsWith(SegmentSuffix + ManifestSuffix, StringComparison.Ordinal) ? name[..^ManifestSuffix.Length] : name;
+            if (!TryParseSegmentName(file, out var sequence) || segments.ContainsKey(sequence))
             {
                 continue;
             }

@@ -13,7 +13,8 @@ namespace Emergence.Persistence.Replication;
 /// <summary>
 /// Replicates one database until cancelled: resumes or starts a generation, polls its log every
 /// <see cref="ReplicationOptions.Interval"/>, starts a new generation (from a fresh backup) when the history
-/// breaks, retries after failures, and records its state for health. The function app runs it as a hosted
+/// breaks, retries after failures, and records its state for health; beside it a <see cref="SegmentUploader"/>
+/// copies closed segments off the volume. The function app runs it as a hosted
 /// service; <c>emergence-db replicate</c> runs it in the foreground.
 /// </summary>
 public sealed class Replicator(
@@ -21,6 +22,7 @@ public sealed class Replicator(
     BackupService backups,
     IOptions<PersistenceOptions> options,
     ReplicationActivity activity,
+    SegmentUploader uploader,
     TimeProvider time,
     ILogger<Replicator> logger)
 {
@@ -44,6 +46,20 @@ public sealed class Replicator(
         Directory.CreateDirectory(new ReplicationStore(location.BackupDirectory).Root);
         using var held = await VolumeLock.AcquireAsync(LockPathFor(location), TimeSpan.MaxValue, logger, time, cancellationToken).ConfigureAwait(false);
         var settings = options.Value.Replication;
+        // Closed segments go off the volume beside the polls (when a container is configured).
+        var uploading = Task.Run(() => uploader.RunAsync(location, cancellationToken), CancellationToken.None);
+        try
+        {
+            await ReplicateAsync(location, settings, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            await uploading.ConfigureAwait(false);
+        }
+    }
+
+    private async Task ReplicateAsync(DatabaseLocation location, ReplicationOptions settings, CancellationToken cancellationToken)
+    {
         string? after = null;
         var highWater = 0L;
         var lastPrune = DateTimeOffset.MinValue;
@@ -90,8 +106,7 @@ public sealed class Replicator(
             {
                 var retry = (int)RetryDelay.TotalSeconds;
                 PersistenceLog.ReplicationFailed(logger, ex, location.DatabasePath, ex.Message, retry);
-                var previous = activity.StateFor(location.BackupDirectory);
-                activity.Record(location.BackupDirectory, (previous ?? Empty(time.GetUtcNow())) with { LastError = ex.Message, RecordedAt = time.GetUtcNow() });
+                activity.Update(location.BackupDirectory, previous => (previous ?? ReplicationActivity.ReplicationState.Empty(time.GetUtcNow())) with { LastError = ex.Message, RecordedAt = time.GetUtcNow() });
                 try
                 {
                     await Task.Delay(RetryDelay, time, cancellationToken).ConfigureAwait(false);
@@ -108,21 +123,20 @@ public sealed class Replicator(
         }
     }
 
-    private void Record(DatabaseLocation location, ReplicationSession session, ReplicationSession.PollResult result, string? error, long highWater)
-    {
-        var previous = activity.StateFor(location.BackupDirectory);
-        var state = new ReplicationActivity.ReplicationState(
-            session.Generation.Id,
-            result.CaughtUpAt,
-            result.Segment?.Filename ?? (previous?.Generation == session.Generation.Id ? previous.LastSegment : null),
-            result.Segment?.LastCommitAt ?? (previous?.Generation == session.Generation.Id ? previous.LastSegmentAt : null),
-            previous?.OffsiteCaughtUpAt,
-            error,
-            time.GetUtcNow(),
-            result.LogBytes,
-            highWater);
-        activity.Record(location.BackupDirectory, state);
-    }
-
-    private static ReplicationActivity.ReplicationState Empty(DateTimeOffset now) => new(null, null, null, null, null, null, now, 0, 0);
+    private void Record(DatabaseLocation location, ReplicationSession session, ReplicationSession.PollResult result, string? error, long highWater) =>
+        activity.Update(location.BackupDirectory, previous =>
+        {
+            var same = previous?.Generation == session.Generation.Id;
+            return new ReplicationActivity.ReplicationState(
+                session.Generation.Id,
+                result.CaughtUpAt,
+                result.Segment?.Filename ?? (same ? previous!.LastSegment : null),
+                result.Segment?.LastCommitAt ?? (same ? previous!.LastSegmentAt : null),
+                previous?.OffsiteCaughtUpAt,
+                error,
+                time.GetUtcNow(),
+                result.LogBytes,
+                highWater,
+                previous?.OffsiteLastError);
+        });
 }

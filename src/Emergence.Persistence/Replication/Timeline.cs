@@ -21,16 +21,25 @@ public static class Timeline
     /// <param name="Generation">The generation whose segments follow it, when one does.</param>
     /// <param name="Segments">The segments to replay, in order (possibly none).</param>
     /// <param name="Problem">Why no segment can follow the backup although its generation has later ones (a segment before them is missing).</param>
-    public sealed record Plan(BackupEntry Backup, GenerationManifest? Generation, IReadOnlyList<ReplicationStore.StoredSegment> Segments, string? Problem = null);
+    /// <typeparam name="TBackup">A backup on the volume or in the off-volume container.</typeparam>
+    public sealed record Plan<TBackup>(TBackup Backup, GenerationManifest? Generation, IReadOnlyList<ReplicationStore.StoredSegment> Segments, string? Problem = null);
 
-    /// <summary>The windows of a database's generations, oldest first.</summary>
+    /// <summary>The windows of a database's generations under a backup directory, oldest first.</summary>
     public static IReadOnlyList<Window> Windows(string backupDirectory, string databasePath)
     {
         var store = new ReplicationStore(backupDirectory);
+        return Windows(store.Generations(databasePath), store.Segments);
+    }
+
+    /// <summary>The windows of <paramref name="generations"/> (oldest first), whose segments <paramref name="segmentsOf"/> gives.</summary>
+    public static IReadOnlyList<Window> Windows(IReadOnlyList<GenerationManifest> generations, Func<string, IReadOnlyList<ReplicationStore.StoredSegment>> segmentsOf)
+    {
+        ArgumentNullException.ThrowIfNull(generations);
+        ArgumentNullException.ThrowIfNull(segmentsOf);
         var windows = new List<Window>();
-        foreach (var generation in store.Generations(databasePath))
+        foreach (var generation in generations)
         {
-            var (run, problem) = UnbrokenRun(store.Segments(generation.Id));
+            var (run, problem) = UnbrokenRun(segmentsOf(generation.Id));
             var to = run.Count == 0 ? generation.BaseBackupTimestamp : run[^1].Manifest!.LastCommitAt;
             windows.Add(new Window(generation.Id, generation.BaseBackupTimestamp, to, run.Count, problem));
         }
@@ -38,34 +47,45 @@ public static class Timeline
         return windows;
     }
 
-    /// <summary>
-    /// Every plan for restoring to <paramref name="target"/>, best first: each verified backup taken at or before
-    /// it (newest first), with the segments of the generation it belongs to whose commits it does not hold and
-    /// that were seen at or before the point. A backup belongs to the newest generation that started at or
-    /// before it; the segments it does not hold are those with a commit seen after it was taken.
-    /// </summary>
-    public static IReadOnlyList<Plan> PlansFor(BackupInventory inventory, string databasePath, DateTimeOffset? target)
+    /// <summary>Every plan for restoring the backups of a backup directory to <paramref name="target"/>, best first (see the general overload).</summary>
+    public static IReadOnlyList<Plan<BackupEntry>> PlansFor(BackupInventory inventory, string databasePath, DateTimeOffset? target)
     {
         ArgumentNullException.ThrowIfNull(inventory);
         var store = new ReplicationStore(inventory.Directory);
-        var generations = store.Generations(databasePath);
-        var plans = new List<Plan>();
-        foreach (var backup in inventory.RestoreCandidates.Where(b => target is null || b.TakenAt <= target))
+        return PlansFor(inventory.RestoreCandidates, b => b.TakenAt, store.Generations(databasePath), store.Segments, target);
+    }
+
+    /// <summary>
+    /// Every plan for restoring to <paramref name="target"/>, best first: each of <paramref name="candidates"/> (verified
+    /// backups, newest first) taken at or before it, with the segments of the generation it belongs to whose commits it
+    /// does not hold and that were seen at or before the point. A backup belongs to the newest generation that started
+    /// at or before it; the segments it does not hold are those with a commit seen after it was taken.
+    /// </summary>
+    public static IReadOnlyList<Plan<TBackup>> PlansFor<TBackup>(IEnumerable<TBackup> candidates, Func<TBackup, DateTimeOffset> takenAt,
+        IReadOnlyList<GenerationManifest> generations, Func<string, IReadOnlyList<ReplicationStore.StoredSegment>> segmentsOf, DateTimeOffset? target)
+    {
+        ArgumentNullException.ThrowIfNull(candidates);
+        ArgumentNullException.ThrowIfNull(takenAt);
+        ArgumentNullException.ThrowIfNull(generations);
+        ArgumentNullException.ThrowIfNull(segmentsOf);
+        var plans = new List<Plan<TBackup>>();
+        foreach (var backup in candidates.Where(b => target is null || takenAt(b) <= target))
         {
-            var generation = generations.LastOrDefault(g => g.BaseBackupTimestamp <= backup.TakenAt && !string.IsNullOrEmpty(g.BaseBackup));
+            var taken = takenAt(backup);
+            var generation = generations.LastOrDefault(g => g.BaseBackupTimestamp <= taken && !string.IsNullOrEmpty(g.BaseBackup));
             if (generation is null)
             {
-                plans.Add(new Plan(backup, null, []));
+                plans.Add(new Plan<TBackup>(backup, null, []));
                 continue;
             }
 
             // Segments are replayed from the first one with a commit the backup may lack, in an unbroken run;
             // the replay itself stops at a segment that turns out damaged.
-            var all = store.Segments(generation.Id);
-            var first = all.FirstOrDefault(s => s.Manifest is null || s.Manifest.LastCommitAt > backup.TakenAt);
+            var all = segmentsOf(generation.Id);
+            var first = all.FirstOrDefault(s => s.Manifest is null || s.Manifest.LastCommitAt > taken);
             if (first is null)
             {
-                plans.Add(new Plan(backup, generation, []));
+                plans.Add(new Plan<TBackup>(backup, generation, []));
                 continue;
             }
 
@@ -73,13 +93,13 @@ public static class Timeline
             var previous = all.FirstOrDefault(s => s.Sequence == first.Sequence - 1);
             if (first.Sequence > 1 && previous?.Manifest is null)
             {
-                plans.Add(new Plan(backup, generation, [], $"segment {ReplicationStore.SegmentName(first.Sequence - 1)} of generation {generation.Id} is missing"));
+                plans.Add(new Plan<TBackup>(backup, generation, [], $"segment {ReplicationStore.SegmentName(first.Sequence - 1)} of generation {generation.Id} is missing"));
                 continue;
             }
 
             var tail = all.SkipWhile(s => s != first).ToList();
             var chosen = tail.TakeWhile(s => target is null || s.Manifest is null || s.Manifest.LastCommitAt <= target).ToList();
-            plans.Add(new Plan(backup, generation, chosen));
+            plans.Add(new Plan<TBackup>(backup, generation, chosen));
         }
 
         return plans;

@@ -4,6 +4,7 @@ using Emergence.Persistence.Backups;
 using Emergence.Persistence.Database;
 using Emergence.Persistence.Health;
 using Emergence.Persistence.Offsite;
+using Emergence.Persistence.Recovery;
 using Emergence.Persistence.Startup;
 using Emergence.Persistence.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;

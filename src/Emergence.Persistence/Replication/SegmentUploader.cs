@@ -1,0 +1,198 @@
+using Emergence.Persistence.Configuration;
+using Emergence.Persistence.Database;
+using Emergence.Persistence.Logging;
+using Emergence.Persistence.Offsite;
+using Emergence.Persistence.Records;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Emergence.Persistence.Replication;
+
+/// <summary>
+/// Copies closed segments to the off-volume container beside the replicator, when off-volume copies are
+/// configured: every interval it uploads each generation's record and then its new whole segments in order,
+/// each verified before and after (see <see cref="OffsiteSegments"/>). A generation is only restorable off
+/// the volume from its snapshot on, so when the container's newest backup is older than the current
+/// generation's snapshot the local backups are copied first. Every <see cref="Replicator.PruneInterval"/>
+/// it deletes the segments no backup in the container can use. A failure is logged, recorded for health and
+/// retried; what is already in the container is found again by listing it.
+/// </summary>
+public sealed class SegmentUploader(
+    OffsiteConnector connector,
+    OffsiteReplicator backups,
+    ReplicationActivity activity,
+    IOptions<PersistenceOptions> options,
+    TimeProvider time,
+    ILogger<SegmentUploader> logger)
+{
+    /// <summary>Raised after each pass that left every whole segment in the container (for tests).</summary>
+    public event Action<DateTimeOffset>? CaughtUp;
+
+    /// <summary>Runs until cancelled; returns at once when off-volume copies are off.</summary>
+    public async Task RunAsync(DatabaseLocation location, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(location);
+        if (connector.For(location) is not { } store)
+        {
+            return;
+        }
+
+        var remote = new OffsiteSegments(store, location.DatabasePath);
+        var local = new ReplicationStore(location.BackupDirectory);
+        State? state = null;
+        var lastPrune = time.GetUtcNow();
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var started = time.GetUtcNow();
+            var delay = options.Value.Replication.Interval;
+            try
+            {
+                state ??= await State.ListAsync(remote, cancellationToken).ConfigureAwait(false);
+                await PassAsync(location, local, remote, state, cancellationToken).ConfigureAwait(false);
+                activity.Update(location.BackupDirectory, previous => (previous ?? ReplicationActivity.ReplicationState.Empty(started)) with { OffsiteCaughtUpAt = started, OffsiteLastError = null });
+                CaughtUp?.Invoke(started);
+                if (time.GetUtcNow() - lastPrune >= Replicator.PruneInterval)
+                {
+                    await PruneAsync(location, remote, cancellationToken).ConfigureAwait(false);
+                    lastPrune = time.GetUtcNow();
+                    state = null;
+                }
+            }
+            catch (Exception ex) when (ex is OffsiteUnavailableException or IOException or UnauthorizedAccessException && !cancellationToken.IsCancellationRequested)
+            {
+                var retry = (int)Replicator.RetryDelay.TotalSeconds;
+                PersistenceLog.SegmentUploadFailed(logger, ex, location.DatabasePath, store.Container, ex.Message, retry);
+                activity.Update(location.BackupDirectory, previous => (previous ?? ReplicationActivity.ReplicationState.Empty(started)) with { OffsiteLastError = ex.Message });
+                state = null;
+                delay = Replicator.RetryDelay;
+            }
+
+            try
+            {
+                await Task.Delay(delay, time, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+    }
+
+    /// <summary>Uploads what the container lacks: the snapshot first when needed, then each generation's record and new segments.</summary>
+    private async Task PassAsync(DatabaseLocation location, ReplicationStore local, OffsiteSegments remote, State state, CancellationToken cancellationToken)
+    {
+        var generations = local.Generations(location.DatabasePath);
+        if (generations.Count == 0)
+        {
+            return;
+        }
+
+        var current = generations[^1];
+        string? snapshotMissing = null;
+        if (state.NewestBackup is not { } newest || newest < current.BaseBackupTimestamp)
+        {
+            // Segments of a generation are only restorable from its snapshot on: copy the backups first. Another
+            // upload run may hold the upload lock for a while; the segments are copied meanwhile all the same.
+            var sync = await backups.SyncAsync(location, TimeSpan.FromSeconds(5), cancellationToken: cancellationToken).ConfigureAwait(false);
+            snapshotMissing = sync.Error is { } error ? $"the snapshot of generation {current.Id} could not be copied off the volume: {error}" : null;
+            await state.ListBackupsAsync(remote, cancellationToken).ConfigureAwait(false);
+        }
+
+        foreach (var generation in generations)
+        {
+            var segments = local.Segments(generation.Id);
+            var done = state.Uploaded.GetValueOrDefault(generation.Id);
+            var pending = segments.Where(s => s.Sequence > done).TakeWhile(s => s.Manifest is not null).ToList();
+            if (!state.Uploaded.ContainsKey(generation.Id))
+            {
+                // A generation the container has never seen: only from the last segment older than every backup
+                // there (the anchor) on; anything earlier could never be replayed from it.
+                if (generation.Id != current.Id && (pending.Count == 0 || pending[^1].Manifest!.LastCommitAt < state.OldestBackup))
+                {
+                    continue;
+                }
+
+                var anchor = pending.FindLastIndex(s => s.Manifest!.LastCommitAt < state.OldestBackup);
+                pending = pending.Skip(Math.Max(anchor, 0)).ToList();
+                await remote.UploadGenerationAsync(local, generation, cancellationToken).ConfigureAwait(false);
+                state.Uploaded[generation.Id] = 0;
+                PersistenceLog.GenerationUploaded(logger, generation.Id, location.DatabasePath, remote.Store.Container, generation.BaseBackup);
+            }
+
+            foreach (var segment in pending)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                await remote.UploadSegmentAsync(segment, cancellationToken).ConfigureAwait(false);
+                state.Uploaded[generation.Id] = segment.Sequence;
+            }
+        }
+
+        if (snapshotMissing is not null)
+        {
+            throw new OffsiteUnavailableException(snapshotMissing);
+        }
+    }
+
+    /// <summary>Deletes from the container the segments and generations no complete backup there can use.</summary>
+    private async Task PruneAsync(DatabaseLocation location, OffsiteSegments remote, CancellationToken cancellationToken)
+    {
+        var complete = (await remote.Store.ListAsync(cancellationToken).ConfigureAwait(false)).Where(b => b.IsComplete).ToList();
+        if (complete.Count == 0)
+        {
+            return;
+        }
+
+        var oldest = complete.Min(b => b.Manifest!.Timestamp);
+        var listing = await remote.ListAsync(cancellationToken).ConfigureAwait(false);
+        var generations = new ReplicationStore(location.BackupDirectory).Generations(location.DatabasePath);
+        var current = generations.Count == 0 ? null : generations[^1].Id;
+        var doomed = ReplicationRetention.Select(listing.Generations, listing.SegmentsOf, oldest, current);
+        await remote.DeleteAsync(doomed.Segments.Select(s => s.Path), cancellationToken).ConfigureAwait(false);
+        foreach (var generation in doomed.Generations)
+        {
+            // The record goes last: until then what is left is still a generation, missing its first segments.
+            var blobs = listing.Blobs[generation.Id];
+            await remote.DeleteAsync(blobs.Where(b => !b.EndsWith(ReplicationStore.GenerationFileName, StringComparison.Ordinal)), cancellationToken).ConfigureAwait(false);
+            await remote.DeleteAsync([OffsiteSegments.GenerationBlob(generation.Id)], cancellationToken).ConfigureAwait(false);
+        }
+
+        ReplicationRetention.Log(logger, doomed, oldest, $"container {remote.Store.Container}");
+    }
+
+    /// <summary>What the container holds, as far as this uploader knows: kept in memory between passes, listed again after a failure.</summary>
+    private sealed class State
+    {
+        /// <summary>Per generation, the highest segment number in the container.</summary>
+        public Dictionary<string, long> Uploaded { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>The newest complete backup's time in the container.</summary>
+        public DateTimeOffset? NewestBackup { get; private set; }
+
+        /// <summary>The oldest complete backup's time in the container (segments older than it are never needed).</summary>
+        public DateTimeOffset OldestBackup { get; private set; } = DateTimeOffset.MinValue;
+
+        public static async Task<State> ListAsync(OffsiteSegments remote, CancellationToken cancellationToken)
+        {
+            var state = new State();
+            var listing = await remote.ListAsync(cancellationToken).ConfigureAwait(false);
+            foreach (var generation in listing.Generations)
+            {
+                // Only an unbroken run counts as uploaded: a gap left by an interrupted pass is filled again.
+                var window = Timeline.Windows([generation], listing.SegmentsOf)[0];
+                var segments = listing.SegmentsOf(generation.Id);
+                state.Uploaded[generation.Id] = segments.Count == 0 ? 0 : segments[0].Sequence - 1 + window.Segments;
+            }
+
+            await state.ListBackupsAsync(remote, cancellationToken).ConfigureAwait(false);
+            return state;
+        }
+
+        /// <summary>Reads the newest and oldest complete backup in the container.</summary>
+        public async Task ListBackupsAsync(OffsiteSegments remote, CancellationToken cancellationToken)
+        {
+            var complete = (await remote.Store.ListAsync(cancellationToken).ConfigureAwait(false)).Where(b => b.IsComplete).ToList();
+            NewestBackup = complete.FirstOrDefault()?.Manifest?.Timestamp;
+            OldestBackup = complete.Count == 0 ? DateTimeOffset.MinValue : complete.Min(b => b.Manifest!.Timestamp);
+        }
+    }
+}
