@@ -48,9 +48,7 @@ public sealed class SegmentUploader(
             try
             {
                 state ??= await State.ListAsync(remote, cancellationToken).ConfigureAwait(false);
-                await PassAsync(location, local, remote, state, cancellationToken).ConfigureAwait(false);
-                activity.Update(location.BackupDirectory, previous => (previous ?? ReplicationActivity.ReplicationState.Empty(started)) with { OffsiteCaughtUpAt = started, OffsiteLastError = null });
-                CaughtUp?.Invoke(started);
+                await PassAsync(location, local, remote, state, started, cancellationToken).ConfigureAwait(false);
                 if (time.GetUtcNow() - lastPrune >= Replicator.PruneInterval)
                 {
                     await PruneAsync(location, remote, cancellationToken).ConfigureAwait(false);
@@ -78,8 +76,39 @@ public sealed class SegmentUploader(
         }
     }
 
-    /// <summary>Uploads what the container lacks: the snapshot first when needed, then each generation's record and new segments.</summary>
-    private async Task PassAsync(DatabaseLocation location, ReplicationStore local, OffsiteSegments remote, State state, CancellationToken cancellationToken)
+    /// <summary>
+    /// One pass from a fresh listing of the container, then its retention: what <see cref="RunAsync"/> does every
+    /// interval (and every <see cref="Replicator.PruneInterval"/>). Returns <see langword="false"/> when off-volume
+    /// copies are off.
+    /// </summary>
+    /// <exception cref="OffsiteUnavailableException">The container could not be read or written; nothing in it is half-written.</exception>
+    public async Task<bool> SyncAsync(DatabaseLocation location, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(location);
+        if (connector.For(location) is not { } store)
+        {
+            return false;
+        }
+
+        var remote = new OffsiteSegments(store, location.DatabasePath);
+        var state = await State.ListAsync(remote, cancellationToken).ConfigureAwait(false);
+        await PassAsync(location, new ReplicationStore(location.BackupDirectory), remote, state, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        await PruneAsync(location, remote, cancellationToken).ConfigureAwait(false);
+        return true;
+    }
+
+    /// <summary>
+    /// Uploads what the container lacks: the snapshot first when needed, then each generation's record and new
+    /// segments; then records that every segment closed before <paramref name="started"/> is off the volume.
+    /// </summary>
+    private async Task PassAsync(DatabaseLocation location, ReplicationStore local, OffsiteSegments remote, State state, DateTimeOffset started, CancellationToken cancellationToken)
+    {
+        await UploadPendingAsync(location, local, remote, state, cancellationToken).ConfigureAwait(false);
+        activity.Update(location.BackupDirectory, previous => (previous ?? ReplicationActivity.ReplicationState.Empty(started)) with { OffsiteCaughtUpAt = started, OffsiteLastError = null });
+        CaughtUp?.Invoke(started);
+    }
+
+    private async Task UploadPendingAsync(DatabaseLocation location, ReplicationStore local, OffsiteSegments remote, State state, CancellationToken cancellationToken)
     {
         var generations = local.Generations(location.DatabasePath);
         if (generations.Count == 0)

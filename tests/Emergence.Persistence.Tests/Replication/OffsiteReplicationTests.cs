@@ -1,0 +1,296 @@
+using System.Globalization;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Emergence.Persistence.Backups;
+using Emergence.Persistence.Database;
+using Emergence.Persistence.Health;
+using Emergence.Persistence.Offsite;
+using Emergence.Persistence.Recovery;
+using Emergence.Persistence.Replication;
+using Emergence.Persistence.Tests.Support;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Emergence.Persistence.Tests.Replication;
+
+/// <summary>
+/// Segments copied to a real Azurite container and restored from it after the volume is wiped, read back with the
+/// sqlite3 CLI. The test drives the polls, the uploads and the clock.
+/// </summary>
+public sealed class OffsiteReplicationTests : IDisposable
+{
+    private const string Container = "emergence-backups";
+    private readonly Azurite _azurite = Azurite.Start();
+    private readonly TestHarness _h;
+    private readonly SqliteConnection _writer;
+    private int _next = 1;
+
+    public OffsiteReplicationTests()
+    {
+        _h = new TestHarness(
+            new Dictionary<string, string?>
+            {
+                ["Persistence:Offsite:ConnectionString"] = _azurite.ConnectionString,
+                ["Persistence:Offsite:Container"] = Container,
+                ["Persistence:Offsite:KeepBackups"] = "1",
+            },
+            configureServices: services => services.Configure<BlobClientOptions>(OffsiteConnector.ClientName, options =>
+            {
+                options.Retry.MaxRetries = 1;
+                options.Retry.Delay = TimeSpan.FromMilliseconds(100);
+            }));
+        Directory.CreateDirectory(Path.GetDirectoryName(_h.DatabasePath)!);
+        _writer = _h.Get<SqliteConnectionFactory>().OpenOrCreate(_h.DatabasePath);
+        Execute("CREATE TABLE rows (n INTEGER PRIMARY KEY, batch INTEGER NOT NULL, pad BLOB NOT NULL)");
+    }
+
+    public void Dispose()
+    {
+        _writer.Dispose();
+        _h.Dispose();
+        _azurite.Dispose();
+    }
+
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    private BlobContainerClient ContainerClient => new BlobServiceClient(_azurite.ConnectionString).GetBlobContainerClient(Container);
+
+    private void Execute(string sql)
+    {
+        using var command = _writer.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    private void Commit(int count, int batch)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            Execute($"INSERT INTO rows (n, batch, pad) VALUES ({_next++}, {batch}, randomblob(300))");
+        }
+    }
+
+    /// <summary>Opens a generation and writes one segment per batch of <paramref name="perBatch"/> rows; returns the segments.</summary>
+    private async Task<List<SegmentManifest>> ReplicateAsync(int batches, int perBatch = 10)
+    {
+        var segments = new List<SegmentManifest>();
+        using var session = await ReplicationSession.OpenAsync(_h.Locate(), _h.Get<SqliteConnectionFactory>(), _h.Get<BackupService>(), _h.Time, NullLogger.Instance, 64L << 20, null, Token);
+        for (var batch = 1; batch <= batches; batch++)
+        {
+            Commit(perBatch, batch);
+            _h.Time.Advance(TimeSpan.FromSeconds(1));
+            segments.Add(session.Poll().Segment!);
+        }
+
+        return segments;
+    }
+
+    private Task<bool> UploadAsync() => _h.Get<SegmentUploader>().SyncAsync(_h.Locate(), Token);
+
+    private void WipeVolume()
+    {
+        _writer.Close();
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(Path.GetDirectoryName(_h.DatabasePath)!, recursive: true);
+    }
+
+    private Task<RestoreResult> RestoreOffsiteAsync(DateTimeOffset? target) =>
+        _h.WithVolumeLock((location, held) => _h.Get<RestoreService>().RestoreOffsiteToTimeAsync(location, held, _h.Get<OffsiteConnector>().For(location)!, target, force: true, "test", cancellationToken: Token));
+
+    /// <summary>The row count, whether rows are exactly 1..count, and integrity, read by the sqlite3 CLI.</summary>
+    private (int Count, bool Prefix, string Integrity) ReadBack()
+    {
+        _writer.Close();
+        var count = int.Parse(Sqlite3.Query(_h.DatabasePath, "SELECT count(*) FROM rows;"), CultureInfo.InvariantCulture);
+        var max = Sqlite3.Query(_h.DatabasePath, "SELECT coalesce(max(n), 0) FROM rows;");
+        return (count, max == count.ToString(CultureInfo.InvariantCulture), Sqlite3.Query(_h.DatabasePath, "PRAGMA integrity_check;"));
+    }
+
+    [Fact]
+    public async Task Upload_CopiesTheSnapshotAndEverySegmentVerified_AndTheWipedVolumeRestoresEveryRow()
+    {
+        Commit(5, 0);
+        var segments = await ReplicateAsync(3);
+
+        Assert.True(await UploadAsync());
+
+        // The snapshot went first (the container was empty), then the generation and each segment, with its checksum.
+        var generation = new ReplicationStore(_h.BackupDirectory).Generations(_h.DatabasePath).Single();
+        Assert.True((await ContainerClient.GetBlobClient(generation.BaseBackup + BackupNaming.ManifestSuffix).ExistsAsync(Token)).Value);
+        foreach (var segment in segments)
+        {
+            var properties = (await ContainerClient.GetBlobClient(OffsiteSegments.SegmentBlob(segment.Generation, segment.Sequence)).GetPropertiesAsync(cancellationToken: Token)).Value;
+            Assert.Equal(segment.Checksum, properties.Metadata[OffsiteStore.ChecksumMetadataKey]);
+            Assert.Equal(segment.Size, properties.ContentLength);
+        }
+
+        var report = _h.Get<HealthReporter>().Check(_h.Locate());
+        Assert.Equal(0, report.Backups.Replication!.OffsiteLagSeconds);
+        Assert.Null(report.Backups.Replication.OffsiteLastError);
+
+        WipeVolume();
+        var restored = await RestoreOffsiteAsync(null);
+
+        Assert.Equal(Container, restored.OffsiteContainer);
+        Assert.Equal(3, restored.Replay!.Segments);
+        Assert.Null(restored.Replay.Stopped);
+        Assert.Equal(segments[^1].LastCommitAt, restored.RestoredTo);
+        Assert.Equal((35, true, "ok"), ReadBack());
+        Assert.Empty(Directory.GetDirectories(new ReplicationStore(_h.BackupDirectory).Root, ".restore-*"));
+    }
+
+    [Fact]
+    public async Task Upload_AfterMoreSegments_CopiesOnlyTheNewOnes_AndRestoreToManyPointsGivesPrefixes()
+    {
+        Commit(5, 0);
+        var first = await ReplicateAsync(2);
+        await UploadAsync();
+        var uploaded = (await ContainerClient.GetBlobClient(OffsiteSegments.SegmentBlob(first[0].Generation, 1)).GetPropertiesAsync(cancellationToken: Token)).Value.LastModified;
+
+        // The session resumes the generation: segments 3 and 4 follow.
+        var more = await ReplicateAsync(2);
+        await UploadAsync();
+
+        Assert.Equal(first[0].Generation, more[0].Generation);
+        Assert.Equal(uploaded, (await ContainerClient.GetBlobClient(OffsiteSegments.SegmentBlob(first[0].Generation, 1)).GetPropertiesAsync(cancellationToken: Token)).Value.LastModified);
+        var all = first.Concat(more).ToList();
+        for (var k = 0; k < all.Count; k++)
+        {
+            WipeVolume();
+            await RestoreOffsiteAsync(all[k].LastCommitAt);
+            Assert.Equal((5 + (10 * (k + 1)), true, "ok"), ReadBack());
+        }
+    }
+
+    [Theory]
+    [InlineData("corrupt")]
+    [InlineData("truncate")]
+    [InlineData("delete")]
+    public async Task DamagedSegmentInTheContainer_ReplayStopsAtTheLastWholeCommitBeforeIt_NamingIt(string damage)
+    {
+        Commit(5, 0);
+        var segments = await ReplicateAsync(3);
+        await UploadAsync();
+        var second = segments[1];
+        var blob = ContainerClient.GetBlobClient(OffsiteSegments.SegmentBlob(second.Generation, second.Sequence));
+        var metadata = (await blob.GetPropertiesAsync(cancellationToken: Token)).Value.Metadata;
+        var bytes = (await blob.DownloadContentAsync(Token)).Value.Content.ToArray();
+        switch (damage)
+        {
+            case "corrupt":
+                bytes[^100] ^= 0x5A; // inside the last frame's page: the transactions before it are whole
+                await blob.UploadAsync(new BinaryData(bytes), new BlobUploadOptions { Metadata = metadata }, Token);
+                break;
+            case "truncate":
+                await blob.UploadAsync(new BinaryData(bytes[..^10]), new BlobUploadOptions { Metadata = metadata }, Token);
+                break;
+            default:
+                await blob.DeleteAsync(cancellationToken: Token);
+                break;
+        }
+
+        WipeVolume();
+        var result = await RestoreOffsiteAsync(null);
+
+        var (count, prefix, integrity) = ReadBack();
+        Assert.True(prefix);
+        Assert.Equal("ok", integrity);
+        Assert.Contains(second.Filename, result.Replay!.Stopped, StringComparison.Ordinal);
+        Assert.InRange(count, 15, damage == "delete" ? 15 : 24);
+        Assert.Contains(_h.Logs.GetSnapshot(), r => r.Id.Name == "ReplayStopped" && r.Message.Contains(second.Filename, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Retention_KeepsEverySegmentNewerThanTheContainersOldestBackup_AndOneAnchor()
+    {
+        Commit(5, 0);
+        var old = await ReplicateAsync(3);
+        await UploadAsync();
+        _h.Time.Advance(TimeSpan.FromSeconds(5));
+        await _h.BackupAsync(); // the container keeps one backup: the next sync rotates the snapshot out
+        var newer = await ReplicateAsync(2);
+        var sync = await _h.Get<OffsiteReplicator>().SyncAsync(_h.Locate(), TimeSpan.FromSeconds(5), cancellationToken: Token);
+        Assert.Null(sync.Error);
+
+        await UploadAsync();
+
+        var names = new List<string>();
+        await foreach (var item in ContainerClient.GetBlobsAsync(new GetBlobsOptions { Prefix = OffsiteSegments.Prefix }, Token))
+        {
+            names.Add(item.Name);
+        }
+
+        var generation = old[0].Generation;
+        Assert.DoesNotContain(OffsiteSegments.SegmentBlob(generation, 1), names);
+        Assert.DoesNotContain(OffsiteSegments.SegmentBlob(generation, 2), names);
+        Assert.Contains(OffsiteSegments.SegmentBlob(generation, 3), names); // the anchor
+        Assert.All(newer, s => Assert.Contains(OffsiteSegments.SegmentBlob(s.Generation, s.Sequence), names));
+        Assert.Contains(_h.Logs.GetSnapshot(), r => r.Id.Name == "SegmentsPruned" && r.Message.Contains(Container, StringComparison.Ordinal));
+
+        WipeVolume();
+        var restored = await RestoreOffsiteAsync(null);
+        Assert.Equal(2, restored.Replay!.Segments);
+        Assert.Equal((55, true, "ok"), ReadBack());
+    }
+
+    [Fact]
+    public async Task Drill_RestoresTheNewestPointInTheContainer_AndFailsOnADamagedSegment()
+    {
+        Commit(5, 0);
+        var segments = await ReplicateAsync(3);
+        await UploadAsync();
+
+        var passed = await _h.Get<RestoreDrill>().RunAsync(_h.Locate(), cancellationToken: Token);
+
+        Assert.True(passed!.Ok, passed.Problem);
+        Assert.Equal(3, passed.Segments);
+        Assert.Equal(segments[^1].LastCommitAt, passed.RestoredTo);
+        Assert.Equal(3, _h.Get<HealthReporter>().Check(_h.Locate()).Backups.Offsite!.Drill!.Segments);
+
+        var blob = ContainerClient.GetBlobClient(OffsiteSegments.SegmentBlob(segments[2].Generation, 3));
+        var metadata = (await blob.GetPropertiesAsync(cancellationToken: Token)).Value.Metadata;
+        var bytes = (await blob.DownloadContentAsync(Token)).Value.Content.ToArray();
+        bytes[^100] ^= 0x5A;
+        await blob.UploadAsync(new BinaryData(bytes), new BlobUploadOptions { Metadata = metadata }, Token);
+
+        var failed = await _h.Get<RestoreDrill>().RunAsync(_h.Locate(), cancellationToken: Token);
+
+        Assert.False(failed!.Ok);
+        Assert.Contains(segments[2].Filename, failed.Problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Upload_ContainerUnreachable_RecordsTheErrorForHealth_AndALaterPassCatchesUp()
+    {
+        Commit(5, 0);
+        await ReplicateAsync(2);
+        _azurite.Kill();
+
+        var uploader = _h.Get<SegmentUploader>();
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(Token);
+        var caughtUp = new TaskCompletionSource();
+        uploader.CaughtUp += _ => caughtUp.TrySetResult();
+        var run = uploader.RunAsync(_h.Locate(), cancel.Token);
+        await WaitUntilAsync(() => _h.Get<HealthReporter>().Check(_h.Locate()).Backups.Replication?.OffsiteLastError is not null);
+
+        var report = _h.Get<HealthReporter>().Check(_h.Locate());
+        Assert.Equal(HealthStatus.Degraded, report.Status);
+        Assert.Contains(report.Problems, p => p.StartsWith("copying WAL segments off the volume failed", StringComparison.Ordinal));
+        Assert.False(caughtUp.Task.IsCompleted);
+        await cancel.CancelAsync();
+        await run;
+    }
+
+    private async Task WaitUntilAsync(Func<bool> condition)
+    {
+        for (var i = 0; i < 200 && !condition(); i++)
+        {
+            // The uploader waits on the fake clock between attempts.
+            _h.Time.Advance(TimeSpan.FromSeconds(1));
+            await Task.Delay(50, Token);
+        }
+
+        Assert.True(condition(), "the condition did not hold within 10 s");
+    }
+}
