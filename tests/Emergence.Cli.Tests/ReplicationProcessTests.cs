@@ -16,8 +16,12 @@ public sealed class ReplicationProcessTests : IDisposable
     // A commit is seen at the poll after it: within one interval, plus the time a poll takes on a busy machine.
     private static readonly TimeSpan SeenWithin = Interval + TimeSpan.FromSeconds(1);
 
+    // A closed segment is in the container at the uploader's next pass, an interval later, plus a request or two.
+    private static readonly TimeSpan UploadedWithin = Interval + TimeSpan.FromSeconds(2);
+
     private readonly CliHarness _cli = new();
     private readonly List<Process> _running = [];
+    private Azurite? _azurite;
 
     public ReplicationProcessTests()
     {
@@ -36,6 +40,7 @@ public sealed class ReplicationProcessTests : IDisposable
         }
 
         _cli.Dispose();
+        _azurite?.Dispose();
     }
 
     /// <summary>A sqlite3 shell reading statements from the test: each INSERT commits the next row with its commit time.</summary>
@@ -212,5 +217,74 @@ public sealed class ReplicationProcessTests : IDisposable
             Assert.True(newest is null || newest <= target, $"--to {text}: a row committed at {newest:O} is restored");
             Assert.True(count >= mustHave, $"--to {text}: {mustHave} rows were committed more than {SeenWithin.TotalSeconds} s before, {count} restored");
         }
+    }
+
+    [Fact]
+    public void KilledAtRandom_ThenBothKilledAndTheVolumeLost_TheOffsiteRestoreHasEveryRowOlderThanIntervalPlusUpload()
+    {
+        _azurite = Azurite.Start();
+        _cli.Settings["Persistence__Offsite__ConnectionString"] = _azurite.ConnectionString;
+        _cli.Settings["Persistence__Offsite__Container"] = "replication";
+        var seed = Environment.TickCount;
+        var random = new Random(seed);
+        var writer = new Writer(_cli.DatabasePath);
+        var replicator = StartReplicator();
+        DateTimeOffset killedAt;
+        try
+        {
+            WriteFor(writer, TimeSpan.FromSeconds(3));
+            for (var round = 0; round < 6; round++)
+            {
+                WriteFor(writer, TimeSpan.FromMilliseconds(random.Next(500, 2500)));
+                if (random.Next(2) == 0)
+                {
+                    writer.Kill();
+                    writer.Dispose();
+                    writer = new Writer(_cli.DatabasePath);
+                }
+                else
+                {
+                    Kill(replicator);
+                    replicator = StartReplicator();
+                }
+            }
+
+            // Both die while rows are still being committed, with no grace period.
+            WriteFor(writer, TimeSpan.FromSeconds(4));
+            killedAt = DateTimeOffset.UtcNow;
+            Kill(replicator);
+            writer.Kill();
+        }
+        finally
+        {
+            writer.Dispose();
+        }
+
+        var truth = Truth();
+        var cutoff = (killedAt - SeenWithin - UploadedWithin).UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
+        var mustHave = int.Parse(Query(truth, $"SELECT count(*) FROM rows WHERE at <= '{cutoff}';"), CultureInfo.InvariantCulture);
+        var committed = int.Parse(Query(truth, "SELECT count(*) FROM rows;"), CultureInfo.InvariantCulture);
+        // A new, empty volume at the same mount point: the database and every backup are gone.
+        var volume = new DirectoryInfo(Path.GetDirectoryName(_cli.DatabasePath)!);
+        foreach (var entry in volume.EnumerateFileSystemInfos())
+        {
+            if (entry is DirectoryInfo directory)
+            {
+                directory.Delete(recursive: true);
+            }
+            else
+            {
+                entry.Delete();
+            }
+        }
+
+        var restore = _cli.RunProcess("restore", "--latest", "--offsite", "--force");
+
+        Assert.True(restore.Exit == 0, $"seed {seed}: {restore.Err}");
+        var (count, max, _) = Restored();
+        TestContext.Current.TestOutputHelper?.WriteLine($"seed {seed}: {committed} rows committed, {mustHave} more than {(SeenWithin + UploadedWithin).TotalSeconds} s before the kill, {count} restored from the container");
+        Assert.True(count == max, $"seed {seed}: rows 1..{max} are not all there ({count})");
+        Assert.True(count >= mustHave, $"seed {seed}: {mustHave} rows were committed more than {(SeenWithin + UploadedWithin).TotalSeconds} s before the kill, {count} restored (of {committed})\n{restore.Out}");
+        Assert.True(count <= committed, $"seed {seed}: {count} rows restored, only {committed} committed");
     }
 }
