@@ -281,8 +281,9 @@ public sealed class ReplicationProcessTests : IDisposable
         var restore = _cli.RunProcess("restore", "--latest", "--offsite", "--force");
 
         Assert.True(restore.Exit == 0, $"seed {seed}: {restore.Err}");
-        var (count, max, _) = Restored();
-        TestContext.Current.TestOutputHelper?.WriteLine($"seed {seed}: {committed} rows committed, {mustHave} more than {(SeenWithin + UploadedWithin).TotalSeconds} s before the kill, {count} restored from the container");
+        var (count, max, newest) = Restored();
+        var lost = newest is { } n ? $"{(killedAt - n).TotalSeconds:0.00} s" : "everything";
+        TestContext.Current.TestOutputHelper?.WriteLine($"seed {seed}: {committed} rows committed, {mustHave} more than {(SeenWithin + UploadedWithin).TotalSeconds} s before the kill, {count} restored from the container; the newest restored row was committed {lost} before the kill");
         Assert.True(count == max, $"seed {seed}: rows 1..{max} are not all there ({count})");
         Assert.True(count >= mustHave, $"seed {seed}: {mustHave} rows were committed more than {(SeenWithin + UploadedWithin).TotalSeconds} s before the kill, {count} restored (of {committed})\n{restore.Out}");
         Assert.True(count <= committed, $"seed {seed}: {count} rows restored, only {committed} committed");
