@@ -61,15 +61,34 @@ internal static class ReplicationBench
 
         var off = new List<double>();
         var on = new List<double>();
+        var reference = new List<double>();
         var lag = new List<double>();
         var highWater = 0L;
         var committedOn = 0L;
-        var trials = Math.Max(2, options.WriterTrials) * 2;
+        var trials = Math.Max(2, options.WriterTrials) * 3;
         var seconds = Math.Max(4, options.WriterSeconds);
+        // The reference disturbance: what any replication must add to this disk, with nothing of ours in it:
+        // once a second, dd writes and fsyncs as many bytes as a second of segments (a frame per commit).
+        var referenceBytes = CommitsPerSecond * (4096 + 24);
         for (var trial = 0; trial < trials; trial++)
         {
-            var replicate = trial % 2 == 1;
+            var replicate = trial % 3 == 1;
             using var cancel = new CancellationTokenSource();
+            Thread? disturbance = null;
+            if (trial % 3 == 2)
+            {
+                var target = Path.Combine(work, "disturbance");
+                disturbance = new Thread(() =>
+                {
+                    while (!cancel.IsCancellationRequested)
+                    {
+                        var took = Shell.Time("dd", "if=/dev/zero", $"of={target}", $"bs={referenceBytes}", "count=1", "conv=fsync");
+                        Thread.Sleep(TimeSpan.FromSeconds(Math.Max(0, 1 - took)));
+                    }
+                });
+                disturbance.Start();
+            }
+
             Task? replicator = null;
             Thread? sampler = null;
             var activity = provider.GetRequiredService<ReplicationActivity>();
@@ -97,8 +116,14 @@ internal static class ReplicationBench
                 sampler.Start();
             }
 
-            var latencies = replicate ? on : off;
+            var latencies = replicate ? on : disturbance is not null ? reference : off;
             var committed = Write(connections, location.DatabasePath, TimeSpan.FromSeconds(seconds), latencies);
+            if (disturbance is not null)
+            {
+                cancel.Cancel();
+                disturbance.Join();
+            }
+
             if (replicate)
             {
                 committedOn += committed;
@@ -113,14 +138,15 @@ internal static class ReplicationBench
         var segmentBytes = store.Generations(location.DatabasePath).SelectMany(g => store.Segments(g.Id)).Sum(s => s.Manifest?.Size ?? 0);
         var offStats = new Stats(off);
         var onStats = new Stats(on);
+        var refStats = new Stats(reference);
         var lagStats = new Stats(lag);
-        line(string.Create(inv, $"Steady writer: {CommitsPerSecond} one-row commits a second ({PayloadBytes}-byte payload, synchronous=FULL) for {seconds} s per trial, {trials} trials taking turns (off, on, …), {off.Count} commits off and {on.Count} on."));
+        line(string.Create(inv, $"Steady writer: {CommitsPerSecond} one-row commits a second ({PayloadBytes}-byte payload, synchronous=FULL) for {seconds} s per trial, {trials} trials taking turns (off, on, reference, …), {off.Count} commits off, {on.Count} on, {reference.Count} with the reference disturbance (replication off, `dd` writing and fsyncing {referenceBytes >> 10} KiB, a second of segments, once a second)."));
         line("");
-        line("| figure | replication off | replication on | on/off |");
-        line("|---|---|---|---|");
-        line(string.Create(inv, $"| commit p50 | {offStats.Median:0.00} ms | {onStats.Median:0.00} ms | {onStats.Median / offStats.Median:0.00}× |"));
-        line(string.Create(inv, $"| commit p99 | {offStats.Percentile(99):0.00} ms | {onStats.Percentile(99):0.00} ms | {onStats.Percentile(99) / offStats.Percentile(99):0.00}× |"));
-        line(string.Create(inv, $"| commits per second | {off.Count / (double)(seconds * trials / 2):0} | {on.Count / (double)(seconds * trials / 2):0} | |"));
+        line("| figure | replication off | replication on | reference disturbance | on/off | reference/off | on/reference |");
+        line("|---|---|---|---|---|---|---|");
+        line(string.Create(inv, $"| commit p50 | {offStats.Median:0.00} ms | {onStats.Median:0.00} ms | {refStats.Median:0.00} ms | {onStats.Median / offStats.Median:0.00}× | {refStats.Median / offStats.Median:0.00}× | {onStats.Median / refStats.Median:0.00}× |"));
+        line(string.Create(inv, $"| commit p99 | {offStats.Percentile(99):0.00} ms | {onStats.Percentile(99):0.00} ms | {refStats.Percentile(99):0.00} ms | {onStats.Percentile(99) / offStats.Percentile(99):0.00}× | {refStats.Percentile(99) / offStats.Percentile(99):0.00}× | {onStats.Percentile(99) / refStats.Percentile(99):0.00}× |"));
+        line(string.Create(inv, $"| commits per second | {off.Count / (double)(seconds * trials / 3):0} | {on.Count / (double)(seconds * trials / 3):0} | {reference.Count / (double)(seconds * trials / 3):0} | | | |"));
         line("");
         line(string.Create(inv, $"Replication lag (now minus the time up to which every commit is in a durable segment, sampled every 50 ms): p50 {lagStats.Median:0.00} s, p99 {lagStats.Percentile(99):0.00} s, max {lagStats.Max:0.00} s. WAL high-water mark {highWater >> 10} KiB (checkpoint at {provider.GetRequiredService<Microsoft.Extensions.Options.IOptions<Emergence.Persistence.Configuration.PersistenceOptions>>().Value.Replication.CheckpointBytes >> 10} KiB). Segment bytes per committed payload byte: {segmentBytes / (double)(committedOn * PayloadBytes):0.0} ({segmentBytes >> 10} KiB of segments for {committedOn} commits: a page and a frame header per page a commit touches)."));
         line("");

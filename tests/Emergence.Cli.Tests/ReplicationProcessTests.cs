@@ -139,6 +139,27 @@ public sealed class ReplicationProcessTests : IDisposable
         return (count, max, newest.Length == 0 ? null : Parse(newest));
     }
 
+    /// <summary>Writes for a few seconds, then six times writes a little longer and SIGKILLs and restarts the writer or the replicator, at random.</summary>
+    private void KillAtRandom(Random random, ref Writer writer, ref Process replicator)
+    {
+        WriteFor(writer, TimeSpan.FromSeconds(3));
+        for (var round = 0; round < 6; round++)
+        {
+            WriteFor(writer, TimeSpan.FromMilliseconds(random.Next(500, 2500)));
+            if (random.Next(2) == 0)
+            {
+                writer.Kill();
+                writer.Dispose();
+                writer = new Writer(_cli.DatabasePath);
+            }
+            else
+            {
+                Kill(replicator);
+                replicator = StartReplicator();
+            }
+        }
+    }
+
     [Fact]
     public void KilledAtRandom_ThenVolumeWiped_TheLatestRestoreHasEveryRow()
     {
@@ -148,22 +169,7 @@ public sealed class ReplicationProcessTests : IDisposable
         var replicator = StartReplicator();
         try
         {
-            WriteFor(writer, TimeSpan.FromSeconds(3));
-            for (var round = 0; round < 6; round++)
-            {
-                WriteFor(writer, TimeSpan.FromMilliseconds(random.Next(500, 2500)));
-                if (random.Next(2) == 0)
-                {
-                    writer.Kill();
-                    writer.Dispose();
-                    writer = new Writer(_cli.DatabasePath);
-                }
-                else
-                {
-                    Kill(replicator);
-                    replicator = StartReplicator();
-                }
-            }
+            KillAtRandom(random, ref writer, ref replicator);
 
             WriteFor(writer, TimeSpan.FromSeconds(2));
             writer.Kill();
@@ -232,22 +238,7 @@ public sealed class ReplicationProcessTests : IDisposable
         DateTimeOffset killedAt;
         try
         {
-            WriteFor(writer, TimeSpan.FromSeconds(3));
-            for (var round = 0; round < 6; round++)
-            {
-                WriteFor(writer, TimeSpan.FromMilliseconds(random.Next(500, 2500)));
-                if (random.Next(2) == 0)
-                {
-                    writer.Kill();
-                    writer.Dispose();
-                    writer = new Writer(_cli.DatabasePath);
-                }
-                else
-                {
-                    Kill(replicator);
-                    replicator = StartReplicator();
-                }
-            }
+            KillAtRandom(random, ref writer, ref replicator);
 
             // Both die while rows are still being committed, with no grace period.
             WriteFor(writer, TimeSpan.FromSeconds(4));
