@@ -13,7 +13,8 @@ namespace Emergence.Persistence.Replication;
 /// configured: every interval it uploads each generation's record and then its new whole segments in order,
 /// each verified before and after (see <see cref="OffsiteSegments"/>). A generation is only restorable off
 /// the volume from its snapshot on, so when the container's newest backup is older than the current
-/// generation's snapshot the local backups are copied first. Every <see cref="Replicator.PruneInterval"/>
+/// generation's snapshot the local backups are copied too, beside the segments, and the container counts as
+/// caught up only once the snapshot is there. Every <see cref="Replicator.PruneInterval"/>
 /// it deletes the segments no backup in the container can use. A failure is logged, recorded for health and
 /// retried; what is already in the container is found again by listing it.
 /// </summary>
@@ -25,6 +26,9 @@ public sealed class SegmentUploader(
     TimeProvider time,
     ILogger<SegmentUploader> logger)
 {
+    /// <summary>How long the copy of a snapshot waits for another upload run to finish.</summary>
+    public static readonly TimeSpan SnapshotLockWait = TimeSpan.FromMinutes(30);
+
     /// <summary>Raised after each pass that left every whole segment in the container (for tests).</summary>
     public event Action<DateTimeOffset>? CaughtUp;
 
@@ -40,39 +44,47 @@ public sealed class SegmentUploader(
         var remote = new OffsiteSegments(store, location.DatabasePath);
         var local = new ReplicationStore(location.BackupDirectory);
         State? state = null;
+        var snapshot = new SnapshotCopy();
         var lastPrune = time.GetUtcNow();
-        while (!cancellationToken.IsCancellationRequested)
+        try
         {
-            var started = time.GetUtcNow();
-            var delay = options.Value.Replication.Interval;
-            try
+            while (!cancellationToken.IsCancellationRequested)
             {
-                state ??= await State.ListAsync(remote, cancellationToken).ConfigureAwait(false);
-                await PassAsync(location, local, remote, state, started, cancellationToken).ConfigureAwait(false);
-                if (time.GetUtcNow() - lastPrune >= Replicator.PruneInterval)
+                var started = time.GetUtcNow();
+                var delay = options.Value.Replication.Interval;
+                try
                 {
-                    await PruneAsync(location, remote, cancellationToken).ConfigureAwait(false);
-                    lastPrune = time.GetUtcNow();
+                    state ??= await State.ListAsync(remote, cancellationToken).ConfigureAwait(false);
+                    await PassAsync(location, local, remote, state, snapshot, started, cancellationToken).ConfigureAwait(false);
+                    if (time.GetUtcNow() - lastPrune >= Replicator.PruneInterval)
+                    {
+                        await PruneAsync(location, remote, cancellationToken).ConfigureAwait(false);
+                        lastPrune = time.GetUtcNow();
+                        state = null;
+                    }
+                }
+                catch (Exception ex) when (ex is OffsiteUnavailableException or IOException or UnauthorizedAccessException && !cancellationToken.IsCancellationRequested)
+                {
+                    var retry = (int)Replicator.RetryDelay.TotalSeconds;
+                    PersistenceLog.SegmentUploadFailed(logger, ex, location.DatabasePath, store.Container, ex.Message, retry);
+                    activity.Update(location.BackupDirectory, previous => (previous ?? ReplicationActivity.ReplicationState.Empty(started)) with { OffsiteLastError = ex.Message });
                     state = null;
+                    delay = Replicator.RetryDelay;
+                }
+
+                try
+                {
+                    await Task.Delay(delay, time, cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
                 }
             }
-            catch (Exception ex) when (ex is OffsiteUnavailableException or IOException or UnauthorizedAccessException && !cancellationToken.IsCancellationRequested)
-            {
-                var retry = (int)Replicator.RetryDelay.TotalSeconds;
-                PersistenceLog.SegmentUploadFailed(logger, ex, location.DatabasePath, store.Container, ex.Message, retry);
-                activity.Update(location.BackupDirectory, previous => (previous ?? ReplicationActivity.ReplicationState.Empty(started)) with { OffsiteLastError = ex.Message });
-                state = null;
-                delay = Replicator.RetryDelay;
-            }
-
-            try
-            {
-                await Task.Delay(delay, time, cancellationToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                break;
-            }
+        }
+        finally
+        {
+            await snapshot.StopAsync().ConfigureAwait(false);
         }
     }
 
@@ -92,40 +104,39 @@ public sealed class SegmentUploader(
 
         var remote = new OffsiteSegments(store, location.DatabasePath);
         var state = await State.ListAsync(remote, cancellationToken).ConfigureAwait(false);
-        await PassAsync(location, new ReplicationStore(location.BackupDirectory), remote, state, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        await PassAsync(location, new ReplicationStore(location.BackupDirectory), remote, state, new SnapshotCopy { Wait = true }, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
         await PruneAsync(location, remote, cancellationToken).ConfigureAwait(false);
         return true;
     }
 
     /// <summary>
-    /// Uploads what the container lacks: the snapshot first when needed, then each generation's record and new
-    /// segments; then records that every segment closed before <paramref name="started"/> is off the volume.
+    /// Uploads what the container lacks: each generation's record and new segments, while the backups are copied
+    /// beside them when the container lacks the current generation's snapshot; then, once the snapshot is there too,
+    /// records that every segment closed before <paramref name="started"/> is off the volume and restorable.
     /// </summary>
-    private async Task PassAsync(DatabaseLocation location, ReplicationStore local, OffsiteSegments remote, State state, DateTimeOffset started, CancellationToken cancellationToken)
+    private async Task PassAsync(DatabaseLocation location, ReplicationStore local, OffsiteSegments remote, State state, SnapshotCopy snapshot, DateTimeOffset started, CancellationToken cancellationToken)
     {
-        await UploadPendingAsync(location, local, remote, state, cancellationToken).ConfigureAwait(false);
-        activity.Update(location.BackupDirectory, previous => (previous ?? ReplicationActivity.ReplicationState.Empty(started)) with { OffsiteCaughtUpAt = started, OffsiteLastError = null });
-        CaughtUp?.Invoke(started);
-    }
-
-    private async Task UploadPendingAsync(DatabaseLocation location, ReplicationStore local, OffsiteSegments remote, State state, CancellationToken cancellationToken)
-    {
-        var generations = local.Generations(location.DatabasePath);
-        if (generations.Count == 0)
+        if (!await UploadPendingAsync(location, local, remote, state, snapshot, cancellationToken).ConfigureAwait(false))
         {
             return;
         }
 
-        var current = generations[^1];
-        string? snapshotMissing = null;
-        if (state.NewestBackup is not { } newest || newest < current.BaseBackupTimestamp)
+        activity.Update(location.BackupDirectory, previous => (previous ?? ReplicationActivity.ReplicationState.Empty(started)) with { OffsiteCaughtUpAt = started, OffsiteLastError = null });
+        CaughtUp?.Invoke(started);
+    }
+
+    /// <summary>Uploads the new records and segments; returns whether the current generation's snapshot is in the container.</summary>
+    /// <exception cref="OffsiteUnavailableException">A request failed, or the copy of the snapshot did (after the segments were uploaded).</exception>
+    private async Task<bool> UploadPendingAsync(DatabaseLocation location, ReplicationStore local, OffsiteSegments remote, State state, SnapshotCopy snapshot, CancellationToken cancellationToken)
+    {
+        var generations = local.Generations(location.DatabasePath);
+        if (generations.Count == 0)
         {
-            // Segments of a generation are only restorable from its snapshot on: copy the backups first. Another
-            // upload run may hold the upload lock for a while; the segments are copied meanwhile all the same.
-            var sync = await backups.SyncAsync(location, TimeSpan.FromSeconds(5), cancellationToken: cancellationToken).ConfigureAwait(false);
-            snapshotMissing = sync.Error is { } error ? $"the snapshot of generation {current.Id} could not be copied off the volume: {error}" : null;
-            await state.ListBackupsAsync(remote, cancellationToken).ConfigureAwait(false);
+            return true;
         }
+
+        var current = generations[^1];
+        var (ready, snapshotMissing) = await SnapshotAsync(location, remote, state, current, snapshot, cancellationToken).ConfigureAwait(false);
 
         foreach (var generation in generations)
         {
@@ -159,6 +170,67 @@ public sealed class SegmentUploader(
         if (snapshotMissing is not null)
         {
             throw new OffsiteUnavailableException(snapshotMissing);
+        }
+
+        return ready;
+    }
+
+    /// <summary>
+    /// Segments of a generation are only restorable from its snapshot on. When the container's newest backup is
+    /// older than the current generation's snapshot, starts copying the backups (as the backup timer does), beside
+    /// the segments: a large backup can take minutes over a real network. Returns whether the snapshot is there,
+    /// and why a finished copy failed.
+    /// </summary>
+    private async Task<(bool Ready, string? Problem)> SnapshotAsync(DatabaseLocation location, OffsiteSegments remote, State state, GenerationManifest current, SnapshotCopy snapshot, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            if (snapshot.Running is { } running && (snapshot.Wait || running.IsCompleted))
+            {
+                var result = await running.ConfigureAwait(false);
+                snapshot.Running = null;
+                await state.ListBackupsAsync(remote, cancellationToken).ConfigureAwait(false);
+                if (result.Error is { } error && !state.Holds(current))
+                {
+                    return (false, $"the snapshot of generation {current.Id} could not be copied off the volume: {error}");
+                }
+            }
+
+            if (state.Holds(current))
+            {
+                return (true, null);
+            }
+
+            if (snapshot.Running is not null)
+            {
+                return (false, null);
+            }
+
+            // Another upload run (the backup timer's) may hold the upload lock for minutes; it is waited for, not an error.
+            snapshot.Running = backups.SyncAsync(location, SnapshotLockWait, cancellationToken: cancellationToken);
+            if (!snapshot.Wait)
+            {
+                return (false, null);
+            }
+        }
+    }
+
+    /// <summary>A copy of the backups running beside the segment uploads.</summary>
+    private sealed class SnapshotCopy
+    {
+        /// <summary>The copy in flight.</summary>
+        public Task<OffsiteSyncResult>? Running { get; set; }
+
+        /// <summary>Whether a pass waits for the copy (a one-off pass) rather than going on with the segments.</summary>
+        public bool Wait { get; init; }
+
+        /// <summary>Waits for a copy in flight to end (it stops when cancelled).</summary>
+        public async Task StopAsync()
+        {
+            if (Running is { } running)
+            {
+                await running.ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).ConfigureAwait(false);
+            }
         }
     }
 
@@ -215,6 +287,9 @@ public sealed class SegmentUploader(
             await state.ListBackupsAsync(remote, cancellationToken).ConfigureAwait(false);
             return state;
         }
+
+        /// <summary>Whether the container holds a backup at least as new as <paramref name="generation"/>'s snapshot.</summary>
+        public bool Holds(GenerationManifest generation) => NewestBackup is { } newest && newest >= generation.BaseBackupTimestamp;
 
         /// <summary>Reads the newest and oldest complete backup in the container.</summary>
         public async Task ListBackupsAsync(OffsiteSegments remote, CancellationToken cancellationToken)

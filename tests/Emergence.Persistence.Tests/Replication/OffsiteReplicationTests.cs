@@ -282,6 +282,38 @@ public sealed class OffsiteReplicationTests : IDisposable
         await run;
     }
 
+    [Fact]
+    public async Task WhileAnotherRunHoldsTheUploadLock_SegmentsStillGoUp_ButTheContainerIsCaughtUpOnlyWithTheSnapshot()
+    {
+        Commit(5, 0);
+        var segments = await ReplicateAsync(2);
+        var uploadLock = Emergence.Persistence.Volumes.VolumeLock.TryAcquire(Path.Combine(_h.BackupDirectory, OffsiteReplicator.LockFileName), _h.Time, out _)!;
+        var uploader = _h.Get<SegmentUploader>();
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(Token);
+        var run = uploader.RunAsync(_h.Locate(), cancel.Token);
+        var last = ContainerClient.GetBlobClient(OffsiteSegments.SegmentBlob(segments[^1].Generation, segments[^1].Sequence));
+        try
+        {
+            await WaitUntilAsync(() => last.Exists(Token).Value);
+
+            // The segments are in the container, the snapshot is not: nothing there is restorable yet, and waiting
+            // for the other upload run is not a failure.
+            var replication = _h.Get<HealthReporter>().Check(_h.Locate()).Backups.Replication;
+            Assert.Null(replication?.OffsiteLagSeconds);
+            Assert.Null(replication?.OffsiteLastError);
+        }
+        finally
+        {
+            uploadLock.Dispose();
+        }
+
+        await WaitUntilAsync(() => _h.Get<HealthReporter>().Check(_h.Locate()).Backups.Replication?.OffsiteLagSeconds is not null);
+        var generation = new ReplicationStore(_h.BackupDirectory).Generations(_h.DatabasePath).Single();
+        Assert.True((await ContainerClient.GetBlobClient(generation.BaseBackup + BackupNaming.ManifestSuffix).ExistsAsync(Token)).Value);
+        await cancel.CancelAsync();
+        await run;
+    }
+
     private async Task WaitUntilAsync(Func<bool> condition)
     {
         for (var i = 0; i < 200 && !condition(); i++)
