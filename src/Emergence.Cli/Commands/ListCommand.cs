@@ -2,6 +2,7 @@ using System.CommandLine;
 using Emergence.Persistence.Backups;
 using Emergence.Persistence.Database;
 using Emergence.Persistence.Offsite;
+using Emergence.Persistence.Records;
 using Emergence.Persistence.Replication;
 
 namespace Emergence.Cli.Commands;
@@ -81,7 +82,7 @@ internal static class ListCommand
         foreach (var w in windows)
         {
             var problem = w.Problem is null ? "" : $"  (ends early: {w.Problem})";
-            session.Output.WriteLine($"{w.Generation}  {w.From.UtcDateTime:yyyy-MM-ddTHH:mm:ss.fffZ} .. {w.To.UtcDateTime:yyyy-MM-ddTHH:mm:ss.fffZ}  {w.Segments} segments{problem}");
+            session.Output.WriteLine($"{w.Generation}  {UtcMillisecondsConverter.Format(w.From)} .. {UtcMillisecondsConverter.Format(w.To)}  {w.Segments} segments{problem}");
         }
     }
 

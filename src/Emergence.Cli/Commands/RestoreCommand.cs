@@ -149,7 +149,7 @@ internal static class RestoreCommand
                 if (result.Replay is { } replay)
                 {
                     session.Output.WriteLine($"replayed:    {replay.Segments} segments, {replay.Commits} transactions after the backup");
-                    session.Output.WriteLine($"restored to: {result.RestoredTo.UtcDateTime:yyyy-MM-ddTHH:mm:ss.fffZ} (the newest commit seen by then)");
+                    session.Output.WriteLine($"restored to: {UtcMillisecondsConverter.Format(result.RestoredTo)} (the newest commit seen by then)");
                     if (replay.Stopped is { } stopped)
                     {
                         session.Output.WriteLine($"warning:     the replay stopped early at {stopped}");

@@ -83,7 +83,7 @@ public sealed class RestoreService(
         if (plans.Count == 0)
         {
             throw new RestoreFailedException(target is { } t
-                ? $"There is no verified backup taken at or before {Stamp(t)} in {location.BackupDirectory}."
+                ? $"There is no verified backup taken at or before {UtcMillisecondsConverter.Format(t)} in {location.BackupDirectory}."
                 : $"There is no verified backup in {location.BackupDirectory} to restore.");
         }
 
@@ -127,7 +127,7 @@ public sealed class RestoreService(
         if (plans.Count == 0)
         {
             throw new RestoreFailedException(target is { } t
-                ? $"There is no complete backup taken at or before {Stamp(t)} in the off-volume container {store.Container}."
+                ? $"There is no complete backup taken at or before {UtcMillisecondsConverter.Format(t)} in the off-volume container {store.Container}."
                 : $"There is no complete backup in the off-volume container {store.Container} to restore.");
         }
 
@@ -171,7 +171,7 @@ public sealed class RestoreService(
     private RestoreResult CompleteToPoint(DatabaseLocation location, BackupManifest manifest, string why, bool knownDamaged, List<BackupVerification> skipped, Dictionary<string, SegmentReplay.Result> replays)
     {
         var replay = replays[manifest.Filename];
-        var point = replay.ReachedAt is { } reached ? $" replayed to {Stamp(reached)}" : "";
+        var point = replay.ReachedAt is { } reached ? $" replayed to {UtcMillisecondsConverter.Format(reached)}" : "";
         return Complete(location, manifest, why + point, knownDamaged, skipped) with { Replay = replay };
     }
 
@@ -190,8 +190,6 @@ public sealed class RestoreService(
             : result == "ok" ? verification with { CheckResult = "ok", Check = "integrity_check" }
             : new BackupVerification(name, false, $"after replaying {replay.Segments} segments the copy failed integrity_check: {result}", verification.ChecksumMatches, result, "integrity_check");
     }
-
-    private static string Stamp(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
 
     /// <summary>
     /// Restores from the off-volume container: the backup named <paramref name="backupName"/>, or with

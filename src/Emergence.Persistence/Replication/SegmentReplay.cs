@@ -83,7 +83,7 @@ public static class SegmentReplay
     private static Result Stop(ILogger logger, string generation, string segment, string problem, FileStream database, int applied, int commits, DateTimeOffset? reached)
     {
         Finish(database);
-        var at = reached?.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", System.Globalization.CultureInfo.InvariantCulture) ?? "the backup itself";
+        var at = (reached is { } point ? Records.UtcMillisecondsConverter.Format(point) : "the backup itself");
         PersistenceLog.ReplayStopped(logger, generation, segment, problem, at);
         return new Result(applied, commits, reached, $"segment {segment}: {problem}");
     }
