@@ -79,7 +79,7 @@ public sealed class DatabaseRecovery(DatabaseProbe probe, RestoreService restore
             {
                 try
                 {
-                    return Restored(found, await restorer.RestoreOffsiteToTimeAsync(location, volumeLock, store, target: null, force: true, why, knownDamaged: damaged, cancellationToken: cancellationToken).ConfigureAwait(false));
+                    return Restored(found, await restorer.RestoreOffsiteToTimeAsync(location, volumeLock, store, target: null, force: true, why, knownDamaged: damaged, listed: listed, cancellationToken: cancellationToken).ConfigureAwait(false));
                 }
                 catch (RestoreFailedException ex)
                 {

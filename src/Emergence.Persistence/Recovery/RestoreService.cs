@@ -103,19 +103,19 @@ public sealed class RestoreService(
     /// the backup directory: the newest complete backup there taken at or before it is downloaded and verified,
     /// the segments of its generation up to the point are downloaded into a scratch folder under the backup
     /// directory and replayed (each checked against its manifest), and the result must pass <c>integrity_check</c>.
+    /// <paramref name="listed"/>: the container's backups when the caller has just listed them; listed here otherwise.
     /// </summary>
     /// <exception cref="RestoreFailedException">Refused, the container cannot be read, nothing at or before the point, or no candidate verified; the database is unchanged.</exception>
     public async Task<RestoreResult> RestoreOffsiteToTimeAsync(DatabaseLocation location, VolumeLock volumeLock, OffsiteStore store, DateTimeOffset? target, bool force, string why,
-        IProgress<OperationProgress>? progress = null, bool knownDamaged = false, CancellationToken cancellationToken = default)
+        IProgress<OperationProgress>? progress = null, bool knownDamaged = false, IReadOnlyList<OffsiteBackup>? listed = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(store);
         Prepare(location, volumeLock, null, force);
         var remote = new OffsiteSegments(store, location.DatabasePath);
-        IReadOnlyList<OffsiteBackup> listed;
         OffsiteSegments.Listing history;
         try
         {
-            listed = await store.ListAsync(cancellationToken).ConfigureAwait(false);
+            listed ??= await store.ListAsync(cancellationToken).ConfigureAwait(false);
             history = await remote.ListAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (OffsiteUnavailableException ex)
@@ -204,18 +204,18 @@ public sealed class RestoreService(
     /// <param name="why">Why the restore happens, for the log.</param>
     /// <param name="progress">Receives download and check progress.</param>
     /// <param name="knownDamaged">The caller found the database damaged: it is quarantined exactly as found.</param>
-    /// <param name="listed">The container's backups when the caller has just listed them; listed here otherwise.</param>
     /// <param name="cancellationToken">Stops the restore before the swap.</param>
     /// <exception cref="InvalidBackupNameException">The name is not a backup's file name.</exception>
     /// <exception cref="RestoreFailedException">Refused, the container cannot be listed, or no backup verified; the database is unchanged.</exception>
     public async Task<RestoreResult> RestoreOffsiteAsync(DatabaseLocation location, VolumeLock volumeLock, OffsiteStore store, string? backupName, bool force, string why,
-        IProgress<OperationProgress>? progress = null, bool knownDamaged = false, IReadOnlyList<OffsiteBackup>? listed = null, CancellationToken cancellationToken = default)
+        IProgress<OperationProgress>? progress = null, bool knownDamaged = false, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(store);
         Prepare(location, volumeLock, backupName, force);
+        IReadOnlyList<OffsiteBackup> listed;
         try
         {
-            listed ??= await store.ListAsync(cancellationToken).ConfigureAwait(false);
+            listed = await store.ListAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (OffsiteUnavailableException ex)
         {
