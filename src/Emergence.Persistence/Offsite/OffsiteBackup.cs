@@ -29,14 +29,13 @@ public sealed record OffsiteBackup
     /// <summary>Whether the copy is complete: its manifest blob, written last, exists and parses.</summary>
     public bool IsComplete => Manifest is not null;
 
+    /// <summary>When the backup was taken: its manifest's timestamp, else the second in its name.</summary>
+    public DateTimeOffset TakenAt => Manifest?.Timestamp ?? Stamp;
+
     /// <summary>Lists the off-volume container's backups (already newest first), ages taken at <paramref name="now"/>.</summary>
     public static IReadOnlyList<BackupListing> Listing(IReadOnlyList<OffsiteBackup> backups, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(backups);
-        return [.. backups.Select(b =>
-        {
-            var at = b.Manifest?.Timestamp ?? b.Stamp;
-            return new BackupListing(b.Name, b.Size, at, (long)(now - at).TotalSeconds, b.Manifest?.Checksum, b.Manifest?.Reason, b.IsComplete, b.ManifestError);
-        })];
+        return [.. backups.Select(b => new BackupListing(b.Name, b.Size, b.TakenAt, (long)(now - b.TakenAt).TotalSeconds, b.Manifest?.Checksum, b.Manifest?.Reason, b.IsComplete, b.ManifestError))];
     }
 }

@@ -116,9 +116,8 @@ public sealed class OffsiteStore
         };
         await Guard($"commit {backup.Name}", () => blob.CommitBlockListAsync(blockIds, commit, cancellationToken)).ConfigureAwait(false);
 
-        var properties = (await Guard($"read back {backup.Name}", () => blob.GetPropertiesAsync(cancellationToken: cancellationToken)).ConfigureAwait(false)).Value;
-        var stored = properties.Metadata.TryGetValue(ChecksumMetadataKey, out var recorded) ? recorded : null;
-        if (properties.ContentLength != manifest.Size || !string.Equals(stored, manifest.Checksum, StringComparison.Ordinal))
+        var (properties, stored, matches) = await ReadBackAsync(blob, manifest.Size, manifest.Checksum, cancellationToken).ConfigureAwait(false);
+        if (!matches)
         {
             throw new OffsiteUnavailableException($"the committed blob {backup.Name} does not match its manifest ({properties.ContentLength} bytes, sha256 '{stored}'); its manifest was not uploaded.");
         }
@@ -241,19 +240,20 @@ public sealed class OffsiteStore
             TransferOptions = new StorageTransferOptions { InitialTransferSize = Math.Max(bytes.Length, 1), MaximumTransferSize = Math.Max(bytes.Length, 1) },
             TransferValidation = new UploadTransferValidationOptions { ChecksumAlgorithm = StorageChecksumAlgorithm.MD5 },
         };
+        Task Upload() => Guard($"upload {blobName}", () => blob.UploadAsync(new BinaryData(bytes), options, cancellationToken));
         try
         {
-            await Guard($"upload {blobName}", () => blob.UploadAsync(new BinaryData(bytes), options, cancellationToken)).ConfigureAwait(false);
+            await Upload().ConfigureAwait(false);
         }
         catch (OffsiteUnavailableException ex) when (ex.InnerException is RequestFailedException { Status: 404 })
         {
+            // The first blob in a container that does not exist yet.
             await Guard("create the container", () => _container.CreateIfNotExistsAsync(cancellationToken: cancellationToken)).ConfigureAwait(false);
-            await Guard($"upload {blobName}", () => blob.UploadAsync(new BinaryData(bytes), options, cancellationToken)).ConfigureAwait(false);
+            await Upload().ConfigureAwait(false);
         }
 
-        var properties = (await Guard($"read back {blobName}", () => blob.GetPropertiesAsync(cancellationToken: cancellationToken)).ConfigureAwait(false)).Value;
-        var stored = properties.Metadata.TryGetValue(ChecksumMetadataKey, out var recorded) ? recorded : null;
-        if (properties.ContentLength != bytes.Length || !string.Equals(stored, checksum, StringComparison.Ordinal))
+        var (properties, stored, matches) = await ReadBackAsync(blob, bytes.Length, checksum, cancellationToken).ConfigureAwait(false);
+        if (!matches)
         {
             throw new OffsiteUnavailableException($"the stored blob {blobName} does not match what was sent ({properties.ContentLength} bytes, sha256 '{stored}'; sent {bytes.Length} bytes, {checksum}).");
         }
@@ -316,6 +316,14 @@ public sealed class OffsiteStore
             Manifest = manifest,
             ManifestError = error,
         };
+    }
+
+    /// <summary>Reads a written blob's properties back: its length and recorded SHA-256, and whether both are what was meant to be stored.</summary>
+    private static async Task<(BlobProperties Properties, string? Stored, bool Matches)> ReadBackAsync(BlobBaseClient blob, long size, string checksum, CancellationToken cancellationToken)
+    {
+        var properties = (await Guard($"read back {blob.Name}", () => blob.GetPropertiesAsync(cancellationToken: cancellationToken)).ConfigureAwait(false)).Value;
+        var stored = properties.Metadata.TryGetValue(ChecksumMetadataKey, out var recorded) ? recorded : null;
+        return (properties, stored, properties.ContentLength == size && string.Equals(stored, checksum, StringComparison.Ordinal));
     }
 
     private static async Task<(string Checksum, long Size, List<string> BlockIds)> StageBlocksAsync(BlockBlobClient blob, string path, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)

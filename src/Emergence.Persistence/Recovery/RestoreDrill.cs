@@ -51,7 +51,7 @@ public sealed class RestoreDrill(
                 var verification = await downloader.FetchAsync(store, newest, copy, IntegrityCheck.Full, progress, cancellationToken).ConfigureAwait(false);
                 result = verification.Ok
                     ? await ReplayAsync(store, location, newest, copy, directory, at, started, cancellationToken).ConfigureAwait(false)
-                    : new DrillResult(at, false, newest.Name, newest.Manifest!.Timestamp, $"{newest.Name}: {verification.Problem}", Elapsed(started));
+                    : new DrillResult(at, false, newest.Name, newest.TakenAt, $"{newest.Name}: {verification.Problem}", Elapsed(started));
             }
         }
         catch (Exception ex) when (ex is OffsiteUnavailableException or IOException or UnauthorizedAccessException)
@@ -84,10 +84,10 @@ public sealed class RestoreDrill(
     /// <summary>Replays the segments in the container after the verified download at <paramref name="copy"/> and checks the result.</summary>
     private async Task<DrillResult> ReplayAsync(OffsiteStore store, DatabaseLocation location, OffsiteBackup backup, string copy, string directory, DateTimeOffset at, long started, CancellationToken cancellationToken)
     {
-        var taken = backup.Manifest!.Timestamp;
+        var taken = backup.TakenAt;
         var remote = new OffsiteSegments(store, location.DatabasePath);
         var history = await remote.ListAsync(cancellationToken).ConfigureAwait(false);
-        var plan = Timeline.PlansFor([backup], b => b.Manifest!.Timestamp, history.Generations, history.SegmentsOf, target: null)[0];
+        var plan = Timeline.PlansFor([backup], b => b.TakenAt, history.Generations, history.SegmentsOf, target: null)[0];
         var segments = await remote.DownloadAsync(plan.Segments, Directory.CreateDirectory(Path.Combine(directory, "segments")).FullName, cancellationToken: cancellationToken).ConfigureAwait(false);
         var (replay, check) = PointReplay.Apply(connections, copy, plan.Generation, segments, plan.Problem, logger, cancellationToken);
         var reached = replay.ReachedAt ?? taken;

@@ -123,7 +123,7 @@ public sealed class RestoreService(
             throw new RestoreFailedException($"The off-volume container {store.Container} cannot be read: {ex.Message}", ex);
         }
 
-        var plans = Timeline.PlansFor(listed.Where(b => b.IsComplete), b => b.Manifest!.Timestamp, history.Generations, history.SegmentsOf, target);
+        var plans = Timeline.PlansFor(listed.Where(b => b.IsComplete), b => b.TakenAt, history.Generations, history.SegmentsOf, target);
         if (plans.Count == 0)
         {
             throw new RestoreFailedException(target is { } t

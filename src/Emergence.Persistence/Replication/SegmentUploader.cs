@@ -243,7 +243,7 @@ public sealed class SegmentUploader(
             return;
         }
 
-        var oldest = complete.Min(b => b.Manifest!.Timestamp);
+        var oldest = complete.Min(b => b.TakenAt);
         var listing = await remote.ListAsync(cancellationToken).ConfigureAwait(false);
         var generations = new ReplicationStore(location.BackupDirectory).Generations(location.DatabasePath);
         var current = generations.Count == 0 ? null : generations[^1].Id;
@@ -295,8 +295,8 @@ public sealed class SegmentUploader(
         public async Task ListBackupsAsync(OffsiteSegments remote, CancellationToken cancellationToken)
         {
             var complete = (await remote.Store.ListAsync(cancellationToken).ConfigureAwait(false)).Where(b => b.IsComplete).ToList();
-            NewestBackup = complete.FirstOrDefault()?.Manifest?.Timestamp;
-            OldestBackup = complete.Count == 0 ? DateTimeOffset.MinValue : complete.Min(b => b.Manifest!.Timestamp);
+            NewestBackup = complete.FirstOrDefault()?.TakenAt;
+            OldestBackup = complete.Count == 0 ? DateTimeOffset.MinValue : complete.Min(b => b.TakenAt);
         }
     }
 }
