@@ -40,7 +40,7 @@ internal static class ListCommand
                     if (parsed.GetValue(timeline))
                     {
                         var history = await new OffsiteSegments(store, location.DatabasePath).ListAsync(cancellationToken).ConfigureAwait(false);
-                        PrintTimeline(session, Timeline.Windows(history.Generations, history.SegmentsOf), $"the off-volume container {store.Describe()}");
+                        PrintTimeline(session, Timeline.Windows([.. history.Generations.Select(g => History.Read(g, history.SegmentsOf(g.Id), null, History.Check.Records))]), $"the off-volume container {store.Describe()}");
                         return ExitCodes.Ok;
                     }
 
@@ -82,7 +82,8 @@ internal static class ListCommand
         foreach (var w in windows)
         {
             var problem = w.Problem is null ? "" : $"  (ends early: {w.Problem})";
-            session.Output.WriteLine($"{w.Generation}  {UtcMillisecondsConverter.Format(w.From)} .. {UtcMillisecondsConverter.Format(w.To)}  {w.Segments} segments{problem}");
+            var ended = w.EndedAt is { } at ? $"  (a restore replaced the database at {UtcMillisecondsConverter.Format(at)}: no point from then on)" : "";
+            session.Output.WriteLine($"{w.Generation}  {UtcMillisecondsConverter.Format(w.From)} .. {UtcMillisecondsConverter.Format(w.To)}  {w.Segments} segments{problem}{ended}");
         }
     }
 

@@ -1,3 +1,5 @@
+using Emergence.Persistence.Database;
+
 namespace Emergence.Persistence.Backups;
 
 /// <summary>
@@ -64,4 +66,20 @@ public sealed record BackupManifest
     /// while a good one exists, and the good one before it is pinned by rotation.
     /// </summary>
     public string? Suspect { get; init; }
+
+    /// <summary>
+    /// The content checksum of the database the backup holds (<see cref="PageHashes"/>, 16 hex digits): what a
+    /// replay onto this backup is proven against. <see langword="null"/> in manifests written before it existed.
+    /// </summary>
+    public string? ContentHash { get; init; }
+
+    /// <summary>
+    /// The exact point of the write-ahead log the backup's content holds: the log and its last commit frame,
+    /// read while no writer could commit. A restore applies exactly the replicated commits after it.
+    /// <see langword="null"/> when the database had no log then, or in manifests written before it existed.
+    /// </summary>
+    public WalPosition? WalPosition { get; init; }
+
+    /// <summary>Whether the database had a write-ahead log when it was copied (so <see cref="WalPosition"/> null means "no log", not "unknown").</summary>
+    public bool? Pinned { get; init; }
 }

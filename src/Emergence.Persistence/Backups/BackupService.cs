@@ -45,7 +45,25 @@ public sealed partial class BackupService(
     public Task<BackupManifest?> CreateIfChangedAsync(DatabaseLocation location, BackupReason reason, TimeSpan lockWait, IProgress<OperationProgress>? progress = null, CancellationToken cancellationToken = default) =>
         CreateCoreAsync(location, reason, lockWait, onlyIfChanged: true, progress, cancellationToken);
 
-    private async Task<BackupManifest?> CreateCoreAsync(DatabaseLocation location, BackupReason reason, TimeSpan lockWait, bool onlyIfChanged, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
+    /// <summary>
+    /// A snapshot for replication: a verified copy of the database taken now, its content held exactly at a known
+    /// point of the log. Written as a new backup unless the newest backup already holds the same content (the
+    /// copy is compared, not the files' times). Returns the backup holding that content, the log point and the
+    /// content's page hashes.
+    /// </summary>
+    /// <exception cref="BackupFailedException">A step failed.</exception>
+    public async Task<BackupSnapshot> SnapshotAsync(DatabaseLocation location, BackupReason reason, TimeSpan lockWait, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(location);
+        BackupWriter.Written? written = null;
+        var manifest = await CreateCoreAsync(location, reason, lockWait, onlyIfChanged: true, progress: null, cancellationToken, compareTimes: false, w => written = w).ConfigureAwait(false);
+        var held = manifest ?? BackupCatalog.Scan(location.BackupDirectory, location.DatabasePath, time.GetUtcNow()).Newest?.Manifest
+            ?? throw new BackupFailedException("snapshot", location.BackupDirectory, "no backup holds the database's current content");
+        return new BackupSnapshot(held, written!.Position, written.Pinned, written.Hashes);
+    }
+
+    private async Task<BackupManifest?> CreateCoreAsync(DatabaseLocation location, BackupReason reason, TimeSpan lockWait, bool onlyIfChanged, IProgress<OperationProgress>? progress, CancellationToken cancellationToken,
+        bool compareTimes = true, Action<BackupWriter.Written>? observe = null)
     {
         ArgumentNullException.ThrowIfNull(location);
         var reasonName = reason.ToManifestName();
@@ -60,7 +78,7 @@ public sealed partial class BackupService(
             EnsureDirectory(location.BackupDirectory);
             using var backupLock = await AcquireBackupLockAsync(location.BackupDirectory, lockWait, cancellationToken).ConfigureAwait(false);
             var newest = onlyIfChanged ? BackupCatalog.Scan(location.BackupDirectory, location.DatabasePath, time.GetUtcNow()).Newest?.Manifest : null;
-            if (newest is not null && !ChangedSince(location.DatabasePath, newest))
+            if (newest is not null && compareTimes && !ChangedSince(location.DatabasePath, newest))
             {
                 return null;
             }
@@ -70,7 +88,9 @@ public sealed partial class BackupService(
             {
                 BackupInventory swept = null!;
                 BackupSteps.Housekeeping("sweep", location.BackupDirectory, () => swept = _rotation.SweepLeftovers(location.BackupDirectory, location.DatabasePath));
-                return _writer.Write(location, reasonName, swept, newest, progress, cancellationToken);
+                var written = _writer.Write(location, reasonName, swept, newest, progress, cancellationToken);
+                observe?.Invoke(written);
+                return written.Manifest;
             }).ConfigureAwait(false);
             if (manifest is not null)
             {

@@ -34,9 +34,17 @@ internal sealed class BackupWriter(SqliteConnectionFactory connections, Persiste
         }
     }
 
+    /// <summary>What a write produced.</summary>
+    /// <param name="Manifest">The new backup's manifest, or <see langword="null"/> when the copy equalled <c>unlessSameAs</c> and was deleted.</param>
+    /// <param name="Position">The log position the copy's content holds (see <see cref="BackupManifest.WalPosition"/>).</param>
+    /// <param name="Pinned">Whether the position was read while no writer could commit.</param>
+    /// <param name="Hashes">The copy's page hashes (its content checksum).</param>
+    public sealed record Written(BackupManifest? Manifest, WalPosition? Position, bool Pinned, PageHashes Hashes);
+
     /// <summary>
-    /// Writes a backup of <paramref name="location"/>'s database. Returns its manifest, or <see langword="null"/>
-    /// when <paramref name="unlessSameAs"/> is given and the copy's content equals it (the copy is deleted then).
+    /// Writes a backup of <paramref name="location"/>'s database. Returns its manifest (null
+    /// when <paramref name="unlessSameAs"/> is given and the copy's content equals it: the copy is deleted then),
+    /// the log position its content holds and its page hashes.
     /// </summary>
     /// <param name="location">The database and its backup directory.</param>
     /// <param name="reason">The manifest's reason.</param>
@@ -45,7 +53,7 @@ internal sealed class BackupWriter(SqliteConnectionFactory connections, Persiste
     /// <param name="progress">Progress by step.</param>
     /// <param name="cancellationToken">Stops between steps (and during the hash, the compression).</param>
     /// <exception cref="BackupFailedException">A step failed; nothing this write created is left.</exception>
-    public BackupManifest? Write(DatabaseLocation location, string reason, BackupInventory swept, BackupManifest? unlessSameAs, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
+    public Written Write(DatabaseLocation location, string reason, BackupInventory swept, BackupManifest? unlessSameAs, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
     {
         var source = location.DatabasePath;
         var directory = location.BackupDirectory;
@@ -61,7 +69,7 @@ internal sealed class BackupWriter(SqliteConnectionFactory connections, Persiste
         {
             var expected = BackupSpace.DatabaseBytes(source);
             progress?.Report(new OperationProgress("copy", 0, expected));
-            steps.Run("copy", files.Copy, () => Copy(source, files.Copy, expected, progress));
+            var (position, pinned) = steps.Run("copy", files.Copy, () => Copy(source, files.Copy, expected, progress));
             cancellationToken.ThrowIfCancellationRequested();
 
             // The fsync (waiting on the disk) runs beside the hash and then quick_check (reading the copy from
@@ -78,6 +86,7 @@ internal sealed class BackupWriter(SqliteConnectionFactory connections, Persiste
             });
             var (checksum, size) = steps.Run("checksum", files.Copy, () => WhileSyncing(syncing, () => Sha256.OfFile(files.Copy, OperationProgress.Checksum(reporter), cancellationToken)));
             var unchanged = unlessSameAs is not null && checksum == (unlessSameAs.ContentChecksum ?? unlessSameAs.Checksum);
+            var hashes = steps.Run("checksum", files.Copy, () => WhileSyncing(syncing, () => PageHashes.OfFile(files.Copy, cancellationToken)));
             DatabaseFacts? facts = null;
             if (!unchanged)
             {
@@ -94,7 +103,7 @@ internal sealed class BackupWriter(SqliteConnectionFactory connections, Persiste
             {
                 RemovePartials(files.Copy);
                 PersistenceLog.BackupUnchanged(logger, source, unlessSameAs!.Filename);
-                return null;
+                return new Written(null, position, pinned, hashes);
             }
 
             if (!facts!.IsOk)
@@ -144,6 +153,9 @@ internal sealed class BackupWriter(SqliteConnectionFactory connections, Persiste
                 Sequence = swept.NextSequence,
                 SchemaObjects = facts.SchemaObjects,
                 Suspect = suspect,
+                ContentHash = PageHashes.Format(hashes.Checksum),
+                WalPosition = position,
+                Pinned = pinned,
             };
             steps.Run("manifest", files.Manifest, () => Durable.WriteFileAtomically(files.ManifestTemp, files.Manifest, JsonSerializer.SerializeToUtf8Bytes(manifest, PersistenceJson.Options)));
             var durationMs = (long)time.GetElapsedTime(started).TotalMilliseconds;
@@ -154,7 +166,7 @@ internal sealed class BackupWriter(SqliteConnectionFactory connections, Persiste
             }
 
             progress?.Report(new OperationProgress("done", size, size));
-            return manifest;
+            return new Written(manifest, position, pinned, hashes);
         }
         catch
         {
@@ -183,7 +195,8 @@ internal sealed class BackupWriter(SqliteConnectionFactory connections, Persiste
         }
     }
 
-    private void Copy(string source, string tempPath, long expectedBytes, IProgress<OperationProgress>? progress)
+    /// <summary>Copies the database; returns the log position the copy holds and whether it was read with writers held off.</summary>
+    private (WalPosition? Position, bool Pinned) Copy(string source, string tempPath, long expectedBytes, IProgress<OperationProgress>? progress)
     {
         // One sqlite3_backup_step(-1) under a single read transaction: a consistent snapshot while writers
         // keep committing to the WAL. Incremental steps would restart on every write and might never finish.
@@ -197,11 +210,53 @@ internal sealed class BackupWriter(SqliteConnectionFactory connections, Persiste
         // 1 GiB). The copy needs no journal and no syncs while written: it is worthless until fsynced and renamed.
         // Its page writes reach the kernel gathered into 64 KiB ones (OpenCopyTarget): half the time for 1 GiB.
         DatabaseInspector.Execute(to, "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;");
-        from.BackupDatabase(to);
+        var (position, pinned) = Pin(from, source);
+        try
+        {
+            from.BackupDatabase(to);
+        }
+        finally
+        {
+            if (pinned)
+            {
+                DatabaseInspector.Execute(from, "COMMIT");
+            }
+        }
 
         // The copy carries the source's WAL header. Switch it to a rollback journal so that a read-only
         // open (verification, restore) creates no -wal/-shm files beside it.
         DatabaseInspector.Execute(to, "PRAGMA journal_mode = DELETE;");
+        return (position, pinned);
+    }
+
+    /// <summary>
+    /// Opens the read transaction the copy is taken under while no writer can commit, and reads the log's end
+    /// then: the copy holds exactly the commits up to that point of the log, which is what a restore replays
+    /// history from. The write lock is held only for the moment of the read (a scan of the <c>-wal</c> with ordinary
+    /// reads; the database file and <c>-shm</c> are never opened that way). When the lock cannot be had within the
+    /// busy timeout, the copy is taken unpinned (its position unknown), as a plain backup.
+    /// </summary>
+    private (WalPosition? Position, bool Pinned) Pin(SqliteConnection from, string source)
+    {
+        using var gate = connections.OpenForProbe(source);
+        try
+        {
+            DatabaseInspector.Execute(gate, "BEGIN IMMEDIATE");
+        }
+        catch (SqliteException ex) when (ex.SqliteErrorCode is 5 or 6)
+        {
+            return (null, false);
+        }
+
+        try
+        {
+            DatabaseInspector.Execute(from, "BEGIN; SELECT count(*) FROM sqlite_schema;");
+            return (WalTail.EndOf(source + "-wal"), true);
+        }
+        finally
+        {
+            DatabaseInspector.Execute(gate, "ROLLBACK");
+        }
     }
 
     /// <summary>Brotli-compresses a verified copy into <paramref name="destination"/> (fsynced), hashing what is written.</summary>

@@ -202,4 +202,19 @@ public static partial class PersistenceLog
     [LoggerMessage(EventId = 7008, EventName = "GenerationUploaded", Level = LogLevel.Information,
         Message = "Replication: generation {Generation} of {Database} is being copied to container {Container} (snapshot {BaseBackup})")]
     public static partial void GenerationUploaded(ILogger logger, string generation, string database, string container, string baseBackup);
+
+    /// <summary>A stopped replicator continued its generation: the database's content equals the history's newest point, so nothing was committed while it was away.</summary>
+    [LoggerMessage(EventId = 7009, EventName = "ReplicationResumed", Level = LogLevel.Information,
+        Message = "Replication of {Database}: generation {Generation} continues after segment {Segment}: the database's content checksum {ContentHash} equals the history's, so nothing was committed while no replicator ran")]
+    public static partial void ReplicationResumed(ILogger logger, string database, string generation, string segment, string contentHash);
+
+    /// <summary>The wall clock went back below the generation's last commit time: commits keep that time until the clock passes it.</summary>
+    [LoggerMessage(EventId = 7010, EventName = "ReplicationClockWentBack", Level = LogLevel.Warning,
+        Message = "Replication of {Database}: the clock reads {Now}, {BehindSeconds} s before the last commit time {Last} of generation {Generation}; commits are stamped no earlier than the one before them")]
+    public static partial void ReplicationClockWentBack(ILogger logger, string database, string now, long behindSeconds, string last, string generation);
+
+    /// <summary>A restore candidate was refused: what its replay produced is not the state the history recorded.</summary>
+    [LoggerMessage(EventId = 7011, EventName = "RestoreProofFailed", Level = LogLevel.Error,
+        Message = "Restore candidate {Backup} refused: {Problem}")]
+    public static partial void RestoreProofFailed(ILogger logger, string backup, string problem);
 }

@@ -47,13 +47,15 @@ public sealed class DatabaseRecovery(DatabaseProbe probe, RestoreService restore
             PersistenceLog.DatabaseUnusable(logger, location.DatabasePath, Describe(found.Condition), found.Detail ?? "");
         }
 
+        // An emptied database is not recovered by replaying the history that emptied it.
+        var emptied = found.Condition == DatabaseCondition.Emptied;
         var why = $"the database was {Describe(found.Condition)}{(found.Detail is null ? "" : $": {found.Detail}")}";
         var failures = new List<string>();
         if (inventory.Verified.Count > 0)
         {
             try
             {
-                return Restored(found, restorer.RestoreToTime(location, volumeLock, target: null, force: true, why, knownDamaged: damaged, cancellationToken: cancellationToken));
+                return Restored(found, restorer.RestoreToTime(location, volumeLock, target: null, force: true, why, knownDamaged: damaged, cancellationToken: cancellationToken, refuseEmptied: emptied));
             }
             catch (RestoreFailedException ex)
             {
@@ -79,7 +81,7 @@ public sealed class DatabaseRecovery(DatabaseProbe probe, RestoreService restore
             {
                 try
                 {
-                    return Restored(found, await restorer.RestoreOffsiteToTimeAsync(location, volumeLock, store, target: null, force: true, why, knownDamaged: damaged, listed: listed, cancellationToken: cancellationToken).ConfigureAwait(false));
+                    return Restored(found, await restorer.RestoreOffsiteToTimeAsync(location, volumeLock, store, target: null, force: true, why, knownDamaged: damaged, listed: listed, cancellationToken: cancellationToken, refuseEmptied: emptied).ConfigureAwait(false));
                 }
                 catch (RestoreFailedException ex)
                 {

@@ -86,13 +86,15 @@ public sealed class RestoreDrill(
     {
         var taken = backup.TakenAt;
         var remote = new OffsiteSegments(store, location.DatabasePath);
-        var history = await remote.ListAsync(cancellationToken).ConfigureAwait(false);
-        var plan = Timeline.PlansFor([backup], b => b.TakenAt, history.Generations, history.SegmentsOf, target: null)[0];
+        var listing = await remote.ListAsync(cancellationToken).ConfigureAwait(false);
+        var histories = listing.Generations.Select(g => History.Read(g, listing.SegmentsOf(g.Id), null, History.Check.Records)).ToList();
+        var plan = Timeline.PlansFor([backup], b => b.Manifest!, b => b.TakenAt, histories, target: null)[0];
         var segments = await remote.DownloadAsync(plan.Segments, Directory.CreateDirectory(Path.Combine(directory, "segments")).FullName, cancellationToken: cancellationToken).ConfigureAwait(false);
-        var (replay, check) = PointReplay.Apply(connections, copy, plan.Generation, segments, plan.Problem, logger, cancellationToken);
+        var (replay, check, proof, _) = PointReplay.Apply(connections, copy, plan, segments, logger, cancellationToken);
         var reached = replay.ReachedAt ?? taken;
         var problem = check is not null and not "ok" ? $"after replaying {replay.Segments} segments onto {backup.Name}, integrity_check failed: {check}"
-            : replay.Stopped is { } stopped ? $"the replay after {backup.Name} stopped early at {stopped}"
+            : proof is not null ? $"the replay after {backup.Name} did not prove its result: {proof}"
+            : (replay.Stopped ?? plan.Problem) is { } stopped ? $"the replay after {backup.Name} stopped early at {stopped}"
             : null;
         return new DrillResult(at, problem is null, backup.Name, taken, problem, Elapsed(started)) { RestoredTo = reached, Segments = replay.Segments };
     }

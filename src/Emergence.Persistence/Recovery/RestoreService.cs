@@ -59,9 +59,9 @@ public sealed class RestoreService(
         }
 
         var staged = candidates.Select(c => new Candidate(c.Name, c.Manifest, (staging, ct) =>
-            ValueTask.FromResult(verifier.VerifyCopy(c, staging, IntegrityCheck.Quick, progress, ct))));
+            ValueTask.FromResult<(BackupVerification, SegmentReplay.Result?)>((verifier.VerifyCopy(c, staging, IntegrityCheck.Quick, progress, ct), null))));
         // Every local candidate is staged synchronously, so this completes without blocking on anything.
-        var (manifest, skipped) = FirstThatVerifiesAsync(location, staged, cancellationToken).AsTask().GetAwaiter().GetResult();
+        var (manifest, skipped, _) = FirstThatVerifiesAsync(location, staged, cancellationToken).AsTask().GetAwaiter().GetResult();
         return Complete(location, manifest, why, knownDamaged, skipped);
     }
 
@@ -75,39 +75,39 @@ public sealed class RestoreService(
     /// </summary>
     /// <exception cref="RestoreFailedException">Refused, nothing at or before the point, or no candidate verified; the database is unchanged.</exception>
     public RestoreResult RestoreToTime(DatabaseLocation location, VolumeLock volumeLock, DateTimeOffset? target, bool force, string why,
-        IProgress<OperationProgress>? progress = null, bool knownDamaged = false, CancellationToken cancellationToken = default)
+        IProgress<OperationProgress>? progress = null, bool knownDamaged = false, bool refuseEmptied = false, CancellationToken cancellationToken = default)
     {
         Prepare(location, volumeLock, null, force);
         var inventory = BackupCatalog.Scan(location.BackupDirectory, location.DatabasePath, time.GetUtcNow());
-        var plans = Timeline.PlansFor(inventory, location.DatabasePath, target);
+        var plans = Timeline.PlansFor(inventory.RestoreCandidates, b => b.Manifest!, b => b.TakenAt, History.ReadAll(location.BackupDirectory, location.DatabasePath), target, b => b.IsSuspect || b.IsFromTheFuture);
         if (plans.Count == 0)
         {
             throw new RestoreFailedException(target is { } t
-                ? $"There is no verified backup taken at or before {UtcMillisecondsConverter.Format(t)} in {location.BackupDirectory}."
+                ? $"There is no verified backup or provable point at or before {UtcMillisecondsConverter.Format(t)} in {location.BackupDirectory}."
                 : $"There is no verified backup in {location.BackupDirectory} to restore.");
         }
 
-        var replays = new Dictionary<string, SegmentReplay.Result>(StringComparer.Ordinal);
-        var staged = plans.Select(plan => new Candidate(plan.Backup.Name, plan.Backup.Manifest, (staging, ct) =>
+        var staged = plans.Select(plan => new Candidate(plan.Backup.Name, plan.Manifest, (staging, ct) =>
         {
             var verification = verifier.VerifyCopy(plan.Backup, staging, IntegrityCheck.Quick, progress, ct);
-            return ValueTask.FromResult(verification.Ok ? ReplayOnto(plan, plan.Segments, plan.Backup.Name, staging, verification, progress, replays, ct) : verification);
+            return ValueTask.FromResult(verification.Ok ? ReplayOnto(plan, plan.Segments, staging, verification, progress, refuseEmptied, ct) : (verification, null));
         }));
-        var (manifest, skipped) = FirstThatVerifiesAsync(location, staged, cancellationToken).AsTask().GetAwaiter().GetResult();
-        return CompleteToPoint(location, manifest, why, knownDamaged, skipped, replays);
+        var (manifest, skipped, replay) = FirstThatVerifiesAsync(location, staged, cancellationToken).AsTask().GetAwaiter().GetResult();
+        return CompleteToPoint(location, manifest, why, knownDamaged, skipped, replay!);
     }
 
     /// <summary>
     /// Restores from the off-volume container the newest state at or before <paramref name="target"/> (with
     /// <see langword="null"/>: the newest commit copied off the volume), as <see cref="RestoreToTime"/> does from
-    /// the backup directory: the newest complete backup there taken at or before it is downloaded and verified,
-    /// the segments of its generation up to the point are downloaded into a scratch folder under the backup
-    /// directory and replayed (each checked against its manifest), and the result must pass <c>integrity_check</c>.
+    /// the backup directory: plans from the container's complete backups and history; each candidate backup is
+    /// downloaded and verified, the segments of its plan are downloaded into a scratch folder under the backup
+    /// directory (deleted afterwards, and by the next restore if this one is killed) and replayed, and the result
+    /// must pass <c>integrity_check</c> and prove its content checksum.
     /// <paramref name="listed"/>: the container's backups when the caller has just listed them; listed here otherwise.
     /// </summary>
     /// <exception cref="RestoreFailedException">Refused, the container cannot be read, nothing at or before the point, or no candidate verified; the database is unchanged.</exception>
     public async Task<RestoreResult> RestoreOffsiteToTimeAsync(DatabaseLocation location, VolumeLock volumeLock, OffsiteStore store, DateTimeOffset? target, bool force, string why,
-        IProgress<OperationProgress>? progress = null, bool knownDamaged = false, IReadOnlyList<OffsiteBackup>? listed = null, CancellationToken cancellationToken = default)
+        IProgress<OperationProgress>? progress = null, bool knownDamaged = false, IReadOnlyList<OffsiteBackup>? listed = null, bool refuseEmptied = false, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(store);
         Prepare(location, volumeLock, null, force);
@@ -123,25 +123,25 @@ public sealed class RestoreService(
             throw new RestoreFailedException($"The off-volume container {store.Container} cannot be read: {ex.Message}", ex);
         }
 
-        var plans = Timeline.PlansFor(listed.Where(b => b.IsComplete), b => b.TakenAt, history.Generations, history.SegmentsOf, target);
+        var histories = history.Generations.Select(g => History.Read(g, history.SegmentsOf(g.Id), null, History.Check.Records)).ToList();
+        var plans = Timeline.PlansFor([.. listed.Where(b => b.IsComplete)], b => b.Manifest!, b => b.TakenAt, histories, target);
         if (plans.Count == 0)
         {
             throw new RestoreFailedException(target is { } t
-                ? $"There is no complete backup taken at or before {UtcMillisecondsConverter.Format(t)} in the off-volume container {store.Container}."
+                ? $"There is no complete backup or provable point at or before {UtcMillisecondsConverter.Format(t)} in the off-volume container {store.Container}."
                 : $"There is no complete backup in the off-volume container {store.Container} to restore.");
         }
 
-        var scratch = Path.Combine(new ReplicationStore(location.BackupDirectory).Root, $".restore-{Guid.NewGuid():N}");
-        var replays = new Dictionary<string, SegmentReplay.Result>(StringComparer.Ordinal);
-        var staged = plans.Select(plan => new Candidate(plan.Backup.Name, plan.Backup.Manifest, async (staging, ct) =>
+        var scratch = Path.Combine(new ReplicationStore(location.BackupDirectory).Root, $"{ReplicationStore.RestoreScratchPrefix}{Guid.NewGuid():N}");
+        var staged = plans.Select((plan, n) => new Candidate(plan.Backup.Name, plan.Manifest, async (staging, ct) =>
         {
             var verification = await downloader.FetchAsync(store, plan.Backup, staging, IntegrityCheck.Quick, progress, ct).ConfigureAwait(false);
             if (!verification.Ok)
             {
-                return verification;
+                return (verification, null);
             }
 
-            var directory = Directory.CreateDirectory(Path.Combine(scratch, plan.Backup.Name)).FullName;
+            var directory = Directory.CreateDirectory(Path.Combine(scratch, n.ToString(CultureInfo.InvariantCulture))).FullName;
             IReadOnlyList<ReplicationStore.StoredSegment> segments;
             try
             {
@@ -152,12 +152,12 @@ public sealed class RestoreService(
                 throw new RestoreFailedException($"The segments after {plan.Backup.Name} cannot be downloaded from the off-volume container {store.Container}: {ex.Message}. The database is unchanged.", ex);
             }
 
-            return ReplayOnto(plan, segments, plan.Backup.Name, staging, verification, progress, replays, ct);
+            return ReplayOnto(plan, segments, staging, verification, progress, refuseEmptied, ct);
         }));
         try
         {
-            var (manifest, skipped) = await FirstThatVerifiesAsync(location, staged, cancellationToken).ConfigureAwait(false);
-            return CompleteToPoint(location, manifest, $"{why} (from the off-volume container {store.Container})", knownDamaged, skipped, replays) with { OffsiteContainer = store.Container };
+            var (manifest, skipped, replay) = await FirstThatVerifiesAsync(location, staged, cancellationToken).ConfigureAwait(false);
+            return CompleteToPoint(location, manifest, $"{why} (from the off-volume container {store.Container})", knownDamaged, skipped, replay!) with { OffsiteContainer = store.Container };
         }
         finally
         {
@@ -168,27 +168,47 @@ public sealed class RestoreService(
         }
     }
 
-    private RestoreResult CompleteToPoint(DatabaseLocation location, BackupManifest manifest, string why, bool knownDamaged, List<BackupVerification> skipped, Dictionary<string, SegmentReplay.Result> replays)
+    private RestoreResult CompleteToPoint(DatabaseLocation location, BackupManifest manifest, string why, bool knownDamaged, List<BackupVerification> skipped, SegmentReplay.Result replay)
     {
-        var replay = replays[manifest.Filename];
         var point = replay.ReachedAt is { } reached ? $" replayed to {UtcMillisecondsConverter.Format(reached)}" : "";
         return Complete(location, manifest, why + point, knownDamaged, skipped) with { Replay = replay };
     }
 
-    /// <summary>Replays a plan's segments (local files) onto the verified copy in <paramref name="staging"/> and checks the result fully.</summary>
-    private BackupVerification ReplayOnto<TBackup>(Timeline.Plan<TBackup> plan, IReadOnlyList<ReplicationStore.StoredSegment> segments, string name, string staging,
-        BackupVerification verification, IProgress<OperationProgress>? progress, Dictionary<string, SegmentReplay.Result> replays, CancellationToken cancellationToken)
+    /// <summary>
+    /// Replays a plan's segments (local files) onto the verified copy in <paramref name="staging"/>, then checks the
+    /// result fully and proves it: its content checksum must be the one the history recorded at the point reached.
+    /// </summary>
+    private (BackupVerification Verification, SegmentReplay.Result? Replay) ReplayOnto<TBackup>(Timeline.Plan<TBackup> plan, IReadOnlyList<ReplicationStore.StoredSegment> segments, string staging,
+        BackupVerification verification, IProgress<OperationProgress>? progress, bool refuseEmptied, CancellationToken cancellationToken)
     {
         if (segments.Count > 0)
         {
             progress?.Report(new OperationProgress("integrity_check", 0, 0));
         }
 
-        var (replay, result) = PointReplay.Apply(connections, staging, plan.Generation, segments, plan.Problem, logger, cancellationToken);
-        replays[name] = replay;
-        return result is null ? verification
-            : result == "ok" ? verification with { CheckResult = "ok", Check = "integrity_check" }
-            : new BackupVerification(name, false, $"after replaying {replay.Segments} segments the copy failed integrity_check: {result}", verification.ChecksumMatches, result, "integrity_check");
+        var outcome = PointReplay.Apply(connections, staging, plan, segments, logger, cancellationToken);
+        if (outcome.Replay.Stopped is null && plan.Problem is not null)
+        {
+            // The replay reached its planned point, which the history's damage put short of its newest segments.
+            outcome = outcome with { Replay = outcome.Replay with { Stopped = plan.Problem } };
+            var at = outcome.Replay.ReachedAt is { } reached ? UtcMillisecondsConverter.Format(reached) : "the backup itself";
+            PersistenceLog.ReplayStopped(logger, plan.Generation!.Id, plan.StopsBefore!, plan.Problem, at);
+        }
+
+        var name = plan.Manifest.Filename;
+        var problem = outcome.CheckResult is { } check && check != "ok"
+                ? $"after replaying {outcome.Replay.Segments} segments the copy failed integrity_check: {check}"
+            : outcome.ProofProblem
+            ?? (refuseEmptied && outcome.Replay.Segments > 0 && ContentLoss.LostEveryTable(plan.Manifest, outcome.SchemaObjects ?? -1) is { } loss
+                ? $"the replay would end with an emptied database ({loss}), which is not a recovery"
+                : null);
+        if (problem is not null)
+        {
+            PersistenceLog.RestoreProofFailed(logger, name, problem);
+            return (new BackupVerification(name, false, problem, verification.ChecksumMatches, outcome.CheckResult, "integrity_check"), null);
+        }
+
+        return (outcome.CheckResult is null ? verification : verification with { CheckResult = "ok", Check = "integrity_check" }, outcome.Replay);
     }
 
     /// <summary>
@@ -231,37 +251,48 @@ public sealed class RestoreService(
             throw new RestoreFailedException($"There is no complete backup in the off-volume container {store.Container} to restore.");
         }
 
-        var staged = candidates.Select(c => new Candidate(c.Name, c.Manifest, (staging, ct) =>
-            new ValueTask<BackupVerification>(downloader.FetchAsync(store, c, staging, IntegrityCheck.Quick, progress, ct))));
-        var (manifest, skipped) = await FirstThatVerifiesAsync(location, staged, cancellationToken).ConfigureAwait(false);
+        var staged = candidates.Select(c => new Candidate(c.Name, c.Manifest, async (staging, ct) =>
+            ((await downloader.FetchAsync(store, c, staging, IntegrityCheck.Quick, progress, ct).ConfigureAwait(false)), (SegmentReplay.Result?)null)));
+        var (manifest, skipped, _) = await FirstThatVerifiesAsync(location, staged, cancellationToken).ConfigureAwait(false);
         return Complete(location, manifest, $"{why} (from the off-volume container {store.Container})", knownDamaged, skipped) with { OffsiteContainer = store.Container };
     }
 
     /// <summary>A backup to try: its name, its manifest when it has one, and how to put a verified copy of it in the staging file.</summary>
-    private sealed record Candidate(string Name, BackupManifest? Manifest, Func<string, CancellationToken, ValueTask<BackupVerification>> StageInto);
+    private sealed record Candidate(string Name, BackupManifest? Manifest, Func<string, CancellationToken, ValueTask<(BackupVerification Verification, SegmentReplay.Result? Replay)>> StageInto);
 
     /// <summary>
     /// Stages the candidates one after the other, newest first, until one verifies: each must fit on the disk,
     /// a full disk stops the search (older candidates would only fail the same way), and one that fails is
-    /// skipped (the verifier logged why). The verified copy is left in the staging file.
+    /// skipped (the verifier logged why) and its staging file removed, so it never blocks the next. The verified
+    /// copy is left in the staging file; whatever else ends the search removes it.
     /// </summary>
-    private static async ValueTask<(BackupManifest Manifest, List<BackupVerification> Skipped)> FirstThatVerifiesAsync(DatabaseLocation location, IEnumerable<Candidate> candidates, CancellationToken cancellationToken)
+    private static async ValueTask<(BackupManifest Manifest, List<BackupVerification> Skipped, SegmentReplay.Result? Replay)> FirstThatVerifiesAsync(DatabaseLocation location, IEnumerable<Candidate> candidates, CancellationToken cancellationToken)
     {
         var staging = StagingPathFor(location);
         SweepStaging(staging);
+        new ReplicationStore(location.BackupDirectory).SweepRestoreScratch();
         var skipped = new List<BackupVerification>();
-        foreach (var candidate in candidates)
+        try
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            EnsureRoomFor(location, candidate.Manifest);
-            var verification = await candidate.StageInto(staging, cancellationToken).ConfigureAwait(false);
-            if (verification.Ok)
+            foreach (var candidate in candidates)
             {
-                return (candidate.Manifest!, skipped);
-            }
+                cancellationToken.ThrowIfCancellationRequested();
+                EnsureRoomFor(location, candidate.Manifest);
+                var (verification, replay) = await candidate.StageInto(staging, cancellationToken).ConfigureAwait(false);
+                if (verification.Ok)
+                {
+                    return (candidate.Manifest!, skipped, replay);
+                }
 
-            ThrowIfDiskFull(location, candidate.Name, verification);
-            skipped.Add(verification);
+                SweepStaging(staging);
+                ThrowIfDiskFull(location, candidate.Name, verification);
+                skipped.Add(verification);
+            }
+        }
+        catch
+        {
+            SweepStaging(staging);
+            throw;
         }
 
         throw NoneRestorable(skipped);
@@ -310,6 +341,16 @@ public sealed class RestoreService(
         var restoredAt = time.GetUtcNow();
         integrity.Record(location.BackupDirectory, new IntegrityRecord.IntegrityResult(restoredAt, "ok", "restore", location.DatabasePath));
         RestoreRecord.Write(location.BackupDirectory, new RestoreRecord.Restore(restoredAt, manifest.Filename, why, quarantine, location.DatabasePath));
+        // The history so far is not this database's any more past this moment: its newest generation ends here.
+        try
+        {
+            new ReplicationStore(location.BackupDirectory).MarkRestored(location.DatabasePath, restoredAt, $"restored {manifest.Filename}: {why}");
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // The database is restored; a volume that takes no record also takes no segment, so no replicator extends that generation.
+            System.Diagnostics.Debug.WriteLine(ex);
+        }
         PersistenceLog.RestorePerformed(logger, location.DatabasePath, manifest.Filename, why, quarantine ?? "(nothing was replaced)");
         return new RestoreResult(location.DatabasePath, manifest, quarantine, skipped);
     }

@@ -2,6 +2,7 @@ using Emergence.Persistence.Backups;
 using Emergence.Persistence.Database;
 using Emergence.Persistence.Logging;
 using Emergence.Persistence.Platform;
+using Emergence.Persistence.Records;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 
@@ -33,10 +34,12 @@ public sealed class ReplicationSession : IDisposable
     private readonly SqliteConnection[] _readers = new SqliteConnection[2];
     private readonly SqliteTransaction?[] _transactions = new SqliteTransaction?[2];
     private readonly ulong? _inode;
+    private PageHashes _hashes = PageHashes.Empty();
+    private DateTimeOffset _lastStamp;
+    private bool _resumedByContent;
     private int _current;
-    private bool _resumed;
 
-    private ReplicationSession(DatabaseLocation location, SqliteConnectionFactory connections, ReplicationStore store, TimeProvider time, ILogger logger, long checkpointBytes, GenerationManifest generation, WalPosition? position, long nextSequence, bool resumed)
+    private ReplicationSession(DatabaseLocation location, SqliteConnectionFactory connections, ReplicationStore store, TimeProvider time, ILogger logger, long checkpointBytes, GenerationManifest generation)
     {
         _location = location;
         _connections = connections;
@@ -45,9 +48,7 @@ public sealed class ReplicationSession : IDisposable
         _logger = logger;
         _checkpointBytes = checkpointBytes;
         Generation = generation;
-        Position = position;
-        NextSequence = nextSequence;
-        _resumed = resumed;
+        NextSequence = 1;
         _inode = NativeMethods.InodeOf(location.DatabasePath);
         _readers[0] = connections.OpenReadOnly(location.DatabasePath);
         _readers[1] = connections.OpenReadOnly(location.DatabasePath);
@@ -75,46 +76,75 @@ public sealed class ReplicationSession : IDisposable
     /// <summary>The log's largest size seen.</summary>
     public long LogHighWaterBytes { get; private set; }
 
+    /// <summary>The content checksum of the database at <see cref="Position"/>, as the history holds it.</summary>
+    public ulong ContentHash => _hashes.Checksum;
+
     private string WalPath => _location.DatabasePath + "-wal";
 
     /// <summary>
-    /// Resumes the newest generation of this database when its log position still follows, else starts a new
-    /// generation: holds a reader, notes the log's end, and takes a verified backup as the snapshot.
+    /// Holds a reader, then takes a snapshot: a verified copy whose content is held exactly at a point of the log.
+    /// The newest generation of this database continues only when it can prove nothing was committed while no
+    /// replicator ran (the snapshot's content checksum equals the checksum of the generation's newest provable
+    /// point) and no restore ended it; otherwise a new generation starts from the snapshot.
     /// </summary>
+    /// <remarks><c>after</c>: why the previous session ended, when the history broke under it; a new generation starts then.</remarks>
     /// <exception cref="BackupFailedException">The snapshot could not be taken.</exception>
     public static async Task<ReplicationSession> OpenAsync(DatabaseLocation location, SqliteConnectionFactory connections, BackupService backups, TimeProvider time, ILogger logger, long checkpointBytes, string? after, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(location);
         ArgumentNullException.ThrowIfNull(backups);
         var store = new ReplicationStore(location.BackupDirectory);
-        var generations = store.Generations(location.DatabasePath);
-        if (after is null && generations.Count > 0 && generations[^1] is var last && ResumePoint(store, last) is { } resume)
-        {
-            store.SweepTemporary(last.Id);
-            return new ReplicationSession(location, connections, store, time, logger, checkpointBytes, last, resume.Position, resume.NextSequence, resumed: true);
-        }
-
         var id = ReplicationStore.NewGenerationId(time.GetUtcNow());
         var placeholder = new GenerationManifest { Id = id, StartedAt = time.GetUtcNow(), DatabasePath = location.DatabasePath, BaseBackup = "", BaseBackupTimestamp = default, Start = null };
-        var session = new ReplicationSession(location, connections, store, time, logger, checkpointBytes, placeholder, null, 1, resumed: false);
+        var session = new ReplicationSession(location, connections, store, time, logger, checkpointBytes, placeholder);
         try
         {
-            // The reader is held: from here no frame can leave the log uncopied. Everything before the log's
-            // current end goes into the snapshot, taken after it.
-            var end = WalTail.CopyCommitted(session.WalPath, null, Stream.Null);
-            var start = end.Continuity == WalTail.Continuity.NoLog ? null : end.To;
-            // A backup whose content equals the database now is as good a snapshot as a new one (the comparison
-            // is of a fresh copy taken after the reader was held), so a start right after startup's backup takes no second one.
-            var snapshot = await backups.CreateIfChangedAsync(location, BackupReason.Replication, TimeSpan.FromMinutes(5), cancellationToken: cancellationToken).ConfigureAwait(false)
-                ?? BackupCatalog.Scan(location.BackupDirectory, location.DatabasePath, time.GetUtcNow()).Newest?.Manifest
-                ?? throw new BackupFailedException("snapshot", location.BackupDirectory, "no backup holds the database's current content");
-            var generation = placeholder with { BaseBackup = snapshot.Filename, BaseBackupTimestamp = snapshot.Timestamp, After = after, Start = start };
+            // The reader is held: from here no frame can leave the log uncopied, so the snapshot's point is followed.
+            var snapshot = await backups.SnapshotAsync(location, BackupReason.Replication, TimeSpan.FromMinutes(5), cancellationToken).ConfigureAwait(false);
+            if (!snapshot.Pinned)
+            {
+                throw new BackupFailedException("snapshot", location.DatabasePath, "writers could not be held off for the moment it takes to read the log's end; the snapshot's point in the log is unknown");
+            }
+
+            session._hashes = snapshot.Hashes;
+            session.Position = snapshot.Position;
+            var generations = store.Generations(location.DatabasePath);
+            var last = generations.Count > 0 ? generations[^1] : null;
+            var tip = after is null && last is not null ? TipOf(store, last) : null;
+            if (tip is not null && tip.Hash == snapshot.Hashes.Checksum)
+            {
+                session.Generation = last!;
+                session.NextSequence = tip.NextSequence;
+                session._lastStamp = tip.At;
+                session._resumedByContent = true;
+                var tipHash = PageHashes.Format(tip.Hash);
+                PersistenceLog.ReplicationResumed(logger, location.DatabasePath, last!.Id, tip.Segment, tipHash);
+                return session;
+            }
+
+            if (last is not null && after is null)
+            {
+                after = WhyNotResumed(store, last, tip);
+                PersistenceLog.ReplicationGenerationEnded(logger, location.DatabasePath, last.Id, after);
+            }
+
+            var generation = placeholder with
+            {
+                BaseBackup = snapshot.Backup.Filename,
+                BaseBackupTimestamp = snapshot.Backup.Timestamp,
+                After = after,
+                Start = snapshot.Position,
+                Format = GenerationManifest.CurrentFormat,
+                Number = store.NextNumber(location.DatabasePath),
+                StartHash = PageHashes.Format(snapshot.Hashes.Checksum),
+                Pinned = true,
+            };
             store.WriteGeneration(generation);
             session.Generation = generation;
-            session.Position = start;
-            var position = Describe(start);
+            session._lastStamp = generation.StartedAt;
             var afterText = after is null ? "" : $" (after: {after})";
-            PersistenceLog.ReplicationGenerationStarted(logger, location.DatabasePath, id, snapshot.Filename, position, afterText);
+            var position = Describe(snapshot.Position);
+            PersistenceLog.ReplicationGenerationStarted(logger, location.DatabasePath, id, snapshot.Backup.Filename, position, afterText);
             return session;
         }
         catch
@@ -123,6 +153,39 @@ public sealed class ReplicationSession : IDisposable
             throw;
         }
     }
+
+    /// <summary>A generation's newest provable point: the content checksum there, its time, and the next segment's number.</summary>
+    private sealed record Tip(ulong Hash, DateTimeOffset At, long NextSequence, string Segment);
+
+    /// <summary>Where a stored generation could continue, or <see langword="null"/> when it cannot (an earlier format, ended by a restore, or damaged at its end).</summary>
+    private static Tip? TipOf(ReplicationStore store, GenerationManifest generation)
+    {
+        if (!generation.IsProvable || store.EndedOf(generation.Id) is not null)
+        {
+            return null;
+        }
+
+        var segments = store.Segments(generation.Id);
+        var history = History.Read(generation, segments, store.EndedOf(generation.Id), History.Check.Quick);
+        if (history.Problem is not null)
+        {
+            return null; // a damaged generation is not extended
+        }
+
+        if (history.Run.Count == 0)
+        {
+            return new Tip(PageHashes.Parse(generation.StartHash)!.Value, generation.StartedAt, 1, "(none: at its snapshot)");
+        }
+
+        var newest = history.Run[^1].Manifest!;
+        return new Tip(PageHashes.Parse(newest.EndHash)!.Value, newest.LastCommitAt, newest.Sequence + 1, newest.Filename);
+    }
+
+    private static string WhyNotResumed(ReplicationStore store, GenerationManifest last, Tip? tip) =>
+        !last.IsProvable ? "it was written by an earlier version, without content checksums"
+        : store.EndedOf(last.Id) is { } ended ? $"a restore replaced the database at {UtcMillisecondsConverter.Format(ended.At)}"
+        : tip is null ? "its newest segments are damaged or missing"
+        : $"the database's content is not the history's newest point (checksum {PageHashes.Format(tip.Hash)}): commits were made while no replicator ran, or the database was replaced";
 
     /// <summary>What one poll did.</summary>
     /// <param name="Segment">The segment written, when there were new commits.</param>
@@ -142,18 +205,41 @@ public sealed class ReplicationSession : IDisposable
         }
 
         Handover();
-        var segment = CopyToSegment(started);
-        var logBytes = RegularFile.LengthOrZero(WalPath);
+        var segment = CopyToSegment();
         var checkpointed = false;
-        if (logBytes >= _checkpointBytes)
+        // The log's length in use, not the file's: SQLite restarts a log by writing from its start again, so the
+        // file keeps its largest size and would trigger a checkpoint at every poll under a trickle of commits.
+        if (LogBytesInUse() >= _checkpointBytes)
         {
-            segment = Checkpoint(started, segment) ?? segment;
+            segment = Checkpoint(segment) ?? segment;
             checkpointed = true;
-            logBytes = RegularFile.LengthOrZero(WalPath);
         }
 
+        var logBytes = RegularFile.LengthOrZero(WalPath);
         LogHighWaterBytes = Math.Max(LogHighWaterBytes, logBytes);
         return new PollResult(segment, started, logBytes, checkpointed);
+    }
+
+    private long LogBytesInUse() => Position is { } at ? WalFormat.HeaderSize + (at.Frames * (WalFormat.FrameHeaderSize + (long)at.PageSize)) : 0;
+
+    /// <summary>
+    /// The time a segment is stamped with: now, read after its commits were copied (so every commit in it was made
+    /// before it), but never earlier than the generation's last stamp, whatever the clock did.
+    /// </summary>
+    private DateTimeOffset Stamp()
+    {
+        var now = _time.GetUtcNow();
+        if (now < _lastStamp)
+        {
+            if (_lastStamp - now > TimeSpan.FromSeconds(1))
+            {
+                PersistenceLog.ReplicationClockWentBack(_logger, _location.DatabasePath, UtcMillisecondsConverter.Format(now), (long)(_lastStamp - now).TotalSeconds, UtcMillisecondsConverter.Format(_lastStamp), Generation.Id);
+            }
+
+            now = _lastStamp;
+        }
+
+        return _lastStamp = now;
     }
 
     /// <summary>Closes the readers (they do not checkpoint: the connections are read-only).</summary>
@@ -167,7 +253,7 @@ public sealed class ReplicationSession : IDisposable
         }
     }
 
-    private SegmentManifest? CopyToSegment(DateTimeOffset seenAt) => Stage(seenAt) is { } staged ? Finish(staged) : null;
+    private SegmentManifest? CopyToSegment() => Stage() is { } staged ? Finish(staged) : null;
 
     /// <summary>A segment copied into its temporary file, not yet durable.</summary>
     private sealed record Staged(string TempPath, SegmentManifest Manifest);
@@ -176,27 +262,24 @@ public sealed class ReplicationSession : IDisposable
     /// Copies the commits since the position into the next segment's temporary file and moves the position
     /// on; <see cref="Finish"/> makes it durable. Between the two the frames are only in the log and that file:
     /// a crash before <see cref="Finish"/> leaves the stored generation at its last durable segment, which no
-    /// longer follows the log, so the next start begins a new generation rather than leave a gap.
+    /// longer follows the log, so the next start begins a new generation rather than leave a gap. The content
+    /// checksum follows every copied commit; any failure ends the session (its checksum is then ahead of the
+    /// stored history), and the next one proves where it stands again.
     /// </summary>
-    private Staged? Stage(DateTimeOffset seenAt)
+    private Staged? Stage()
     {
         var directory = _store.DirectoryOf(Generation.Id);
         var name = ReplicationStore.SegmentName(NextSequence);
         var temp = Path.Combine(directory, name) + Durable.TempSuffix;
         WalTail.Result read;
+        var before = _hashes.Checksum;
         using var hash = new Sha256();
         using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
         {
-            read = WalTail.CopyCommitted(WalPath, Position, file, hash);
+            read = WalTail.CopyCommitted(WalPath, Position, file, hash, Apply);
         }
 
-        if (_resumed && read.Continuity == WalTail.Continuity.NextLog)
-        {
-            File.Delete(temp);
-            throw new ReplicationBrokenException("the log restarted while no replicator was running, so its last frames may never have been copied");
-        }
-
-        _resumed = false;
+        var seenAt = Stamp();
         if (read.Continuity == WalTail.Continuity.Broken)
         {
             File.Delete(temp);
@@ -232,10 +315,26 @@ public sealed class ReplicationSession : IDisposable
             LastCommitAt = seenAt,
             Size = read.Bytes,
             Checksum = hash.Finish(),
+            Format = GenerationManifest.CurrentFormat,
+            StartHash = PageHashes.Format(before),
+            EndHash = PageHashes.Format(_hashes.Checksum),
+            ResumedByContent = _resumedByContent ? true : null,
         };
+        _resumedByContent = false;
         Position = to;
         NextSequence++;
         return new Staged(temp, manifest);
+    }
+
+    /// <summary>Brings the content checksum past one copied transaction: its pages, then the database's size after it.</summary>
+    private void Apply(IReadOnlyList<byte[]> frames, uint databasePages)
+    {
+        foreach (var frame in frames)
+        {
+            _hashes.Set(WalFormat.PageNumber(frame), frame.AsSpan(WalFormat.FrameHeaderSize));
+        }
+
+        _hashes.Resize(databasePages);
     }
 
     /// <summary>Fsyncs a staged segment, renames it into place and writes its manifest.</summary>
@@ -250,7 +349,7 @@ public sealed class ReplicationSession : IDisposable
     /// commits, checkpoints every frame, and opens the next reader before releasing the lock, so the first
     /// writer after it restarts the log and no frame leaves it uncopied.
     /// </summary>
-    private SegmentManifest? Checkpoint(DateTimeOffset seenAt, SegmentManifest? written)
+    private SegmentManifest? Checkpoint(SegmentManifest? written)
     {
         // Most frames are checkpointed before the lock is taken, so that holding it costs little; under it
         // the last commits are only copied (made durable once it is released) and the rest checkpointed.
@@ -261,7 +360,7 @@ public sealed class ReplicationSession : IDisposable
         DatabaseInspector.Execute(writer, "BEGIN IMMEDIATE");
         try
         {
-            tail = Stage(seenAt);
+            tail = Stage();
             EndRead(_current);
             var (frames, done) = RunCheckpoint(checkpointer);
             BeginRead(_current);
@@ -312,25 +411,6 @@ public sealed class ReplicationSession : IDisposable
             transaction.Dispose();
             _transactions[index] = null;
         }
-    }
-
-    /// <summary>Where a stored generation continues: after its newest segment, or at its start.</summary>
-    private static (WalPosition? Position, long NextSequence)? ResumePoint(ReplicationStore store, GenerationManifest generation)
-    {
-        var segments = store.Segments(generation.Id);
-        var newest = segments.LastOrDefault(s => s.Manifest is not null);
-        if (newest is null)
-        {
-            return segments.Count == 0 ? (generation.Start, 1) : null;
-        }
-
-        var m = newest.Manifest!;
-        if (segments.Where(s => s.Sequence <= m.Sequence).Any(s => s.Manifest is null) || !File.Exists(newest.Path))
-        {
-            return null; // a damaged generation is not extended
-        }
-
-        return (new WalPosition(m.Salt1, m.Salt2, m.CheckpointSequence, m.LastFrame, m.EndChain[0], m.EndChain[1], m.PageSize, m.BigEndianChecksums), m.Sequence + 1);
     }
 
     /// <summary>

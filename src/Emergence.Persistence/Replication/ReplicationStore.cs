@@ -19,6 +19,12 @@ public sealed class ReplicationStore(string backupDirectory)
     /// <summary>A generation's record.</summary>
     public const string GenerationFileName = "generation.json";
 
+    /// <summary>The record a restore writes into the generation it ends: points of it after that time are no state the database had.</summary>
+    public const string EndedFileName = "ended.json";
+
+    /// <summary>The prefix of the scratch folders an off-volume restore downloads segments into.</summary>
+    public const string RestoreScratchPrefix = ".restore-";
+
     /// <summary>A segment file's suffix; its manifest adds <see cref="ManifestSuffix"/>.</summary>
     public const string SegmentSuffix = ".frames";
 
@@ -76,7 +82,46 @@ public sealed class ReplicationStore(string backupDirectory)
             }
         }
 
-        return found;
+        // Ids sort by a clock that may have been wrong; numbers by the order the generations were started in.
+        return [.. found.OrderBy(g => g.Number ?? 0).ThenBy(g => g.Id, StringComparer.Ordinal)];
+    }
+
+    /// <summary>The number the next generation gets: one more than the highest of any database in this directory.</summary>
+    public long NextNumber(string databasePath) => Generations(databasePath).Select(g => g.Number ?? 0).DefaultIfEmpty(0).Max() + 1;
+
+    /// <summary>Why and when a generation was ended by a restore, if it was.</summary>
+    /// <param name="At">When the restore replaced the database: no point of the generation after it is a state the database had.</param>
+    /// <param name="Why">What replaced it.</param>
+    public sealed record Ended([property: System.Text.Json.Serialization.JsonConverter(typeof(UtcMillisecondsConverter))] DateTimeOffset At, string Why);
+
+    /// <summary>The restore that ended <paramref name="generation"/>, if one did.</summary>
+    public Ended? EndedOf(string generation) => VolumeRecord.Read<Ended>(DirectoryOf(generation), EndedFileName, _ => null!);
+
+    /// <summary>Records that a restore replaced the database at <paramref name="at"/>: the newest generation of it ends there and is never resumed.</summary>
+    public void MarkRestored(string databasePath, DateTimeOffset at, string why)
+    {
+        var generations = Generations(databasePath);
+        if (generations.Count == 0 || EndedOf(generations[^1].Id) is not null)
+        {
+            return;
+        }
+
+        var path = Path.Combine(DirectoryOf(generations[^1].Id), EndedFileName);
+        Durable.WriteFileAtomically(path + Durable.TempSuffix, path, JsonSerializer.SerializeToUtf8Bytes(new Ended(at, why), PersistenceJson.Options));
+    }
+
+    /// <summary>Deletes the scratch folders interrupted off-volume restores left (only call with the volume lock held).</summary>
+    public void SweepRestoreScratch()
+    {
+        if (!Directory.Exists(Root))
+        {
+            return;
+        }
+
+        foreach (var directory in Directory.EnumerateDirectories(Root, RestoreScratchPrefix + "*"))
+        {
+            Directory.Delete(directory, recursive: true);
+        }
     }
 
     /// <summary>One segment as found on disk.</summary>

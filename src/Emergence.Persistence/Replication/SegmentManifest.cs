@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Emergence.Persistence.Database;
 using Emergence.Persistence.Records;
 
 namespace Emergence.Persistence.Replication;
@@ -65,4 +66,28 @@ public sealed record SegmentManifest
 
     /// <summary>Lowercase hex SHA-256 of the segment file.</summary>
     public required string Checksum { get; init; }
+
+    /// <summary>The history format (2); <see langword="null"/> for the first format.</summary>
+    public int? Format { get; init; }
+
+    /// <summary>The content checksum of the database before the segment's first commit.</summary>
+    public string? StartHash { get; init; }
+
+    /// <summary>The content checksum of the database after its last commit: what a replay to it is proven against.</summary>
+    public string? EndHash { get; init; }
+
+    /// <summary>
+    /// <see langword="true"/> when the segment does not continue the previous one's log but starts where a stopped
+    /// replicator resumed: it proved by content (<see cref="StartHash"/> equal to the previous segment's <see cref="EndHash"/>)
+    /// that nothing was committed while it was away.
+    /// </summary>
+    public bool? ResumedByContent { get; init; }
+
+    /// <summary>The log position after the last frame.</summary>
+    [JsonIgnore]
+    public WalPosition EndPosition => new(Salt1, Salt2, CheckpointSequence, LastFrame, EndChain[0], EndChain[1], PageSize, BigEndianChecksums);
+
+    /// <summary>The log position before the first frame.</summary>
+    [JsonIgnore]
+    public WalPosition StartPosition => new(Salt1, Salt2, CheckpointSequence, FirstFrame - 1, StartChain[0], StartChain[1], PageSize, BigEndianChecksums);
 }

@@ -1,3 +1,4 @@
+using Emergence.Persistence.Database;
 using Emergence.Persistence.Logging;
 using Emergence.Persistence.Platform;
 using Microsoft.Extensions.Logging;
@@ -5,11 +6,11 @@ using Microsoft.Extensions.Logging;
 namespace Emergence.Persistence.Replication;
 
 /// <summary>
-/// Applies segments to a staged copy of a backup, as a checkpoint applies a log: each committed
-/// transaction's pages are written at their place and the file set to the size its commit frame
-/// gives. A transaction is applied whole or not at all; every frame is checked against its log's salts and
-/// checksum chain, and every segment against the one before it, so a replay never skips a transaction:
-/// it stops at the last whole commit before a segment that is missing, damaged or does not follow.
+/// Applies segments to a staged copy of a backup, as a checkpoint applies a log: each page at its place and the
+/// file set to the size the last commit gives. A segment is applied whole or not at all: its file is checked
+/// against its record's SHA-256 and every frame against its log's salts and checksum chain before any page of it
+/// is written, so the staged file is always at a point the history recorded a content checksum for. A replay
+/// stops before the first segment that is missing or damaged.
 /// </summary>
 public static class SegmentReplay
 {
@@ -20,12 +21,15 @@ public static class SegmentReplay
     /// <param name="Stopped">Why the replay stopped before the planned end, when it did (the segment named).</param>
     public sealed record Result(int Segments, int Commits, DateTimeOffset? ReachedAt, string? Stopped);
 
-    /// <summary>Replays <paramref name="segments"/> onto the database file at <paramref name="stagingPath"/>.</summary>
-    public static Result Apply(string stagingPath, string generation, IReadOnlyList<ReplicationStore.StoredSegment> segments, ILogger logger, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Replays <paramref name="segments"/> onto the database file at <paramref name="stagingPath"/>. With
+    /// <paramref name="skip"/>, the file already holds the first segment's frames up to that point: they are read
+    /// and checked (the chain there must be the point's, at a commit), not applied.
+    /// </summary>
+    public static Result Apply(string stagingPath, string generation, IReadOnlyList<ReplicationStore.StoredSegment> segments, WalPosition? skip, ILogger logger, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(segments);
         using var database = new FileStream(stagingPath, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
-        WalPosition? position = null;
         long? expected = null;
         var (applied, commits) = (0, 0);
         DateTimeOffset? reached = null;
@@ -33,29 +37,18 @@ public static class SegmentReplay
         {
             cancellationToken.ThrowIfCancellationRequested();
             var name = Path.GetFileName(segment.Path);
-            var problem = Problem(segment, expected, position);
-            var manifest = segment.Manifest;
+            var changes = new Changes(segment.Manifest?.PageSize ?? 0);
+            var problem = expected is { } e && segment.Sequence != e ? $"segment {ReplicationStore.SegmentName(e)} is missing"
+                : segment.Manifest is null ? "it has no readable record"
+                : Read(segment, applied == 0 ? skip : null, out changes);
             if (problem is not null)
             {
                 return Stop(logger, generation, name, problem, database, applied, commits, reached);
             }
 
-            var start = new WalPosition(manifest!.Salt1, manifest.Salt2, manifest.CheckpointSequence, manifest.FirstFrame - 1, manifest.StartChain[0], manifest.StartChain[1], manifest.PageSize, manifest.BigEndianChecksums);
-            using var hash = new Sha256();
-            var (done, end, frameProblem) = ApplyFrames(database, segment.Path, start, hash);
-            var damaged = hash.Finish() != manifest.Checksum ? $"its SHA-256 does not match its manifest ({manifest.Checksum})" : null;
-            commits += done;
-            if (done > 0)
-            {
-                reached = manifest.LastCommitAt;
-            }
-
-            if ((damaged ?? frameProblem) is { } why)
-            {
-                return Stop(logger, generation, name, done > 0 ? $"{why}; its first {done} whole transactions were applied" : why, database, applied, commits, reached);
-            }
-
-            position = end;
+            changes.WriteTo(database);
+            commits += changes.Commits;
+            reached = segment.Manifest!.LastCommitAt;
             expected = segment.Sequence + 1;
             applied++;
         }
@@ -83,105 +76,146 @@ public static class SegmentReplay
     private static Result Stop(ILogger logger, string generation, string segment, string problem, FileStream database, int applied, int commits, DateTimeOffset? reached)
     {
         Finish(database);
-        var at = (reached is { } point ? Records.UtcMillisecondsConverter.Format(point) : "the backup itself");
+        var at = reached is { } point ? Records.UtcMillisecondsConverter.Format(point) : "the backup itself";
         PersistenceLog.ReplayStopped(logger, generation, segment, problem, at);
         return new Result(applied, commits, reached, $"segment {segment}: {problem}");
     }
 
-    /// <summary>Why a segment cannot be applied after the one before it, or <see langword="null"/>.</summary>
-    private static string? Problem(ReplicationStore.StoredSegment segment, long? expected, WalPosition? previous)
+    /// <summary>A segment's effect, read and checked whole before anything is written: the last version of each page, and the sizes.</summary>
+    private sealed class Changes(int pageSize)
     {
-        if (expected is { } e && segment.Sequence != e)
+        public SortedDictionary<uint, byte[]> Pages { get; } = [];
+
+        public uint SmallestSize { get; set; } = uint.MaxValue;
+
+        public uint FinalSize { get; set; }
+
+        public int Commits { get; set; }
+
+        public void Commit(List<(uint Page, byte[] Data)> frames, uint size)
         {
-            return $"segment {ReplicationStore.SegmentName(e)} is missing";
+            foreach (var (page, data) in frames)
+            {
+                Pages[page] = data;
+            }
+
+            if (size < SmallestSize)
+            {
+                // Pages past a truncation that are not written again after it read as zeros, as a sequential replay leaves them.
+                SmallestSize = size;
+                foreach (var page in Pages.Keys.Where(p => p > size).ToList())
+                {
+                    Pages.Remove(page);
+                }
+            }
+
+            FinalSize = size;
+            Commits++;
         }
 
-        if (segment.Manifest is not { } m)
+        public void WriteTo(FileStream database)
         {
-            return "it has no readable manifest";
-        }
+            if (Commits == 0)
+            {
+                return;
+            }
 
-        if (!File.Exists(segment.Path))
-        {
-            return "the segment file is missing";
-        }
+            if ((long)SmallestSize * pageSize < database.Length)
+            {
+                database.SetLength((long)SmallestSize * pageSize);
+            }
 
-        if (previous is null)
-        {
-            return null;
-        }
+            foreach (var (page, data) in Pages)
+            {
+                database.Position = (long)(page - 1) * pageSize;
+                database.Write(data);
+            }
 
-        var sameLog = m.Salt1 == previous.Salt1 && m.Salt2 == previous.Salt2 && m.CheckpointSequence == previous.CheckpointSequence;
-        if (sameLog)
-        {
-            return m.FirstFrame == previous.Frames + 1 && m.StartChain[0] == previous.S1 && m.StartChain[1] == previous.S2
-                ? null
-                : $"it does not continue the previous segment (frame {m.FirstFrame} after frame {previous.Frames})";
+            database.SetLength((long)FinalSize * pageSize);
         }
-
-        var nextLog = m.CheckpointSequence == unchecked(previous.CheckpointSequence + 1) && m.Salt1 == unchecked(previous.Salt1 + 1) && m.FirstFrame == 1;
-        return nextLog ? null : "it belongs to a log that does not follow the previous segment's";
     }
 
-    /// <summary>
-    /// Applies a segment's whole transactions; returns how many, the position after the last, and why it stopped
-    /// early. Every byte of the segment goes through <paramref name="hash"/>, also past a frame that fails, so the
-    /// file is read once for both.
-    /// </summary>
-    private static (int Commits, WalPosition End, string? Problem) ApplyFrames(FileStream database, string segmentPath, WalPosition start, Sha256 hash)
+    /// <summary>Reads and checks one segment whole (SHA-256 and size against its record, every frame against the chain); returns why it cannot be applied, or <see langword="null"/>.</summary>
+    private static string? Read(ReplicationStore.StoredSegment segment, WalPosition? skip, out Changes changes)
     {
+        var manifest = segment.Manifest!;
+        var start = manifest.StartPosition;
         var pageSize = start.PageSize;
+        changes = new Changes(pageSize);
         var frameSize = WalFormat.FrameHeaderSize + pageSize;
         var header = start.Header;
         var chain = start.Chain;
-        var committed = start;
         var pending = new List<(uint Page, byte[] Data)>();
-        var commits = 0;
         var frames = start.Frames;
-        using var input = new FileStream(segmentPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
-        var frame = new byte[frameSize];
-        int read;
-        while ((read = input.ReadAtLeast(frame, frameSize, throwOnEndOfStream: false)) > 0)
+        using var hash = new Sha256();
+        FileStream input;
+        try
         {
-            hash.Append(frame.AsSpan(0, read));
-            if (read < frameSize)
-            {
-                return (commits, committed, $"it ends inside frame {frames + 1}");
-            }
-
-            if (WalFormat.CheckFrame(header, chain, frame) is not { } next)
-            {
-                HashRest(input, frame, hash);
-                return (commits, committed, $"frame {frames + 1} fails its checksum");
-            }
-
-            chain = next;
-            frames++;
-            pending.Add((WalFormat.PageNumber(frame), frame[WalFormat.FrameHeaderSize..]));
-            if (WalFormat.CommitSize(frame) is var size and not 0)
-            {
-                foreach (var (page, data) in pending)
-                {
-                    database.Position = (long)(page - 1) * pageSize;
-                    database.Write(data);
-                }
-
-                database.SetLength((long)size * pageSize);
-                pending.Clear();
-                commits++;
-                committed = start with { Frames = frames, S1 = chain.S1, S2 = chain.S2 };
-            }
+            // Opened only as a regular file: a FIFO or a link to a device in a segment's place must not hang a restore.
+            input = new FileStream(RegularFile.OpenRead(segment.Path), FileAccess.Read, 1 << 16);
+        }
+        catch (FileNotFoundException)
+        {
+            return "the segment file is missing";
+        }
+        catch (IOException ex)
+        {
+            return ex.Message;
         }
 
-        return pending.Count > 0 ? (commits, committed, $"it ends inside a transaction after frame {frames}") : (commits, committed, null);
-    }
-
-    private static void HashRest(FileStream input, byte[] buffer, Sha256 hash)
-    {
-        int read;
-        while ((read = input.Read(buffer)) > 0)
+        using (input)
         {
-            hash.Append(buffer.AsSpan(0, read));
+            var frame = new byte[frameSize];
+            int read;
+            string? problem = null;
+            while ((read = input.ReadAtLeast(frame, frameSize, throwOnEndOfStream: false)) > 0)
+            {
+                hash.Append(frame.AsSpan(0, read));
+                if (problem is not null)
+                {
+                    continue; // read on for the SHA-256, which names damage better than a frame does
+                }
+
+                if (read < frameSize)
+                {
+                    problem = $"it ends inside frame {frames + 1}";
+                    continue;
+                }
+
+                if (WalFormat.CheckFrame(header, chain, frame) is not { } next)
+                {
+                    problem = $"frame {frames + 1} fails its checksum";
+                    continue;
+                }
+
+                chain = next;
+                frames++;
+                var commit = WalFormat.CommitSize(frame);
+                if (skip is not null && frames <= skip.Frames)
+                {
+                    if (frames == skip.Frames && (commit == 0 || chain.S1 != skip.S1 || chain.S2 != skip.S2))
+                    {
+                        problem = $"the backup's log point (frame {skip.Frames}) is not a commit of this segment's log";
+                    }
+
+                    continue;
+                }
+
+                pending.Add((WalFormat.PageNumber(frame), frame[WalFormat.FrameHeaderSize..]));
+                if (commit != 0)
+                {
+                    changes.Commit(pending, commit);
+                    pending = [];
+                }
+            }
+
+            var checksum = hash.Finish();
+            if (checksum != manifest.Checksum || hash.Count != manifest.Size)
+            {
+                return $"its SHA-256 does not match its record ({manifest.Checksum}, {manifest.Size} bytes)";
+            }
+
+            return problem ?? (pending.Count > 0 ? $"it ends inside a transaction after frame {frames}" : null);
         }
     }
 }

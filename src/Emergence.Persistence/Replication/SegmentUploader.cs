@@ -260,6 +260,18 @@ public sealed class SegmentUploader(
         ReplicationRetention.Log(logger, doomed, oldest, $"container {remote.Store.Container}");
     }
 
+    /// <summary>How many segments from the first follow each other by number with a readable record.</summary>
+    private static int UnbrokenRun(IReadOnlyList<ReplicationStore.StoredSegment> segments)
+    {
+        var run = 0;
+        while (run < segments.Count && segments[run].Manifest is not null && segments[run].Sequence == segments[0].Sequence + run)
+        {
+            run++;
+        }
+
+        return run;
+    }
+
     /// <summary>What the container holds, as far as this uploader knows: kept in memory between passes, listed again after a failure.</summary>
     private sealed class State
     {
@@ -279,9 +291,9 @@ public sealed class SegmentUploader(
             foreach (var generation in listing.Generations)
             {
                 // Only an unbroken run counts as uploaded: a gap left by an interrupted pass is filled again.
-                var window = Timeline.Windows([generation], listing.SegmentsOf)[0];
                 var segments = listing.SegmentsOf(generation.Id);
-                state.Uploaded[generation.Id] = segments.Count == 0 ? 0 : segments[0].Sequence - 1 + window.Segments;
+                var run = UnbrokenRun(segments);
+                state.Uploaded[generation.Id] = segments.Count == 0 ? 0 : segments[0].Sequence - 1 + run;
             }
 
             await state.ListBackupsAsync(remote, cancellationToken).ConfigureAwait(false);

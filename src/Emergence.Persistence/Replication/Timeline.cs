@@ -1,131 +1,205 @@
 using Emergence.Persistence.Backups;
+using Emergence.Persistence.Database;
 
 namespace Emergence.Persistence.Replication;
 
 /// <summary>
-/// What can be restored from a backup directory: each generation's window (from its snapshot to its
-/// newest segment's last commit) and, for a point in time, the backup and the segments to replay.
+/// What can be restored: each generation's window (from its snapshot to the end of its provable run) and, for a
+/// target, the plans that reach it. Position, not time, decides what is applied: a backup is a base of a
+/// generation when the log point its content holds is in that generation's history (or its content checksum is
+/// one of the history's), and a plan applies exactly the segments after that point. Times only choose the
+/// target point: the newest point seen at or before the time asked, within one generation whose times never go
+/// back.
 /// </summary>
 public static class Timeline
 {
-    /// <summary>One window of unbroken history.</summary>
+    /// <summary>One window of provable history.</summary>
     /// <param name="Generation">Its generation.</param>
     /// <param name="From">Its snapshot's time: the earliest point it restores to.</param>
-    /// <param name="To">The last commit in a whole, unbroken run of segments from its start: the latest point.</param>
+    /// <param name="To">The last commit of its provable run: the latest point.</param>
     /// <param name="Segments">How many segments that run holds.</param>
-    /// <param name="Problem">Why the run ends before the newest segment, when it does (a gap or a damaged manifest).</param>
-    public sealed record Window(string Generation, DateTimeOffset From, DateTimeOffset To, int Segments, string? Problem);
+    /// <param name="Problem">Why the run ends before the newest segment, when it does.</param>
+    /// <param name="EndedAt">When a restore replaced the database and so ended the generation, if one did.</param>
+    public sealed record Window(string Generation, DateTimeOffset From, DateTimeOffset To, int Segments, string? Problem, DateTimeOffset? EndedAt = null);
 
-    /// <summary>What to restore for a point: a verified backup and the segments that follow it up to the point.</summary>
+    /// <summary>What to restore for a target: a verified backup and the segments that follow the point its content holds.</summary>
     /// <param name="Backup">The backup to start from.</param>
+    /// <param name="Manifest">Its manifest.</param>
     /// <param name="Generation">The generation whose segments follow it, when one does.</param>
     /// <param name="Segments">The segments to replay, in order (possibly none).</param>
-    /// <param name="Problem">Why no segment can follow the backup although its generation has later ones (a segment before them is missing).</param>
+    /// <param name="Skip">The log point inside the first segment that the backup already holds (its frames up to there are checked, not applied), or <see langword="null"/>.</param>
+    /// <param name="BaseHash">The content checksum the backup holds, as the history knows it.</param>
+    /// <param name="ReachedAt">The time of the point the plan reaches.</param>
+    /// <param name="Problem">Why the plan stops short of the generation's newest segments (its provable run ends early), when it does.</param>
+    /// <param name="StopsBefore">The segment it stops before then.</param>
     /// <typeparam name="TBackup">A backup on the volume or in the off-volume container.</typeparam>
-    public sealed record Plan<TBackup>(TBackup Backup, GenerationManifest? Generation, IReadOnlyList<ReplicationStore.StoredSegment> Segments, string? Problem = null);
+    public sealed record Plan<TBackup>(TBackup Backup, BackupManifest Manifest, GenerationManifest? Generation, IReadOnlyList<ReplicationStore.StoredSegment> Segments, WalPosition? Skip, ulong? BaseHash, DateTimeOffset ReachedAt, string? Problem = null, string? StopsBefore = null);
 
     /// <summary>The windows of a database's generations under a backup directory, oldest first.</summary>
-    public static IReadOnlyList<Window> Windows(string backupDirectory, string databasePath)
-    {
-        var store = new ReplicationStore(backupDirectory);
-        return Windows(store.Generations(databasePath), store.Segments);
-    }
+    public static IReadOnlyList<Window> Windows(string backupDirectory, string databasePath) => Windows(History.ReadAll(backupDirectory, databasePath));
 
-    /// <summary>The windows of <paramref name="generations"/> (oldest first), whose segments <paramref name="segmentsOf"/> gives.</summary>
-    public static IReadOnlyList<Window> Windows(IReadOnlyList<GenerationManifest> generations, Func<string, IReadOnlyList<ReplicationStore.StoredSegment>> segmentsOf)
+    /// <summary>The windows of <paramref name="histories"/>.</summary>
+    public static IReadOnlyList<Window> Windows(IReadOnlyList<History> histories)
     {
-        ArgumentNullException.ThrowIfNull(generations);
-        ArgumentNullException.ThrowIfNull(segmentsOf);
-        var windows = new List<Window>();
-        foreach (var generation in generations)
-        {
-            var (run, problem) = UnbrokenRun(segmentsOf(generation.Id));
-            var to = run.Count == 0 ? generation.BaseBackupTimestamp : run[^1].Manifest!.LastCommitAt;
-            windows.Add(new Window(generation.Id, generation.BaseBackupTimestamp, to, run.Count, problem));
-        }
-
-        return windows;
-    }
-
-    /// <summary>Every plan for restoring the backups of a backup directory to <paramref name="target"/>, best first (see the general overload).</summary>
-    public static IReadOnlyList<Plan<BackupEntry>> PlansFor(BackupInventory inventory, string databasePath, DateTimeOffset? target)
-    {
-        ArgumentNullException.ThrowIfNull(inventory);
-        var store = new ReplicationStore(inventory.Directory);
-        return PlansFor(inventory.RestoreCandidates, b => b.TakenAt, store.Generations(databasePath), store.Segments, target);
+        ArgumentNullException.ThrowIfNull(histories);
+        return [.. histories.Select(h => new Window(h.Generation.Id, h.Generation.IsProvable ? h.Generation.StartedAt : h.Generation.BaseBackupTimestamp, h.TimeOf(h.Run.Count), h.Run.Count, h.Problem, h.Ended?.At))];
     }
 
     /// <summary>
-    /// Every plan for restoring to <paramref name="target"/>, best first: each of <paramref name="candidates"/> (verified
-    /// backups, newest first) taken at or before it, with the segments of the generation it belongs to whose commits it
-    /// does not hold and that were seen at or before the point. A backup belongs to the newest generation that started
-    /// at or before it; the segments it does not hold are those with a commit seen after it was taken.
+    /// Where <paramref name="manifest"/>'s content lies in <paramref name="history"/>: the index of the first segment
+    /// of the run it does not wholly hold, and the point inside that segment it holds (when it holds part of it);
+    /// <see langword="null"/> when the backup is not a state of this history.
     /// </summary>
-    public static IReadOnlyList<Plan<TBackup>> PlansFor<TBackup>(IEnumerable<TBackup> candidates, Func<TBackup, DateTimeOffset> takenAt,
-        IReadOnlyList<GenerationManifest> generations, Func<string, IReadOnlyList<ReplicationStore.StoredSegment>> segmentsOf, DateTimeOffset? target)
+    public static (int Index, WalPosition? Skip)? BaseIn(History history, BackupManifest manifest)
+    {
+        ArgumentNullException.ThrowIfNull(history);
+        ArgumentNullException.ThrowIfNull(manifest);
+        var generation = history.Generation;
+        if (!generation.IsProvable)
+        {
+            return null;
+        }
+
+        if (manifest.Pinned == true)
+        {
+            var at = manifest.WalPosition;
+            if (at is null ? generation.Start is null : SamePoint(at, generation.Start))
+            {
+                return (0, null);
+            }
+
+            for (var i = 0; at is not null && i < history.Run.Count; i++)
+            {
+                var segment = history.Run[i].Manifest!;
+                var (start, end) = (segment.StartPosition, segment.EndPosition);
+                if (!start.IsLog(at.Header) || at.Frames < start.Frames || at.Frames > end.Frames)
+                {
+                    continue;
+                }
+
+                if (at.Frames == end.Frames)
+                {
+                    return SamePoint(at, end) ? (i + 1, null) : null;
+                }
+
+                return at.Frames == start.Frames ? (SamePoint(at, start) ? (i, null) : null) : (i, at);
+            }
+        }
+
+        // A backup whose content equals the history at one of its points (taken before positions were recorded,
+        // or the same content in another log) is a base there: the newest such point.
+        if (PageHashes.Parse(manifest.ContentHash) is { } hash)
+        {
+            for (var point = history.Run.Count; point >= 0; point--)
+            {
+                if (history.HashOf(point) == hash)
+                {
+                    return (point, null);
+                }
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Every plan for restoring to <paramref name="target"/> (<see langword="null"/>: the newest point), best first.
+    /// For each generation that holds states at or before the target (newest first; a generation ended by a restore
+    /// holds none from the restore on), the target point is its newest point seen at or before the target, and
+    /// each backup whose content is a state of that generation at or before the point is a base, newest base first.
+    /// Backups that are states of none of those generations are plans of their own (no replay) when taken at or
+    /// before the target. Plans are ordered by the time of the point they reach, newest first.
+    /// </summary>
+    /// <param name="candidates">Verified backups, newest first.</param>
+    /// <param name="manifestOf">A backup's manifest.</param>
+    /// <param name="takenAt">A backup's time.</param>
+    /// <param name="histories">The generations' histories, oldest first.</param>
+    /// <param name="target">The time asked, or <see langword="null"/> for the newest point.</param>
+    /// <param name="demoted">Backups tried only after every other plan, in their order (suspect ones, those stamped in the future).</param>
+    public static IReadOnlyList<Plan<TBackup>> PlansFor<TBackup>(IReadOnlyList<TBackup> candidates, Func<TBackup, BackupManifest> manifestOf, Func<TBackup, DateTimeOffset> takenAt,
+        IReadOnlyList<History> histories, DateTimeOffset? target, Func<TBackup, bool>? demoted = null)
     {
         ArgumentNullException.ThrowIfNull(candidates);
+        ArgumentNullException.ThrowIfNull(manifestOf);
         ArgumentNullException.ThrowIfNull(takenAt);
-        ArgumentNullException.ThrowIfNull(generations);
-        ArgumentNullException.ThrowIfNull(segmentsOf);
+        ArgumentNullException.ThrowIfNull(histories);
         var plans = new List<Plan<TBackup>>();
-        foreach (var backup in candidates.Where(b => target is null || takenAt(b) <= target))
+        var based = new HashSet<int>();
+        foreach (var history in histories.Reverse())
         {
-            var taken = takenAt(backup);
-            var generation = generations.LastOrDefault(g => g.BaseBackupTimestamp <= taken && !string.IsNullOrEmpty(g.BaseBackup));
-            if (generation is null)
+            if (!history.Generation.IsProvable || TargetPoint(history, target) is not { } point)
             {
-                plans.Add(new Plan<TBackup>(backup, null, []));
                 continue;
             }
 
-            // Segments are replayed from the first one with a commit the backup may lack, in an unbroken run;
-            // the replay itself stops at a segment that turns out damaged.
-            var all = segmentsOf(generation.Id);
-            var first = all.FirstOrDefault(s => s.Manifest is null || s.Manifest.LastCommitAt > taken);
-            if (first is null)
+            var found = new List<(int Index, WalPosition? Skip, int Candidate)>();
+            for (var c = 0; c < candidates.Count; c++)
             {
-                plans.Add(new Plan<TBackup>(backup, generation, []));
-                continue;
+                if (BaseIn(history, manifestOf(candidates[c])) is not { } at)
+                {
+                    continue;
+                }
+
+                based.Add(c);
+                if (at.Index < point || (at.Index == point && at.Skip is null))
+                {
+                    found.Add((at.Index, at.Skip, c));
+                }
             }
 
-            // The segment before the first replayed must be there and held by the backup, else a gap may hide commits it lacks.
-            var previous = all.FirstOrDefault(s => s.Sequence == first.Sequence - 1);
-            if (first.Sequence > 1 && previous?.Manifest is null)
+            foreach (var (index, skip, c) in found.OrderByDescending(f => f.Index).ThenByDescending(f => f.Skip?.Frames ?? -1).ThenBy(f => f.Candidate))
             {
-                plans.Add(new Plan<TBackup>(backup, generation, [], $"segment {ReplicationStore.SegmentName(first.Sequence - 1)} of generation {generation.Id} is missing"));
-                continue;
+                var backup = candidates[c];
+                var segments = history.Run.Skip(index).Take(point - index).ToList();
+                ulong? baseHash = skip is null ? history.HashOf(index) : PageHashes.Parse(manifestOf(backup).ContentHash);
+                var problem = point == history.Run.Count ? history.Problem : null;
+                plans.Add(new Plan<TBackup>(backup, manifestOf(backup), history.Generation, segments, skip, baseHash, history.TimeOf(point), problem, problem is null ? null : history.NextSegmentName));
             }
-
-            var tail = all.SkipWhile(s => s != first).ToList();
-            var chosen = tail.TakeWhile(s => target is null || s.Manifest is null || s.Manifest.LastCommitAt <= target).ToList();
-            plans.Add(new Plan<TBackup>(backup, generation, chosen));
         }
 
-        return plans;
+        var last = new List<Plan<TBackup>>();
+        for (var c = 0; c < candidates.Count; c++)
+        {
+            var backup = candidates[c];
+            if (!based.Contains(c) && (target is null || takenAt(backup) <= target))
+            {
+                var plan = new Plan<TBackup>(backup, manifestOf(backup), null, [], null, PageHashes.Parse(manifestOf(backup).ContentHash), takenAt(backup));
+                (demoted?.Invoke(backup) == true ? last : plans).Add(plan);
+            }
+        }
+
+        // Stable: within a generation the newest base stays first, and backups of no generation keep their order.
+        return [.. plans.OrderByDescending(p => p.ReachedAt), .. last];
     }
 
-    /// <summary>The segments from the first that have a manifest and follow each other by number, and why the run ends early, if it does.</summary>
-    private static (List<ReplicationStore.StoredSegment> Run, string? Problem) UnbrokenRun(IReadOnlyList<ReplicationStore.StoredSegment> segments)
+    /// <summary>The point of a history a target resolves to, or <see langword="null"/> when the generation holds no state at or before it.</summary>
+    public static int? TargetPoint(History history, DateTimeOffset? target)
     {
-        var run = new List<ReplicationStore.StoredSegment>();
-        long? expected = segments.Count == 0 ? null : segments[0].Sequence;
-        foreach (var segment in segments)
+        ArgumentNullException.ThrowIfNull(history);
+        if (history.Ended is { } ended && (target is null || target >= ended.At))
         {
-            if (segment.Sequence != expected)
-            {
-                return (run, $"segment {ReplicationStore.SegmentName(expected!.Value)} is missing");
-            }
-
-            if (segment.Manifest is null)
-            {
-                return (run, $"segment {Path.GetFileName(segment.Path)} has no readable manifest");
-            }
-
-            run.Add(segment);
-            expected++;
+            return null; // a restore replaced the database: what the generation held after it is no state the database had
         }
 
-        return (run, null);
+        if (target is null)
+        {
+            return history.Run.Count;
+        }
+
+        if (history.Generation.StartedAt > target)
+        {
+            return null;
+        }
+
+        var point = 0;
+        while (point < history.Run.Count && history.TimeOf(point + 1) <= target)
+        {
+            point++;
+        }
+
+        return point;
     }
+
+    private static bool SamePoint(WalPosition a, WalPosition? b) =>
+        b is not null && a.Salt1 == b.Salt1 && a.Salt2 == b.Salt2 && a.CheckpointSequence == b.CheckpointSequence && a.Frames == b.Frames && a.S1 == b.S1 && a.S2 == b.S2;
 }

@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 
-namespace Emergence.Persistence.Replication;
+namespace Emergence.Persistence.Database;
 
 /// <summary>
 /// SQLite's write-ahead log file format (https://sqlite.org/fileformat.html#the_write_ahead_log): a

@@ -1,4 +1,4 @@
-namespace Emergence.Persistence.Replication;
+namespace Emergence.Persistence.Database;
 
 /// <summary>
 /// How far into one write-ahead log the replicator has gone: the log (its salts and checkpoint sequence),

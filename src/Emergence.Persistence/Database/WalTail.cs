@@ -1,4 +1,4 @@
-namespace Emergence.Persistence.Replication;
+namespace Emergence.Persistence.Database;
 
 /// <summary>
 /// Copies the committed frames a write-ahead log holds past a position, reading the <c>-wal</c> file with
@@ -8,6 +8,16 @@ namespace Emergence.Persistence.Replication;
 /// </summary>
 internal static class WalTail
 {
+    /// <summary>
+    /// The position after the last whole transaction in the log at <paramref name="walPath"/>, read with ordinary
+    /// reads; <see langword="null"/> when there is no log or it has no valid header yet.
+    /// </summary>
+    public static WalPosition? EndOf(string walPath)
+    {
+        var read = CopyCommitted(walPath, null, Stream.Null);
+        return read.Continuity == Continuity.NoLog ? null : read.To;
+    }
+
     /// <summary>How the log found relates to the position read from.</summary>
     public enum Continuity
     {
@@ -39,9 +49,10 @@ internal static class WalTail
     /// Copies into <paramref name="destination"/> every committed frame after <paramref name="position"/>
     /// (from the start of the log when <paramref name="position"/> is <see langword="null"/>), feeding
     /// <paramref name="hash"/> with exactly what is written. A transaction's frames are held until its commit
-    /// frame is read, so only whole transactions are ever written.
+    /// frame is read, so only whole transactions are ever written; <paramref name="committed"/> is given each whole
+    /// transaction's frames and the database's size in pages after it, in order, before the next is read.
     /// </summary>
-    public static Result CopyCommitted(string walPath, WalPosition? position, Stream destination, Platform.Sha256? hash = null)
+    public static Result CopyCommitted(string walPath, WalPosition? position, Stream destination, Platform.Sha256? hash = null, Action<IReadOnlyList<byte[]>, uint>? committed = null)
     {
         ArgumentNullException.ThrowIfNull(destination);
         FileStream wal;
@@ -97,7 +108,7 @@ internal static class WalTail
 
             var chain = origin.Chain;
             var frames = origin.Frames;
-            var committed = (Bytes: 0L, Frames: frames, Chain: chain, Pages: 0u);
+            var done = (Bytes: 0L, Frames: frames, Chain: chain, Pages: 0u);
             var commits = 0;
             var pending = new List<byte[]>();
             wal.Position = offset;
@@ -121,14 +132,16 @@ internal static class WalTail
                         hash?.Append(whole);
                     }
 
+                    committed?.Invoke(pending, commitSize);
+
                     commits++;
-                    committed = (committed.Bytes + (pending.Count * (long)frameSize), frames, chain, commitSize);
-                    pending.Clear();
+                    done = (done.Bytes + (pending.Count * (long)frameSize), frames, chain, commitSize);
+                    pending = [];
                 }
             }
 
-            var to = origin with { Frames = committed.Frames, S1 = committed.Chain.S1, S2 = committed.Chain.S2 };
-            return new Result(continuity, origin, to, committed.Bytes, commits, committed.Pages, length);
+            var to = origin with { Frames = done.Frames, S1 = done.Chain.S1, S2 = done.Chain.S2 };
+            return new Result(continuity, origin, to, done.Bytes, commits, done.Pages, length);
         }
     }
 }
