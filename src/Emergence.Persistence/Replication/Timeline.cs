@@ -124,36 +124,44 @@ public static class Timeline
         ArgumentNullException.ThrowIfNull(takenAt);
         ArgumentNullException.ThrowIfNull(histories);
         var plans = new List<Plan<TBackup>>();
+        var alone = new List<Plan<TBackup>>();
         var based = new HashSet<int>();
         foreach (var history in histories.Reverse())
         {
-            if (!history.Generation.IsProvable || TargetPoint(history, target) is not { } point)
+            if (!history.Generation.IsProvable)
             {
                 continue;
             }
 
+            // A backup that is a state of any generation is planned there, never on its own by its (clock-given) time.
             var found = new List<(int Index, WalPosition? Skip, int Candidate)>();
             for (var c = 0; c < candidates.Count; c++)
             {
-                if (BaseIn(history, manifestOf(candidates[c])) is not { } at)
+                if (BaseIn(history, manifestOf(candidates[c])) is { } at)
                 {
-                    continue;
-                }
-
-                based.Add(c);
-                if (at.Index < point || (at.Index == point && at.Skip is null))
-                {
+                    based.Add(c);
                     found.Add((at.Index, at.Skip, c));
                 }
             }
 
-            foreach (var (index, skip, c) in found.OrderByDescending(f => f.Index).ThenByDescending(f => f.Skip?.Frames ?? -1).ThenBy(f => f.Candidate))
+            if (TargetPoint(history, target) is not { } point)
+            {
+                continue;
+            }
+
+            foreach (var (index, skip, c) in found.Where(f => f.Index < point || (f.Index == point && f.Skip is null))
+                .OrderByDescending(f => f.Index).ThenByDescending(f => f.Skip?.Frames ?? -1).ThenBy(f => f.Candidate))
             {
                 var backup = candidates[c];
                 var segments = history.Run.Skip(index).Take(point - index).ToList();
                 ulong? baseHash = skip is null ? history.HashOf(index) : PageHashes.Parse(manifestOf(backup).ContentHash);
                 var problem = point == history.Run.Count ? history.Problem : null;
                 plans.Add(new Plan<TBackup>(backup, manifestOf(backup), history.Generation, segments, skip, baseHash, history.TimeOf(point), problem, problem is null ? null : history.NextSegmentName));
+                if (segments.Count > 0)
+                {
+                    // The last resort when every replay fails (or would end emptied): the base's own state, itself a point of the history.
+                    alone.Add(new Plan<TBackup>(backup, manifestOf(backup), history.Generation, [], skip, baseHash, skip is null ? history.TimeOf(index) : takenAt(backup)));
+                }
             }
         }
 
@@ -169,7 +177,7 @@ public static class Timeline
         }
 
         // Stable: within a generation the newest base stays first, and backups of no generation keep their order.
-        return [.. plans.OrderByDescending(p => p.ReachedAt), .. last];
+        return [.. plans.OrderByDescending(p => p.ReachedAt), .. alone.OrderByDescending(p => p.ReachedAt), .. last];
     }
 
     /// <summary>The point of a history a target resolves to, or <see langword="null"/> when the generation holds no state at or before it.</summary>

@@ -1,0 +1,256 @@
+using Emergence.Persistence.Backups;
+using Emergence.Persistence.Configuration;
+using Emergence.Persistence.Database;
+using Emergence.Persistence.Records;
+using Emergence.Persistence.Recovery;
+using Emergence.Persistence.Replication;
+using Emergence.Persistence.Tests.Support;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace Emergence.Persistence.Tests.Replication;
+
+/// <summary>
+/// Every restore gives back a state the database really had, or refuses: each transaction writes two tables (a
+/// counter and a numbered row), so a state is exact when the counter equals the rows and the rows are 1..counter;
+/// a third table that only some commits touch shows a hole a replay stitched over.
+/// </summary>
+public sealed class ExactRestoreTests : IDisposable
+{
+    private readonly TestHarness _h = new();
+    private readonly SqliteConnection _writer;
+    private int _k;
+
+    public ExactRestoreTests()
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(_h.DatabasePath)!);
+        _writer = _h.Get<SqliteConnectionFactory>().OpenOrCreate(_h.DatabasePath);
+        Execute("CREATE TABLE counter (k INTEGER NOT NULL); INSERT INTO counter VALUES (0); CREATE TABLE rows (n INTEGER PRIMARY KEY, pad BLOB NOT NULL); CREATE TABLE side (v INTEGER NOT NULL); INSERT INTO side VALUES (0);");
+    }
+
+    public void Dispose()
+    {
+        _writer.Dispose();
+        _h.Dispose();
+    }
+
+    private void Execute(string sql)
+    {
+        using var command = _writer.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    /// <summary>Commits <paramref name="count"/> transactions, each updating the counter and inserting its row.</summary>
+    private void Commit(int count)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            _k++;
+            Execute($"BEGIN; UPDATE counter SET k = {_k}; INSERT INTO rows (n, pad) VALUES ({_k}, randomblob(300)); COMMIT;");
+        }
+    }
+
+    private Task<ReplicationSession> OpenAsync(TimeProvider? clock = null, BackupService? backups = null) =>
+        ReplicationSession.OpenAsync(_h.Locate(), _h.Get<SqliteConnectionFactory>(), backups ?? _h.Get<BackupService>(), clock ?? _h.Time, NullLogger.Instance, 64L << 20, null, TestContext.Current.CancellationToken);
+
+    private RestoreResult RestoreTo(DateTimeOffset? target) =>
+        _h.WithVolumeLock((location, held) => _h.Get<RestoreService>().RestoreToTime(location, held, target, force: true, "test", cancellationToken: TestContext.Current.CancellationToken));
+
+    /// <summary>The restored database read by the sqlite3 CLI: the counter, whether the rows are exactly 1..counter, the side value, integrity.</summary>
+    private (int K, bool Exact, int Side, string Integrity) ReadBack()
+    {
+        _writer.Close();
+        var k = int.Parse(Sqlite3.Query(_h.DatabasePath, "SELECT k FROM counter;"), System.Globalization.CultureInfo.InvariantCulture);
+        var rows = Sqlite3.Query(_h.DatabasePath, "SELECT count(*) || ',' || coalesce(max(n), 0) FROM rows;");
+        var side = int.Parse(Sqlite3.Query(_h.DatabasePath, "SELECT v FROM side;"), System.Globalization.CultureInfo.InvariantCulture);
+        return (k, rows == $"{k},{k}", side, Sqlite3.Query(_h.DatabasePath, "PRAGMA integrity_check;"));
+    }
+
+    private BackupService BackupsOn(TimeProvider clock) => new(
+        _h.Get<SqliteConnectionFactory>(), _h.Get<IOptions<PersistenceOptions>>(), _h.Get<BackupActivity>(), _h.Get<IntegrityRecord>(), clock, NullLogger<BackupService>.Instance);
+
+    [Fact]
+    public async Task CommitsWhileNoReplicatorRan_AndTheLogCheckpointedAway_AreNeverStitchedOver()
+    {
+        Commit(10);
+        using (var session = await OpenAsync())
+        {
+            Commit(10);
+            session.Poll();
+        }
+
+        // No replicator: a commit touches only the side table, then another process checkpoints and truncates the log.
+        Execute("UPDATE side SET v = 7;");
+        Assert.Equal(0, Shell.Run("sqlite3", "-batch", _h.DatabasePath, "PRAGMA wal_checkpoint(TRUNCATE);").Exit);
+        using (var session = await OpenAsync())
+        {
+            session.Poll();
+            Commit(10);
+            _h.Time.Advance(TimeSpan.FromSeconds(1));
+            session.Poll();
+        }
+
+        _h.Time.Advance(TimeSpan.FromSeconds(1));
+        var result = RestoreTo(null);
+
+        Assert.Equal((30, true, 7, "ok"), ReadBack());
+        Assert.NotNull(result.Replay);
+    }
+
+    [Fact]
+    public async Task GenerationStartedOnAClockAnHourAhead_ThenCorrected_LatestKeepsEveryCommit()
+    {
+        var clock = new SteppingClock(TestHarness.Start.AddHours(1));
+        Commit(5);
+        using (var session = await OpenAsync(clock, BackupsOn(clock)))
+        {
+            clock.Now = TestHarness.Start.AddSeconds(1); // the clock is corrected: an hour back
+            Commit(10);
+            var segment = session.Poll().Segment!;
+            Assert.True(segment.LastCommitAt >= session.Generation.StartedAt, "a commit is never stamped before the one before it");
+            Commit(10);
+            session.Poll();
+        }
+
+        _h.Time.Advance(TimeSpan.FromMinutes(2));
+        RestoreTo(null);
+
+        Assert.Equal((25, true, 0, "ok"), ReadBack());
+    }
+
+    [Fact]
+    public async Task BackupTakenOnAClockFiveMinutesAhead_LatestStillReplaysEveryCommitAfterIt()
+    {
+        Commit(5);
+        using (var session = await OpenAsync())
+        {
+            Commit(10);
+            _h.Time.Advance(TimeSpan.FromSeconds(1));
+            session.Poll();
+            var ahead = new SteppingClock(_h.Time.GetUtcNow().AddMinutes(5));
+            await BackupsOn(ahead).CreateAsync(_h.Locate(), BackupReason.Manual, TimeSpan.FromSeconds(5), cancellationToken: TestContext.Current.CancellationToken);
+            Commit(10);
+            _h.Time.Advance(TimeSpan.FromSeconds(1));
+            session.Poll();
+        }
+
+        _h.Time.Advance(TimeSpan.FromMinutes(10));
+        var result = RestoreTo(null);
+
+        Assert.Equal((25, true, 0, "ok"), ReadBack());
+        Assert.Equal(1, result.Replay!.Segments); // from the backup's own log point: only the segment after it
+    }
+
+    [Fact]
+    public async Task BackupTakenMidSegment_ReplaysExactlyTheCommitsAfterItsLogPoint()
+    {
+        Commit(5);
+        using (var session = await OpenAsync())
+        {
+            Commit(10);
+            var backup = await _h.BackupAsync(); // between two polls: its log point lies inside the next segment
+            Assert.True(backup.Pinned);
+            Assert.NotNull(backup.WalPosition);
+            Commit(10);
+            _h.Time.Advance(TimeSpan.FromSeconds(1));
+            session.Poll();
+        }
+
+        _h.Time.Advance(TimeSpan.FromSeconds(1));
+        var result = RestoreTo(null);
+
+        Assert.Equal((25, true, 0, "ok"), ReadBack());
+        Assert.Equal(1, result.Replay!.Segments);
+    }
+
+    [Fact]
+    public async Task AResultWhoseContentIsNotTheRecordedOne_IsRefused_AndTheStagingFileNeverBlocksTheNextCandidate()
+    {
+        Commit(5);
+        SegmentManifest last;
+        using (var session = await OpenAsync())
+        {
+            Commit(10);
+            _h.Time.Advance(TimeSpan.FromSeconds(1));
+            session.Poll();
+            Commit(10);
+            _h.Time.Advance(TimeSpan.FromSeconds(1));
+            last = session.Poll().Segment!;
+        }
+
+        // The history's record of the newest point no longer matches what replaying it gives.
+        var store = new ReplicationStore(_h.BackupDirectory);
+        var manifestPath = Path.Combine(store.DirectoryOf(last.Generation), last.Filename + ReplicationStore.ManifestSuffix);
+        var tampered = last with { EndHash = PageHashes.Format(PageHashes.Parse(last.EndHash)!.Value ^ 1) };
+        File.WriteAllBytes(manifestPath, System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(tampered, PersistenceJson.Options));
+
+        _h.Time.Advance(TimeSpan.FromSeconds(1));
+        var result = RestoreTo(null);
+
+        // Not the unproven newest point: the newest provable state, the snapshot itself.
+        Assert.Equal((5, true, 0, "ok"), ReadBack());
+        Assert.Contains(result.Skipped, s => s.Problem!.Contains("content checksum", StringComparison.Ordinal));
+        Assert.Contains(_h.Logs.GetSnapshot(), r => r.Id.Name == "RestoreProofFailed");
+        Assert.False(File.Exists(RestoreService.StagingPathFor(_h.Locate())));
+    }
+
+    [Fact]
+    public async Task EmptiedDatabase_IsRecoveredToItsBase_NotToTheReplayOfTheDrops()
+    {
+        Commit(5);
+        using (var session = await OpenAsync())
+        {
+            Commit(10);
+            _h.Time.Advance(TimeSpan.FromSeconds(1));
+            session.Poll();
+            Execute("DROP TABLE rows; DROP TABLE counter; DROP TABLE side;");
+            _h.Time.Advance(TimeSpan.FromSeconds(1));
+            session.Poll();
+        }
+
+        var outcome = await _h.WithVolumeLock((location, held) => _h.Get<DatabaseRecovery>().RecoverAsync(location, held, TestContext.Current.CancellationToken));
+
+        Assert.Equal(DatabaseCondition.Emptied, outcome.Found);
+        Assert.NotNull(outcome.Restore);
+        var (k, exact, _, integrity) = ReadBack();
+        Assert.True(exact);
+        Assert.Equal("ok", integrity);
+        Assert.InRange(k, 5, 15);
+    }
+
+    [Fact]
+    public async Task AfterARollback_NoTimeFromTheRestoreOnGivesBackTheRowsItRolledBack()
+    {
+        Commit(5);
+        var seen = new List<DateTimeOffset>();
+        using (var session = await OpenAsync())
+        {
+            for (var batch = 0; batch < 3; batch++)
+            {
+                Commit(10);
+                _h.Time.Advance(TimeSpan.FromSeconds(1));
+                seen.Add(session.Poll().Segment!.LastCommitAt);
+            }
+        }
+
+        _h.Time.Advance(TimeSpan.FromSeconds(10));
+        RestoreTo(seen[0]); // the rollback: 15 rows
+        var rolledBackAt = _h.Time.GetUtcNow();
+        _h.Time.Advance(TimeSpan.FromSeconds(10));
+
+        var refused = Assert.Throws<RestoreFailedException>(() => RestoreTo(rolledBackAt + TimeSpan.FromSeconds(5)));
+        Assert.Contains("at or before", refused.Message, StringComparison.Ordinal);
+        RestoreTo(seen[2]);
+        Assert.Equal((35, true, 0, "ok"), ReadBack()); // before the rollback, the rows were there
+    }
+
+    /// <summary>A wall clock the test sets, forwards or back.</summary>
+    private sealed class SteppingClock(DateTimeOffset now) : TimeProvider
+    {
+        public DateTimeOffset Now { get; set; } = now;
+
+        public override DateTimeOffset GetUtcNow() => Now;
+    }
+}
