@@ -18,7 +18,7 @@ namespace Emergence.Cli.Commands;
 internal static class RestoreCommand
 {
     /// <summary>The JSON result of a request for the next start.</summary>
-    internal sealed record RequestWritten(string RequestPath, string Backup, DateTimeOffset RequestedAt);
+    internal sealed record RequestWritten(string RequestPath, string Backup, DateTimeOffset RequestedAt, bool Latest);
 
     public static Command Create(CommandContext context)
     {
@@ -163,8 +163,8 @@ internal static class RestoreCommand
 
     private static int RequestForNextStart(CliSession session, DatabaseLocation location, string? backupName, CancellationToken cancellationToken)
     {
-        var inventory = BackupCatalog.Scan(location.BackupDirectory, location.DatabasePath);
-        var candidates = backupName is null ? inventory.Verified : inventory.Backups.Where(b => b.Name == backupName).ToList();
+        var inventory = BackupCatalog.Scan(location.BackupDirectory, location.DatabasePath, session.Environment.Time.GetUtcNow());
+        var candidates = backupName is null ? inventory.RestoreCandidates : inventory.Backups.Where(b => b.Name == backupName).ToList();
         if (candidates.Count == 0)
         {
             return session.Fail(backupName is null
@@ -187,16 +187,19 @@ internal static class RestoreCommand
                 continue;
             }
 
-            var request = new RestoreRequest { Backup = candidate.Name, RequestedAt = session.Environment.Time.GetUtcNow() };
+            // --latest asks for the newest point, as 'restore --latest' now: this backup and every replicated commit after it.
+            var request = new RestoreRequest { Backup = candidate.Name, RequestedAt = session.Environment.Time.GetUtcNow(), Latest = backupName is null };
             var path = RestoreRequest.PathFor(location.DatabaseDirectory);
             request.Write(path);
             if (session.Json)
             {
-                session.WriteJson(new RequestWritten(path, candidate.Name, request.RequestedAt));
+                session.WriteJson(new RequestWritten(path, candidate.Name, request.RequestedAt, request.Latest));
             }
             else
             {
-                session.Output.WriteLine($"requested:   restore of {candidate.Name} (verified now) on the app's next start");
+                session.Output.WriteLine(backupName is null
+                    ? $"requested:   restore of the newest point (from {candidate.Name}, verified now, and every replicated commit after it) on the app's next start"
+                    : $"requested:   restore of {candidate.Name} (verified now) on the app's next start");
                 session.Output.WriteLine($"request:     {path}");
                 session.Output.WriteLine("next:        restart the service; /api/health reports the outcome.");
             }

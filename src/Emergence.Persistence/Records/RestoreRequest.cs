@@ -21,6 +21,13 @@ public sealed record RestoreRequest
     /// <summary>When the request was made (UTC).</summary>
     public required DateTimeOffset RequestedAt { get; init; }
 
+    /// <summary>
+    /// Whether the request is for the newest point (<c>--latest</c>): the newest backup that verifies and every replicated
+    /// commit after it, exactly as <c>restore --latest</c> restores now; <see cref="Backup"/> then names the backup
+    /// verified when it was requested. <see langword="false"/> (or absent): exactly the backup named.
+    /// </summary>
+    public bool Latest { get; init; }
+
     /// <summary>Why it failed, only in a failed request file.</summary>
     public string? Error { get; init; }
 

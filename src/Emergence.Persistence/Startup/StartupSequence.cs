@@ -148,7 +148,10 @@ public sealed class StartupSequence(
         {
             if (request.Error is null)
             {
-                var restored = restorer.Restore(location, volumeLock, request.Backup, force: true, $"requested on {request.RequestedAt.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}", cancellationToken: cancellationToken);
+                var why = $"requested on {request.RequestedAt.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}";
+                var restored = request.Latest
+                    ? restorer.RestoreToTime(location, volumeLock, target: null, force: true, why, cancellationToken: cancellationToken)
+                    : restorer.Restore(location, volumeLock, request.Backup, force: true, why, cancellationToken: cancellationToken);
                 File.Delete(requestPath);
                 return restored;
             }

@@ -246,6 +246,28 @@ public sealed class ExactRestoreTests : IDisposable
         Assert.Equal((35, true, 0, "ok"), ReadBack()); // before the rollback, the rows were there
     }
 
+    [Fact]
+    public async Task RestoreRequestedForTheNextStart_Latest_RestoresTheNewestCommit_NotTheNewestBackup()
+    {
+        Commit(5);
+        using (var session = await OpenAsync())
+        {
+            Commit(10);
+            _h.Time.Advance(TimeSpan.FromSeconds(1));
+            session.Poll();
+        }
+
+        var newest = BackupCatalog.Scan(_h.BackupDirectory, _h.DatabasePath, _h.Time.GetUtcNow()).NewestGood!;
+        new RestoreRequest { Backup = newest.Name, RequestedAt = _h.Time.GetUtcNow(), Latest = true }.Write(RestoreRequest.PathFor(_h.Locate().DatabaseDirectory));
+        Execute("UPDATE side SET v = 9;"); // after the request: a restore to the newest replicated commit drops it
+        _writer.Close();
+
+        var result = await _h.Get<Emergence.Persistence.Startup.StartupSequence>().RunAsync(TestContext.Current.CancellationToken);
+
+        Assert.NotNull(result.RequestedRestore!.Replay);
+        Assert.Equal((15, true, 0, "ok"), ReadBack());
+    }
+
     /// <summary>A wall clock the test sets, forwards or back.</summary>
     private sealed class SteppingClock(DateTimeOffset now) : TimeProvider
     {
