@@ -49,10 +49,17 @@ public static class CliApp
             return ExitCodes.Usage;
         }
 
-        var configuration = new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false };
+        // SIGINT and SIGTERM cancel cancellationToken (Program.cs): a command that stops cleanly on it chooses its own
+        // exit code (replicate: 0), instead of the parser's fixed 130 or 143.
+        var configuration = new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null };
         try
         {
             return await parsed.InvokeAsync(configuration, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            await error.WriteLineAsync("emergence-db: interrupted.").ConfigureAwait(false);
+            return ExitCodes.Interrupted;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException or VolumeLockTimeoutException)
         {

@@ -14,4 +14,7 @@ public static class ExitCodes
 
     /// <summary>Bad arguments or a bad setting (sysexits' EX_USAGE).</summary>
     public const int Usage = 64;
+
+    /// <summary>A command other than <c>replicate</c> stopped by SIGINT or SIGTERM before it finished (the shell's 128 + SIGINT).</summary>
+    public const int Interrupted = 130;
 }

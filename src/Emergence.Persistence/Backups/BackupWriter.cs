@@ -69,7 +69,7 @@ internal sealed class BackupWriter(SqliteConnectionFactory connections, Persiste
         {
             var expected = BackupSpace.DatabaseBytes(source);
             progress?.Report(new OperationProgress("copy", 0, expected));
-            var (position, pinned) = steps.Run("copy", files.Copy, () => Copy(source, files.Copy, expected, progress));
+            var (position, pinned, contentAt) = steps.Run("copy", files.Copy, () => Copy(source, files.Copy, expected, progress));
             cancellationToken.ThrowIfCancellationRequested();
 
             // The fsync (waiting on the disk) runs beside the hash and then quick_check (reading the copy from
@@ -136,7 +136,8 @@ internal sealed class BackupWriter(SqliteConnectionFactory connections, Persiste
             var suspect = ContentLoss.LostEveryTable(baseline, facts.SchemaObjects);
             var manifest = new BackupManifest
             {
-                Timestamp = now,
+                // The moment the copy's content was fixed (every commit it holds was made before it), not the start of the write.
+                Timestamp = contentAt,
                 Filename = files.Name,
                 Size = size,
                 Checksum = checksum,
@@ -195,8 +196,8 @@ internal sealed class BackupWriter(SqliteConnectionFactory connections, Persiste
         }
     }
 
-    /// <summary>Copies the database; returns the log position the copy holds and whether it was read with writers held off.</summary>
-    private (WalPosition? Position, bool Pinned) Copy(string source, string tempPath, long expectedBytes, IProgress<OperationProgress>? progress)
+    /// <summary>Copies the database; returns the log position the copy holds, whether it was read with writers held off, and when its content was fixed.</summary>
+    private (WalPosition? Position, bool Pinned, DateTimeOffset ContentAt) Copy(string source, string tempPath, long expectedBytes, IProgress<OperationProgress>? progress)
     {
         // One sqlite3_backup_step(-1) under a single read transaction: a consistent snapshot while writers
         // keep committing to the WAL. Incremental steps would restart on every write and might never finish.
@@ -211,6 +212,7 @@ internal sealed class BackupWriter(SqliteConnectionFactory connections, Persiste
         // Its page writes reach the kernel gathered into 64 KiB ones (OpenCopyTarget): half the time for 1 GiB.
         DatabaseInspector.Execute(to, "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;");
         var (position, pinned) = Pin(from, source);
+        var contentAt = time.GetUtcNow();
         try
         {
             from.BackupDatabase(to);
@@ -226,7 +228,8 @@ internal sealed class BackupWriter(SqliteConnectionFactory connections, Persiste
         // The copy carries the source's WAL header. Switch it to a rollback journal so that a read-only
         // open (verification, restore) creates no -wal/-shm files beside it.
         DatabaseInspector.Execute(to, "PRAGMA journal_mode = DELETE;");
-        return (position, pinned);
+        // Unpinned, the copy's read began inside the backup step: only its end bounds the commits it holds.
+        return (position, pinned, pinned ? contentAt : time.GetUtcNow());
     }
 
     /// <summary>

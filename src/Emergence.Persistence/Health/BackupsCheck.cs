@@ -27,14 +27,28 @@ public sealed class BackupsCheck(BackupActivity activity)
             findings.Add(HealthFinding.Degraded($"The newest backup, {suspect.Name}, is suspect: {suspect.Manifest!.Suspect}."));
         }
 
+        // A manifest that cannot be read (an I/O error, a permission) is not a backup that never finished: name the error.
+        var unreadable = inventory.Backups.Where(b => b.ManifestError?.StartsWith("its manifest cannot be read", StringComparison.Ordinal) == true).ToList();
+        foreach (var backup in unreadable)
+        {
+            findings.Add(HealthFinding.Degraded($"The backup {backup.Name} cannot be read: {backup.ManifestError}."));
+        }
+
         var interval = schedule.LongestIntervalAfter(now);
         if (latest is null)
         {
-            findings.Add(HealthFinding.Degraded($"No verified backup exists yet in {location.BackupDirectory}."));
+            findings.Add(HealthFinding.Degraded(unreadable.Count > 0
+                ? $"No backup in {location.BackupDirectory} can be read: the volume reports an error (see the sentences about each backup)."
+                : $"No verified backup exists yet in {location.BackupDirectory}."));
         }
         else if (BackupStaleness.IsStale(latest.Timestamp, now, interval))
         {
             findings.Add(HealthFinding.Degraded($"The newest backup, {latest.Filename}, is {Durations.Describe(now - latest.Timestamp)} old: more than {BackupStaleness.AllowedIntervals} backup intervals ({Durations.Describe(interval)} each)."));
+        }
+
+        if (RoomForTheNextBackup(location) is { } room)
+        {
+            findings.Add(HealthFinding.Degraded(room));
         }
 
         var lastError = activity.LastErrorFor(location.BackupDirectory);
@@ -53,5 +67,24 @@ public sealed class BackupsCheck(BackupActivity activity)
             LastError = lastError?.Message,
         };
         return new Checked<BackupsReport>(report, findings);
+    }
+
+    /// <summary>
+    /// Why the backup directory cannot take the next backup, when it cannot: it may be on another file system than the
+    /// database (whose space the volume check reports), and full there.
+    /// </summary>
+    private static string? RoomForTheNextBackup(DatabaseLocation location)
+    {
+        if (!Directory.Exists(location.BackupDirectory) || !File.Exists(location.DatabasePath)
+            || Platform.NativeMethods.DeviceOf(location.BackupDirectory) == Platform.NativeMethods.DeviceOf(location.DatabaseDirectory))
+        {
+            return null; // on the database's own file system, the volume check reports the space
+        }
+
+        var needed = BackupSpace.Required(BackupSpace.DatabaseBytes(location.DatabasePath));
+        var (available, total) = Volumes.VolumeInspector.ReadSpace(location.BackupDirectory);
+        return total > 0 && available < needed
+            ? $"The backup directory {location.BackupDirectory} has {available} bytes free, and the next backup needs about {needed}: it will fail until space is freed."
+            : null;
     }
 }

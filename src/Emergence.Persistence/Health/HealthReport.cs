@@ -151,6 +151,9 @@ public sealed record ReplicationReport
 
     /// <summary>Its largest size seen by the running replicator.</summary>
     public long LogHighWaterBytes { get; init; }
+
+    /// <summary>What the replicator's last audit found damaged or missing in the history (the windows end there), or <see langword="null"/>.</summary>
+    public string? HistoryProblem { get; init; }
 }
 
 /// <summary>The <c>backups.offsite</c> object of the health report: copies in Azure Blob Storage and the restore drill.</summary>

@@ -81,7 +81,7 @@ public sealed class HealthReporter(
         var schedule = BackupSchedule.Parse(settings.BackupSchedule);
         var backups = _backups.Check(location, inventory, now, schedule);
         var offsiteCopies = _offsite.Check(location.BackupDirectory, now, settings, backups.Section.Latest, schedule);
-        var replicated = _replication.Check(location.BackupDirectory, now, settings.Replication);
+        var replicated = _replication.Check(location.BackupDirectory, now, settings.Replication, location.DatabasePath);
         var space = VolumeCheck.Space(volume.Section, database.Section);
 
         // The order of the problem list: startup, volume, database, restore request, backups, off the volume, replication, space.

@@ -7,10 +7,10 @@ namespace Emergence.Persistence.Health;
 public sealed class ReplicationCheck(ReplicationActivity activity)
 {
     /// <summary>Checks the replicator's recorded state; the section is <see langword="null"/> when no replicator has recorded one.</summary>
-    public Checked<ReplicationReport?> Check(string backupDirectory, DateTimeOffset now, ReplicationOptions settings)
+    public Checked<ReplicationReport?> Check(string backupDirectory, DateTimeOffset now, ReplicationOptions settings, string? databasePath = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        if (activity.StateFor(backupDirectory) is not { } state)
+        if (activity.StateFor(backupDirectory, databasePath) is not { } state)
         {
             return new Checked<ReplicationReport?>(null, []);
         }
@@ -24,6 +24,11 @@ public sealed class ReplicationCheck(ReplicationActivity activity)
         else if (lag is { } seconds && seconds > settings.MaxLag.TotalSeconds)
         {
             findings.Add(HealthFinding.Degraded($"WAL replication is {Durations.Describe(TimeSpan.FromSeconds(seconds))} behind (more than {Durations.Describe(settings.MaxLag)}): commits since then are only in the live database."));
+        }
+
+        if (state.HistoryProblem is { } damaged)
+        {
+            findings.Add(HealthFinding.Degraded($"The replicated history is damaged: {damaged}."));
         }
 
         long? offsiteLag = state.OffsiteCaughtUpAt is { } off ? Math.Max(0, (long)(now - off).TotalSeconds) : null;
@@ -47,6 +52,7 @@ public sealed class ReplicationCheck(ReplicationActivity activity)
             OffsiteLastError = state.OffsiteLastError,
             LogBytes = state.LogBytes,
             LogHighWaterBytes = state.LogHighWaterBytes,
+            HistoryProblem = state.HistoryProblem,
         };
         return new Checked<ReplicationReport?>(report, findings);
     }

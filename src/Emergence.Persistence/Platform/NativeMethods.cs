@@ -86,6 +86,18 @@ internal static partial class NativeMethods
         return Statx(AtFdCwd, path, 0, StatxBasicStats, buffer) != 0 ? null : *(ulong*)(buffer + 32);
     }
 
+    /// <summary>The device (file system) a path is on, as major and minor number, or <see langword="null"/> when it cannot be read.</summary>
+    internal static unsafe (uint Major, uint Minor)? DeviceOf(string path)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return null;
+        }
+
+        var buffer = stackalloc byte[256];
+        return Statx(AtFdCwd, path, 0, StatxBasicStats, buffer) != 0 ? null : (*(uint*)(buffer + 136), *(uint*)(buffer + 140));
+    }
+
     [LibraryImport(Libc, EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static unsafe partial int StatxFd(int dirFd, string path, int flags, uint mask, byte* buffer);
 

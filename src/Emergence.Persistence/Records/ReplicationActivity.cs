@@ -30,6 +30,8 @@ public sealed class ReplicationActivity
     /// <param name="LogBytes">The <c>-wal</c> file's size at the last poll.</param>
     /// <param name="LogHighWaterBytes">Its largest size seen by this replicator.</param>
     /// <param name="OffsiteLastError">The last failure copying segments off the volume, until a pass succeeds.</param>
+    /// <param name="DatabasePath">The database replicated: a backup directory shared by two databases holds one state, and another database's is not this one's.</param>
+    /// <param name="HistoryProblem">What the last audit of the history found damaged or missing (naming the generation, the segment and the newest provable point), if anything.</param>
     public sealed record ReplicationState(
         string? Generation,
         [property: JsonConverter(typeof(UtcMillisecondsConverter))] DateTimeOffset? CaughtUpAt,
@@ -40,24 +42,25 @@ public sealed class ReplicationActivity
         [property: JsonConverter(typeof(UtcMillisecondsConverter))] DateTimeOffset RecordedAt,
         long LogBytes,
         long LogHighWaterBytes,
-        string? OffsiteLastError = null)
+        string? OffsiteLastError = null,
+        string? DatabasePath = null,
+        string? HistoryProblem = null)
     {
         /// <summary>A state with nothing known yet, recorded at <paramref name="now"/>.</summary>
         public static ReplicationState Empty(DateTimeOffset now) => new(null, null, null, null, null, null, now, 0, 0);
     }
 
-    /// <summary>This process's state, else the one recorded on the volume by any process.</summary>
-    public ReplicationState? StateFor(string backupDirectory)
+    /// <summary>This process's state, else the one recorded on the volume by any process; with <paramref name="databasePath"/>, only a state of that database.</summary>
+    public ReplicationState? StateFor(string backupDirectory, string? databasePath = null)
     {
+        ReplicationState? state;
         lock (_gate)
         {
-            if (_state is { } own)
-            {
-                return own;
-            }
+            state = _state;
         }
 
-        return VolumeRecord.Read<ReplicationState>(backupDirectory, FileName, _ => null!);
+        state ??= VolumeRecord.Read<ReplicationState>(backupDirectory, FileName, _ => null!);
+        return databasePath is not null && state?.DatabasePath is { } of && !string.Equals(of, databasePath, StringComparison.Ordinal) ? null : state;
     }
 
     /// <summary>
@@ -72,7 +75,8 @@ public sealed class ReplicationActivity
         lock (_gate)
         {
             var state = change(_state ?? recorded);
-            var persist = _state is null || _state.Generation != state.Generation || _state.LastError != state.LastError || _state.OffsiteLastError != state.OffsiteLastError || state.RecordedAt - _persisted >= PersistInterval;
+            var persist = _state is null || _state.Generation != state.Generation || _state.LastError != state.LastError || _state.OffsiteLastError != state.OffsiteLastError
+                || _state.HistoryProblem != state.HistoryProblem || state.RecordedAt - _persisted >= PersistInterval;
             _state = state;
             if (persist)
             {

@@ -130,6 +130,8 @@ public sealed class ReplicationSession : IDisposable
 
             var generation = placeholder with
             {
+                // Every commit the snapshot holds was made before now: its time as a point, which a restore to an earlier time must not take.
+                StartedAt = time.GetUtcNow(),
                 BaseBackup = snapshot.Backup.Filename,
                 BaseBackupTimestamp = snapshot.Backup.Timestamp,
                 After = after,

@@ -80,6 +80,7 @@ public sealed class Replicator(
                     if (time.GetUtcNow() - lastPrune >= PruneInterval)
                     {
                         ReplicationRetention.Prune(location, time.GetUtcNow(), session.Generation.Id, logger);
+                        Audit(location);
                         lastPrune = time.GetUtcNow();
                     }
 
@@ -123,6 +124,22 @@ public sealed class Replicator(
         }
     }
 
+    /// <summary>
+    /// Reads every generation's records and files (sizes, not contents) and records for health what is damaged or
+    /// missing, with the newest point still provable there; a restore's windows end at the same place.
+    /// </summary>
+    public string? Audit(DatabaseLocation location)
+    {
+        ArgumentNullException.ThrowIfNull(location);
+        var damaged = History.ReadAll(location.BackupDirectory, location.DatabasePath)
+            .Where(h => h.Generation.IsProvable && h.Problem is not null)
+            .Select(h => $"generation {h.Generation.Id}: {h.Problem}; its newest provable point is {UtcMillisecondsConverter.Format(h.TimeOf(h.Run.Count))}")
+            .ToList();
+        var problem = damaged.Count == 0 ? null : string.Join("; ", damaged);
+        activity.Update(location.BackupDirectory, previous => (previous ?? ReplicationActivity.ReplicationState.Empty(time.GetUtcNow())) with { HistoryProblem = problem, DatabasePath = location.DatabasePath });
+        return problem;
+    }
+
     private void Record(DatabaseLocation location, ReplicationSession session, ReplicationSession.PollResult result, string? error, long highWater) =>
         activity.Update(location.BackupDirectory, previous =>
         {
@@ -137,6 +154,8 @@ public sealed class Replicator(
                 time.GetUtcNow(),
                 result.LogBytes,
                 highWater,
-                previous?.OffsiteLastError);
+                previous?.OffsiteLastError,
+                location.DatabasePath,
+                previous?.HistoryProblem);
         });
 }

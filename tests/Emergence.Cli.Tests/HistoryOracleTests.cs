@@ -1,0 +1,331 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Emergence.Persistence.Tests.Support;
+
+namespace Emergence.Cli.Tests;
+
+/// <summary>
+/// The history oracle, with real processes: a sqlite3 writer commits transactions that each write two tables (a
+/// counter and a numbered row carrying its commit time), while <c>emergence-db replicate</c> is SIGKILLed at random
+/// and kept down a while, other processes checkpoint (<c>PASSIVE</c>, <c>RESTART</c>, <c>TRUNCATE</c>), and the
+/// writer closes its connection (SQLite then checkpoints and deletes the <c>-wal</c>). Then restores to many random
+/// points, on the volume and from the container, must each give exactly the state after one commit (the counter
+/// equals the rows, which are 1..counter) with no commit made after the point, or refuse and say why.
+/// </summary>
+public sealed class HistoryOracleTests : IDisposable
+{
+    private static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
+
+    // A commit is seen at the poll after it: within one interval, plus the time a poll takes on a busy machine.
+    private static readonly TimeSpan SeenWithin = Interval + TimeSpan.FromSeconds(1.5);
+
+    private readonly CliHarness _cli = new();
+    private readonly List<Process> _running = [];
+    private static readonly string[] CheckpointModes = ["PASSIVE", "RESTART", "TRUNCATE"];
+
+    private readonly Random _random = new(20261202);
+    private Azurite? _azurite;
+
+    public HistoryOracleTests()
+    {
+        _cli.Settings["Persistence__Replication__IntervalSeconds"] = "1";
+        Directory.CreateDirectory(Path.GetDirectoryName(_cli.DatabasePath)!);
+        var (exit, _, error) = Shell.Run("sqlite3", "-batch", _cli.DatabasePath,
+            "PRAGMA journal_mode = WAL; CREATE TABLE counter (k INTEGER NOT NULL); INSERT INTO counter VALUES (0); CREATE TABLE rows (n INTEGER PRIMARY KEY, at TEXT NOT NULL, pad BLOB NOT NULL);");
+        Assert.True(exit == 0, error);
+    }
+
+    public void Dispose()
+    {
+        foreach (var process in _running.Where(p => !p.HasExited))
+        {
+            process.Kill();
+            process.WaitForExit();
+        }
+
+        _cli.Dispose();
+        _azurite?.Dispose();
+    }
+
+    /// <summary>A sqlite3 shell: each commit updates the counter and inserts the row numbered by it, stamped with the commit time.</summary>
+    private sealed class Writer : IDisposable
+    {
+        private readonly Process _process;
+
+        public Writer(string database)
+        {
+            var info = new ProcessStartInfo("sqlite3") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
+            info.ArgumentList.Add("-batch");
+            info.ArgumentList.Add(database);
+            _process = Process.Start(info)!;
+            _process.StandardInput.AutoFlush = true;
+            _process.StandardInput.WriteLine(".timeout 10000");
+        }
+
+        public void CommitOne() => _process.StandardInput.WriteLine(
+            "BEGIN IMMEDIATE; UPDATE counter SET k = k + 1; INSERT INTO rows (n, at, pad) SELECT k, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), randomblob(200) FROM counter; COMMIT;");
+
+        /// <summary>Closes the connection cleanly: the last connection's close checkpoints and deletes the <c>-wal</c>.</summary>
+        public void Close()
+        {
+            _process.StandardInput.WriteLine(".quit");
+            Assert.True(_process.WaitForExit(30_000), "the writer did not close");
+        }
+
+        public void Dispose()
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill();
+                _process.WaitForExit();
+            }
+
+            _process.Dispose();
+        }
+    }
+
+    private Process StartReplicator(string? fakeOffset = null)
+    {
+        var settings = new Dictionary<string, string?>(_cli.Settings);
+        if (fakeOffset is not null)
+        {
+            // libfaketime: the replicator's wall clock stepped (the monotonic clock is left alone, as NTP leaves it).
+            var library = Directory.GetFiles("/usr/lib", "libfaketime.so.1", SearchOption.AllDirectories).FirstOrDefault();
+            Assert.True(library is not null, "libfaketime is not installed (apt-get install faketime)");
+            settings["LD_PRELOAD"] = library;
+            settings["FAKETIME"] = fakeOffset;
+            settings["FAKETIME_DONT_FAKE_MONOTONIC"] = "1";
+            settings["DONT_FAKE_MONOTONIC"] = "1";
+        }
+
+        var saved = new Dictionary<string, string?>(_cli.Settings);
+        _cli.Settings.Clear();
+        foreach (var (key, value) in settings)
+        {
+            _cli.Settings[key] = value;
+        }
+
+        var process = _cli.StartProcess("replicate");
+        _cli.Settings.Clear();
+        foreach (var (key, value) in saved)
+        {
+            _cli.Settings[key] = value;
+        }
+
+        _running.Add(process);
+        process.BeginErrorReadLine();
+        process.BeginOutputReadLine();
+        return process;
+    }
+
+    private void Checkpoint(string mode) =>
+        Shell.Run("sqlite3", "-batch", "-cmd", ".timeout 3000", _cli.DatabasePath, $"PRAGMA wal_checkpoint({mode});");
+
+    private static void WriteFor(Writer writer, TimeSpan duration)
+    {
+        var until = DateTime.UtcNow + duration;
+        while (DateTime.UtcNow < until)
+        {
+            writer.CommitOne();
+            Thread.Sleep(4);
+        }
+    }
+
+    /// <summary>The writer under a hostile schedule; returns the periods the replicator was down (not seeing commits), in real time.</summary>
+    private List<(DateTimeOffset From, DateTimeOffset To)> RunHostile(int rounds, Func<int, string?> fakeOffset)
+    {
+        var down = new List<(DateTimeOffset, DateTimeOffset)>();
+        var writer = new Writer(_cli.DatabasePath);
+        var replicator = StartReplicator(fakeOffset(0));
+        try
+        {
+            WriteFor(writer, TimeSpan.FromSeconds(2));
+            for (var round = 1; round <= rounds; round++)
+            {
+                switch (_random.Next(4))
+                {
+                    case 0:
+                        // The replicator is SIGKILLed at a random moment and kept down while commits go on.
+                        var killedAt = DateTimeOffset.UtcNow;
+                        replicator.Kill();
+                        replicator.WaitForExit();
+                        WriteFor(writer, TimeSpan.FromMilliseconds(300 + _random.Next(1200)));
+                        if (_random.Next(2) == 0)
+                        {
+                            Checkpoint(_random.Next(2) == 0 ? "TRUNCATE" : "RESTART");
+                        }
+
+                        replicator = StartReplicator(fakeOffset(round));
+                        down.Add((killedAt, DateTimeOffset.UtcNow));
+                        break;
+                    case 1:
+                        Checkpoint(CheckpointModes[_random.Next(3)]);
+                        break;
+                    case 2:
+                        // The app closes its last connection: the -wal is checkpointed and deleted.
+                        writer.Close();
+                        writer.Dispose();
+                        writer = new Writer(_cli.DatabasePath);
+                        break;
+                    default:
+                        break;
+                }
+
+                WriteFor(writer, TimeSpan.FromMilliseconds(500 + _random.Next(1000)));
+            }
+
+            writer.Close();
+            if (fakeOffset(rounds + 1) is null && fakeOffset(0) is not null)
+            {
+                // The last incarnation on the true clock, so its record says when it caught up.
+                replicator.Kill();
+                replicator.WaitForExit();
+                replicator = StartReplicator(null);
+            }
+
+            // Once every commit is seen, the replicator stops cleanly on SIGTERM, exit 0.
+            WaitUntilCaughtUp();
+            Assert.Equal(0, Shell.Run("kill", "-TERM", replicator.Id.ToString(CultureInfo.InvariantCulture)).Exit);
+            Assert.True(replicator.WaitForExit(60_000), "replicate did not stop on SIGTERM");
+            Assert.Equal(0, replicator.ExitCode);
+        }
+        finally
+        {
+            writer.Dispose();
+        }
+
+        return down;
+    }
+
+    /// <summary>Polls the replicator's recorded state until it has caught up past the last commit (the record is written every few seconds).</summary>
+    private void WaitUntilCaughtUp()
+    {
+        var last = Parse(Sqlite3.Query(_cli.DatabasePath, "SELECT max(at) FROM rows;"));
+        var record = Path.Combine(_cli.BackupDirectory, ".replication.json");
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                using var json = JsonDocument.Parse(File.ReadAllText(record));
+                if (json.RootElement.GetProperty("caught_up_at").GetString() is { } at && Parse(at) > last + Interval)
+                {
+                    return;
+                }
+            }
+            catch (Exception ex) when (ex is IOException or JsonException or KeyNotFoundException or InvalidOperationException)
+            {
+                // Not written yet, or being replaced.
+            }
+
+            Thread.Sleep(200);
+        }
+
+        Assert.Fail($"the replicator did not catch up past the last commit ({last:O}) within 90 s");
+    }
+
+    /// <summary>Every row's commit time, by number, read from the database as committed.</summary>
+    private Dictionary<int, DateTimeOffset> Truth()
+    {
+        var rows = Sqlite3.Query(_cli.DatabasePath, "SELECT n || '|' || at FROM rows ORDER BY n;");
+        return rows.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(line => line.Split('|'))
+            .ToDictionary(p => int.Parse(p[0], CultureInfo.InvariantCulture), p => Parse(p[1]));
+    }
+
+    private static DateTimeOffset Parse(string at) => DateTimeOffset.Parse(at, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
+
+    /// <summary>The restored state: the counter, and whether the rows are exactly 1..counter.</summary>
+    private (int K, bool Exact) State()
+    {
+        Assert.Equal("ok", Sqlite3.Query(_cli.DatabasePath, "PRAGMA integrity_check;"));
+        var k = int.Parse(Sqlite3.Query(_cli.DatabasePath, "SELECT k FROM counter;"), CultureInfo.InvariantCulture);
+        var rows = Sqlite3.Query(_cli.DatabasePath, "SELECT count(*) || ',' || coalesce(max(n), 0) FROM rows;");
+        return (k, rows == $"{k},{k}");
+    }
+
+    /// <summary>Restores to each point; returns, per point, the commit restored (null when the restore refused).</summary>
+    private List<(DateTimeOffset Point, int? K)> RestoreEach(IEnumerable<DateTimeOffset> points, params string[] extra)
+    {
+        var results = new List<(DateTimeOffset, int?)>();
+        foreach (var point in points)
+        {
+            var text = point.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
+            var (exit, _, error) = _cli.RunProcess(["restore", "--to", text, "--force", .. extra]);
+            if (exit != 0)
+            {
+                Assert.Equal(1, exit);
+                Assert.False(string.IsNullOrWhiteSpace(error), "a refused restore says why");
+                results.Add((point, null));
+                continue;
+            }
+
+            var (k, exact) = State();
+            Assert.True(exact, $"restore --to {text} gave a state no commit left: counter {k} but other rows");
+            results.Add((point, k));
+        }
+
+        return results;
+    }
+
+    private static void AssertNoCommitAfterThePoint(List<(DateTimeOffset Point, int? K)> results, Dictionary<int, DateTimeOffset> truth, List<(DateTimeOffset From, DateTimeOffset To)> down)
+    {
+        foreach (var (point, k) in results.Where(r => r.K is > 0))
+        {
+            Assert.True(truth[k!.Value] <= point, $"--to {point:O} restored commit {k}, made at {truth[k.Value]:O}: after the point");
+            var running = !down.Any(d => point >= d.From - SeenWithin && point <= d.To + SeenWithin + SeenWithin);
+            if (running && truth.TryGetValue(k.Value + 1, out var next))
+            {
+                Assert.True(next > point - SeenWithin - SeenWithin, $"--to {point:O} restored commit {k}, but commit {k + 1} made at {next:O} was seen long before the point");
+            }
+        }
+    }
+
+    [Fact]
+    public void RestoresToRandomPoints_UnderKillsCheckpointsAndClosedConnections_GiveExactStates_OnTheVolumeAndFromTheContainer()
+    {
+        _azurite = Azurite.Start();
+        _cli.Settings["Persistence__Offsite__ConnectionString"] = _azurite.ConnectionString;
+        _cli.Settings["Persistence__Offsite__Container"] = "oracle";
+        var started = DateTimeOffset.UtcNow;
+
+        var down = RunHostile(rounds: 10, _ => null);
+        var truth = Truth();
+        var ended = DateTimeOffset.UtcNow;
+        Assert.True(truth.Count > 500, $"the writer committed only {truth.Count} transactions");
+
+        var points = Enumerable.Range(0, 100).Select(_ => started + ((ended - started) * _random.NextDouble())).Order().ToList();
+        var local = RestoreEach(points);
+        Assert.True(local.Count(r => r.K is not null) >= 90, $"{local.Count(r => r.K is null)} of 100 restores refused");
+        AssertNoCommitAfterThePoint(local, truth, down);
+        var ks = local.Where(r => r.K is not null).Select(r => r.K!.Value).ToList();
+        Assert.Equal(ks.Order(), ks); // a later point never gives an earlier state
+
+        var offsite = RestoreEach(points.Where((_, i) => i % 4 == 0), "--offsite");
+        Assert.True(offsite.Count(r => r.K is not null) >= 20, $"{offsite.Count(r => r.K is null)} of 25 restores from the container refused");
+        AssertNoCommitAfterThePoint(offsite, truth, down);
+
+        var latest = _cli.RunProcess("restore", "--latest", "--force");
+        Assert.True(latest.Exit == 0, latest.Err);
+        Assert.Equal((truth.Count, true), State());
+    }
+
+    [Fact]
+    public void ClocksThatStep_UnderTheReplicator_NeverGiveAMixedState_AndLatestHasEveryCommit()
+    {
+        var started = DateTimeOffset.UtcNow;
+        string?[] offsets = ["+1h", "-30m", "+5", "-1h"];
+
+        RunHostile(rounds: 8, round => round > 8 ? null : offsets[round % offsets.Length]);
+        var truth = Truth();
+        var ended = DateTimeOffset.UtcNow;
+
+        var points = Enumerable.Range(0, 40).Select(_ => started - TimeSpan.FromHours(1) + ((ended - started + TimeSpan.FromHours(2)) * _random.NextDouble())).Order();
+        RestoreEach(points); // each one exact (asserted inside) or refused with a reason
+
+        var latest = _cli.RunProcess("restore", "--latest", "--force");
+        Assert.True(latest.Exit == 0, latest.Err);
+        Assert.Equal((truth.Count, true), State());
+    }
+}
