@@ -94,6 +94,30 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public async Task ListAndVerify_BackupStampedAnHourInTheFuture_OrderItAfterTheOthersAsRotationDoes()
+    {
+        await _cli.RunAsync("startup");
+        using (var skewed = new CliHarness())
+        {
+            // Another process on the same volume whose clock runs an hour ahead.
+            skewed.Settings["Persistence__DatabasePath"] = _cli.DatabasePath;
+            skewed.Time.Advance(TimeSpan.FromHours(1));
+            Assert.Equal(0, (await skewed.RunAsync("backup")).Exit);
+        }
+
+        _cli.Time.Advance(TimeSpan.FromMinutes(1));
+        var (listExit, listed, _) = await _cli.RunAsync("list", "--json");
+        var (verifyExit, verified, _) = await _cli.RunAsync("verify", "--json");
+
+        Assert.Equal(0, listExit);
+        var names = JsonDocument.Parse(listed).RootElement.EnumerateArray().Select(r => r.GetProperty("name").GetString()).ToList();
+        Assert.Equal(["database_backup_20250114_103000.sqlite", "database_backup_20250114_113000.sqlite"], names);
+        Assert.Equal(0, verifyExit);
+        var newest = Assert.Single(JsonDocument.Parse(verified).RootElement.EnumerateArray());
+        Assert.Equal("database_backup_20250114_103000.sqlite", newest.GetProperty("name").GetString());
+    }
+
+    [Fact]
     public async Task Verify_CorruptedBackup_ExitsOneAndNamesIt()
     {
         await _cli.RunAsync("startup");

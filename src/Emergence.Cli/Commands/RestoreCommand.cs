@@ -163,7 +163,7 @@ internal static class RestoreCommand
 
     private static int RequestForNextStart(CliSession session, DatabaseLocation location, string? backupName, CancellationToken cancellationToken)
     {
-        var inventory = BackupCatalog.Scan(location.BackupDirectory, location.DatabasePath);
+        var inventory = BackupCatalog.Scan(location.BackupDirectory, location.DatabasePath, session.Environment.Time.GetUtcNow());
         var candidates = backupName is null ? inventory.Verified : inventory.Backups.Where(b => b.Name == backupName).ToList();
         if (candidates.Count == 0)
         {

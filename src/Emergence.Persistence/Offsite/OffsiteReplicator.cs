@@ -48,7 +48,7 @@ public sealed class OffsiteReplicator(
             using var runLock = await VolumeLock.AcquireAsync(Path.Combine(directory, LockFileName), lockWait, logger, time, cancellationToken).ConfigureAwait(false);
             var inventory = await store.ScanAsync(cancellationToken).ConfigureAwait(false);
             var complete = inventory.Backups.Where(b => b.IsComplete).ToList();
-            foreach (var backup in Pending(BackupCatalog.Scan(directory, location.DatabasePath).Verified, complete))
+            foreach (var backup in Pending(BackupCatalog.Scan(directory, location.DatabasePath, time.GetUtcNow()).Verified, complete))
             {
                 current = backup.Name;
                 var started = Stopwatch.GetTimestamp();
