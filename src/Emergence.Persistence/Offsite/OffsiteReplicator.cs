@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Emergence.Persistence.Backups;
 using Emergence.Persistence.Configuration;
 using Emergence.Persistence.Database;
@@ -51,9 +50,9 @@ public sealed class OffsiteReplicator(
             foreach (var backup in Pending(BackupCatalog.Scan(directory, location.DatabasePath, time.GetUtcNow()).Verified, complete))
             {
                 current = backup.Name;
-                var started = Stopwatch.GetTimestamp();
+                var started = time.GetTimestamp();
                 var copy = await store.UploadAsync(backup, progress, cancellationToken).ConfigureAwait(false);
-                var durationMs = (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+                var durationMs = (long)time.GetElapsedTime(started).TotalMilliseconds;
                 PersistenceLog.OffsiteUploaded(logger, copy.Name, store.Container, copy.Size, durationMs, copy.Manifest!.Checksum);
                 uploaded.Add(copy);
             }
