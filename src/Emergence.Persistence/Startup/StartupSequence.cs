@@ -148,7 +148,7 @@ public sealed class StartupSequence(
         {
             if (request.Error is null)
             {
-                var restored = restorer.Restore(location, volumeLock, request.Backup, force: true, $"requested on {request.RequestedAt.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}", cancellationToken: cancellationToken);
+                var restored = restorer.Restore(location, volumeLock, request.Backup, force: true, $"requested on {UtcSecondsConverter.Format(request.RequestedAt)}", cancellationToken: cancellationToken);
                 File.Delete(requestPath);
                 return restored;
             }
