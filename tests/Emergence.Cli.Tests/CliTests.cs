@@ -221,6 +221,23 @@ public sealed class CliTests : IDisposable
         Assert.False(Directory.Exists(Path.Combine(_cli.BackupDirectory, "quarantine")));
     }
 
+    [Fact]
+    public async Task NoCommand_NamesEveryCommandTheHelpLists()
+    {
+        var (_, help, _) = await _cli.RunAsync("--help");
+        var listed = help[help.IndexOf("Commands:", StringComparison.Ordinal)..]
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Skip(1)
+            .Select(line => line.Split(' ')[0])
+            .ToList();
+
+        var (exit, _, error) = await _cli.RunAsync();
+
+        Assert.Equal(64, exit);
+        Assert.Contains("replicate", listed);
+        Assert.Contains($"a command is required: {string.Join(", ", listed[..^1])} or {listed[^1]}.", error, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(new string[0], "a command is required")]
     [InlineData(new[] { "frobnicate" }, "frobnicate")]
