@@ -5,16 +5,18 @@ using Emergence.Persistence.Configuration;
 namespace Emergence.Functions.Tests;
 
 /// <summary>
-/// The README and docs/ stay navigable and true as files move: every relative link reaches a file (and a heading,
+/// The README, ARCHITECTURE.md and docs/ stay navigable and true as files move: every relative link reaches a file (and a heading,
 /// by GitHub's anchor rules), and the settings reference lists exactly the settings the code reads.
 /// </summary>
 public sealed partial class DocumentationTests
 {
     private static IEnumerable<string> Pages() =>
-        Directory.GetFiles(RepositoryFiles.Path("docs"), "*.md", SearchOption.AllDirectories).Prepend(RepositoryFiles.Path("README.md"));
+        Directory.GetFiles(RepositoryFiles.Path("docs"), "*.md", SearchOption.AllDirectories)
+            .Prepend(RepositoryFiles.Path("ARCHITECTURE.md"))
+            .Prepend(RepositoryFiles.Path("README.md"));
 
     [Fact]
-    public void EveryRelativeLink_InTheReadmeAndDocs_ReachesAFileAndItsHeading()
+    public void EveryRelativeLink_InTheReadmeArchitectureAndDocs_ReachesAFileAndItsHeading()
     {
         var failures = new List<string>();
         var checkedLinks = 0;
