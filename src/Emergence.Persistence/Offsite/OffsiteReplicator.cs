@@ -78,7 +78,9 @@ public sealed class OffsiteReplicator(
 
     /// <summary>
     /// The local backups to copy, oldest first: those newer than the container's newest complete copy,
-    /// or only the newest local one when the container holds none.
+    /// or only the newest local one when the container holds none. One stamped in the future goes last: once in
+    /// the container its stamp decides what the next run copies, so a run that fails must not leave it there
+    /// ahead of the others.
     /// </summary>
     public static IReadOnlyList<BackupEntry> Pending(IReadOnlyList<BackupEntry> localVerified, IReadOnlyList<OffsiteBackup> remoteComplete)
     {
@@ -90,7 +92,7 @@ public sealed class OffsiteReplicator(
         }
 
         var newest = remoteComplete[0];
-        return [.. localVerified.Where(b => (b.Stamp, b.Sequence).CompareTo((newest.Stamp, newest.Sequence)) > 0).Reverse()];
+        return [.. localVerified.Where(b => (b.Stamp, b.Sequence).CompareTo((newest.Stamp, newest.Sequence)) > 0).Reverse().OrderBy(b => b.IsFromTheFuture)];
     }
 
     private async Task<(IReadOnlyList<string> Deleted, int Count)> RotateAsync(OffsiteStore store, OffsiteInventory inventory, List<OffsiteBackup> uploaded, CancellationToken cancellationToken)
