@@ -221,21 +221,50 @@ public sealed class CliTests : IDisposable
         Assert.False(Directory.Exists(Path.Combine(_cli.BackupDirectory, "quarantine")));
     }
 
-    [Fact]
-    public async Task NoCommand_NamesEveryCommandTheHelpLists()
+    /// <summary>The commands <c>--help</c> lists, in its order.</summary>
+    private async Task<List<string>> HelpCommandsAsync()
     {
         var (_, help, _) = await _cli.RunAsync("--help");
-        var listed = help[help.IndexOf("Commands:", StringComparison.Ordinal)..]
+        return help[help.IndexOf("Commands:", StringComparison.Ordinal)..]
             .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Skip(1)
             .Select(line => line.Split(' ')[0])
             .ToList();
+    }
+
+    [Fact]
+    public async Task NoCommand_NamesEveryCommandTheHelpLists()
+    {
+        var listed = await HelpCommandsAsync();
 
         var (exit, _, error) = await _cli.RunAsync();
 
         Assert.Equal(64, exit);
         Assert.Contains("replicate", listed);
         Assert.Contains($"a command is required: {string.Join(", ", listed[..^1])} or {listed[^1]}.", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task OperatingGuide_HasARowForEveryCommand()
+    {
+        var listed = await HelpCommandsAsync();
+
+        var guide = File.ReadAllText(Path.Combine(RepositoryRoot(), "docs", "operating.md"));
+
+        Assert.All(listed, command => Assert.Contains($"\n| `{command}", guide, StringComparison.Ordinal));
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "Functions.sln")))
+            {
+                return directory.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("Functions.sln not found above " + AppContext.BaseDirectory);
     }
 
     [Theory]
