@@ -525,7 +525,7 @@ void MeasureOffsite(ServiceProvider services, DatabaseLocation location, BackupS
         for (var run = 0; run < options.Runs; run++)
         {
             var manifest = backups.CreateAsync(location, BackupReason.Manual, TimeSpan.FromMinutes(1)).GetAwaiter().GetResult();
-            var entry = BackupCatalog.Scan(location.BackupDirectory, location.DatabasePath).Verified.First(b => b.Name == manifest.Filename);
+            var entry = BackupCatalog.Scan(location.BackupDirectory, location.DatabasePath, TimeProvider.System.GetUtcNow()).Verified.First(b => b.Name == manifest.Filename);
             size = manifest.Size;
             Settle();
             uploads.Add(TimeIt(() => store.UploadAsync(entry).GetAwaiter().GetResult()));

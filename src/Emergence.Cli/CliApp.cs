@@ -111,26 +111,20 @@ public static class CliApp
         root.Subcommands.Add(RestoreCommand.Create(context));
         root.Subcommands.Add(ReplicateCommand.Create(context));
         root.Subcommands.Add(DrillCommand.Create(context));
+        var commands = CommandList(root);
         root.SetAction(parsed =>
         {
-            error.WriteLine("emergence-db: a command is required: startup, status, backup, list, verify, restore or drill.");
+            error.WriteLine($"emergence-db: a command is required: {commands}.");
             error.WriteLine("Run 'emergence-db --help' for the commands and their options.");
             return ExitCodes.Usage;
         });
         return root;
     }
-}
 
-/// <summary>What every command handler needs besides its parse result.</summary>
-/// <param name="Environment">The surroundings.</param>
-/// <param name="Output">stdout.</param>
-/// <param name="Error">stderr.</param>
-internal sealed record CommandContext(CliEnvironment Environment, TextWriter Output, TextWriter Error)
-{
-    /// <summary>Runs a command body in a session built from the parse result's global options.</summary>
-    public Task<int> RunAsync(ParseResult parsed, Option<bool>? json, Func<CliSession, Task<int>> body) =>
-        CliApp.WithSessionAsync(Environment, Output, Error, CliApp.Globals(parsed, json), body);
-
-    /// <summary>A fresh <c>--json</c> option for one command.</summary>
-    public static Option<bool> JsonOption() => new("--json") { Description = "Print the result as JSON." };
+    /// <summary>The registered commands' names as a sentence ("startup, status … or drill"), so the usage message cannot miss one.</summary>
+    internal static string CommandList(Command root)
+    {
+        var names = root.Subcommands.Where(command => !command.Hidden).Select(command => command.Name).ToList();
+        return names.Count > 1 ? $"{string.Join(", ", names[..^1])} or {names[^1]}" : string.Concat(names);
+    }
 }

@@ -58,7 +58,7 @@ internal sealed class EventLineFormatter : ConsoleFormatter
         textWriter.Write(Environment.NewLine);
     }
 
-    /// <summary>The level as operators read it in the README's event table.</summary>
+    /// <summary>The level as operators read it in the event table of docs/reference/logs.md.</summary>
     internal static string LevelWord(LogLevel level) => level switch
     {
         LogLevel.Trace => "trace",

@@ -119,7 +119,7 @@ public sealed class FaultInjectionTests : IDisposable
         Assert.Equal(0, _cli.RunProcess("startup").Exit);
         var lockPath = Path.Combine(DataDirectory, ".emergence.lock");
         using var holder = Process.Start(new ProcessStartInfo("flock", ["--exclusive", lockPath, "sleep", "120"]))!;
-        Thread.Sleep(300);
+        WaitUntilLocked(lockPath, holder);
         _cli.Settings["Persistence__LockTimeoutSeconds"] = "60";
 
         using var second = _cli.StartProcess("startup");
@@ -140,6 +140,18 @@ public sealed class FaultInjectionTests : IDisposable
 
         Assert.Equal(0, second.ExitCode);
         Assert.Contains(lockPath, Snapshot(errors), StringComparison.Ordinal);
+    }
+
+    /// <summary>Waits until <paramref name="holder"/> really holds the lock: a non-blocking <c>flock</c> probe fails to take it.</summary>
+    private static void WaitUntilLocked(string lockPath, Process holder)
+    {
+        var waited = Stopwatch.StartNew();
+        while (Shell.Run("flock", "--nonblock", "--exclusive", lockPath, "true").Exit == 0)
+        {
+            Assert.False(holder.HasExited, $"the lock holder exited before it took {lockPath}");
+            Assert.True(waited.Elapsed < TimeSpan.FromSeconds(60), $"the holder never took {lockPath}");
+            Thread.Sleep(20);
+        }
     }
 
     private static string Snapshot(System.Text.StringBuilder builder)

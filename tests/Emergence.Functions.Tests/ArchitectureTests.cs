@@ -4,8 +4,9 @@ namespace Emergence.Functions.Tests;
 
 /// <summary>
 /// ARCHITECTURE.md stays true as code moves: every folder it names exists, every source folder is named,
-/// every file it cites exists, and each folder uses only what its row allows, all of it in rows below it
-/// (so the folders of a project have no cycle).
+/// every file it cites exists, each folder uses only what its row allows, all of it in rows below it
+/// (so the folders of a project have no cycle), every file at a project's root has a row and uses only the
+/// folders it allows, and no global using of a project namespace hides a dependency from these checks.
 /// </summary>
 public sealed partial class ArchitectureTests
 {
@@ -51,7 +52,8 @@ public sealed partial class ArchitectureTests
                 var below = names.Skip(index + 1).ToHashSet();
                 var allowed = Allowed(own[index].MayUse, names, below, failures, own[index].Folder);
                 failures.AddRange(allowed.Where(a => !below.Contains(a)).Select(a => $"{own[index].Folder} may use {a}, which is not below it in the table"));
-                foreach (var (used, file) in References(own[index].Folder, own.Select(r => r.Folder)))
+                var folderFiles = Directory.GetFiles(RepositoryFiles.Path(own[index].Folder), "*.cs");
+                foreach (var (used, file) in References(folderFiles, project, own.Select(r => r.Folder).Where(f => f != own[index].Folder)))
                 {
                     if (!allowed.Contains(ShortName(used)))
                     {
@@ -62,6 +64,48 @@ public sealed partial class ArchitectureTests
         }
 
         Assert.True(failures.Count == 0, string.Join("\n", failures));
+    }
+
+    [Fact]
+    public void EveryRootFile_HasARow_AndUsesOnlyTheFoldersItsRowAllows()
+    {
+        var rows = RootFileRow().Matches(Text).Select(m => (File: m.Groups[1].Value, MayUse: m.Groups[2].Value)).ToList();
+        var folders = UseRow().Matches(Text).Select(m => m.Groups[1].Value).ToList();
+        var actual = Directory.GetDirectories(RepositoryFiles.Path("src"))
+            .SelectMany(project => Directory.GetFiles(project, "*.cs"))
+            .Select(file => Path.GetRelativePath(RepositoryFiles.Root, file))
+            .ToList();
+        var failures = new List<string>();
+
+        failures.AddRange(actual.Where(file => !rows.Any(r => r.File == file)).Select(file => $"{file} is not in ARCHITECTURE.md's table of root files"));
+        failures.AddRange(rows.Where(r => !File.Exists(RepositoryFiles.Path(r.File))).Select(r => $"ARCHITECTURE.md has a row for {r.File}, which does not exist"));
+        foreach (var (file, mayUse) in rows.Where(r => File.Exists(RepositoryFiles.Path(r.File))))
+        {
+            var project = string.Join('/', file.Split('/').Take(2));
+            var own = folders.Where(f => ProjectOf(f) == project).ToList();
+            var names = own.Select(ShortName).ToList();
+            var allowed = Allowed(mayUse, names, [.. names], failures, file);
+            failures.AddRange(References([RepositoryFiles.Path(file)], project, own)
+                .Where(reference => !allowed.Contains(ShortName(reference.Used)))
+                .Select(reference => $"{file} uses {reference.Used}, which its row does not allow"));
+        }
+
+        Assert.NotEmpty(rows);
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
+    }
+
+    [Fact]
+    public void NoGlobalUsing_OfAProjectNamespace()
+    {
+        var sources = Directory.GetFiles(RepositoryFiles.Path("src"), "*.cs", SearchOption.AllDirectories)
+            .Where(file => !Path.GetRelativePath(RepositoryFiles.Root, file).Split('/').Any(part => part is "bin" or "obj"));
+        var projectFiles = Directory.GetFiles(RepositoryFiles.Path("src"), "*.csproj", SearchOption.AllDirectories)
+            .Concat(Directory.GetFiles(RepositoryFiles.Root, "Directory.Build.*"));
+
+        var inSources = sources.SelectMany(file => GlobalUsing().Matches(File.ReadAllText(file)).Select(m => $"{Path.GetRelativePath(RepositoryFiles.Root, file)}: global using {m.Groups[1].Value}"));
+        var inProjects = projectFiles.SelectMany(file => UsingItem().Matches(File.ReadAllText(file)).Select(m => $"{Path.GetRelativePath(RepositoryFiles.Root, file)}: <Using Include=\"{m.Groups[1].Value}\">"));
+
+        Assert.Empty(inSources.Concat(inProjects));
     }
 
     private static string ProjectOf(string folder) => string.Join('/', folder.Split('/').Take(2));
@@ -92,12 +136,12 @@ public sealed partial class ArchitectureTests
         return allowed;
     }
 
-    /// <summary>The other folders of the project that a folder's own files refer to: by using directive, by full name, or by a type of theirs named relative to the project.</summary>
-    private static IEnumerable<(string Used, string File)> References(string folder, IEnumerable<string> projectFolders)
+    /// <summary>Which of <paramref name="folders"/> (of one project) the <paramref name="files"/> refer to: by using directive, by full name, or by a type of theirs named relative to the project.</summary>
+    private static IEnumerable<(string Used, string File)> References(IEnumerable<string> files, string project, IEnumerable<string> folders)
     {
-        var rootNamespace = ProjectOf(folder).Split('/')[1];
-        var others = projectFolders.Where(f => f != folder).Select(f => (Folder: f, Namespace: $"{rootNamespace}.{ShortName(f).Replace('/', '.')}", Types: TypesIn(f))).ToList();
-        foreach (var file in Directory.GetFiles(RepositoryFiles.Path(folder), "*.cs"))
+        var rootNamespace = project.Split('/')[1];
+        var others = folders.Select(f => (Folder: f, Namespace: $"{rootNamespace}.{ShortName(f).Replace('/', '.')}", Types: TypesIn(f))).ToList();
+        foreach (var file in files)
         {
             var text = File.ReadAllText(file);
             foreach (var other in others)
@@ -115,8 +159,17 @@ public sealed partial class ArchitectureTests
     private static HashSet<string> TypesIn(string folder) =>
         [.. Directory.GetFiles(RepositoryFiles.Path(folder), "*.cs").SelectMany(file => TypeDeclaration().Matches(File.ReadAllText(file)).Select(m => m.Groups[1].Value))];
 
-    [GeneratedRegex(@"^\| `(src/[^`]+)` \| [^|]+ \| ([^|]+) \|", RegexOptions.Multiline)]
+    [GeneratedRegex(@"^\| `(src/(?![^`]*\.cs`)[^`]+)` \| [^|]+ \| ([^|]+) \|", RegexOptions.Multiline)]
     private static partial Regex UseRow();
+
+    [GeneratedRegex(@"^\| `(src/[^`]+\.cs)` \| [^|]+ \| ([^|]+) \|", RegexOptions.Multiline)]
+    private static partial Regex RootFileRow();
+
+    [GeneratedRegex(@"^\s*global\s+using\s+(?:static\s+)?(?:\w+\s*=\s*)?(?:global::)?(Emergence[\w.]*)", RegexOptions.Multiline)]
+    private static partial Regex GlobalUsing();
+
+    [GeneratedRegex(@"<Using\s+Include=""(Emergence[^""]*)""")]
+    private static partial Regex UsingItem();
 
     [GeneratedRegex(@"\([^)]*\)")]
     private static partial Regex Parenthetical();
@@ -124,7 +177,7 @@ public sealed partial class ArchitectureTests
     [GeneratedRegex(@"\b(?:class|record|struct|enum|interface)\s+([A-Z]\w*)")]
     private static partial Regex TypeDeclaration();
 
-    [GeneratedRegex(@"^\| `(src/[^`]+)` \|", RegexOptions.Multiline)]
+    [GeneratedRegex(@"^\| `(src/(?![^`]*\.cs`)[^`]+)` \|", RegexOptions.Multiline)]
     private static partial Regex FolderRow();
 
     [GeneratedRegex(@"`((?:src/)?[A-Za-z./]+/[A-Za-z]+\.cs)`")]

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Emergence.Functions.Functions;
 using Emergence.Functions.Startup;
 using Emergence.Persistence.Backups;
+using Emergence.Persistence.Database;
 using Emergence.Persistence.Volumes;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
@@ -18,7 +19,7 @@ public sealed class BackupFunctionsTests : IDisposable
 
     private Task RunTimerAsync() => _app.Create<ScheduledBackupFunction>().Run(new TimerInfo(), TestContext.Current.CancellationToken);
 
-    private int Verified() => BackupCatalog.Scan(_app.BackupDirectory, _app.DatabasePath).Verified.Count;
+    private int Verified() => BackupCatalog.Scan(_app.BackupDirectory, _app.DatabasePath, _app.Time.GetUtcNow()).Verified.Count;
 
     [Fact]
     public async Task Timer_Run_TakesAVerifiedScheduledBackupAndRotates()
@@ -31,7 +32,7 @@ public sealed class BackupFunctionsTests : IDisposable
             await RunTimerAsync();
         }
 
-        var newest = BackupCatalog.Scan(_app.BackupDirectory, _app.DatabasePath).Verified[0];
+        var newest = BackupCatalog.Scan(_app.BackupDirectory, _app.DatabasePath, _app.Time.GetUtcNow()).Verified[0];
         Assert.Equal(5, Verified());
         Assert.Equal("scheduled", newest.Manifest!.Reason);
         Assert.Equal("database_backup_20250114_163000.sqlite", newest.Name);
@@ -115,6 +116,26 @@ public sealed class BackupFunctionsTests : IDisposable
         Assert.Equal(200, result.StatusCode);
         var rows = JsonDocument.Parse(result.Content!).RootElement.EnumerateArray().ToList();
         Assert.Equal(["database_backup_20250114_103100.sqlite", "database_backup_20250114_103000.sqlite"], rows.Select(r => r.GetProperty("name").GetString()));
+    }
+
+    [Fact]
+    public async Task ListBackups_BackupStampedAnHourInTheFuture_ListsItLastAsRotationAndRestoreOrderIt()
+    {
+        await _app.StartAsync();
+        using (var skewed = new AppHarness(new() { ["Persistence:DatabasePath"] = _app.DatabasePath }))
+        {
+            // Another container on the same volume whose clock runs an hour ahead.
+            skewed.Time.Advance(TimeSpan.FromHours(1));
+            await skewed.Get<BackupService>().CreateAsync(skewed.Get<DatabaseLocator>().Configured(), BackupReason.Manual, TimeSpan.FromSeconds(5), cancellationToken: TestContext.Current.CancellationToken);
+        }
+
+        _app.Time.Advance(TimeSpan.FromMinutes(1));
+        var result = Assert.IsType<ContentResult>(_app.Create<ListBackupsFunction>().Run(new DefaultHttpContext().Request));
+
+        var rows = JsonDocument.Parse(result.Content!).RootElement.EnumerateArray().Select(r => r.GetProperty("name").GetString()).ToList();
+        Assert.Equal(["database_backup_20250114_103000.sqlite", "database_backup_20250114_113000.sqlite"], rows);
+        var asRotationSeesIt = BackupCatalog.Scan(_app.BackupDirectory, _app.DatabasePath, _app.Time.GetUtcNow()).Backups.Select(b => b.Name);
+        Assert.Equal(asRotationSeesIt, rows);
     }
 
     [Fact]

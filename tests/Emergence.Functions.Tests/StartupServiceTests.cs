@@ -101,7 +101,7 @@ public sealed class StartupServiceTests : IDisposable
         Assert.Equal("startup", restarted.StartupBackup.Reason);
         Assert.Null(again.StartupBackup);
         Assert.False(restarted.Migrations!.Created);
-        Assert.Equal(2, BackupCatalog.Scan(_app.BackupDirectory, _app.DatabasePath).Verified.Count);
+        Assert.Equal(2, BackupCatalog.Scan(_app.BackupDirectory, _app.DatabasePath, _app.Time.GetUtcNow()).Verified.Count);
     }
 
     [Fact]

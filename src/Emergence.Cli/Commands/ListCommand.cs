@@ -55,7 +55,7 @@ internal static class ListCommand
             }
             else
             {
-                rows = BackupListing.Of(BackupCatalog.Scan(location.BackupDirectory, location.DatabasePath), now);
+                rows = BackupListing.Of(BackupCatalog.Scan(location.BackupDirectory, location.DatabasePath, now), now);
                 where = location.BackupDirectory;
             }
 

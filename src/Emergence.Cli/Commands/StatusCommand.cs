@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Emergence.Persistence.Database;
 using Emergence.Persistence.Health;
+using Emergence.Persistence.Records;
 
 namespace Emergence.Cli.Commands;
 
@@ -54,11 +55,11 @@ internal static class StatusCommand
 
         if (d.Integrity is { } check)
         {
-            o.WriteLine($"integrity: {check.Result} ({check.Source}, {check.CheckedAt:yyyy-MM-ddTHH:mm:ssZ})");
+            o.WriteLine($"integrity: {check.Result} ({check.Source}, {UtcSecondsConverter.Format(check.CheckedAt)})");
         }
 
         var latest = b.Latest is null ? "none yet" : $"newest {b.Latest.Filename} ({Format.Age(TimeSpan.FromSeconds(b.LatestAgeSeconds ?? 0))})";
-        o.WriteLine($"backups:   {b.Count} in {b.Directory}; {latest}; next due {b.NextDue:yyyy-MM-ddTHH:mm:ssZ}");
+        o.WriteLine($"backups:   {b.Count} in {b.Directory}; {latest}; next due {(b.NextDue is { } due ? UtcSecondsConverter.Format(due) : "")}");
         foreach (var problem in report.Problems)
         {
             o.WriteLine($"problem:   {problem}");

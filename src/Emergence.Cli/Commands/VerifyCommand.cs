@@ -25,7 +25,7 @@ internal static class VerifyCommand
         command.SetAction((parsed, cancellationToken) => context.RunAsync(parsed, json, session =>
         {
             var location = session.Get<DatabaseLocator>().Configured();
-            var inventory = BackupCatalog.Scan(location.BackupDirectory, location.DatabasePath);
+            var inventory = BackupCatalog.Scan(location.BackupDirectory, location.DatabasePath, session.Environment.Time.GetUtcNow());
             var requested = parsed.GetValue(name);
             IReadOnlyList<BackupEntry> targets;
             if (requested is not null)

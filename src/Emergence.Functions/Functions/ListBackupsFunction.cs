@@ -15,7 +15,8 @@ public sealed class ListBackupsFunction(StartupState state, DatabaseLocator loca
     public IActionResult Run([HttpTrigger(AuthorizationLevel.Function, "get", Route = "backups")] HttpRequest request)
     {
         var location = state.Result?.Location ?? locator.Configured();
-        var listing = BackupListing.Of(BackupCatalog.Scan(location.BackupDirectory, location.DatabasePath), time.GetUtcNow());
+        var now = time.GetUtcNow();
+        var listing = BackupListing.Of(BackupCatalog.Scan(location.BackupDirectory, location.DatabasePath, now), now);
         return JsonResponse.Create(listing, StatusCodes.Status200OK);
     }
 }

@@ -16,10 +16,12 @@ public static class BackupCatalog
 
     /// <summary>
     /// Scans <paramref name="backupDirectory"/> for backups of the database at <paramref name="databasePath"/>,
-    /// judging timestamps against <paramref name="now"/> (without it, nothing counts as from the future). A
-    /// missing directory holds nothing; a file that disappears while it is read (another process rotated it) is not there.
+    /// judging timestamps against <paramref name="now"/>: a backup stamped more than <see cref="FutureTolerance"/>
+    /// after it sorts after every other one. Every caller passes its clock's now, so listings, restore and rotation
+    /// order the same directory the same way. A missing directory holds nothing; a file that disappears while it is
+    /// read (another process rotated it) is not there.
     /// </summary>
-    public static BackupInventory Scan(string backupDirectory, string databasePath, DateTimeOffset? now = null)
+    public static BackupInventory Scan(string backupDirectory, string databasePath, DateTimeOffset now)
     {
         var naming = new BackupNaming(databasePath);
         var backups = new List<BackupEntry>();
@@ -113,7 +115,7 @@ public static class BackupCatalog
         return byFuture != 0 ? byFuture : (b.Order, b.TakenAt, b.Sequence).CompareTo((a.Order, a.TakenAt, a.Sequence));
     }
 
-    private static BackupEntry? Read(FileInfo file, DateTimeOffset stamp, int sequence, DateTimeOffset? now)
+    private static BackupEntry? Read(FileInfo file, DateTimeOffset stamp, int sequence, DateTimeOffset now)
     {
         var special = RegularFile.NotRegular(file.FullName);
         if (special is null && !file.Exists)
@@ -142,7 +144,7 @@ public static class BackupCatalog
             Manifest = manifest,
             ManifestError = error,
             IsSpecial = special is not null,
-            IsFromTheFuture = manifest is not null && now is { } at && manifest.Timestamp > at + FutureTolerance,
+            IsFromTheFuture = manifest is not null && manifest.Timestamp > now + FutureTolerance,
         };
     }
 }

@@ -1,3 +1,5 @@
+using Emergence.Persistence.Records;
+
 namespace Emergence.Persistence.Backups;
 
 /// <summary>
@@ -33,7 +35,7 @@ public static class ContentLoss
         }
 
         var held = had is { } n ? $"{n} schema entries" : $"{baseline.PageCount} pages";
-        return $"it has no tables, but the backup {baseline.Filename} taken {baseline.Timestamp.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ} held {held}";
+        return $"it has no tables, but the backup {baseline.Filename} taken {UtcSecondsConverter.Format(baseline.Timestamp)} held {held}";
     }
 
     /// <summary>

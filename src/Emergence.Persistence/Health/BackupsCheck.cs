@@ -19,7 +19,7 @@ public sealed class BackupsCheck(BackupActivity activity)
         var latest = inventory.Newest?.Manifest;
         foreach (var future in inventory.FromTheFuture)
         {
-            findings.Add(HealthFinding.Degraded($"The backup {future.Name} is stamped {future.TakenAt.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}, {Durations.Describe(future.TakenAt - now)} in the future: the clock that wrote it was wrong, so it is never taken as the newest backup and rotation removes it first."));
+            findings.Add(HealthFinding.Degraded($"The backup {future.Name} is stamped {UtcSecondsConverter.Format(future.TakenAt)}, {Durations.Describe(future.TakenAt - now)} in the future: the clock that wrote it was wrong, so it is never taken as the newest backup and rotation removes it first."));
         }
 
         if (verified.Count > 0 && verified[0] is { IsSuspect: true } suspect)
@@ -54,7 +54,7 @@ public sealed class BackupsCheck(BackupActivity activity)
         var lastError = activity.LastErrorFor(location.BackupDirectory);
         if (lastError is { } error)
         {
-            findings.Add(HealthFinding.Degraded($"The last backup, at {error.At.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}, failed: {error.Message}"));
+            findings.Add(HealthFinding.Degraded($"The last backup, at {UtcSecondsConverter.Format(error.At)}, failed: {error.Message}"));
         }
 
         var report = new BackupsReport

@@ -65,7 +65,7 @@ public sealed class DatabaseCheck(SqliteConnectionFactory connections, Integrity
         var last = checkedIntegrity ?? (exists ? integrity.LastFor(location.BackupDirectory, path) : null);
         if (last is { Ok: false })
         {
-            findings.Add(HealthFinding.Unhealthy($"The database {path} failed its integrity check at {last.CheckedAt.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ} ({last.Source}): {Printable.Escape(last.Result)}. "
+            findings.Add(HealthFinding.Unhealthy($"The database {path} failed its integrity check at {UtcSecondsConverter.Format(last.CheckedAt)} ({last.Source}): {Printable.Escape(last.Result)}. "
                 + (good is null ? "There is no good backup to restore." : RestoreAdvice(good.Name))));
         }
 

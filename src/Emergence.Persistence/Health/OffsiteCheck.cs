@@ -24,7 +24,7 @@ public sealed class OffsiteCheck(OffsiteActivity offsite)
         var upload = state?.LastUpload;
         if (state?.LastError is { } error)
         {
-            findings.Add(HealthFinding.Degraded($"Copying backups off the volume failed at {error.At.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}: {error.Message}"));
+            findings.Add(HealthFinding.Degraded($"Copying backups off the volume failed at {UtcSecondsConverter.Format(error.At)}: {error.Message}"));
         }
         else if (upload is null && latestLocal is not null)
         {
@@ -40,7 +40,7 @@ public sealed class OffsiteCheck(OffsiteActivity offsite)
         {
             if (!last.Ok)
             {
-                findings.Add(HealthFinding.Degraded($"The last restore drill, at {last.At.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}, failed: {last.Problem}"));
+                findings.Add(HealthFinding.Degraded($"The last restore drill, at {UtcSecondsConverter.Format(last.At)}, failed: {last.Problem}"));
             }
 
             drill = new DrillReport

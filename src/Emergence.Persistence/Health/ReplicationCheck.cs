@@ -19,7 +19,7 @@ public sealed class ReplicationCheck(ReplicationActivity activity)
         long? lag = state.CaughtUpAt is { } caughtUp ? Math.Max(0, (long)(now - caughtUp).TotalSeconds) : null;
         if (state.LastError is { } error)
         {
-            findings.Add(HealthFinding.Degraded($"WAL replication failed at {state.RecordedAt.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}: {error}"));
+            findings.Add(HealthFinding.Degraded($"WAL replication failed at {UtcSecondsConverter.Format(state.RecordedAt)}: {error}"));
         }
         else if (lag is { } seconds && seconds > settings.MaxLag.TotalSeconds)
         {

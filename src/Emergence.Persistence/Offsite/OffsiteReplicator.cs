@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Emergence.Persistence.Backups;
 using Emergence.Persistence.Configuration;
 using Emergence.Persistence.Database;
@@ -48,12 +47,12 @@ public sealed class OffsiteReplicator(
             using var runLock = await VolumeLock.AcquireAsync(Path.Combine(directory, LockFileName), lockWait, logger, time, cancellationToken).ConfigureAwait(false);
             var inventory = await store.ScanAsync(cancellationToken).ConfigureAwait(false);
             var complete = inventory.Backups.Where(b => b.IsComplete).ToList();
-            foreach (var backup in Pending(BackupCatalog.Scan(directory, location.DatabasePath).Verified, complete))
+            foreach (var backup in Pending(BackupCatalog.Scan(directory, location.DatabasePath, time.GetUtcNow()).Verified, complete))
             {
                 current = backup.Name;
-                var started = Stopwatch.GetTimestamp();
+                var started = time.GetTimestamp();
                 var copy = await store.UploadAsync(backup, progress, cancellationToken).ConfigureAwait(false);
-                var durationMs = (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+                var durationMs = (long)time.GetElapsedTime(started).TotalMilliseconds;
                 PersistenceLog.OffsiteUploaded(logger, copy.Name, store.Container, copy.Size, durationMs, copy.Manifest!.Checksum);
                 uploaded.Add(copy);
             }
@@ -79,7 +78,9 @@ public sealed class OffsiteReplicator(
 
     /// <summary>
     /// The local backups to copy, oldest first: those newer than the container's newest complete copy,
-    /// or only the newest local one when the container holds none.
+    /// or only the newest local one when the container holds none. One stamped in the future goes last: once in
+    /// the container its stamp decides what the next run copies, so a run that fails must not leave it there
+    /// ahead of the others.
     /// </summary>
     public static IReadOnlyList<BackupEntry> Pending(IReadOnlyList<BackupEntry> localVerified, IReadOnlyList<OffsiteBackup> remoteComplete)
     {
@@ -91,7 +92,7 @@ public sealed class OffsiteReplicator(
         }
 
         var newest = remoteComplete[0];
-        return [.. localVerified.Where(b => (b.Stamp, b.Sequence).CompareTo((newest.Stamp, newest.Sequence)) > 0).Reverse()];
+        return [.. localVerified.Where(b => (b.Stamp, b.Sequence).CompareTo((newest.Stamp, newest.Sequence)) > 0).Reverse().OrderBy(b => b.IsFromTheFuture)];
     }
 
     private async Task<(IReadOnlyList<string> Deleted, int Count)> RotateAsync(OffsiteStore store, OffsiteInventory inventory, List<OffsiteBackup> uploaded, CancellationToken cancellationToken)

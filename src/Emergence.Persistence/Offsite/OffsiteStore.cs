@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Globalization;
 using System.Text;
 using Azure;
 using Azure.Storage;
@@ -8,6 +7,7 @@ using Azure.Storage.Blobs.Models;
 using Azure.Storage.Blobs.Specialized;
 using Emergence.Persistence.Backups;
 using Emergence.Persistence.Platform;
+using Emergence.Persistence.Records;
 
 namespace Emergence.Persistence.Offsite;
 
@@ -110,7 +110,7 @@ public sealed class OffsiteStore
             Metadata = new Dictionary<string, string>
             {
                 [ChecksumMetadataKey] = checksum,
-                ["timestamp"] = manifest.Timestamp.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture),
+                ["timestamp"] = UtcSecondsConverter.Format(manifest.Timestamp),
             },
             HttpHeaders = new BlobHttpHeaders { ContentType = "application/octet-stream" },
         };

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Emergence.Persistence.Backups;
 using Emergence.Persistence.Database;
 using Emergence.Persistence.Logging;
@@ -33,7 +32,7 @@ public sealed class RestoreDrill(
             return null;
         }
 
-        var started = Stopwatch.GetTimestamp();
+        var started = time.GetTimestamp();
         var at = time.GetUtcNow();
         DrillResult result;
         string? directory = null;
@@ -99,5 +98,5 @@ public sealed class RestoreDrill(
         return new DrillResult(at, problem is null, backup.Name, taken, problem, Elapsed(started)) { RestoredTo = reached, Segments = replay.Segments };
     }
 
-    private static long Elapsed(long started) => (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+    private long Elapsed(long started) => (long)time.GetElapsedTime(started).TotalMilliseconds;
 }

@@ -148,7 +148,7 @@ public sealed class StartupSequence(
         {
             if (request.Error is null)
             {
-                var why = $"requested on {request.RequestedAt.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}";
+                var why = $"requested on {UtcSecondsConverter.Format(request.RequestedAt)}";
                 var restored = request.Latest
                     ? restorer.RestoreToTime(location, volumeLock, target: null, force: true, why, cancellationToken: cancellationToken)
                     : restorer.Restore(location, volumeLock, request.Backup, force: true, why, cancellationToken: cancellationToken);

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using Emergence.Persistence.Logging;
 using Emergence.Persistence.Platform;
+using Emergence.Persistence.Records;
 using Microsoft.Extensions.Logging;
 using Microsoft.Win32.SafeHandles;
 
@@ -148,7 +149,7 @@ public sealed class VolumeLock : IDisposable
     {
         // Best effort: the lock is the flock, the text only tells a waiting process who holds it.
         var text = string.Create(CultureInfo.InvariantCulture,
-            $"pid {Environment.ProcessId} on {Environment.MachineName} ({Process.GetCurrentProcess().ProcessName}) since {now.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}\n");
+            $"pid {Environment.ProcessId} on {Environment.MachineName} ({Process.GetCurrentProcess().ProcessName}) since {UtcSecondsConverter.Format(now)}\n");
         try
         {
             RandomAccess.SetLength(handle, 0);

@@ -110,6 +110,34 @@ public abstract class RehearsalTest(Rehearsal rehearsal) : IAsyncLifetime
         Assert.Equal(System.Net.HttpStatusCode.Accepted, response.StatusCode);
     }
 
+    /// <summary>
+    /// Polls <c>/api/health</c> about once a second until its report satisfies <paramref name="condition"/>
+    /// and returns that report, or fails with the last one once <paramref name="timeout"/> is up.
+    /// </summary>
+    protected static async Task<JsonElement> HealthWhenAsync(Container app, Func<JsonElement, bool> condition, TimeSpan timeout, string what)
+    {
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        string? last = null;
+        while (waited.Elapsed < timeout)
+        {
+            Assert.False(app.HasExited, $"{app.Name} exited while waiting for {what}:\n{app.Output.Tail()}");
+            using (var response = await app.Http.GetAsync(RailwayDeploy.HealthcheckPath.TrimStart('/'), TestContext.Current.CancellationToken))
+            {
+                last = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+            }
+
+            if (!string.IsNullOrEmpty(last) && condition(Json(last)))
+            {
+                return Json(last);
+            }
+
+            await Task.Delay(TimeSpan.FromSeconds(1), TestContext.Current.CancellationToken);
+        }
+
+        Assert.Fail($"timed out after {timeout.TotalSeconds} s waiting for {what}; the last report: {last}");
+        return default;
+    }
+
     protected static JsonElement Json(string? text)
     {
         Assert.False(string.IsNullOrEmpty(text), "no body");

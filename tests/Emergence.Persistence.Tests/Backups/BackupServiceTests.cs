@@ -155,7 +155,7 @@ public sealed class BackupServiceTests : IDisposable
             names.Add((await BackupAsync()).Filename);
         }
 
-        var inventory = BackupCatalog.Scan(_h.BackupDirectory, _h.DatabasePath);
+        var inventory = BackupCatalog.Scan(_h.BackupDirectory, _h.DatabasePath, _h.Time.GetUtcNow());
         Assert.Equal(5, inventory.Verified.Count);
         Assert.Equal(names.TakeLast(5).Reverse(), inventory.Verified.Select(b => b.Name));
         Assert.DoesNotContain(inventory.Backups, b => !b.HasManifest);
@@ -208,12 +208,12 @@ public sealed class BackupServiceTests : IDisposable
         File.WriteAllText(staleTemp, "half a backup");
         File.WriteAllText(orphan, "a backup that never got its manifest");
 
-        Assert.Empty(BackupCatalog.Scan(_h.BackupDirectory, _h.DatabasePath).Verified);
+        Assert.Empty(BackupCatalog.Scan(_h.BackupDirectory, _h.DatabasePath, _h.Time.GetUtcNow()).Verified);
         await BackupAsync();
 
         Assert.False(File.Exists(staleTemp));
         Assert.False(File.Exists(orphan));
-        Assert.Single(BackupCatalog.Scan(_h.BackupDirectory, _h.DatabasePath).Verified);
+        Assert.Single(BackupCatalog.Scan(_h.BackupDirectory, _h.DatabasePath, _h.Time.GetUtcNow()).Verified);
     }
 
     [Fact]
@@ -226,7 +226,7 @@ public sealed class BackupServiceTests : IDisposable
         var again = await _h.Get<BackupService>().CreateIfChangedAsync(_h.Locate(), BackupReason.Startup, TimeSpan.FromSeconds(5), cancellationToken: TestContext.Current.CancellationToken);
 
         Assert.Null(again);
-        Assert.Single(BackupCatalog.Scan(_h.BackupDirectory, _h.DatabasePath).Verified);
+        Assert.Single(BackupCatalog.Scan(_h.BackupDirectory, _h.DatabasePath, _h.Time.GetUtcNow()).Verified);
     }
 
     [Fact]
@@ -257,7 +257,7 @@ public sealed class BackupServiceTests : IDisposable
             _h.Get<BackupService>().CreateAsync(location, BackupReason.Manual, TimeSpan.Zero, cancellationToken: TestContext.Current.CancellationToken));
 
         Assert.Equal("lock", failure.Step);
-        Assert.Empty(BackupCatalog.Scan(location.BackupDirectory, location.DatabasePath).Backups);
+        Assert.Empty(BackupCatalog.Scan(location.BackupDirectory, location.DatabasePath, _h.Time.GetUtcNow()).Backups);
     }
 
     [Fact]
@@ -276,6 +276,6 @@ public sealed class BackupServiceTests : IDisposable
 
         Assert.False(File.Exists(oldest.BackupPath));
         Assert.Equal("not ours", File.ReadAllText(outside));
-        Assert.Equal(5, BackupCatalog.Scan(_h.BackupDirectory, _h.DatabasePath).Verified.Count);
+        Assert.Equal(5, BackupCatalog.Scan(_h.BackupDirectory, _h.DatabasePath, _h.Time.GetUtcNow()).Verified.Count);
     }
 }

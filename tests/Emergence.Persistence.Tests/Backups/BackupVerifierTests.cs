@@ -13,7 +13,7 @@ public sealed class BackupVerifierTests : IDisposable
 
     public void Dispose() => _h.Dispose();
 
-    private BackupEntry Entry(string name) => BackupCatalog.Scan(_h.BackupDirectory, _h.DatabasePath).Backups.Single(b => b.Name == name);
+    private BackupEntry Entry(string name) => BackupCatalog.Scan(_h.BackupDirectory, _h.DatabasePath, _h.Time.GetUtcNow()).Backups.Single(b => b.Name == name);
 
     [Fact]
     public async Task Verify_IntactBackup_PassesAndLeavesNoSideFiles()
@@ -75,7 +75,7 @@ public sealed class BackupVerifierTests : IDisposable
 
         Assert.Contains("manifest is not valid", malformed.Problem, StringComparison.Ordinal);
         Assert.Contains("names a different file", elsewhere.Problem, StringComparison.Ordinal);
-        Assert.Empty(BackupCatalog.Scan(_h.BackupDirectory, _h.DatabasePath).Verified);
+        Assert.Empty(BackupCatalog.Scan(_h.BackupDirectory, _h.DatabasePath, _h.Time.GetUtcNow()).Verified);
     }
 
     [Fact]

@@ -13,7 +13,7 @@ public sealed class CompressedBackupTests : IDisposable
 
     public void Dispose() => _h.Dispose();
 
-    private BackupEntry Entry(string name) => BackupCatalog.Scan(_h.BackupDirectory, _h.DatabasePath).Backups.Single(b => b.Name == name);
+    private BackupEntry Entry(string name) => BackupCatalog.Scan(_h.BackupDirectory, _h.DatabasePath, _h.Time.GetUtcNow()).Backups.Single(b => b.Name == name);
 
     [Fact]
     public async Task CreateAsync_Brotli_StoresACompressedFileWhoseManifestDescribesBothForms()
@@ -107,7 +107,7 @@ public sealed class CompressedBackupTests : IDisposable
             await _h.BackupAsync();
         }
 
-        var verified = BackupCatalog.Scan(_h.BackupDirectory, _h.DatabasePath).Verified;
+        var verified = BackupCatalog.Scan(_h.BackupDirectory, _h.DatabasePath, _h.Time.GetUtcNow()).Verified;
         Assert.Equal(5, verified.Count);
         Assert.All(verified, b => Assert.EndsWith(".br", b.Name, StringComparison.Ordinal));
     }

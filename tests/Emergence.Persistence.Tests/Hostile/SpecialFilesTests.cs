@@ -85,7 +85,7 @@ public sealed class SpecialFilesTests : IDisposable
         var backup = await _h.BackupAsync();
         await File.WriteAllTextAsync(backup.BackupPath + ".json", new string(' ', 1 << 20), TestContext.Current.CancellationToken);
 
-        var entry = BackupCatalog.Scan(_h.BackupDirectory, _h.DatabasePath).Backups.Single();
+        var entry = BackupCatalog.Scan(_h.BackupDirectory, _h.DatabasePath, _h.Time.GetUtcNow()).Backups.Single();
 
         Assert.Contains("more than the 65536 a record may have", entry.ManifestError, StringComparison.Ordinal);
     }
@@ -97,7 +97,7 @@ public sealed class SpecialFilesTests : IDisposable
         var backup = await _h.BackupAsync();
         Backups.BackupVerifierTests.EditManifest(backup, m => m["filename"] = "x\nfake line\u001b[31m");
 
-        var entry = BackupCatalog.Scan(_h.BackupDirectory, _h.DatabasePath).Backups.Single();
+        var entry = BackupCatalog.Scan(_h.BackupDirectory, _h.DatabasePath, _h.Time.GetUtcNow()).Backups.Single();
 
         Assert.DoesNotContain('\n', entry.ManifestError!);
         Assert.DoesNotContain('\u001b', entry.ManifestError!);

@@ -138,7 +138,7 @@ public sealed class OffsiteTests : IDisposable
         Assert.Equal([names[3], names[2]], listed.Select(b => b.Name));
         Assert.All(listed, b => Assert.True(b.IsComplete));
         Assert.Contains(orphan, result.Deleted);
-        Assert.Equal(4, BackupCatalog.Scan(h.BackupDirectory, h.DatabasePath).Verified.Count);
+        Assert.Equal(4, BackupCatalog.Scan(h.BackupDirectory, h.DatabasePath, h.Time.GetUtcNow()).Verified.Count);
     }
 
     [Fact]
@@ -261,7 +261,7 @@ public sealed class OffsiteTests : IDisposable
         Assert.False(failed.Succeeded);
         Assert.Empty(failed.Uploaded);
         Assert.Contains(h.Logs.GetSnapshot(), r => r.Id.Name == "OffsiteUploadFailed" && r.Level == LogLevel.Error);
-        var entry = BackupCatalog.Scan(h.BackupDirectory, h.DatabasePath).Verified.Single();
+        var entry = BackupCatalog.Scan(h.BackupDirectory, h.DatabasePath, h.Time.GetUtcNow()).Verified.Single();
         Assert.True(h.Get<BackupVerifier>().Verify(entry, IntegrityCheck.Quick, cancellationToken: Token).Ok);
         var report = h.Get<HealthReporter>().Check(h.Locate());
         Assert.Equal(HealthStatus.Degraded, report.Status);

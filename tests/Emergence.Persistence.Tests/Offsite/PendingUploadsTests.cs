@@ -48,6 +48,18 @@ public sealed class PendingUploadsTests
     }
 
     [Fact]
+    public void ContainerBehind_ABackupStampedInTheFuture_IsCopiedLast()
+    {
+        // As the catalog orders them: a backup stamped in the future after every other one.
+        var future = Local(0) with { Name = "database_backup_20250114_120000.sqlite", Stamp = T0.AddHours(2), IsFromTheFuture = true };
+        var local = new[] { Local(3), Local(2), Local(1), future };
+
+        var pending = OffsiteReplicator.Pending(local, [Remote(local[2])]);
+
+        Assert.Equal([local[1].Name, local[0].Name, future.Name], pending.Select(b => b.Name));
+    }
+
+    [Fact]
     public void ContainerBehind_EveryNewerLocalBackup_OldestFirst()
     {
         var local = new[] { Local(4), Local(3, 2), Local(3), Local(2), Local(1) };

@@ -20,7 +20,7 @@ public sealed class StartupSequenceTests : IDisposable
         return result;
     }
 
-    private int BackupCount() => BackupCatalog.Scan(_h.BackupDirectory, _h.DatabasePath).Verified.Count;
+    private int BackupCount() => BackupCatalog.Scan(_h.BackupDirectory, _h.DatabasePath, _h.Time.GetUtcNow()).Verified.Count;
 
     [Fact]
     public async Task RunAsync_FreshDirectory_CreatesAndMigratesTheDatabaseAndTakesAFirstBackup()
