@@ -1,6 +1,7 @@
 using Emergence.Persistence.Configuration;
 using Emergence.Persistence.Database;
 using Emergence.Persistence.Logging;
+using Emergence.Persistence.Metrics;
 using Emergence.Persistence.Records;
 using Emergence.Persistence.Volumes;
 using Microsoft.Extensions.Logging;
@@ -19,7 +20,8 @@ public sealed partial class BackupService(
     BackupActivity activity,
     IntegrityRecord integrity,
     TimeProvider time,
-    ILogger<BackupService> logger)
+    ILogger<BackupService> logger,
+    PersistenceMetrics? metrics = null)
 {
     /// <summary>The lock file in the backup directory that one backup or rotation at a time holds.</summary>
     public const string LockFileName = ".backup.lock";
@@ -46,6 +48,27 @@ public sealed partial class BackupService(
         CreateCoreAsync(location, reason, lockWait, onlyIfChanged: true, progress, cancellationToken);
 
     private async Task<BackupManifest?> CreateCoreAsync(DatabaseLocation location, BackupReason reason, TimeSpan lockWait, bool onlyIfChanged, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
+    {
+        var started = time.GetTimestamp();
+        var result = MetricResults.Failed;
+        try
+        {
+            var manifest = await CreateUnmeasuredAsync(location, reason, lockWait, onlyIfChanged, progress, cancellationToken).ConfigureAwait(false);
+            result = manifest is null ? MetricResults.Unchanged : MetricResults.Ok;
+            return manifest;
+        }
+        catch (Exception ex) when (ex is BackupInProgressException or OperationCanceledException)
+        {
+            result = ex is BackupInProgressException ? MetricResults.Busy : MetricResults.Cancelled;
+            throw;
+        }
+        finally
+        {
+            metrics?.BackupCompleted(result, time.GetElapsedTime(started));
+        }
+    }
+
+    private async Task<BackupManifest?> CreateUnmeasuredAsync(DatabaseLocation location, BackupReason reason, TimeSpan lockWait, bool onlyIfChanged, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(location);
         var reasonName = reason.ToManifestName();
