@@ -5,7 +5,8 @@ namespace Emergence.Persistence.Metrics;
 
 /// <summary>
 /// Counts every request the blob client sends to the off-volume <paramref name="target"/>, retries included (it
-/// sits in the pipeline per attempt), by operation, with the body bytes each way and whether it failed.
+/// sits in the pipeline per attempt), by operation, with the body bytes each way and whether it failed (no response,
+/// or a status <see cref="Failed(int)"/> counts as failing).
 /// </summary>
 public sealed class OffsiteRequestPolicy(PersistenceMetrics metrics, string target) : HttpPipelinePolicy
 {
@@ -17,7 +18,7 @@ public sealed class OffsiteRequestPolicy(PersistenceMetrics metrics, string targ
         try
         {
             await ProcessNextAsync(message, pipeline).ConfigureAwait(false);
-            failed = message.Response.IsError;
+            failed = Failed(message.Response.Status);
         }
         finally
         {
@@ -33,7 +34,7 @@ public sealed class OffsiteRequestPolicy(PersistenceMetrics metrics, string targ
         try
         {
             ProcessNext(message, pipeline);
-            failed = message.Response.IsError;
+            failed = Failed(message.Response.Status);
         }
         finally
         {
@@ -71,6 +72,12 @@ public sealed class OffsiteRequestPolicy(PersistenceMetrics metrics, string targ
             var (verb, _, part) => part is null ? verb.ToLowerInvariant() : $"{verb.ToLowerInvariant()}_{part}",
         };
     }
+
+    /// <summary>
+    /// Whether a response status means the target failed the request: a server error, throttling, a timeout, or a
+    /// refused credential. 404, 409 and 412 are answers the client expects (a missing blob, an existing container).
+    /// </summary>
+    public static bool Failed(int status) => status is 401 or 403 or 408 or 429 or >= 500;
 
     private void Count(HttpMessage message, bool failed)
     {
