@@ -11,6 +11,8 @@ namespace Emergence.Functions.Tests;
 [Collection(ExportedMetrics.Name)]
 public sealed class MetricsFunctionTests : IDisposable
 {
+    private static readonly string[] PromtoolPaths = ["/usr/bin/promtool", "/usr/local/bin/promtool"];
+
     private AppHarness _app = new();
 
     public void Dispose() => _app.Dispose();
@@ -45,7 +47,7 @@ public sealed class MetricsFunctionTests : IDisposable
         var latest = health.GetProperty("backups").GetProperty("latest");
         Assert.Equal(DateTimeOffset.Parse(latest.GetProperty("timestamp").GetString()!, System.Globalization.CultureInfo.InvariantCulture).ToUnixTimeMilliseconds() / 1000.0, samples["emergence_backup_last_success_timestamp_seconds"]);
         Assert.Equal(latest.GetProperty("size").GetInt64(), samples["emergence_backup_size_bytes"]);
-        Assert.Equal(health.GetProperty("backups").GetProperty("count").GetInt32(), samples["emergence_backup_count"]);
+        Assert.Equal(health.GetProperty("backups").GetProperty("count").GetInt32(), samples["emergence_backups_kept"]);
         Assert.Equal(new FileInfo(_app.DatabasePath).Length, samples["emergence_database_size_bytes"]);
         Assert.Equal(health.GetProperty("volume").GetProperty("size_available").GetInt64(), samples["emergence_volume_free_bytes"]);
         Assert.Equal(0, samples["emergence_health_status"]);
@@ -55,6 +57,36 @@ public sealed class MetricsFunctionTests : IDisposable
         Assert.Contains("# TYPE emergence_backups_total counter\n", text, StringComparison.Ordinal);
         Assert.Contains("# TYPE emergence_backup_duration_seconds histogram\n", text, StringComparison.Ordinal);
         Assert.Contains("# TYPE emergence_health_status gauge\n", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Run_AfterABackup_PassesPromtoolCheckMetrics()
+    {
+        var promtool = PromtoolPaths.FirstOrDefault(File.Exists);
+        if (promtool is null)
+        {
+            var why = "promtool is not installed (apt-get install prometheus; scripts/test.sh does it as root).";
+            if (string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase))
+            {
+                Assert.Fail(why + " CI must check the metrics' text.");
+            }
+
+            Assert.Skip(why);
+        }
+
+        _ = _app.Get<MeterProvider>();
+        await _app.StartAsync();
+        await _app.Create<CreateBackupFunction>().Run(new DefaultHttpContext().Request);
+        var (text, _) = await ScrapeAsync();
+
+        var info = new System.Diagnostics.ProcessStartInfo(promtool, ["check", "metrics"]) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
+        using var process = System.Diagnostics.Process.Start(info)!;
+        await process.StandardInput.WriteAsync(text);
+        process.StandardInput.Close();
+        var output = await process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken) + await process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        await process.WaitForExitAsync(TestContext.Current.CancellationToken);
+
+        Assert.True(process.ExitCode == 0, $"promtool check metrics: {output}\n{text}");
     }
 
     [Fact]

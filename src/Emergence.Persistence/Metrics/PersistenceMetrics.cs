@@ -54,7 +54,7 @@ public sealed class PersistenceMetrics
         _backupDuration = meter.CreateHistogram<double>("emergence.backup.duration", "s", "How long a backup attempt took, lock wait included, by result.", tags: null, advice: DurationBuckets);
         meter.CreateObservableGauge("emergence.backup.last_success.timestamp", () => Gauge(r => Seconds(r.LastBackupAt)), "s", "When the newest verified backup was taken (Unix time).");
         meter.CreateObservableGauge("emergence.backup.size", () => Gauge(r => r.LastBackupBytes), "By", "The newest verified backup's size.");
-        meter.CreateObservableGauge("emergence.backup.count", () => Gauge(r => r.BackupCount), "{backup}", "Verified backups in the backup directory.");
+        meter.CreateObservableGauge("emergence.backups.kept", () => Gauge(r => r.BackupCount), "{backup}", "Verified backups in the backup directory.");
 
         meter.CreateObservableGauge("emergence.replication.lag", () => Gauge(r => Lag(r.ReplicatedTo)), "s", "Now minus the time up to which every commit is in a durable segment.");
         meter.CreateObservableGauge("emergence.offsite.lag", OffsiteLag, "s", "Now minus the time up to which every closed segment is in the off-volume target, by target.");
