@@ -11,7 +11,7 @@ public sealed record MetricsReading(DateTimeOffset CheckedAt, int Status)
     /// <summary>Bytes available to the process on the database's volume.</summary>
     public long? VolumeFreeBytes { get; init; }
 
-    /// <summary>The database file's size.</summary>
+    /// <summary>The database's size on disk: the file and its <c>-wal</c>.</summary>
     public long? DatabaseBytes { get; init; }
 
     /// <summary>When the newest verified backup was taken.</summary>

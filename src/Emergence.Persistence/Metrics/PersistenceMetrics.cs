@@ -76,7 +76,7 @@ public sealed class PersistenceMetrics
         _proofs = meter.CreateCounter<long>("emergence.restore.proofs", "{proof}", "Content proofs of restored history, by result: passed or failed.");
 
         meter.CreateObservableGauge("emergence.volume.free", () => Gauge(r => r.VolumeFreeBytes), "By", "Bytes available on the database's volume.");
-        meter.CreateObservableGauge("emergence.database.size", () => Gauge(r => r.DatabaseBytes), "By", "The database file's size.");
+        meter.CreateObservableGauge("emergence.database.size", () => Gauge(r => r.DatabaseBytes), "By", "The database's size on disk: the file and its -wal.");
         meter.CreateObservableGauge("emergence.restore.window", RestoreWindow, "s", "How far back a restore to a point in time can go from the newest durable commit.");
         meter.CreateObservableGauge("emergence.health.status", () => Gauge(r => r.Status), "{status}", "The health verdict: 0 healthy, 1 degraded, 2 unhealthy.");
     }
