@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Text;
 
-namespace Emergence.Functions.Tests;
+namespace Emergence.Persistence.Tests.Support;
 
 /// <summary>
 /// A minimal OTLP/HTTP (protobuf) metrics receiver on loopback: answers 200 to every POST on <c>/v1/metrics</c>
@@ -19,7 +19,7 @@ public sealed class OtlpReceiver : IDisposable
 
     public OtlpReceiver()
     {
-        Port = Persistence.Tests.Support.Azurite.FreePort();
+        Port = Azurite.FreePort();
         _listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
         _listener.Start();
         _loop = Task.Run(ServeAsync);
