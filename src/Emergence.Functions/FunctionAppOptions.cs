@@ -25,6 +25,9 @@ public sealed class FunctionAppOptions
     /// <summary>The setting for <see cref="HealthCacheDuration"/>, in seconds.</summary>
     public const string HealthCacheSecondsKey = "Persistence:HealthCacheSeconds";
 
+    /// <summary>The setting for <see cref="MetricsAnonymous"/>: true or false.</summary>
+    public const string MetricsAnonymousKey = "Persistence:Metrics:Anonymous";
+
     /// <summary>How often the volume is re-inspected while the app runs.</summary>
     public TimeSpan VolumeCheckInterval { get; set; } = TimeSpan.FromSeconds(DefaultVolumeCheckSeconds);
 
@@ -33,6 +36,12 @@ public sealed class FunctionAppOptions
 
     /// <summary>How long a health report is reused.</summary>
     public TimeSpan HealthCacheDuration { get; set; } = TimeSpan.FromSeconds(DefaultHealthCacheSeconds);
+
+    /// <summary>
+    /// Whether <c>GET /api/metrics/anonymous</c> answers without a key (default false: it answers 404 and
+    /// <c>GET /api/metrics</c>, behind the function key, is the only way to the metrics).
+    /// </summary>
+    public bool MetricsAnonymous { get; set; }
 
     /// <summary>Binds the settings present in <paramref name="configuration"/>.</summary>
     /// <exception cref="InvalidSettingException">A value is not a whole number in range.</exception>
@@ -43,6 +52,20 @@ public sealed class FunctionAppOptions
         options.VolumeCheckInterval = Seconds(configuration, VolumeCheckSecondsKey, 1, 86_400) ?? options.VolumeCheckInterval;
         options.HealthCacheDuration = Seconds(configuration, HealthCacheSecondsKey, 0, 3_600) ?? options.HealthCacheDuration;
         options.IntegrityCheckInterval = Seconds(configuration, IntegrityCheckSecondsKey, 0, 604_800) ?? options.IntegrityCheckInterval;
+        options.MetricsAnonymous = Flag(configuration, MetricsAnonymousKey) ?? options.MetricsAnonymous;
+    }
+
+    private static bool? Flag(IConfiguration configuration, string key)
+    {
+        var text = configuration[key];
+        if (text is null)
+        {
+            return null;
+        }
+
+        return bool.TryParse(text.Trim(), out var value)
+            ? value
+            : throw new InvalidSettingException(PersistenceSettings.EnvName(key), text, "expected true or false.");
     }
 
     private static TimeSpan? Seconds(IConfiguration configuration, string key, int min, int max)

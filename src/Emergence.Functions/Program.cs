@@ -7,5 +7,6 @@ var builder = FunctionsApplication.CreateBuilder(args);
 builder.ConfigureFunctionsWebApplication();
 builder.Logging.AddEmergenceConsole();
 builder.Services.AddEmergencePersistence(builder.Configuration);
+builder.Services.AddEmergenceTelemetry(builder.Configuration);
 builder.Services.AddEmergenceFunctionApp(builder.Configuration);
 builder.Build().Run();

@@ -43,7 +43,9 @@ public sealed class AppHarness : IDisposable
         services.AddSingleton<ISystemProbe>(Probe);
         services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Trace).AddProvider(new FakeLoggerProvider(Logs)));
         services.AddEmergencePersistence(configuration);
+        services.AddSingleton<IConfiguration>(configuration);
         services.AddEmergenceFunctionApp(configuration);
+        services.AddEmergenceTelemetry(configuration);
         _services = services.BuildServiceProvider();
     }
 

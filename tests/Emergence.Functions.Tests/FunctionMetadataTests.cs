@@ -14,7 +14,20 @@ public sealed class FunctionMetadataTests
     [Fact]
     public void FunctionsMetadata_ListsExactlyTheAppsFunctions()
     {
-        Assert.Equal(["CreateBackup", "Health", "ListBackups", "RestoreDrill", "ScheduledBackup"], Metadata.Keys.Order());
+        Assert.Equal(["CreateBackup", "Health", "ListBackups", "Metrics", "MetricsAnonymous", "RestoreDrill", "ScheduledBackup"], Metadata.Keys.Order());
+    }
+
+    [Theory]
+    [InlineData("Metrics", "Function", "metrics")]
+    [InlineData("MetricsAnonymous", "Anonymous", "metrics/anonymous")]
+    public void FunctionsMetadata_Metrics_AreGetsWithTheirLevels(string name, string level, string route)
+    {
+        var trigger = Metadata[name];
+
+        Assert.Equal("httpTrigger", trigger.GetProperty("type").GetString());
+        Assert.Equal(level, trigger.GetProperty("authLevel").GetString());
+        Assert.Equal(route, trigger.GetProperty("route").GetString());
+        Assert.Equal(["get"], trigger.GetProperty("methods").EnumerateArray().Select(m => m.GetString()));
     }
 
     [Fact]

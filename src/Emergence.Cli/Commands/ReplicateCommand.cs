@@ -32,6 +32,7 @@ internal static class ReplicateCommand
                 }
             }
 
+            using var export = MetricsExport.Start(session, location);
             session.Output.WriteLine($"replicating: {location.DatabasePath} -> {new ReplicationStore(location.BackupDirectory).Root} (Ctrl-C stops)");
             try
             {

@@ -1,6 +1,7 @@
 using Emergence.Persistence.Configuration;
 using Emergence.Persistence.Database;
 using Emergence.Persistence.Logging;
+using Emergence.Persistence.Metrics;
 using Emergence.Persistence.Records;
 using Emergence.Persistence.Volumes;
 using Microsoft.Extensions.Logging;
@@ -19,7 +20,8 @@ public sealed partial class BackupService(
     BackupActivity activity,
     IntegrityRecord integrity,
     TimeProvider time,
-    ILogger<BackupService> logger)
+    ILogger<BackupService> logger,
+    PersistenceMetrics? metrics = null)
 {
     /// <summary>The lock file in the backup directory that one backup or rotation at a time holds.</summary>
     public const string LockFileName = ".backup.lock";
@@ -65,6 +67,28 @@ public sealed partial class BackupService(
     private async Task<BackupManifest?> CreateCoreAsync(DatabaseLocation location, BackupReason reason, TimeSpan lockWait, bool onlyIfChanged, IProgress<OperationProgress>? progress, CancellationToken cancellationToken,
         bool compareTimes = true, Action<BackupWriter.Written>? observe = null)
     {
+        var started = time.GetTimestamp();
+        var result = MetricResults.Failed;
+        try
+        {
+            var manifest = await CreateUnmeasuredAsync(location, reason, lockWait, onlyIfChanged, progress, compareTimes, observe, cancellationToken).ConfigureAwait(false);
+            result = manifest is null ? MetricResults.Unchanged : MetricResults.Ok;
+            return manifest;
+        }
+        catch (Exception ex) when (ex is BackupInProgressException or OperationCanceledException)
+        {
+            result = ex is BackupInProgressException ? MetricResults.Busy : MetricResults.Cancelled;
+            throw;
+        }
+        finally
+        {
+            metrics?.BackupCompleted(result, time.GetElapsedTime(started));
+        }
+    }
+
+    private async Task<BackupManifest?> CreateUnmeasuredAsync(DatabaseLocation location, BackupReason reason, TimeSpan lockWait, bool onlyIfChanged, IProgress<OperationProgress>? progress,
+        bool compareTimes, Action<BackupWriter.Written>? observe, CancellationToken cancellationToken)
+    {
         ArgumentNullException.ThrowIfNull(location);
         var reasonName = reason.ToManifestName();
         try
@@ -78,7 +102,7 @@ public sealed partial class BackupService(
             EnsureDirectory(location.BackupDirectory);
             using var backupLock = await AcquireBackupLockAsync(location.BackupDirectory, lockWait, cancellationToken).ConfigureAwait(false);
             var newest = onlyIfChanged ? BackupCatalog.Scan(location.BackupDirectory, location.DatabasePath, time.GetUtcNow()).Newest?.Manifest : null;
-            if (newest is not null && compareTimes && !ChangedSince(location.DatabasePath, newest))
+            if (newest is not null && compareTimes && !ChangedSince(location.DatabasePath, newest!))
             {
                 return null;
             }

@@ -5,6 +5,7 @@ using Emergence.Persistence.Backups;
 using Emergence.Persistence.Configuration;
 using Emergence.Persistence.Database;
 using Emergence.Persistence.Health;
+using Emergence.Persistence.Metrics;
 using Emergence.Persistence.Offsite;
 using Emergence.Persistence.Platform;
 using Emergence.Persistence.Records;
@@ -46,6 +47,8 @@ public static class PersistenceServiceCollectionExtensions
             .ValidateOnStart();
 
         services.TryAddSingleton(TimeProvider.System);
+        services.AddMetrics();
+        services.TryAddSingleton<PersistenceMetrics>();
         services.TryAddSingleton<ISystemProbe, SystemProbe>();
         services.TryAddSingleton(_ => new SqliteConnectionFactory());
         services.TryAddSingleton<VolumeInspector>();
@@ -93,6 +96,8 @@ public static class PersistenceServiceCollectionExtensions
             clientOptions.Retry.Delay = TimeSpan.FromSeconds(0.5);
             clientOptions.Retry.MaxDelay = TimeSpan.FromSeconds(8);
         }));
+        services.AddOptions<BlobClientOptions>(OffsiteConnector.ClientName).Configure<PersistenceMetrics, IOptions<PersistenceOptions>>((clientOptions, metrics, options) =>
+            clientOptions.AddPolicy(new OffsiteRequestPolicy(metrics, PersistenceMetrics.AzureTarget(options.Value.Offsite.Container ?? "")), HttpPipelinePosition.PerRetry));
         services.TryAddSingleton<OffsiteConnector>();
         services.TryAddSingleton<OffsiteActivity>();
         services.TryAddSingleton<OffsiteDownloader>();

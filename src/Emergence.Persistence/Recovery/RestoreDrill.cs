@@ -1,6 +1,7 @@
 using Emergence.Persistence.Backups;
 using Emergence.Persistence.Database;
 using Emergence.Persistence.Logging;
+using Emergence.Persistence.Metrics;
 using Emergence.Persistence.Offsite;
 using Emergence.Persistence.Records;
 using Emergence.Persistence.Replication;
@@ -21,7 +22,8 @@ public sealed class RestoreDrill(
     SqliteConnectionFactory connections,
     OffsiteActivity activity,
     TimeProvider time,
-    ILogger<RestoreDrill> logger)
+    ILogger<RestoreDrill> logger,
+    PersistenceMetrics? metrics = null)
 {
     /// <summary>Runs one drill; returns its result, or <see langword="null"/> when off-volume copies are off. Never throws but for cancellation.</summary>
     public async Task<DrillResult?> RunAsync(DatabaseLocation location, IProgress<OperationProgress>? progress = null, CancellationToken cancellationToken = default)
@@ -76,6 +78,7 @@ public sealed class RestoreDrill(
             PersistenceLog.RestoreDrillFailed(logger, store.Container, result.Problem!);
         }
 
+        metrics?.DrillCompleted(result.Ok, at, TimeSpan.FromMilliseconds(result.DurationMs));
         activity.RecordDrill(location.BackupDirectory, result);
         return result;
     }

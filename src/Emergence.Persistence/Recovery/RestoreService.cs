@@ -2,6 +2,7 @@ using System.Globalization;
 using Emergence.Persistence.Backups;
 using Emergence.Persistence.Database;
 using Emergence.Persistence.Logging;
+using Emergence.Persistence.Metrics;
 using Emergence.Persistence.Offsite;
 using Emergence.Persistence.Platform;
 using Emergence.Persistence.Records;
@@ -25,10 +26,63 @@ public sealed class RestoreService(
     OffsiteDownloader downloader,
     IntegrityRecord integrity,
     TimeProvider time,
-    ILogger<RestoreService> logger)
+    ILogger<RestoreService> logger,
+    PersistenceMetrics? metrics = null)
 {
     /// <summary>The quarantine directory's name inside the backup directory.</summary>
     public const string QuarantineDirectoryName = "quarantine";
+
+    /// <inheritdoc cref="RestoreCore"/>
+    public RestoreResult Restore(DatabaseLocation location, VolumeLock volumeLock, string? backupName, bool force, string why,
+        IProgress<OperationProgress>? progress = null, bool knownDamaged = false, CancellationToken cancellationToken = default) =>
+        Measure("local", () => RestoreCore(location, volumeLock, backupName, force, why, progress, knownDamaged, cancellationToken));
+
+    /// <inheritdoc cref="RestoreToTimeCore"/>
+    public RestoreResult RestoreToTime(DatabaseLocation location, VolumeLock volumeLock, DateTimeOffset? target, bool force, string why,
+        IProgress<OperationProgress>? progress = null, bool knownDamaged = false, bool refuseEmptied = false, CancellationToken cancellationToken = default) =>
+        Measure("local_point", () => RestoreToTimeCore(location, volumeLock, target, force, why, progress, knownDamaged, refuseEmptied, cancellationToken));
+
+    /// <inheritdoc cref="RestoreOffsiteToTimeAsyncCore"/>
+    public Task<RestoreResult> RestoreOffsiteToTimeAsync(DatabaseLocation location, VolumeLock volumeLock, OffsiteStore store, DateTimeOffset? target, bool force, string why,
+        IProgress<OperationProgress>? progress = null, bool knownDamaged = false, IReadOnlyList<OffsiteBackup>? listed = null, bool refuseEmptied = false, CancellationToken cancellationToken = default) =>
+        MeasureAsync("offsite_point", () => RestoreOffsiteToTimeAsyncCore(location, volumeLock, store, target, force, why, progress, knownDamaged, listed, refuseEmptied, cancellationToken));
+
+    /// <inheritdoc cref="RestoreOffsiteAsyncCore"/>
+    public Task<RestoreResult> RestoreOffsiteAsync(DatabaseLocation location, VolumeLock volumeLock, OffsiteStore store, string? backupName, bool force, string why,
+        IProgress<OperationProgress>? progress = null, bool knownDamaged = false, CancellationToken cancellationToken = default) =>
+        MeasureAsync("offsite", () => RestoreOffsiteAsyncCore(location, volumeLock, store, backupName, force, why, progress, knownDamaged, cancellationToken));
+
+    private RestoreResult Measure(string source, Func<RestoreResult> restore)
+    {
+        var started = time.GetTimestamp();
+        var result = MetricResults.Failed;
+        try
+        {
+            var restored = restore();
+            result = MetricResults.Ok;
+            return restored;
+        }
+        finally
+        {
+            metrics?.RestoreCompleted(source, result, time.GetElapsedTime(started));
+        }
+    }
+
+    private async Task<RestoreResult> MeasureAsync(string source, Func<Task<RestoreResult>> restore)
+    {
+        var started = time.GetTimestamp();
+        var result = MetricResults.Failed;
+        try
+        {
+            var restored = await restore().ConfigureAwait(false);
+            result = MetricResults.Ok;
+            return restored;
+        }
+        finally
+        {
+            metrics?.RestoreCompleted(source, result, time.GetElapsedTime(started));
+        }
+    }
 
     /// <summary>
     /// Restores the backup named <paramref name="backupName"/>, or with <see langword="null"/> the newest
@@ -44,7 +98,7 @@ public sealed class RestoreService(
     /// <param name="cancellationToken">Stops the restore before the swap.</param>
     /// <exception cref="InvalidBackupNameException">The name is not a backup's file name.</exception>
     /// <exception cref="RestoreFailedException">Refused, or no backup verified; the database is unchanged.</exception>
-    public RestoreResult Restore(DatabaseLocation location, VolumeLock volumeLock, string? backupName, bool force, string why,
+    private RestoreResult RestoreCore(DatabaseLocation location, VolumeLock volumeLock, string? backupName, bool force, string why,
         IProgress<OperationProgress>? progress = null, bool knownDamaged = false, CancellationToken cancellationToken = default)
     {
         Prepare(location, volumeLock, backupName, force);
@@ -74,7 +128,7 @@ public sealed class RestoreService(
     /// and says so in <see cref="RestoreResult.Replay"/>.
     /// </summary>
     /// <exception cref="RestoreFailedException">Refused, nothing at or before the point, or no candidate verified; the database is unchanged.</exception>
-    public RestoreResult RestoreToTime(DatabaseLocation location, VolumeLock volumeLock, DateTimeOffset? target, bool force, string why,
+    private RestoreResult RestoreToTimeCore(DatabaseLocation location, VolumeLock volumeLock, DateTimeOffset? target, bool force, string why,
         IProgress<OperationProgress>? progress = null, bool knownDamaged = false, bool refuseEmptied = false, CancellationToken cancellationToken = default)
     {
         Prepare(location, volumeLock, null, force);
@@ -106,7 +160,7 @@ public sealed class RestoreService(
     /// <paramref name="listed"/>: the container's backups when the caller has just listed them; listed here otherwise.
     /// </summary>
     /// <exception cref="RestoreFailedException">Refused, the container cannot be read, nothing at or before the point, or no candidate verified; the database is unchanged.</exception>
-    public async Task<RestoreResult> RestoreOffsiteToTimeAsync(DatabaseLocation location, VolumeLock volumeLock, OffsiteStore store, DateTimeOffset? target, bool force, string why,
+    private async Task<RestoreResult> RestoreOffsiteToTimeAsyncCore(DatabaseLocation location, VolumeLock volumeLock, OffsiteStore store, DateTimeOffset? target, bool force, string why,
         IProgress<OperationProgress>? progress = null, bool knownDamaged = false, IReadOnlyList<OffsiteBackup>? listed = null, bool refuseEmptied = false, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(store);
@@ -187,6 +241,11 @@ public sealed class RestoreService(
         }
 
         var outcome = PointReplay.Apply(connections, staging, plan, segments, logger, cancellationToken);
+        if (plan.Generation is not null && (segments.Count > 0 || plan.BaseHash is not null))
+        {
+            metrics?.ProofChecked(outcome.ProofProblem is null);
+        }
+
         if (outcome.Replay.Stopped is null && plan.Problem is not null)
         {
             // The replay reached its planned point, which the history's damage put short of its newest segments.
@@ -227,7 +286,7 @@ public sealed class RestoreService(
     /// <param name="cancellationToken">Stops the restore before the swap.</param>
     /// <exception cref="InvalidBackupNameException">The name is not a backup's file name.</exception>
     /// <exception cref="RestoreFailedException">Refused, the container cannot be listed, or no backup verified; the database is unchanged.</exception>
-    public async Task<RestoreResult> RestoreOffsiteAsync(DatabaseLocation location, VolumeLock volumeLock, OffsiteStore store, string? backupName, bool force, string why,
+    private async Task<RestoreResult> RestoreOffsiteAsyncCore(DatabaseLocation location, VolumeLock volumeLock, OffsiteStore store, string? backupName, bool force, string why,
         IProgress<OperationProgress>? progress = null, bool knownDamaged = false, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(store);

@@ -76,6 +76,9 @@ public sealed class ReplicationSession : IDisposable
     /// <summary>The log's largest size seen.</summary>
     public long LogHighWaterBytes { get; private set; }
 
+    /// <summary>Whether the session continues a stored generation (proven by content) rather than starting one.</summary>
+    public bool Resumed { get; private set; }
+
     /// <summary>The content checksum of the database at <see cref="Position"/>, as the history holds it.</summary>
     public ulong ContentHash => _hashes.Checksum;
 
@@ -117,6 +120,7 @@ public sealed class ReplicationSession : IDisposable
                 session.NextSequence = tip.NextSequence;
                 session._lastStamp = tip.At;
                 session._resumedByContent = true;
+                session.Resumed = true;
                 var tipHash = PageHashes.Format(tip.Hash);
                 PersistenceLog.ReplicationResumed(logger, location.DatabasePath, last!.Id, tip.Segment, tipHash);
                 return session;

@@ -24,7 +24,8 @@ public sealed class Replicator(
     ReplicationActivity activity,
     SegmentUploader uploader,
     TimeProvider time,
-    ILogger<Replicator> logger)
+    ILogger<Replicator> logger,
+    Metrics.PersistenceMetrics? metrics = null)
 {
     /// <summary>How long to wait after a failure before trying again.</summary>
     public static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(5);
@@ -69,11 +70,21 @@ public sealed class Replicator(
             try
             {
                 session = await ReplicationSession.OpenAsync(location, connections, backups, time, logger, settings.CheckpointBytes, after, cancellationToken).ConfigureAwait(false);
+                if (!session.Resumed)
+                {
+                    metrics?.GenerationStarted(after is null ? (session.Generation.After is null ? "first" : "unproven") : "broken");
+                }
+
                 after = null;
                 while (true)
                 {
                     var started = time.GetTimestamp();
                     var result = session.Poll();
+                    if (result.Segment is { } written)
+                    {
+                        metrics?.SegmentWritten(written.Size);
+                    }
+
                     highWater = Math.Max(highWater, session.LogHighWaterBytes);
                     Record(location, session, result, null, highWater);
                     Polled?.Invoke(result);
@@ -81,6 +92,7 @@ public sealed class Replicator(
                     {
                         ReplicationRetention.Prune(location, time.GetUtcNow(), session.Generation.Id, logger);
                         Audit(location);
+                        MeasureWindow(location);
                         lastPrune = time.GetUtcNow();
                     }
 
@@ -138,6 +150,16 @@ public sealed class Replicator(
         var problem = damaged.Count == 0 ? null : string.Join("; ", damaged);
         activity.Update(location.BackupDirectory, previous => (previous ?? ReplicationActivity.ReplicationState.Empty(time.GetUtcNow())) with { HistoryProblem = problem, DatabasePath = location.DatabasePath });
         return problem;
+    }
+
+    /// <summary>How far back a point can be restored now: from the oldest provable window's start to now.</summary>
+    private void MeasureWindow(DatabaseLocation location)
+    {
+        var windows = Timeline.Windows(location.BackupDirectory, location.DatabasePath).Where(w => w.Segments > 0 || w.Problem is null).ToList();
+        if (windows.Count > 0)
+        {
+            metrics?.RestoreWindowMeasured(time.GetUtcNow() - windows.Min(w => w.From));
+        }
     }
 
     private void Record(DatabaseLocation location, ReplicationSession session, ReplicationSession.PollResult result, string? error, long highWater) =>

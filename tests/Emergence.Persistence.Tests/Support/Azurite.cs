@@ -17,15 +17,22 @@ public sealed class Azurite : IDisposable
     private readonly string _executable;
     private Process? _process;
 
-    private Azurite(string executable)
+    private Azurite(string executable, bool debugLog)
     {
         _executable = executable;
+        DebugLog = debugLog;
         Location = Directory.CreateTempSubdirectory("emergence-azurite-").FullName;
         Port = FreePort();
     }
 
     /// <summary>The loopback port the blob service listens on.</summary>
     public int Port { get; }
+
+    /// <summary>Whether Azurite writes its debug log, one entry per request among others, to <see cref="DebugLogPath"/>.</summary>
+    public bool DebugLog { get; }
+
+    /// <summary>Where the debug log is written, when <see cref="DebugLog"/> is on.</summary>
+    public string DebugLogPath => Path.Combine(Location, "debug.log");
 
     /// <summary>Azurite's data directory.</summary>
     public string Location { get; }
@@ -38,7 +45,7 @@ public sealed class Azurite : IDisposable
     /// Starts an instance. Skips the test when Azurite is not installed (run <c>npm ci</c>), except under
     /// CI=true, where the suite must not silently lose its storage tests: fails instead.
     /// </summary>
-    public static Azurite Start()
+    public static Azurite Start(bool debugLog = false)
     {
         var executable = Path.Combine(RepositoryRoot(), "node_modules", ".bin", "azurite-blob");
         if (!File.Exists(executable))
@@ -52,7 +59,7 @@ public sealed class Azurite : IDisposable
             Assert.Skip(why);
         }
 
-        var azurite = new Azurite(executable);
+        var azurite = new Azurite(executable, debugLog);
         azurite.Resume();
         return azurite;
     }
@@ -69,6 +76,12 @@ public sealed class Azurite : IDisposable
         foreach (var argument in new[] { "--blobHost", "127.0.0.1", "--blobPort", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--location", Location, "--silent", "--skipApiVersionCheck", "--loose" })
         {
             info.ArgumentList.Add(argument);
+        }
+
+        if (DebugLog)
+        {
+            info.ArgumentList.Add("--debug");
+            info.ArgumentList.Add(DebugLogPath);
         }
 
         _process = Process.Start(info)!;

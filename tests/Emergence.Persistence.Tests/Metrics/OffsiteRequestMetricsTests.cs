@@ -1,0 +1,112 @@
+using System.Diagnostics.Metrics;
+using Azure.Storage.Blobs;
+using Emergence.Persistence.Metrics;
+using Emergence.Persistence.Offsite;
+using Emergence.Persistence.Recovery;
+using Emergence.Persistence.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+
+namespace Emergence.Persistence.Tests.Metrics;
+
+/// <summary>The off-volume request counter against a real Azurite that logs every request it receives.</summary>
+public sealed class OffsiteRequestMetricsTests : IDisposable
+{
+    private const string Container = "emergence-backups";
+    private readonly List<IDisposable> _owned = [];
+
+    public void Dispose()
+    {
+        foreach (var owned in Enumerable.Reverse(_owned))
+        {
+            owned.Dispose();
+        }
+    }
+
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    private T Own<T>(T owned) where T : IDisposable
+    {
+        _owned.Add(owned);
+        return owned;
+    }
+
+    private static int LoggedRequests(Azurite azurite)
+    {
+        // Azurite writes one "RequestMethod=" entry per request it receives, before handling it.
+        using var stream = new FileStream(azurite.DebugLogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd().Split('\n').Count(line => line.Contains("BlobStorageContextMiddleware: RequestMethod=", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Requests_UploadRotateAndDrill_EqualTheRequestsAzuriteLogged()
+    {
+        var azurite = Own(Azurite.Start(debugLog: true));
+        var h = Own(new TestHarness(new Dictionary<string, string?>
+        {
+            ["Persistence:Offsite:ConnectionString"] = azurite.ConnectionString,
+            ["Persistence:Offsite:Container"] = Container,
+            ["Persistence:Offsite:KeepBackups"] = "1",
+        }));
+        using var requests = new MetricCollector<long>(h.Get<IMeterFactory>(), PersistenceMetrics.MeterName, "emergence.offsite.requests");
+        using var errors = new MetricCollector<long>(h.Get<IMeterFactory>(), PersistenceMetrics.MeterName, "emergence.offsite.errors");
+        h.AddNotes(200);
+        await h.BackupAsync();
+        Assert.True((await h.Get<OffsiteReplicator>().SyncAsync(h.Locate(), TimeSpan.FromSeconds(5), cancellationToken: Token)).Succeeded);
+        h.AddNotes(10, "more");
+        await h.BackupAsync();
+
+        Assert.True((await h.Get<OffsiteReplicator>().SyncAsync(h.Locate(), TimeSpan.FromSeconds(5), cancellationToken: Token)).Succeeded);
+        Assert.True((await h.Get<RestoreDrill>().RunAsync(h.Locate(), cancellationToken: Token))!.Ok);
+
+        var counted = requests.GetMeasurementSnapshot().Sum(m => m.Value);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (LoggedRequests(azurite) < counted && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50, Token);
+        }
+
+        Assert.Equal(LoggedRequests(azurite), counted);
+        Assert.All(requests.GetMeasurementSnapshot(), m => Assert.Equal(PersistenceMetrics.AzureTarget(Container), m.Tags["target"]));
+        var operations = requests.GetMeasurementSnapshot().Select(m => (string)m.Tags["operation"]!).ToHashSet();
+        Assert.Superset(new HashSet<string> { "list", "create_container", "put_block", "put_block_list", "put_blob", "get_blob", "delete_blob" }, operations);
+        Assert.Empty(errors.GetMeasurementSnapshot());
+    }
+
+    [Fact]
+    public async Task Requests_ServiceDown_CountAsErrorsOfTheirOperation()
+    {
+        var azurite = Own(Azurite.Start());
+        var h = Own(new TestHarness(new Dictionary<string, string?>
+        {
+            ["Persistence:Offsite:ConnectionString"] = azurite.ConnectionString,
+            ["Persistence:Offsite:Container"] = Container,
+        }, configureServices: services => services.Configure<BlobClientOptions>(OffsiteConnector.ClientName, options => options.Retry.MaxRetries = 0)));
+        using var errors = new MetricCollector<long>(h.Get<IMeterFactory>(), PersistenceMetrics.MeterName, "emergence.offsite.errors");
+        h.AddNotes(10);
+        await h.BackupAsync();
+        azurite.Kill();
+
+        var result = await h.Get<OffsiteReplicator>().SyncAsync(h.Locate(), TimeSpan.FromSeconds(5), cancellationToken: Token);
+
+        Assert.False(result.Succeeded);
+        var error = Assert.Single(errors.GetMeasurementSnapshot());
+        Assert.Equal("get_container_properties", error.Tags["operation"]); // a run's first request, refused
+    }
+
+    [Theory]
+    [InlineData("GET", "?restype=container&comp=list&prefix=x", "list")]
+    [InlineData("PUT", "?restype=container", "create_container")]
+    [InlineData("PUT", "?comp=block&blockid=AAA", "put_block")]
+    [InlineData("PUT", "?comp=blocklist", "put_block_list")]
+    [InlineData("PUT", "", "put_blob")]
+    [InlineData("GET", "", "get_blob")]
+    [InlineData("HEAD", "", "get_properties")]
+    [InlineData("DELETE", "", "delete_blob")]
+    [InlineData("PUT", "?comp=lease", "put_lease")]
+    public void Operation_MethodAndQuery_NamesTheBlobOperation(string method, string query, string expected)
+    {
+        Assert.Equal(expected, OffsiteRequestPolicy.Operation(method, query));
+    }
+}
