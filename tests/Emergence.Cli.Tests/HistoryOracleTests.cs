@@ -91,7 +91,7 @@ public sealed class HistoryOracleTests : IDisposable
         if (fakeOffset is not null)
         {
             // libfaketime: the replicator's wall clock stepped (the monotonic clock is left alone, as NTP leaves it).
-            var library = Directory.GetFiles("/usr/lib", "libfaketime.so.1", SearchOption.AllDirectories).FirstOrDefault();
+            var library = Directory.GetDirectories("/usr/lib").Select(d => Path.Combine(d, "faketime", "libfaketime.so.1")).FirstOrDefault(File.Exists);
             Assert.True(library is not null, "libfaketime is not installed (apt-get install faketime)");
             settings["LD_PRELOAD"] = library;
             settings["FAKETIME"] = fakeOffset;
