@@ -295,6 +295,15 @@ public sealed class HistoryOracleTests : IDisposable
         var ended = DateTimeOffset.UtcNow;
         Assert.True(truth.Count > 500, $"the writer committed only {truth.Count} transactions");
 
+        // The offline audit proves every segment of every generation from its base.
+        var audit = _cli.RunProcess("verify", "--timeline");
+        Assert.True(audit.Exit == 0, audit.Out + audit.Err);
+
+        // The newest point first: every restore after it ends the history at its own time.
+        var latest = _cli.RunProcess("restore", "--latest", "--force");
+        Assert.True(latest.Exit == 0, latest.Err);
+        Assert.Equal((truth.Count, true), State());
+
         var points = Enumerable.Range(0, 100).Select(_ => started + ((ended - started) * _random.NextDouble())).Order().ToList();
         var local = RestoreEach(points);
         Assert.True(local.Count(r => r.K is not null) >= 90, $"{local.Count(r => r.K is null)} of 100 restores refused");
@@ -305,10 +314,6 @@ public sealed class HistoryOracleTests : IDisposable
         var offsite = RestoreEach(points.Where((_, i) => i % 4 == 0), "--offsite");
         Assert.True(offsite.Count(r => r.K is not null) >= 20, $"{offsite.Count(r => r.K is null)} of 25 restores from the container refused");
         AssertNoCommitAfterThePoint(offsite, truth, down);
-
-        var latest = _cli.RunProcess("restore", "--latest", "--force");
-        Assert.True(latest.Exit == 0, latest.Err);
-        Assert.Equal((truth.Count, true), State());
     }
 
     [Fact]
@@ -321,11 +326,11 @@ public sealed class HistoryOracleTests : IDisposable
         var truth = Truth();
         var ended = DateTimeOffset.UtcNow;
 
-        var points = Enumerable.Range(0, 40).Select(_ => started - TimeSpan.FromHours(1) + ((ended - started + TimeSpan.FromHours(2)) * _random.NextDouble())).Order();
-        RestoreEach(points); // each one exact (asserted inside) or refused with a reason
-
         var latest = _cli.RunProcess("restore", "--latest", "--force");
         Assert.True(latest.Exit == 0, latest.Err);
         Assert.Equal((truth.Count, true), State());
+
+        var points = Enumerable.Range(0, 40).Select(_ => started - TimeSpan.FromHours(1) + ((ended - started + TimeSpan.FromHours(2)) * _random.NextDouble())).Order();
+        RestoreEach(points); // each one exact (asserted inside) or refused with a reason
     }
 }

@@ -14,17 +14,28 @@ internal static class VerifyCommand
         var name = new Argument<string?>("NAME") { Description = "A backup's file name (default: the newest backup).", Arity = ArgumentArity.ZeroOrOne };
         var all = new Option<bool>("--all") { Description = "Verify every backup." };
         var full = new Option<bool>("--full") { Description = "Run integrity_check instead of quick_check (slower, also checks indexes)." };
-        var command = new Command("verify", "Check backups against their manifests (SHA-256) and with quick_check (integrity_check with --full).") { name, all, full, json };
+        var timeline = new Option<bool>("--timeline") { Description = "Audit the replicated history instead: replay every generation from its base in memory and prove each segment's content checksum." };
+        var command = new Command("verify", "Check backups against their manifests (SHA-256) and with quick_check (integrity_check with --full); with --timeline, prove the replicated history.") { name, all, full, timeline, json };
         command.Validators.Add(result =>
         {
             if (result.GetValue(name) is not null && result.GetValue(all))
             {
                 result.AddError("Give a backup NAME or --all, not both.");
             }
+
+            if (result.GetValue(timeline) && (result.GetValue(name) is not null || result.GetValue(all) || result.GetValue(full)))
+            {
+                result.AddError("--timeline audits the whole history: it takes no NAME, --all or --full.");
+            }
         });
         command.SetAction((parsed, cancellationToken) => context.RunAsync(parsed, json, session =>
         {
             var location = session.Get<DatabaseLocator>().Configured();
+            if (parsed.GetValue(timeline))
+            {
+                return Task.FromResult(AuditTimeline(session, location, cancellationToken));
+            }
+
             var inventory = BackupCatalog.Scan(location.BackupDirectory, location.DatabasePath, session.Environment.Time.GetUtcNow());
             var requested = parsed.GetValue(name);
             IReadOnlyList<BackupEntry> targets;
@@ -83,5 +94,28 @@ internal static class VerifyCommand
             return Task.FromResult(results.TrueForAll(r => r.Ok) ? ExitCodes.Ok : ExitCodes.Failed);
         }));
         return command;
+    }
+
+    private static int AuditTimeline(CliSession session, DatabaseLocation location, CancellationToken cancellationToken)
+    {
+        var audits = session.Get<HistoryAudit>().Run(location, cancellationToken);
+        if (session.Json)
+        {
+            session.WriteJson(audits);
+        }
+        else if (audits.Count == 0)
+        {
+            session.Output.WriteLine($"No replicated history in {location.BackupDirectory}.");
+        }
+
+        foreach (var audit in session.Json ? [] : audits)
+        {
+            var to = audit.ProvenTo is { } at ? $" to {Persistence.Records.UtcMillisecondsConverter.Format(at)}" : "";
+            session.Output.WriteLine(audit.Ok
+                ? $"ok      {audit.Generation}  {audit.Proven} of {audit.Segments} segments proven{to} (from {audit.Base})"
+                : $"FAILED  {audit.Generation}  {audit.Proven} of {audit.Segments} segments proven{to}: {audit.Problem}");
+        }
+
+        return audits.All(a => a.Ok) ? ExitCodes.Ok : ExitCodes.Failed;
     }
 }

@@ -58,6 +58,28 @@ public static class SegmentReplay
     }
 
     /// <summary>
+    /// Reads and checks one segment whole, as a replay does, and brings <paramref name="hashes"/> past it without writing
+    /// any file: what an audit of the history uses. Returns why the segment cannot be applied, or <see langword="null"/>.
+    /// </summary>
+    public static string? ApplyToHashes(PageHashes hashes, ReplicationStore.StoredSegment segment)
+    {
+        ArgumentNullException.ThrowIfNull(hashes);
+        ArgumentNullException.ThrowIfNull(segment);
+        if (segment.Manifest is null)
+        {
+            return "it has no readable record";
+        }
+
+        if (Read(segment, null, out var changes) is { } problem)
+        {
+            return problem;
+        }
+
+        changes.ApplyTo(hashes);
+        return null;
+    }
+
+    /// <summary>
     /// Marks the file as a rollback-journal database (header bytes 18 and 19, which a replayed page 1 sets to
     /// WAL) so that it opens, read-only too, without a <c>-wal</c> beside it; the app switches it back to WAL on
     /// its first open. Then syncs it.
@@ -111,6 +133,26 @@ public static class SegmentReplay
 
             FinalSize = size;
             Commits++;
+        }
+
+        public void ApplyTo(PageHashes hashes)
+        {
+            if (Commits == 0)
+            {
+                return;
+            }
+
+            if (SmallestSize < hashes.Pages)
+            {
+                hashes.Resize(SmallestSize);
+            }
+
+            foreach (var (page, data) in Pages)
+            {
+                hashes.Set(page, data);
+            }
+
+            hashes.Resize(FinalSize);
         }
 
         public void WriteTo(FileStream database)

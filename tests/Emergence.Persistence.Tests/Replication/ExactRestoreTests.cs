@@ -268,6 +268,36 @@ public sealed class ExactRestoreTests : IDisposable
         Assert.Equal((15, true, 0, "ok"), ReadBack());
     }
 
+    [Fact]
+    public async Task HistoryAudit_ProvesEverySegment_AndNamesTheFirstWhoseChecksumDiffers()
+    {
+        Commit(5);
+        var written = new List<SegmentManifest>();
+        using (var session = await OpenAsync())
+        {
+            for (var batch = 0; batch < 3; batch++)
+            {
+                Commit(10);
+                _h.Time.Advance(TimeSpan.FromSeconds(1));
+                written.Add(session.Poll().Segment!);
+            }
+        }
+
+        var audit = _h.Get<HistoryAudit>();
+        var whole = Assert.Single(audit.Run(_h.Locate(), TestContext.Current.CancellationToken));
+        Assert.True(whole.Ok, whole.Problem);
+        Assert.Equal(3, whole.Proven);
+
+        var second = written[1];
+        var manifestPath = Path.Combine(new ReplicationStore(_h.BackupDirectory).DirectoryOf(second.Generation), second.Filename + ReplicationStore.ManifestSuffix);
+        File.WriteAllBytes(manifestPath, System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(second with { EndHash = PageHashes.Format(PageHashes.Parse(second.EndHash)!.Value ^ 1), }, PersistenceJson.Options));
+        var damaged = Assert.Single(audit.Run(_h.Locate(), TestContext.Current.CancellationToken));
+
+        Assert.False(damaged.Ok);
+        Assert.Equal(1, damaged.Proven);
+        Assert.Contains(second.Filename, damaged.Problem, StringComparison.Ordinal);
+    }
+
     /// <summary>A wall clock the test sets, forwards or back.</summary>
     private sealed class SteppingClock(DateTimeOffset now) : TimeProvider
     {
