@@ -6,16 +6,17 @@ using Microsoft.Extensions.Logging;
 namespace Emergence.Persistence.Replication;
 
 /// <summary>
-/// Keeps every segment newer than the oldest kept backup and nothing older: a restore starts from a backup,
-/// so segments whose every commit is older than all of them can never be replayed (the newest of those stays,
-/// as the anchor a replay checks the next one against). A generation goes once its snapshot is older than
-/// every kept backup and so is every segment in it, unless it is the one being written. The same rule
-/// applies to the backup directory and, against the container's own backups, to the off-volume container.
+/// Keeps every segment a kept backup can be replayed from, and nothing older. By position, not time: in each
+/// generation, the segments before the earliest point any kept backup is a base of go (a replay starts at a base's
+/// point, and the run then starts at the first segment kept); a generation no kept backup is a base of goes whole,
+/// unless it is the one being written. History written by an earlier version (never replayed) goes once its snapshot
+/// is older than every kept backup. The same rule applies to the backup directory and, against the container's own
+/// backups, to the off-volume container.
 /// </summary>
 public static class ReplicationRetention
 {
     /// <summary>What retention removes: segments (manifest first), then whole generations.</summary>
-    /// <param name="Segments">Segments to delete, each older than every kept backup.</param>
+    /// <param name="Segments">Segments to delete, each before every kept backup's point.</param>
     /// <param name="Generations">Generations to delete whole.</param>
     public sealed record Doomed(IReadOnlyList<ReplicationStore.StoredSegment> Segments, IReadOnlyList<GenerationManifest> Generations)
     {
@@ -23,28 +24,47 @@ public static class ReplicationRetention
         public int SegmentCount { get; init; }
     }
 
-    /// <summary>What no backup taken at or after <paramref name="oldest"/> can use; <paramref name="current"/> is never deleted whole.</summary>
-    public static Doomed Select(IReadOnlyList<GenerationManifest> generations, Func<string, IReadOnlyList<ReplicationStore.StoredSegment>> segmentsOf, DateTimeOffset oldest, string? current)
+    /// <summary>What none of <paramref name="kept"/> (the kept backups' manifests) can be replayed from; <paramref name="current"/> is never deleted whole.</summary>
+    public static Doomed Select(IReadOnlyList<GenerationManifest> generations, Func<string, IReadOnlyList<ReplicationStore.StoredSegment>> segmentsOf, IReadOnlyList<BackupManifest> kept, string? current)
     {
         ArgumentNullException.ThrowIfNull(generations);
         ArgumentNullException.ThrowIfNull(segmentsOf);
+        ArgumentNullException.ThrowIfNull(kept);
         var segments = new List<ReplicationStore.StoredSegment>();
         var whole = new List<GenerationManifest>();
         var count = 0;
+        var oldest = kept.Count == 0 ? DateTimeOffset.MinValue : kept.Min(b => b.Timestamp);
         foreach (var generation in generations)
         {
             var all = segmentsOf(generation.Id);
-            var old = all.TakeWhile(s => s.Manifest is not null && s.Manifest.LastCommitAt < oldest).ToList();
-            if (generation.Id != current && generation.BaseBackupTimestamp < oldest && old.Count == all.Count)
+            if (generation.Id == current)
+            {
+                // Its history is kept from the earliest base on; with none yet (the snapshot rotated out), all of it.
+                var history = History.Read(generation, all, null, History.Check.Records);
+                var earliest = kept.Select(b => Timeline.BaseIn(history, b)?.Index).Where(i => i is not null).Min();
+                var before = earliest is { } index ? history.Run.Take(index).ToList() : [];
+                segments.AddRange(before);
+                count += before.Count;
+                continue;
+            }
+
+            var bases = generation.IsProvable
+                ? kept.Select(b => Timeline.BaseIn(History.Read(generation, all, null, History.Check.Records), b)?.Index).Where(i => i is not null).Min()
+                : null;
+            if (bases is null && (generation.IsProvable || generation.BaseBackupTimestamp < oldest))
             {
                 whole.Add(generation);
                 count += all.Count;
                 continue;
             }
 
-            // The last of the old ones stays as the anchor that proves no segment is missing before the first one replayed.
-            segments.AddRange(old.Take(old.Count - 1));
-            count += Math.Max(old.Count - 1, 0);
+            if (bases is { } first)
+            {
+                var run = History.Read(generation, all, null, History.Check.Records).Run;
+                var before = run.Take(first).ToList();
+                segments.AddRange(before);
+                count += before.Count;
+            }
         }
 
         return new Doomed(segments, whole) { SegmentCount = count };
@@ -55,7 +75,7 @@ public static class ReplicationRetention
     {
         ArgumentNullException.ThrowIfNull(location);
         var inventory = BackupCatalog.Scan(location.BackupDirectory, location.DatabasePath, now);
-        var kept = inventory.Verified.Where(b => !b.IsFromTheFuture).ToList();
+        var kept = inventory.Verified; // a backup stamped by a clock that ran ahead still holds a point of the history
         if (kept.Count == 0)
         {
             return 0;
@@ -63,7 +83,7 @@ public static class ReplicationRetention
 
         var oldest = kept.Min(b => b.TakenAt);
         var store = new ReplicationStore(location.BackupDirectory);
-        var doomed = Select(store.Generations(location.DatabasePath), store.Segments, oldest, current);
+        var doomed = Select(store.Generations(location.DatabasePath), store.Segments, [.. kept.Select(b => b.Manifest!)], current);
         foreach (var segment in doomed.Segments)
         {
             // The manifest goes first: a segment without one is not part of the timeline.

@@ -247,7 +247,7 @@ public sealed class SegmentUploader(
         var listing = await remote.ListAsync(cancellationToken).ConfigureAwait(false);
         var generations = new ReplicationStore(location.BackupDirectory).Generations(location.DatabasePath);
         var current = generations.Count == 0 ? null : generations[^1].Id;
-        var doomed = ReplicationRetention.Select(listing.Generations, listing.SegmentsOf, oldest, current);
+        var doomed = ReplicationRetention.Select(listing.Generations, listing.SegmentsOf, [.. complete.Select(b => b.Manifest!)], current);
         await remote.DeleteAsync(doomed.Segments.Select(s => s.Path), cancellationToken).ConfigureAwait(false);
         foreach (var generation in doomed.Generations)
         {

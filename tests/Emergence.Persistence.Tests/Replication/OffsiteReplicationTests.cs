@@ -202,7 +202,7 @@ public sealed class OffsiteReplicationTests : IDisposable
     }
 
     [Fact]
-    public async Task Retention_KeepsEverySegmentNewerThanTheContainersOldestBackup_AndOneAnchor()
+    public async Task Retention_KeepsEverySegmentAfterTheContainersBackupsPoints_AndNoneBefore()
     {
         Commit(5, 0);
         var old = await ReplicateAsync(3);
@@ -224,7 +224,7 @@ public sealed class OffsiteReplicationTests : IDisposable
         var generation = old[0].Generation;
         Assert.DoesNotContain(OffsiteSegments.SegmentBlob(generation, 1), names);
         Assert.DoesNotContain(OffsiteSegments.SegmentBlob(generation, 2), names);
-        Assert.Contains(OffsiteSegments.SegmentBlob(generation, 3), names); // the anchor
+        Assert.DoesNotContain(OffsiteSegments.SegmentBlob(generation, 3), names); // the container's backup holds it: its point is after it
         Assert.All(newer, s => Assert.Contains(OffsiteSegments.SegmentBlob(s.Generation, s.Sequence), names));
         Assert.Contains(_h.Logs.GetSnapshot(), r => r.Id.Name == "SegmentsPruned" && r.Message.Contains(Container, StringComparison.Ordinal));
 
