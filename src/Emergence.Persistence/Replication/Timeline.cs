@@ -107,8 +107,10 @@ public static class Timeline
     /// For each generation that holds states at or before the target (newest first; a generation ended by a restore
     /// holds none from the restore on), the target point is its newest point seen at or before the target, and
     /// each backup whose content is a state of that generation at or before the point is a base, newest base first.
-    /// Backups that are states of none of those generations are plans of their own (no replay) when taken at or
-    /// before the target. Plans are ordered by the time of the point they reach, newest first.
+    /// Backups that are states of none of the generations are plans of their own (no replay) when taken at or before
+    /// the target. Generations come in the order they were started, newest first, never by their clock-given times; a
+    /// backup of none goes before them only when the backup directory's own order and its time both say it is newer.
+    /// Each base's own state follows as the last resort.
     /// </summary>
     /// <param name="candidates">Verified backups, newest first.</param>
     /// <param name="manifestOf">A backup's manifest.</param>
@@ -165,19 +167,27 @@ public static class Timeline
             }
         }
 
-        var last = new List<Plan<TBackup>>();
+        // Generations in the order they were started (never by their clock-given times); within one, the newest base first.
+        // A backup of no generation goes before them only when it was written after the newest generation's snapshot
+        // (by the backup directory's own order, not a clock) and stamped after the point that generation reaches.
+        var newest = plans.Count > 0 ? plans[0] : null;
+        var after = newest is null ? null : candidates.Select(manifestOf).FirstOrDefault(m => m.Filename == newest.Generation!.BaseBackup)?.Sequence;
+        var (early, late, last) = (new List<Plan<TBackup>>(), new List<Plan<TBackup>>(), new List<Plan<TBackup>>());
         for (var c = 0; c < candidates.Count; c++)
         {
             var backup = candidates[c];
-            if (!based.Contains(c) && (target is null || takenAt(backup) <= target))
+            if (based.Contains(c) || (target is not null && takenAt(backup) > target))
             {
-                var plan = new Plan<TBackup>(backup, manifestOf(backup), null, [], null, PageHashes.Parse(manifestOf(backup).ContentHash), takenAt(backup));
-                (demoted?.Invoke(backup) == true ? last : plans).Add(plan);
+                continue;
             }
+
+            var manifest = manifestOf(backup);
+            var plan = new Plan<TBackup>(backup, manifest, null, [], null, PageHashes.Parse(manifest.ContentHash), takenAt(backup));
+            var newer = newest is null || (manifest.Sequence > (after ?? 0) && plan.ReachedAt > newest.ReachedAt);
+            (demoted?.Invoke(backup) == true ? last : newer ? early : late).Add(plan);
         }
 
-        // Stable: within a generation the newest base stays first, and backups of no generation keep their order.
-        return [.. plans.OrderByDescending(p => p.ReachedAt), .. alone.OrderByDescending(p => p.ReachedAt), .. last];
+        return [.. early, .. plans, .. alone, .. late, .. last];
     }
 
     /// <summary>The point of a history a target resolves to, or <see langword="null"/> when the generation holds no state at or before it.</summary>
