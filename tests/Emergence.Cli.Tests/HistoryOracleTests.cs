@@ -48,42 +48,8 @@ public sealed class HistoryOracleTests : IDisposable
         _azurite?.Dispose();
     }
 
-    /// <summary>A sqlite3 shell: each commit updates the counter and inserts the row numbered by it, stamped with the commit time.</summary>
-    private sealed class Writer : IDisposable
-    {
-        private readonly Process _process;
-
-        public Writer(string database)
-        {
-            var info = new ProcessStartInfo("sqlite3") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
-            info.ArgumentList.Add("-batch");
-            info.ArgumentList.Add(database);
-            _process = Process.Start(info)!;
-            _process.StandardInput.AutoFlush = true;
-            _process.StandardInput.WriteLine(".timeout 10000");
-        }
-
-        public void CommitOne() => _process.StandardInput.WriteLine(
-            "BEGIN IMMEDIATE; UPDATE counter SET k = k + 1; INSERT INTO rows (n, at, pad) SELECT k, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), randomblob(200) FROM counter; COMMIT;");
-
-        /// <summary>Closes the connection cleanly: the last connection's close checkpoints and deletes the <c>-wal</c>.</summary>
-        public void Close()
-        {
-            _process.StandardInput.WriteLine(".quit");
-            Assert.True(_process.WaitForExit(30_000), "the writer did not close");
-        }
-
-        public void Dispose()
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill();
-                _process.WaitForExit();
-            }
-
-            _process.Dispose();
-        }
-    }
+    /// <summary>Each commit updates the counter and inserts the row numbered by it, stamped with the commit time.</summary>
+    private const string CommitBoth = "BEGIN IMMEDIATE; UPDATE counter SET k = k + 1; INSERT INTO rows (n, at, pad) SELECT k, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), randomblob(200) FROM counter; COMMIT;";
 
     private Process StartReplicator(string? fakeOffset = null)
     {
@@ -122,7 +88,7 @@ public sealed class HistoryOracleTests : IDisposable
     private void Checkpoint(string mode) =>
         Shell.Run("sqlite3", "-batch", "-cmd", ".timeout 3000", _cli.DatabasePath, $"PRAGMA wal_checkpoint({mode});");
 
-    private static void WriteFor(Writer writer, TimeSpan duration)
+    private static void WriteFor(ShellWriter writer, TimeSpan duration)
     {
         var until = DateTime.UtcNow + duration;
         while (DateTime.UtcNow < until)
@@ -136,7 +102,7 @@ public sealed class HistoryOracleTests : IDisposable
     private List<(DateTimeOffset From, DateTimeOffset To)> RunHostile(int rounds, Func<int, string?> fakeOffset)
     {
         var down = new List<(DateTimeOffset, DateTimeOffset)>();
-        var writer = new Writer(_cli.DatabasePath);
+        var writer = new ShellWriter(_cli.DatabasePath, CommitBoth);
         var replicator = StartReplicator(fakeOffset(0));
         try
         {
@@ -166,7 +132,7 @@ public sealed class HistoryOracleTests : IDisposable
                         // The app closes its last connection: the -wal is checkpointed and deleted.
                         writer.Close();
                         writer.Dispose();
-                        writer = new Writer(_cli.DatabasePath);
+                        writer = new ShellWriter(_cli.DatabasePath, CommitBoth);
                         break;
                     default:
                         break;

@@ -43,40 +43,8 @@ public sealed class ReplicationProcessTests : IDisposable
         _azurite?.Dispose();
     }
 
-    /// <summary>A sqlite3 shell reading statements from the test: each INSERT commits the next row with its commit time.</summary>
-    private sealed class Writer : IDisposable
-    {
-        private readonly Process _process;
-
-        public Writer(string database)
-        {
-            var info = new ProcessStartInfo("sqlite3") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
-            info.ArgumentList.Add("-batch");
-            info.ArgumentList.Add(database);
-            _process = Process.Start(info)!;
-            _process.StandardInput.AutoFlush = true;
-            _process.StandardInput.WriteLine(".timeout 10000");
-        }
-
-        public void CommitOne() => _process.StandardInput.WriteLine(
-            "INSERT INTO rows (n, at, pad) SELECT coalesce(max(n), 0) + 1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), randomblob(200) FROM rows;");
-
-        public void Kill()
-        {
-            _process.Kill(); // SIGKILL
-            _process.WaitForExit();
-        }
-
-        public void Dispose()
-        {
-            if (!_process.HasExited)
-            {
-                Kill();
-            }
-
-            _process.Dispose();
-        }
-    }
+    /// <summary>Each commit inserts the next row with its commit time.</summary>
+    private const string InsertNext = "INSERT INTO rows (n, at, pad) SELECT coalesce(max(n), 0) + 1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), randomblob(200) FROM rows;";
 
     private Process StartReplicator()
     {
@@ -94,7 +62,7 @@ public sealed class ReplicationProcessTests : IDisposable
     }
 
     /// <summary>Writes for <paramref name="duration"/>, a commit every few milliseconds.</summary>
-    private static void WriteFor(Writer writer, TimeSpan duration)
+    private static void WriteFor(ShellWriter writer, TimeSpan duration)
     {
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < duration)
@@ -140,7 +108,7 @@ public sealed class ReplicationProcessTests : IDisposable
     }
 
     /// <summary>Writes for a few seconds, then six times writes a little longer and SIGKILLs and restarts the writer or the replicator, at random.</summary>
-    private void KillAtRandom(Random random, ref Writer writer, ref Process replicator)
+    private void KillAtRandom(Random random, ref ShellWriter writer, ref Process replicator)
     {
         WriteFor(writer, TimeSpan.FromSeconds(3));
         for (var round = 0; round < 6; round++)
@@ -150,7 +118,7 @@ public sealed class ReplicationProcessTests : IDisposable
             {
                 writer.Kill();
                 writer.Dispose();
-                writer = new Writer(_cli.DatabasePath);
+                writer = new ShellWriter(_cli.DatabasePath, InsertNext);
             }
             else
             {
@@ -165,7 +133,7 @@ public sealed class ReplicationProcessTests : IDisposable
     {
         var seed = Environment.TickCount;
         var random = new Random(seed);
-        var writer = new Writer(_cli.DatabasePath);
+        var writer = new ShellWriter(_cli.DatabasePath, InsertNext);
         var replicator = StartReplicator();
         try
         {
@@ -199,7 +167,7 @@ public sealed class ReplicationProcessTests : IDisposable
     public void RestoreTo_ManyPointsOfASteadyStretch_GivesAPrefixWithNothingAfterThePoint()
     {
         var replicator = StartReplicator();
-        using (var writer = new Writer(_cli.DatabasePath))
+        using (var writer = new ShellWriter(_cli.DatabasePath, InsertNext))
         {
             WriteFor(writer, TimeSpan.FromSeconds(9));
         }
@@ -233,7 +201,7 @@ public sealed class ReplicationProcessTests : IDisposable
         _cli.Settings["Persistence__Offsite__Container"] = "replication";
         var seed = Environment.TickCount;
         var random = new Random(seed);
-        var writer = new Writer(_cli.DatabasePath);
+        var writer = new ShellWriter(_cli.DatabasePath, InsertNext);
         var replicator = StartReplicator();
         DateTimeOffset killedAt;
         try
