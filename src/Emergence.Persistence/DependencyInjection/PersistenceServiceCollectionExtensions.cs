@@ -24,6 +24,9 @@ namespace Microsoft.Extensions.DependencyInjection;
 /// <summary>Registers the persistence services.</summary>
 public static class PersistenceServiceCollectionExtensions
 {
+    /// <summary>How long one request to the off-volume store may go without a byte before it is tried again (four tries at most).</summary>
+    public static readonly TimeSpan OffsiteRequestTimeout = TimeSpan.FromSeconds(20);
+
     /// <summary>
     /// Adds the persistence services, with <see cref="PersistenceOptions"/> bound from
     /// <paramref name="configuration"/> and validated when the host starts. <paramref name="configure"/>
@@ -96,6 +99,10 @@ public static class PersistenceServiceCollectionExtensions
             clientOptions.Retry.MaxRetries = 3;
             clientOptions.Retry.Delay = TimeSpan.FromSeconds(0.5);
             clientOptions.Retry.MaxDelay = TimeSpan.FromSeconds(8);
+
+            // A store that accepts a connection and then stops answering: each try gives up after this long without a
+            // byte (the SDK's default, 100 s, made a restore wait about seven minutes over its four tries).
+            clientOptions.Retry.NetworkTimeout = OffsiteRequestTimeout;
         }));
         services.AddOptions<BlobClientOptions>(OffsiteConnector.ClientName).Configure<PersistenceMetrics, IOptions<PersistenceOptions>>((clientOptions, metrics, options) =>
             clientOptions.AddPolicy(new OffsiteRequestPolicy(metrics, PersistenceMetrics.AzureTarget(options.Value.Offsite.Container ?? "")), HttpPipelinePosition.PerRetry));

@@ -71,6 +71,22 @@ public sealed class OffsiteTests : IDisposable
     }
 
     [Fact]
+    public void OffsiteClient_EachTryGivesUpAfterTheRequestTimeout_NotTheSdksHundredSeconds()
+    {
+        using var harness = new TestHarness(new Dictionary<string, string?>
+        {
+            ["Persistence:Offsite:ConnectionString"] = "UseDevelopmentStorage=true",
+            ["Persistence:Offsite:Container"] = Container,
+        });
+
+        var options = harness.Get<Microsoft.Extensions.Options.IOptionsMonitor<BlobClientOptions>>().Get(OffsiteConnector.ClientName);
+
+        Assert.Equal(Microsoft.Extensions.DependencyInjection.PersistenceServiceCollectionExtensions.OffsiteRequestTimeout, options.Retry.NetworkTimeout);
+        Assert.True(options.Retry.NetworkTimeout <= TimeSpan.FromSeconds(30));
+        Assert.Equal(3, options.Retry.MaxRetries);
+    }
+
+    [Fact]
     public async Task Sync_UploadsTheBackupAndThenItsManifest_WithTheContentHashOfTheManifest()
     {
         var azurite = StartAzurite();
