@@ -298,6 +298,50 @@ public sealed class ExactRestoreTests : IDisposable
         Assert.Contains(second.Filename, damaged.Problem, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task EveryBackup_PlusAllTheHistoryAfterIt_IsTheLiveDatabase()
+    {
+        Commit(5);
+        for (var restart = 0; restart < 3; restart++)
+        {
+            using var session = await OpenAsync();
+            for (var poll = 0; poll < 6; poll++)
+            {
+                Commit(7);
+                if (poll % 2 == 1)
+                {
+                    await _h.BackupAsync(); // its log point falls inside the next segment, or at a segment's end
+                }
+
+                Commit(3);
+                _h.Time.Advance(TimeSpan.FromSeconds(1));
+                session.Poll();
+            }
+
+            // Between sessions another process checkpoints: the next session must prove where it stands.
+            Assert.Equal(0, Shell.Run("sqlite3", "-batch", _h.DatabasePath, restart == 1 ? "PRAGMA wal_checkpoint(RESTART);" : "PRAGMA wal_checkpoint(PASSIVE);").Exit);
+        }
+
+        _writer.Close();
+        Assert.Equal(0, Shell.Run("sqlite3", "-batch", _h.DatabasePath, "PRAGMA wal_checkpoint(TRUNCATE);").Exit);
+        var live = PageHashes.OfFile(_h.DatabasePath, TestContext.Current.CancellationToken).Checksum; // no connection of this process is open on it now
+        var backups = BackupCatalog.Scan(_h.BackupDirectory, _h.DatabasePath, _h.Time.GetUtcNow()).Verified;
+        Assert.True(backups.Count >= 4, $"only {backups.Count} backups"); // rotation keeps the newest five
+        var histories = History.ReadAll(_h.BackupDirectory, _h.DatabasePath);
+
+        foreach (var backup in backups)
+        {
+            var plan = Timeline.PlansFor([backup], b => b.Manifest!, b => b.TakenAt, histories, target: null)[0];
+            var staging = Path.Combine(_h.BackupDirectory, "staging-" + backup.Name);
+            Assert.True(_h.Get<BackupVerifier>().VerifyCopy(backup, staging, IntegrityCheck.Quick, cancellationToken: TestContext.Current.CancellationToken).Ok);
+            var outcome = PointReplay.Apply(_h.Get<SqliteConnectionFactory>(), staging, plan, plan.Segments, NullLogger.Instance, TestContext.Current.CancellationToken);
+
+            Assert.Null(outcome.ProofProblem);
+            Assert.Equal(PageHashes.Format(live), PageHashes.Format(PageHashes.OfFile(staging, TestContext.Current.CancellationToken).Checksum));
+            File.Delete(staging);
+        }
+    }
+
     /// <summary>A wall clock the test sets, forwards or back.</summary>
     private sealed class SteppingClock(DateTimeOffset now) : TimeProvider
     {
