@@ -342,6 +342,27 @@ public sealed class ExactRestoreTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task Restores_CountTheirResultAndEveryProof_AndGenerationsTheirStart()
+    {
+        using var restores = new Microsoft.Extensions.Diagnostics.Metrics.Testing.MetricCollector<long>(_h.Get<System.Diagnostics.Metrics.IMeterFactory>(), Emergence.Persistence.Metrics.PersistenceMetrics.MeterName, "emergence.restores");
+        using var proofs = new Microsoft.Extensions.Diagnostics.Metrics.Testing.MetricCollector<long>(_h.Get<System.Diagnostics.Metrics.IMeterFactory>(), Emergence.Persistence.Metrics.PersistenceMetrics.MeterName, "emergence.restore.proofs");
+        Commit(5);
+        using (var session = await OpenAsync())
+        {
+            Commit(10);
+            _h.Time.Advance(TimeSpan.FromSeconds(1));
+            session.Poll();
+        }
+
+        _h.Time.Advance(TimeSpan.FromSeconds(1));
+        RestoreTo(null);
+        Assert.Throws<RestoreFailedException>(() => RestoreTo(TestHarness.Start - TimeSpan.FromDays(1)));
+
+        Assert.Equal([("local_point", "ok"), ("local_point", "failed")], restores.GetMeasurementSnapshot().Select(m => ((string)m.Tags["source"]!, (string)m.Tags["result"]!)));
+        Assert.Contains(proofs.GetMeasurementSnapshot(), m => (string)m.Tags["result"]! == "passed");
+    }
+
     /// <summary>A wall clock the test sets, forwards or back.</summary>
     private sealed class SteppingClock(DateTimeOffset now) : TimeProvider
     {
