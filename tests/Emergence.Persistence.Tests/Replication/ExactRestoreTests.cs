@@ -363,6 +363,36 @@ public sealed class ExactRestoreTests : IDisposable
         Assert.Contains(proofs.GetMeasurementSnapshot(), m => (string)m.Tags["result"]! == "passed");
     }
 
+    [Fact]
+    public async Task ADamagedSegment_EndsTheWindowThere_AndHealthNamesItAndTheNewestProvablePoint()
+    {
+        Commit(5);
+        var written = new List<SegmentManifest>();
+        using (var session = await OpenAsync())
+        {
+            for (var batch = 0; batch < 3; batch++)
+            {
+                Commit(10);
+                _h.Time.Advance(TimeSpan.FromSeconds(1));
+                written.Add(session.Poll().Segment!);
+            }
+        }
+
+        var second = written[1];
+        File.AppendAllText(Path.Combine(new ReplicationStore(_h.BackupDirectory).DirectoryOf(second.Generation), second.Filename), "x");
+
+        var window = Assert.Single(Timeline.Windows(_h.BackupDirectory, _h.DatabasePath));
+        Assert.Equal(1, window.Segments);
+        Assert.Equal(written[0].LastCommitAt, window.To);
+        Assert.Contains(second.Filename, window.Problem, StringComparison.Ordinal);
+
+        _h.Get<Replicator>().Audit(_h.Locate());
+        var report = _h.Get<Emergence.Persistence.Health.HealthReporter>().Check(_h.Locate());
+        Assert.Equal(Emergence.Persistence.Health.HealthStatus.Degraded, report.Status);
+        Assert.Contains(report.Problems, p => p.Contains("history is damaged", StringComparison.Ordinal) && p.Contains(second.Filename, StringComparison.Ordinal)
+            && p.Contains(UtcMillisecondsConverter.Format(written[0].LastCommitAt), StringComparison.Ordinal));
+    }
+
     /// <summary>A wall clock the test sets, forwards or back.</summary>
     private sealed class SteppingClock(DateTimeOffset now) : TimeProvider
     {
