@@ -121,9 +121,6 @@ public sealed class PageHashes
         Pages = pages;
     }
 
-    /// <summary>An independent copy.</summary>
-    public PageHashes Clone() => new((ulong[])_hashes.Clone(), Pages, _sum, PageSize);
-
     /// <summary>Hashes a database file (never the live database: only backups, staged copies and restore results) by reading its pages.</summary>
     /// <exception cref="IOException">The file cannot be read, or is not a whole number of pages.</exception>
     public static PageHashes OfFile(string path, CancellationToken cancellationToken = default)

@@ -37,31 +37,20 @@ public static class ReplicationRetention
         foreach (var generation in generations)
         {
             var all = segmentsOf(generation.Id);
-            if (generation.Id == current)
-            {
-                // Its history is kept from the earliest base on; with none yet (the snapshot rotated out), all of it.
-                var history = History.Read(generation, all, null, History.Check.Records);
-                var earliest = kept.Select(b => Timeline.BaseIn(history, b)?.Index).Where(i => i is not null).Min();
-                var before = earliest is { } index ? history.Run.Take(index).ToList() : [];
-                segments.AddRange(before);
-                count += before.Count;
-                continue;
-            }
-
-            var bases = generation.IsProvable
-                ? kept.Select(b => Timeline.BaseIn(History.Read(generation, all, null, History.Check.Records), b)?.Index).Where(i => i is not null).Min()
-                : null;
-            if (bases is null && (generation.IsProvable || generation.BaseBackupTimestamp < oldest))
+            // One reading of the history per generation: the earliest point any kept backup is a base of.
+            var history = generation.IsProvable ? History.Read(generation, all, null, History.Check.Records) : null;
+            var earliest = history is null ? null : kept.Select(b => Timeline.BaseIn(history, b)?.Index).Where(i => i is not null).Min();
+            if (earliest is null && generation.Id != current && (generation.IsProvable || generation.BaseBackupTimestamp < oldest))
             {
                 whole.Add(generation);
                 count += all.Count;
                 continue;
             }
 
-            if (bases is { } first)
+            // Kept from the earliest base on; with none yet (the current one's snapshot rotated out), all of it.
+            if (earliest is { } first)
             {
-                var run = History.Read(generation, all, null, History.Check.Records).Run;
-                var before = run.Take(first).ToList();
+                var before = history!.Run.Take(first).ToList();
                 segments.AddRange(before);
                 count += before.Count;
             }

@@ -91,8 +91,9 @@ public sealed class Replicator(
                     if (time.GetUtcNow() - lastPrune >= PruneInterval)
                     {
                         ReplicationRetention.Prune(location, time.GetUtcNow(), session.Generation.Id, logger);
-                        Audit(location);
-                        MeasureWindow(location);
+                        var histories = History.ReadAll(location.BackupDirectory, location.DatabasePath);
+                        Audit(location, histories);
+                        MeasureWindow(histories);
                         lastPrune = time.GetUtcNow();
                     }
 
@@ -143,7 +144,12 @@ public sealed class Replicator(
     public string? Audit(DatabaseLocation location)
     {
         ArgumentNullException.ThrowIfNull(location);
-        var damaged = History.ReadAll(location.BackupDirectory, location.DatabasePath)
+        return Audit(location, History.ReadAll(location.BackupDirectory, location.DatabasePath));
+    }
+
+    private string? Audit(DatabaseLocation location, IReadOnlyList<History> histories)
+    {
+        var damaged = histories
             .Where(h => h.Generation.IsProvable && h.Problem is not null)
             .Select(h => $"generation {h.Generation.Id}: {h.Problem}; its newest provable point is {UtcMillisecondsConverter.Format(h.TimeOf(h.Run.Count))}")
             .ToList();
@@ -153,9 +159,9 @@ public sealed class Replicator(
     }
 
     /// <summary>How far back a point can be restored now: from the oldest provable window's start to now.</summary>
-    private void MeasureWindow(DatabaseLocation location)
+    private void MeasureWindow(IReadOnlyList<History> histories)
     {
-        var windows = Timeline.Windows(location.BackupDirectory, location.DatabasePath).Where(w => w.Segments > 0 || w.Problem is null).ToList();
+        var windows = Timeline.Windows(histories).Where(w => w.Segments > 0 || w.Problem is null).ToList();
         if (windows.Count > 0)
         {
             metrics?.RestoreWindowMeasured(time.GetUtcNow() - windows.Min(w => w.From));
