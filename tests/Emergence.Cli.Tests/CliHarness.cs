@@ -48,7 +48,10 @@ public sealed class CliHarness : IDisposable
     }
 
     /// <summary>Starts the built <c>emergence-db</c> as a separate process (stdout and stderr redirected) and returns it running.</summary>
-    public Process StartProcess(params string[] args)
+    public Process StartProcess(params string[] args) => StartProcessWith(new Dictionary<string, string?>(), args);
+
+    /// <summary>Starts the built <c>emergence-db</c> as <see cref="StartProcess"/> does, with <paramref name="environment"/> added to the harness's settings.</summary>
+    public Process StartProcessWith(IReadOnlyDictionary<string, string?> environment, params string[] args)
     {
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "emergence-db.dll"));
@@ -57,7 +60,7 @@ public sealed class CliHarness : IDisposable
             info.ArgumentList.Add(arg);
         }
 
-        foreach (var (key, value) in Settings)
+        foreach (var (key, value) in Settings.Concat(environment))
         {
             info.Environment[key] = value;
         }

@@ -53,32 +53,19 @@ public sealed class HistoryOracleTests : IDisposable
 
     private Process StartReplicator(string? fakeOffset = null)
     {
-        var settings = new Dictionary<string, string?>(_cli.Settings);
+        var environment = new Dictionary<string, string?>();
         if (fakeOffset is not null)
         {
             // libfaketime: the replicator's wall clock stepped (the monotonic clock is left alone, as NTP leaves it).
             var library = Directory.GetDirectories("/usr/lib").Select(d => Path.Combine(d, "faketime", "libfaketime.so.1")).FirstOrDefault(File.Exists);
             Assert.True(library is not null, "libfaketime is not installed (apt-get install faketime)");
-            settings["LD_PRELOAD"] = library;
-            settings["FAKETIME"] = fakeOffset;
-            settings["FAKETIME_DONT_FAKE_MONOTONIC"] = "1";
-            settings["DONT_FAKE_MONOTONIC"] = "1";
+            environment["LD_PRELOAD"] = library;
+            environment["FAKETIME"] = fakeOffset;
+            environment["FAKETIME_DONT_FAKE_MONOTONIC"] = "1";
+            environment["DONT_FAKE_MONOTONIC"] = "1";
         }
 
-        var saved = new Dictionary<string, string?>(_cli.Settings);
-        _cli.Settings.Clear();
-        foreach (var (key, value) in settings)
-        {
-            _cli.Settings[key] = value;
-        }
-
-        var process = _cli.StartProcess("replicate");
-        _cli.Settings.Clear();
-        foreach (var (key, value) in saved)
-        {
-            _cli.Settings[key] = value;
-        }
-
+        var process = _cli.StartProcessWith(environment, "replicate");
         _running.Add(process);
         process.BeginErrorReadLine();
         process.BeginOutputReadLine();

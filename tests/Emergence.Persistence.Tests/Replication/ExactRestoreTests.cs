@@ -55,6 +55,21 @@ public sealed class ExactRestoreTests : IDisposable
     private Task<ReplicationSession> OpenAsync(TimeProvider? clock = null, BackupService? backups = null) =>
         ReplicationSession.OpenAsync(_h.Locate(), _h.Get<SqliteConnectionFactory>(), backups ?? _h.Get<BackupService>(), clock ?? _h.Time, NullLogger.Instance, 64L << 20, null, TestContext.Current.CancellationToken);
 
+    /// <summary>One replicator session: <paramref name="batches"/> times ten commits, a second, a poll; returns the segments written.</summary>
+    private async Task<List<SegmentManifest>> ReplicateBatchesAsync(int batches)
+    {
+        var written = new List<SegmentManifest>();
+        using var session = await OpenAsync();
+        for (var batch = 0; batch < batches; batch++)
+        {
+            Commit(10);
+            _h.Time.Advance(TimeSpan.FromSeconds(1));
+            written.Add(session.Poll().Segment!);
+        }
+
+        return written;
+    }
+
     private RestoreResult RestoreTo(DateTimeOffset? target) =>
         _h.WithVolumeLock((location, held) => _h.Get<RestoreService>().RestoreToTime(location, held, target, force: true, "test", cancellationToken: TestContext.Current.CancellationToken));
 
@@ -169,16 +184,7 @@ public sealed class ExactRestoreTests : IDisposable
     public async Task AResultWhoseContentIsNotTheRecordedOne_IsRefused_AndTheStagingFileNeverBlocksTheNextCandidate()
     {
         Commit(5);
-        SegmentManifest last;
-        using (var session = await OpenAsync())
-        {
-            Commit(10);
-            _h.Time.Advance(TimeSpan.FromSeconds(1));
-            session.Poll();
-            Commit(10);
-            _h.Time.Advance(TimeSpan.FromSeconds(1));
-            last = session.Poll().Segment!;
-        }
+        var last = (await ReplicateBatchesAsync(2))[^1];
 
         // The history's record of the newest point no longer matches what replaying it gives.
         var store = new ReplicationStore(_h.BackupDirectory);
@@ -224,16 +230,7 @@ public sealed class ExactRestoreTests : IDisposable
     public async Task AfterARollback_NoTimeFromTheRestoreOnGivesBackTheRowsItRolledBack()
     {
         Commit(5);
-        var seen = new List<DateTimeOffset>();
-        using (var session = await OpenAsync())
-        {
-            for (var batch = 0; batch < 3; batch++)
-            {
-                Commit(10);
-                _h.Time.Advance(TimeSpan.FromSeconds(1));
-                seen.Add(session.Poll().Segment!.LastCommitAt);
-            }
-        }
+        var seen = (await ReplicateBatchesAsync(3)).Select(s => s.LastCommitAt).ToList();
 
         _h.Time.Advance(TimeSpan.FromSeconds(10));
         RestoreTo(seen[0]); // the rollback: 15 rows
@@ -250,12 +247,7 @@ public sealed class ExactRestoreTests : IDisposable
     public async Task RestoreRequestedForTheNextStart_Latest_RestoresTheNewestCommit_NotTheNewestBackup()
     {
         Commit(5);
-        using (var session = await OpenAsync())
-        {
-            Commit(10);
-            _h.Time.Advance(TimeSpan.FromSeconds(1));
-            session.Poll();
-        }
+        await ReplicateBatchesAsync(1);
 
         var newest = BackupCatalog.Scan(_h.BackupDirectory, _h.DatabasePath, _h.Time.GetUtcNow()).NewestGood!;
         new RestoreRequest { Backup = newest.Name, RequestedAt = _h.Time.GetUtcNow(), Latest = true }.Write(RestoreRequest.PathFor(_h.Locate().DatabaseDirectory));
@@ -272,16 +264,7 @@ public sealed class ExactRestoreTests : IDisposable
     public async Task HistoryAudit_ProvesEverySegment_AndNamesTheFirstWhoseChecksumDiffers()
     {
         Commit(5);
-        var written = new List<SegmentManifest>();
-        using (var session = await OpenAsync())
-        {
-            for (var batch = 0; batch < 3; batch++)
-            {
-                Commit(10);
-                _h.Time.Advance(TimeSpan.FromSeconds(1));
-                written.Add(session.Poll().Segment!);
-            }
-        }
+        var written = await ReplicateBatchesAsync(3);
 
         var audit = _h.Get<HistoryAudit>();
         var whole = Assert.Single(audit.Run(_h.Locate(), TestContext.Current.CancellationToken));
@@ -348,12 +331,7 @@ public sealed class ExactRestoreTests : IDisposable
         using var restores = new Microsoft.Extensions.Diagnostics.Metrics.Testing.MetricCollector<long>(_h.Get<System.Diagnostics.Metrics.IMeterFactory>(), Emergence.Persistence.Metrics.PersistenceMetrics.MeterName, "emergence.restores");
         using var proofs = new Microsoft.Extensions.Diagnostics.Metrics.Testing.MetricCollector<long>(_h.Get<System.Diagnostics.Metrics.IMeterFactory>(), Emergence.Persistence.Metrics.PersistenceMetrics.MeterName, "emergence.restore.proofs");
         Commit(5);
-        using (var session = await OpenAsync())
-        {
-            Commit(10);
-            _h.Time.Advance(TimeSpan.FromSeconds(1));
-            session.Poll();
-        }
+        await ReplicateBatchesAsync(1);
 
         _h.Time.Advance(TimeSpan.FromSeconds(1));
         RestoreTo(null);
@@ -367,16 +345,7 @@ public sealed class ExactRestoreTests : IDisposable
     public async Task ADamagedSegment_EndsTheWindowThere_AndHealthNamesItAndTheNewestProvablePoint()
     {
         Commit(5);
-        var written = new List<SegmentManifest>();
-        using (var session = await OpenAsync())
-        {
-            for (var batch = 0; batch < 3; batch++)
-            {
-                Commit(10);
-                _h.Time.Advance(TimeSpan.FromSeconds(1));
-                written.Add(session.Poll().Segment!);
-            }
-        }
+        var written = await ReplicateBatchesAsync(3);
 
         var second = written[1];
         File.AppendAllText(Path.Combine(new ReplicationStore(_h.BackupDirectory).DirectoryOf(second.Generation), second.Filename), "x");
