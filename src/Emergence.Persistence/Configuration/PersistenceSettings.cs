@@ -49,6 +49,12 @@ public static class PersistenceSettings
     /// <summary>Log bytes at which the replicator checkpoints.</summary>
     public const string ReplicationCheckpointBytesKey = "Persistence:Replication:CheckpointBytes";
 
+    /// <summary>Days back a point can be restored to.</summary>
+    public const string ReplicationRestoreWindowKey = "Persistence:Replication:RestoreWindowDays";
+
+    /// <summary>Minutes back every replicated commit stays a point of its own.</summary>
+    public const string ReplicationEveryCommitKey = "Persistence:Replication:EveryCommitMinutes";
+
     /// <summary>The backup timer's schedule, a top-level app setting the Functions host also reads.</summary>
     public const string BackupScheduleKey = "BACKUP_SCHEDULE";
 
@@ -165,6 +171,20 @@ public static class PersistenceSettings
             replication.CheckpointBytes = long.TryParse(bytes, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n is >= 1L << 16 and <= 1L << 34
                 ? n
                 : throw new InvalidSettingException(EnvName(ReplicationCheckpointBytesKey), bytes, "expected a whole number of bytes from 65536 to 17179869184.");
+        }
+
+        if (Read(configuration, ReplicationRestoreWindowKey) is { } days)
+        {
+            replication.RestoreWindow = int.TryParse(days, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is >= 1 and <= ReplicationOptions.MaxRestoreWindowDays
+                ? TimeSpan.FromDays(n)
+                : throw new InvalidSettingException(EnvName(ReplicationRestoreWindowKey), days, $"expected a whole number of days from 1 to {ReplicationOptions.MaxRestoreWindowDays}.");
+        }
+
+        if (Read(configuration, ReplicationEveryCommitKey) is { } minutes)
+        {
+            replication.EveryCommit = int.TryParse(minutes, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is >= 1 and <= 1440
+                ? TimeSpan.FromMinutes(n)
+                : throw new InvalidSettingException(EnvName(ReplicationEveryCommitKey), minutes, "expected a whole number of minutes from 1 to 1440.");
         }
     }
 

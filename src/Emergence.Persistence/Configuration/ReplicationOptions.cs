@@ -12,6 +12,15 @@ public sealed class ReplicationOptions
     /// <summary>The default log size at which the replicator checkpoints so the log can restart.</summary>
     public const long DefaultCheckpointBytes = 4L << 20;
 
+    /// <summary>The default restore window, in days.</summary>
+    public const int DefaultRestoreWindowDays = 7;
+
+    /// <summary>The longest restore window, in days.</summary>
+    public const int MaxRestoreWindowDays = 30;
+
+    /// <summary>The default time back every commit stays a point of its own, in minutes.</summary>
+    public const int DefaultEveryCommitMinutes = 60;
+
     /// <summary>Whether the function app replicates (<c>Persistence__Replication__Enabled</c>, default true).</summary>
     public bool Enabled { get; set; } = true;
 
@@ -23,4 +32,10 @@ public sealed class ReplicationOptions
 
     /// <summary>At this log size the replicator checkpoints, briefly holding the write lock, so the log restarts (<c>Persistence__Replication__CheckpointBytes</c>).</summary>
     public long CheckpointBytes { get; set; } = DefaultCheckpointBytes;
+
+    /// <summary>How far back a point can be restored (<c>Persistence__Replication__RestoreWindowDays</c>, 1 to 30): the history keeps what that needs, and no more.</summary>
+    public TimeSpan RestoreWindow { get; set; } = TimeSpan.FromDays(DefaultRestoreWindowDays);
+
+    /// <summary>How far back every replicated commit (each poll's) stays a point of its own (<c>Persistence__Replication__EveryCommitMinutes</c>); older history is kept by the minute, then by the hour.</summary>
+    public TimeSpan EveryCommit { get; set; } = TimeSpan.FromMinutes(DefaultEveryCommitMinutes);
 }

@@ -154,6 +154,9 @@ public sealed record ReplicationReport
 
     /// <summary>What the replicator's last audit found damaged or missing in the history (the windows end there), or <see langword="null"/>.</summary>
     public string? HistoryProblem { get; init; }
+
+    /// <summary>Why the restore window is shorter than <c>Persistence__Replication__RestoreWindowDays</c> (the history was thinned to leave the volume room), while it is; <see langword="null"/> otherwise.</summary>
+    public string? WindowProblem { get; init; }
 }
 
 /// <summary>The <c>backups.offsite</c> object of the health report: copies in Azure Blob Storage and the restore drill.</summary>

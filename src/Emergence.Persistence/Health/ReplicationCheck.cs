@@ -31,6 +31,11 @@ public sealed class ReplicationCheck(ReplicationActivity activity)
             findings.Add(HealthFinding.Degraded($"The replicated history is damaged: {damaged}."));
         }
 
+        if (state.WindowProblem is { } shortened)
+        {
+            findings.Add(HealthFinding.Degraded(shortened));
+        }
+
         long? offsiteLag = state.OffsiteCaughtUpAt is { } off ? Math.Max(0, (long)(now - off).TotalSeconds) : null;
         if (state.OffsiteLastError is { } offsiteError)
         {
@@ -53,6 +58,7 @@ public sealed class ReplicationCheck(ReplicationActivity activity)
             LogBytes = state.LogBytes,
             LogHighWaterBytes = state.LogHighWaterBytes,
             HistoryProblem = state.HistoryProblem,
+            WindowProblem = state.WindowProblem,
         };
         return new Checked<ReplicationReport?>(report, findings);
     }

@@ -188,9 +188,9 @@ public static partial class PersistenceLog
         Message = "Replay of generation {Generation} stopped before segment {Segment}: {Problem}. The restore ends at the last whole commit before it ({LastCommitAt}).")]
     public static partial void ReplayStopped(ILogger logger, string generation, string segment, string problem, string lastCommitAt);
 
-    /// <summary>Segments older than every kept backup were deleted.</summary>
+    /// <summary>History no point of the restore window needs was deleted (files merged into a coarser level, or older than the window).</summary>
     [LoggerMessage(EventId = 7006, EventName = "SegmentsPruned", Level = LogLevel.Information,
-        Message = "Replication: deleted {Count} segments and {Generations} generations older than the oldest kept backup ({Oldest}) from {Store}")]
+        Message = "Replication: deleted {Count} history files and {Generations} generations that no point of the restore window needs (it starts {Oldest}) from {Store}")]
     public static partial void SegmentsPruned(ILogger logger, int count, int generations, string oldest, string store);
 
     /// <summary>Copying segments off the volume failed; the next pass tries again from the first not copied.</summary>
@@ -217,4 +217,14 @@ public static partial class PersistenceLog
     [LoggerMessage(EventId = 7011, EventName = "RestoreProofFailed", Level = LogLevel.Error,
         Message = "Restore candidate {Backup} refused: {Problem}")]
     public static partial void RestoreProofFailed(ILogger logger, string backup, string problem);
+
+    /// <summary>Merging closed history files into a level file failed; the files stay as they are and the next pass tries again.</summary>
+    [LoggerMessage(EventId = 7020, EventName = "HistoryCompactionFailed", Level = LogLevel.Warning,
+        Message = "Replication: merging generation {Generation}'s history into level {Level} failed: {Problem}. Its files stay as they are; the next pass tries again.")]
+    public static partial void HistoryCompactionFailed(ILogger logger, Exception exception, string generation, int level, string problem);
+
+    /// <summary>The history was thinned to leave the volume room for the database and its next backup: the restore window is shorter than the setting asks.</summary>
+    [LoggerMessage(EventId = 7021, EventName = "HistoryThinned", Level = LogLevel.Warning,
+        Message = "Replication: deleted {Files} history files ({Bytes} bytes) of {Store} to leave room for the database and its next backup ({Needed} bytes free needed); points can now be restored back to {From}, not the {WindowDays} days asked")]
+    public static partial void HistoryThinned(ILogger logger, int files, long bytes, string store, long needed, string from, int windowDays);
 }

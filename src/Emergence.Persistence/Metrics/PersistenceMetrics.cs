@@ -26,6 +26,8 @@ public sealed class PersistenceMetrics
     private readonly Histogram<double> _backupDuration;
     private readonly Counter<long> _segments;
     private readonly Counter<long> _segmentBytes;
+    private readonly Counter<long> _levelFiles;
+    private readonly Counter<long> _levelBytes;
     private readonly Counter<long> _generations;
     private readonly Counter<long> _requests;
     private readonly Counter<long> _requestErrors;
@@ -61,6 +63,8 @@ public sealed class PersistenceMetrics
         meter.CreateObservableGauge("emergence.replication.wal.size", () => Gauge(r => r.WalBytes), "By", "The -wal file's size at the replicator's last poll.");
         _segments = meter.CreateCounter<long>("emergence.replication.segments", "{segment}", "WAL segments written to the volume.");
         _segmentBytes = meter.CreateCounter<long>("emergence.replication.written", "By", "Bytes of WAL segments written to the volume.");
+        _levelFiles = meter.CreateCounter<long>("emergence.replication.level_files", "{file}", "History level files written by merging closed history files, by level.");
+        _levelBytes = meter.CreateCounter<long>("emergence.replication.level_written", "By", "Bytes of history level files written (compressed), by level.");
         _generations = meter.CreateCounter<long>("emergence.replication.generations", "{generation}", "Replication generations started, by reason.");
 
         _requests = meter.CreateCounter<long>("emergence.offsite.requests", "{request}", "Requests sent to an off-volume target (every attempt, retries included), by target and operation.");
@@ -108,6 +112,14 @@ public sealed class PersistenceMetrics
     {
         _segments.Add(1);
         _segmentBytes.Add(bytes);
+    }
+
+    /// <summary>A level file of <paramref name="level"/> and <paramref name="bytes"/> bytes was written.</summary>
+    public void LevelFileWritten(int level, long bytes)
+    {
+        var tag = new KeyValuePair<string, object?>("level", level);
+        _levelFiles.Add(1, tag);
+        _levelBytes.Add(bytes, tag);
     }
 
     /// <summary>The replicator started a generation, for <paramref name="reason"/> (a short lowercase word).</summary>

@@ -46,6 +46,9 @@ public sealed class ReplicationActivity
         string? DatabasePath = null,
         string? HistoryProblem = null)
     {
+        /// <summary>Why the restore window is shorter than the setting asks (the history was thinned for space), while it is.</summary>
+        public string? WindowProblem { get; init; }
+
         /// <summary>A state with nothing known yet, recorded at <paramref name="now"/>.</summary>
         public static ReplicationState Empty(DateTimeOffset now) => new(null, null, null, null, null, null, now, 0, 0);
     }

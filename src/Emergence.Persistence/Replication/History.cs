@@ -24,74 +24,149 @@ public sealed record History(GenerationManifest Generation, IReadOnlyList<Replic
         Quick,
     }
 
-    /// <summary>The number of the run's first segment: 1, or later once retention deleted the segments no kept backup needs.</summary>
+    /// <summary>The number of the run's first segment: 1, or later once retention deleted the history no restore needs.</summary>
     public long FirstSequence => Run.Count > 0 ? Run[0].Sequence : 1;
 
-    /// <summary>The time of a point: 0 is the start of the run (the snapshot, when nothing was pruned), <c>i</c> the end of the run's <c>i</c>-th segment.</summary>
-    public DateTimeOffset TimeOf(int point) => point == 0 ? Generation.StartedAt : Run[point - 1].Manifest!.LastCommitAt;
+    /// <summary>
+    /// Level files beside the run that cross part of it in one step: each starts and ends at points of the run, with
+    /// the content checksums the run has there. A restore uses them to reach its point with few files.
+    /// </summary>
+    public IReadOnlyList<ReplicationStore.StoredSegment> Jumps { get; init; } = [];
+
+    /// <summary>The time of a point: 0 is the start of the run (the snapshot, when nothing was pruned), <c>i</c> the end of the run's <c>i</c>-th file.</summary>
+    public DateTimeOffset TimeOf(int point) => point == 0
+        ? (FirstSequence == 1 ? Generation.StartedAt : Run[0].Manifest!.FirstCommitAt)
+        : Run[point - 1].Manifest!.LastCommitAt;
 
     /// <summary>The content checksum at a point.</summary>
     public ulong HashOf(int point) => point == 0
         ? PageHashes.Parse(FirstSequence == 1 ? Generation.StartHash : Run[0].Manifest!.StartHash) ?? 0
         : PageHashes.Parse(Run[point - 1].Manifest!.EndHash)!.Value;
 
+    /// <summary>The point at the end of segment <paramref name="sequence"/> (0: before the run's first), or <see langword="null"/> when the run has no point there.</summary>
+    public int? PointAfter(long sequence)
+    {
+        if (sequence == FirstSequence - 1)
+        {
+            return 0;
+        }
+
+        var (low, high) = (0, Run.Count - 1);
+        while (low <= high)
+        {
+            var middle = (low + high) / 2;
+            var last = Run[middle].Manifest!.Last;
+            if (last == sequence)
+            {
+                return middle + 1;
+            }
+
+            (low, high) = last < sequence ? (middle + 1, high) : (low, middle - 1);
+        }
+
+        return null;
+    }
+
     /// <summary>The name of the first segment after the run (where a replay to the newest point stops when <see cref="Problem"/> is set).</summary>
-    public string NextSegmentName => ReplicationStore.SegmentName(FirstSequence + Run.Count);
+    public string NextSegmentName => ReplicationStore.SegmentName(Run.Count > 0 ? Run[^1].Manifest!.Last + 1 : FirstSequence);
 
     /// <summary>The histories of a database's generations under a backup directory, oldest first.</summary>
     public static IReadOnlyList<History> ReadAll(string backupDirectory, string databasePath)
     {
         var store = new ReplicationStore(backupDirectory);
-        return [.. store.Generations(databasePath).Select(g => Read(g, store.Segments(g.Id), store.EndedOf(g.Id), Check.Quick))];
+        return [.. store.Generations(databasePath).Select(g => Read(g, store.Files(g.Id), store.EndedOf(g.Id), Check.Quick))];
     }
 
-    /// <summary>Reads one generation's provable run from its segments' records (and files, with <see cref="Check.Quick"/>).</summary>
-    public static History Read(GenerationManifest generation, IReadOnlyList<ReplicationStore.StoredSegment> segments, ReplicationStore.Ended? ended, Check check)
+    /// <summary>
+    /// Reads one generation's provable run from its files' records (and the files' sizes, with <see cref="Check.Quick"/>):
+    /// from the earliest file kept, at each point the finest file that continues it (a segment where one is kept, else
+    /// the finest level file), so the run has every point the history still holds; then the level files that cross
+    /// part of the run, checked against it.
+    /// </summary>
+    public static History Read(GenerationManifest generation, IReadOnlyList<ReplicationStore.StoredSegment> files, ReplicationStore.Ended? ended, Check check)
     {
         ArgumentNullException.ThrowIfNull(generation);
-        ArgumentNullException.ThrowIfNull(segments);
+        ArgumentNullException.ThrowIfNull(files);
         if (!generation.IsProvable)
         {
             return new History(generation, [], "it was written by an earlier version without content checksums, so no replay of it can be proven", ended);
         }
 
+        var segments = files.Where(f => f.Level == 0).ToDictionary(f => f.Sequence);
+        var levels = files.Where(f => f.Level > 0 && f.Manifest is not null).OrderBy(f => f.Level).ThenBy(f => f.Sequence).ToList();
         var run = new List<ReplicationStore.StoredSegment>();
-        // Retention deletes the oldest segments: the run starts at the first one kept, whose start is then taken as proven
-        // by whatever base lies at or after it.
-        long expected = segments.Count > 0 && segments[0].Manifest is { } firstKept ? segments[0].Sequence : 1;
-        var pruned = expected > 1;
-        var previousEnd = pruned ? segments[0].Manifest!.StartPosition : generation.Start;
-        var previousHash = pruned ? segments[0].Manifest!.StartHash : generation.StartHash;
-        foreach (var segment in segments)
+        // Retention deletes the oldest history: the run starts at the earliest file kept, whose start is then taken as
+        // proven by whatever base lies at or after it.
+        var starts = segments.Keys.Concat(levels.Select(l => l.Sequence)).ToList();
+        long next = starts.Count > 0 ? starts.Min() : 1;
+        var firstFile = next > 1 ? (segments.TryGetValue(next, out var s) && s.Manifest is not null ? s : levels.FirstOrDefault(l => l.Sequence == next)) : null;
+        var pruned = next > 1;
+        if (pruned && firstFile is null)
         {
-            var name = ReplicationStore.SegmentName(expected);
-            if (segment.Sequence != expected)
-            {
-                return new History(generation, run, $"segment {name} is missing", ended);
-            }
-
-            if (segment.Manifest is not { } manifest)
-            {
-                return new History(generation, run, $"segment {name} has no readable record", ended);
-            }
-
-            var problem = Follows(manifest, run.Count == 0 && !pruned, previousEnd, previousHash)
-                ?? (check == Check.Quick ? FileProblem(segment.Path, manifest.Size) : null);
-            if (problem is not null)
-            {
-                return new History(generation, run, $"segment {name} {problem}", ended);
-            }
-
-            run.Add(segment);
-            previousEnd = manifest.EndPosition;
-            previousHash = manifest.EndHash;
-            expected++;
+            return new History(generation, run, $"segment {ReplicationStore.SegmentName(next)} has no readable record", ended);
         }
 
-        return new History(generation, run, null, ended);
+        var previousEnd = pruned ? firstFile!.Manifest!.StartPosition : generation.Start;
+        var previousHash = pruned ? firstFile!.Manifest!.StartHash : generation.StartHash;
+        var newest = starts.Count > 0 ? files.Max(f => f.Last) : 0;
+        while (next <= newest)
+        {
+            string? problem = null;
+            ReplicationStore.StoredSegment? chosen = null;
+            var name = ReplicationStore.SegmentName(next);
+            if (segments.TryGetValue(next, out var segment))
+            {
+                problem = segment.Manifest is not { } manifest ? $"segment {name} has no readable record"
+                    : Continues(segment, run.Count == 0 && !pruned, previousEnd, previousHash, check) is { } why ? $"segment {name} {why}"
+                    : null;
+                chosen = problem is null ? segment : null;
+            }
+
+            // Where the segment is gone (or damaged), the finest level file that starts here and continues the run.
+            chosen ??= levels.FirstOrDefault(l => l.Sequence == next && Continues(l, run.Count == 0 && !pruned, previousEnd, previousHash, check) is null);
+            if (chosen is null)
+            {
+                problem ??= levels.FirstOrDefault(l => l.Sequence == next) is { } level
+                    ? $"level file {Path.GetFileName(level.Path)} {Continues(level, run.Count == 0 && !pruned, previousEnd, previousHash, check)}"
+                    : $"segment {name} is missing";
+                return new History(generation, run, problem, ended) { Jumps = JumpsOver(run, levels, check) };
+            }
+
+            run.Add(chosen);
+            previousEnd = chosen.Manifest!.EndPosition;
+            previousHash = chosen.Manifest.EndHash;
+            next = chosen.Manifest.Last + 1;
+        }
+
+        return new History(generation, run, null, ended) { Jumps = JumpsOver(run, levels, check) };
     }
 
-    /// <summary>Why a segment's record does not continue the history before it, or <see langword="null"/>.</summary>
+    /// <summary>The level files not in <paramref name="run"/> that start and end at points of it, with its checksums there.</summary>
+    private static List<ReplicationStore.StoredSegment> JumpsOver(List<ReplicationStore.StoredSegment> run, List<ReplicationStore.StoredSegment> levels, Check check)
+    {
+        if (run.Count == 0 || levels.Count == 0)
+        {
+            return [];
+        }
+
+        var inRun = run.Select(r => r.Path).ToHashSet(StringComparer.Ordinal);
+        var hashAfter = new Dictionary<long, string?> { [run[0].Sequence - 1] = run[0].Manifest!.StartHash };
+        foreach (var file in run)
+        {
+            hashAfter[file.Manifest!.Last] = file.Manifest.EndHash;
+        }
+
+        return [.. levels.Where(l => !inRun.Contains(l.Path)
+            && hashAfter.TryGetValue(l.Sequence - 1, out var start) && string.Equals(start, l.Manifest!.StartHash, StringComparison.Ordinal)
+            && hashAfter.TryGetValue(l.Manifest.Last, out var end) && string.Equals(end, l.Manifest.EndHash, StringComparison.Ordinal)
+            && (check == Check.Records || FileProblem(l.Path, l.Manifest.Size) is null))];
+    }
+
+    /// <summary>Why a file does not continue the run, or <see langword="null"/>.</summary>
+    private static string? Continues(ReplicationStore.StoredSegment file, bool first, WalPosition? previousEnd, string? previousHash, Check check) =>
+        Follows(file.Manifest!, first, previousEnd, previousHash) ?? (check == Check.Quick ? FileProblem(file.Path, file.Manifest!.Size) : null);
+
+    /// <summary>Why a file's record does not continue the history before it, or <see langword="null"/>.</summary>
     private static string? Follows(SegmentManifest manifest, bool first, WalPosition? previousEnd, string? previousHash)
     {
         if (manifest.Format < GenerationManifest.CurrentFormat || manifest.StartHash is null || PageHashes.Parse(manifest.EndHash) is null)
@@ -130,7 +205,7 @@ public sealed record History(GenerationManifest Generation, IReadOnlyList<Replic
     {
         if (RegularFile.NotRegular(path) is { } what)
         {
-            return $"is {what}, not a segment file";
+            return $"is {what}, not a history file";
         }
 
         var file = new FileInfo(path);

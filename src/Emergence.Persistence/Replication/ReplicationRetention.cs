@@ -1,4 +1,5 @@
 using Emergence.Persistence.Backups;
+using Emergence.Persistence.Configuration;
 using Emergence.Persistence.Database;
 using Emergence.Persistence.Logging;
 using Microsoft.Extensions.Logging;
@@ -6,63 +7,109 @@ using Microsoft.Extensions.Logging;
 namespace Emergence.Persistence.Replication;
 
 /// <summary>
-/// Keeps every segment a kept backup can be replayed from, and nothing older. By position, not time: in each
-/// generation, the segments before the earliest point any kept backup is a base of go (a replay starts at a base's
-/// point, and the run then starts at the first segment kept); a generation no kept backup is a base of goes whole,
-/// unless it is the one being written. History written by an earlier version (never replayed) goes once its snapshot
-/// is older than every kept backup. The same rule applies to the backup directory and, against the container's own
-/// backups, to the off-volume container.
+/// Keeps what the restore window needs, and nothing more. By position, not time, for what a replay needs: in each
+/// generation, the files before the newest base at or before the window's start go (a replay starts at a base's point; with
+/// no base that early, the earliest base is the start). By time, for how fine the points are: a file of a level whose time
+/// has passed (<see cref="HistoryLevels.KeptFor"/>) goes once a coarser file covers its run. A generation whose newest
+/// point is older than the window, or that no kept backup is a base of, goes whole, unless it is the one being written.
+/// History written by an earlier version (never replayed) goes once its snapshot is older than the window and every kept
+/// backup. Backups older than the window still restore, as themselves. The same rule applies to the backup directory
+/// and, against the container's own backups, to the off-volume container.
 /// </summary>
 public static class ReplicationRetention
 {
-    /// <summary>What retention removes: segments (manifest first), then whole generations.</summary>
-    /// <param name="Segments">Segments to delete, each before every kept backup's point.</param>
+    /// <summary>What retention removes: files (record first), then whole generations.</summary>
+    /// <param name="Segments">History files to delete.</param>
     /// <param name="Generations">Generations to delete whole.</param>
     public sealed record Doomed(IReadOnlyList<ReplicationStore.StoredSegment> Segments, IReadOnlyList<GenerationManifest> Generations)
     {
-        /// <summary>How many segments go, counting those of the generations deleted whole.</summary>
+        /// <summary>How many files go, counting those of the generations deleted whole.</summary>
         public int SegmentCount { get; init; }
     }
 
-    /// <summary>What none of <paramref name="kept"/> (the kept backups' manifests) can be replayed from; <paramref name="current"/> is never deleted whole.</summary>
-    public static Doomed Select(IReadOnlyList<GenerationManifest> generations, Func<string, IReadOnlyList<ReplicationStore.StoredSegment>> segmentsOf, IReadOnlyList<BackupManifest> kept, string? current)
+    /// <summary>
+    /// What no point of the restore window ending at <paramref name="now"/> needs, given <paramref name="kept"/> (the kept
+    /// backups' manifests); <paramref name="current"/> is never deleted whole.
+    /// </summary>
+    public static Doomed Select(IReadOnlyList<GenerationManifest> generations, Func<string, IReadOnlyList<ReplicationStore.StoredSegment>> filesOf,
+        IReadOnlyList<BackupManifest> kept, string? current, DateTimeOffset now, ReplicationOptions options)
     {
         ArgumentNullException.ThrowIfNull(generations);
-        ArgumentNullException.ThrowIfNull(segmentsOf);
+        ArgumentNullException.ThrowIfNull(filesOf);
         ArgumentNullException.ThrowIfNull(kept);
-        var segments = new List<ReplicationStore.StoredSegment>();
+        ArgumentNullException.ThrowIfNull(options);
+        var files = new List<ReplicationStore.StoredSegment>();
         var whole = new List<GenerationManifest>();
         var count = 0;
+        var windowStart = now - options.RestoreWindow;
         var oldest = kept.Count == 0 ? DateTimeOffset.MinValue : kept.Min(b => b.Timestamp);
         foreach (var generation in generations)
         {
-            var all = segmentsOf(generation.Id);
-            // One reading of the history per generation: the earliest point any kept backup is a base of.
+            var all = filesOf(generation.Id);
+            // One reading of the history per generation.
             var history = generation.IsProvable ? History.Read(generation, all, null, History.Check.Records) : null;
-            var earliest = history is null ? null : kept.Select(b => Timeline.BaseIn(history, b)?.Index).Where(i => i is not null).Min();
-            if (earliest is null && generation.Id != current && (generation.IsProvable || generation.BaseBackupTimestamp < oldest))
+            var bases = history is null ? [] : kept.Select(b => Timeline.BaseIn(history, b)?.Index).OfType<int>().ToList();
+            var outOfWindow = history is not null && history.TimeOf(history.Run.Count) < windowStart;
+            if (generation.Id != current && (history is null
+                    ? generation.BaseBackupTimestamp < oldest && generation.BaseBackupTimestamp < windowStart
+                    : bases.Count == 0 || outOfWindow))
             {
                 whole.Add(generation);
                 count += all.Count;
                 continue;
             }
 
-            // Kept from the earliest base on; with none yet (the current one's snapshot rotated out), all of it.
-            if (earliest is { } first)
+            if (history is null || history.Run.Count == 0)
             {
-                var before = history!.Run.Take(first).ToList();
-                segments.AddRange(before);
-                count += before.Count;
+                continue;
             }
+
+            var doomed = Before(history, all, bases, windowStart).Concat(Covered(all, now, options)).DistinctBy(f => f.Path).ToList();
+            files.AddRange(doomed);
+            count += doomed.Count;
         }
 
-        return new Doomed(segments, whole) { SegmentCount = count };
+        return new Doomed(files, whole) { SegmentCount = count };
     }
 
-    /// <summary>Deletes from the backup directory what no kept backup can use; returns how many segments went.</summary>
-    public static int Prune(DatabaseLocation location, DateTimeOffset now, string? current, ILogger logger)
+    /// <summary>The files wholly before the point every restore into the window starts from: the newest base at or before the window's start, else the earliest base.</summary>
+    private static IEnumerable<ReplicationStore.StoredSegment> Before(History history, IReadOnlyList<ReplicationStore.StoredSegment> all, List<int> bases, DateTimeOffset windowStart)
+    {
+        if (bases.Count == 0)
+        {
+            return []; // the generation being written, its snapshot rotated out: all of it stays
+        }
+
+        var startPoint = Timeline.TargetPoint(history with { Ended = null }, windowStart);
+        var from = startPoint is { } point && bases.Where(b => b <= point).DefaultIfEmpty(-1).Max() is var newest and >= 0 ? newest : bases.Min();
+        if (from == 0)
+        {
+            return [];
+        }
+
+        var lastBefore = history.Run[from - 1].Manifest!.Last;
+        return all.Where(f => f.Last <= lastBefore);
+    }
+
+    /// <summary>Files whose level's time has passed and that a coarser file covers.</summary>
+    private static IEnumerable<ReplicationStore.StoredSegment> Covered(IReadOnlyList<ReplicationStore.StoredSegment> all, DateTimeOffset now, ReplicationOptions options)
+    {
+        var coarser = all.Where(f => f.Level > 0 && f.Manifest is not null).ToList();
+        foreach (var file in all)
+        {
+            if (file.Manifest is { } manifest && file.Level < HistoryLevels.Top && manifest.LastCommitAt < now - HistoryLevels.KeptFor(file.Level, options)
+                && coarser.Any(c => c.Level > file.Level && c.Sequence <= file.Sequence && c.Last >= file.Last))
+            {
+                yield return file;
+            }
+        }
+    }
+
+    /// <summary>Deletes from the backup directory what no point of the restore window needs, then thins the history if the volume needs the room; returns how many files went.</summary>
+    public static int Prune(DatabaseLocation location, DateTimeOffset now, string? current, ReplicationOptions options, ILogger logger)
     {
         ArgumentNullException.ThrowIfNull(location);
+        ArgumentNullException.ThrowIfNull(options);
         var inventory = BackupCatalog.Scan(location.BackupDirectory, location.DatabasePath, now);
         var kept = inventory.Verified; // a backup stamped by a clock that ran ahead still holds a point of the history
         if (kept.Count == 0)
@@ -70,14 +117,13 @@ public static class ReplicationRetention
             return 0;
         }
 
-        var oldest = kept.Min(b => b.TakenAt);
         var store = new ReplicationStore(location.BackupDirectory);
-        var doomed = Select(store.Generations(location.DatabasePath), store.Segments, [.. kept.Select(b => b.Manifest!)], current);
-        foreach (var segment in doomed.Segments)
+        var doomed = Select(store.Generations(location.DatabasePath), store.Files, [.. kept.Select(b => b.Manifest!)], current, now, options);
+        foreach (var file in doomed.Segments)
         {
-            // The manifest goes first: a segment without one is not part of the timeline.
-            File.Delete(segment.Path + ReplicationStore.ManifestSuffix);
-            File.Delete(segment.Path);
+            // The record goes first: a file without one is not part of the timeline.
+            File.Delete(file.Path + ReplicationStore.ManifestSuffix);
+            File.Delete(file.Path);
         }
 
         foreach (var generation in doomed.Generations)
@@ -85,17 +131,17 @@ public static class ReplicationRetention
             Directory.Delete(store.DirectoryOf(generation.Id), recursive: true);
         }
 
-        Log(logger, doomed, oldest, location.BackupDirectory);
+        Log(logger, doomed, now - options.RestoreWindow, location.BackupDirectory);
         return doomed.SegmentCount;
     }
 
     /// <summary>Logs what was pruned where, when anything was.</summary>
-    internal static void Log(ILogger logger, Doomed doomed, DateTimeOffset oldest, string where)
+    internal static void Log(ILogger logger, Doomed doomed, DateTimeOffset windowStart, string where)
     {
         if (doomed.SegmentCount + doomed.Generations.Count > 0)
         {
-            var at = oldest.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture);
-            PersistenceLog.SegmentsPruned(logger, doomed.SegmentCount, doomed.Generations.Count, at, where);
+            var from = Records.UtcSecondsConverter.Format(windowStart);
+            PersistenceLog.SegmentsPruned(logger, doomed.SegmentCount, doomed.Generations.Count, from, where);
         }
     }
 }

@@ -171,8 +171,7 @@ public sealed class ReplicationSession : IDisposable
             return null;
         }
 
-        var segments = store.Segments(generation.Id);
-        var history = History.Read(generation, segments, store.EndedOf(generation.Id), History.Check.Quick);
+        var history = History.Read(generation, store.Files(generation.Id), store.EndedOf(generation.Id), History.Check.Quick);
         if (history.Problem is not null)
         {
             return null; // a damaged generation is not extended
@@ -184,7 +183,7 @@ public sealed class ReplicationSession : IDisposable
         }
 
         var newest = history.Run[^1].Manifest!;
-        return new Tip(PageHashes.Parse(newest.EndHash)!.Value, newest.LastCommitAt, newest.Sequence + 1, newest.Filename);
+        return new Tip(PageHashes.Parse(newest.EndHash)!.Value, newest.LastCommitAt, newest.Last + 1, newest.Filename);
     }
 
     private static string WhyNotResumed(ReplicationStore store, GenerationManifest last, Tip? tip) =>

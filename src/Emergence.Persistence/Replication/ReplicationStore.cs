@@ -28,6 +28,9 @@ public sealed class ReplicationStore(string backupDirectory)
     /// <summary>A segment file's suffix; its manifest adds <see cref="ManifestSuffix"/>.</summary>
     public const string SegmentSuffix = ".frames";
 
+    /// <summary>A level file's suffix (<c>L&lt;level&gt;-&lt;first&gt;-&lt;last&gt;.pages</c>); its record adds <see cref="ManifestSuffix"/>.</summary>
+    public const string LevelSuffix = ".pages";
+
     /// <summary>The suffix of a segment's manifest.</summary>
     public const string ManifestSuffix = ".json";
 
@@ -46,6 +49,21 @@ public sealed class ReplicationStore(string backupDirectory)
         sequence = 0;
         return name.Length == 10 + SegmentSuffix.Length && name.EndsWith(SegmentSuffix, StringComparison.Ordinal)
             && long.TryParse(name.AsSpan(0, 10), NumberStyles.None, CultureInfo.InvariantCulture, out sequence);
+    }
+
+    /// <summary>A level file's name: its level and the first and last segments of the run it stands for.</summary>
+    public static string LevelName(int level, long first, long last) =>
+        string.Create(CultureInfo.InvariantCulture, $"L{level}-{first:D10}-{last:D10}{LevelSuffix}");
+
+    /// <summary>Reads a level file's level and run from its name (<c>L&lt;level&gt;-NNNNNNNNNN-NNNNNNNNNN.pages</c>).</summary>
+    public static bool TryParseLevelName(string name, out int level, out long first, out long last)
+    {
+        (level, first, last) = (0, 0, 0);
+        return name.Length == 2 + 1 + 10 + 1 + 10 + LevelSuffix.Length && name[0] == 'L' && name[2] == '-' && name[13] == '-'
+            && name.EndsWith(LevelSuffix, StringComparison.Ordinal)
+            && int.TryParse(name.AsSpan(1, 1), NumberStyles.None, CultureInfo.InvariantCulture, out level) && level >= 1
+            && long.TryParse(name.AsSpan(3, 10), NumberStyles.None, CultureInfo.InvariantCulture, out first)
+            && long.TryParse(name.AsSpan(14, 10), NumberStyles.None, CultureInfo.InvariantCulture, out last) && first <= last;
     }
 
     /// <summary>A new generation id: its start time to the millisecond and a random part, so ids sort by start.</summary>
@@ -124,11 +142,45 @@ public sealed class ReplicationStore(string backupDirectory)
         }
     }
 
-    /// <summary>One segment as found on disk.</summary>
-    /// <param name="Sequence">Its number, from its name.</param>
-    /// <param name="Path">The segment file.</param>
-    /// <param name="Manifest">Its manifest, when it reads.</param>
-    public sealed record StoredSegment(long Sequence, string Path, SegmentManifest? Manifest);
+    /// <summary>One history file as found on disk (or in the container): a segment, or a level file.</summary>
+    /// <param name="Sequence">Its (first) segment's number, from its name.</param>
+    /// <param name="Path">The file.</param>
+    /// <param name="Manifest">Its record, when it reads.</param>
+    public sealed record StoredSegment(long Sequence, string Path, SegmentManifest? Manifest)
+    {
+        /// <summary>Its level, from its name: 0 for a segment.</summary>
+        public int Level { get; init; }
+
+        /// <summary>The last segment it stands for, from its name.</summary>
+        public long Last { get; init; } = Sequence;
+    }
+
+    /// <summary>A generation's level files, by level then first segment, those with a readable record and those without.</summary>
+    public IReadOnlyList<StoredSegment> Levels(string generation)
+    {
+        var directory = DirectoryOf(generation);
+        if (!Directory.Exists(directory))
+        {
+            return [];
+        }
+
+        var found = new List<StoredSegment>();
+        foreach (var path in Directory.EnumerateFiles(directory, "L*" + LevelSuffix))
+        {
+            var name = Path.GetFileName(path);
+            if (TryParseLevelName(name, out var level, out var first, out var last))
+            {
+                var manifest = VolumeRecord.Read<SegmentManifest>(directory, name + ManifestSuffix, _ => null!);
+                var valid = manifest is not null && manifest.Generation == generation && manifest.LevelOrZero == level && manifest.Sequence == first && manifest.Last == last && manifest.Filename == name;
+                found.Add(new StoredSegment(first, path, valid ? manifest : null) { Level = level, Last = last });
+            }
+        }
+
+        return [.. found.OrderBy(f => f.Level).ThenBy(f => f.Sequence)];
+    }
+
+    /// <summary>Every history file of a generation: its segments in order, then its level files.</summary>
+    public IReadOnlyList<StoredSegment> Files(string generation) => [.. Segments(generation), .. Levels(generation)];
 
     /// <summary>A generation's segments in order, those with a readable manifest and those without (an interrupted write, or damage).</summary>
     public IReadOnlyList<StoredSegment> Segments(string generation)

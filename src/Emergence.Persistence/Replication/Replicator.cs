@@ -30,8 +30,14 @@ public sealed class Replicator(
     /// <summary>How long to wait after a failure before trying again.</summary>
     public static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(5);
 
-    /// <summary>How often segments older than every kept backup are deleted.</summary>
+    /// <summary>How often the history no point of the restore window needs is deleted.</summary>
     public static readonly TimeSpan PruneInterval = TimeSpan.FromMinutes(10);
+
+    /// <summary>How often closed history files are merged into their levels: the finest level's span.</summary>
+    public static readonly TimeSpan CompactionInterval = HistoryLevels.All[0].Span;
+
+    private HistoryBudget.Thinned? _thinned;
+    private string? _compactedFor;
 
     /// <summary>Raised after each successful poll (for the off-volume upload and for tests).</summary>
     public event Action<ReplicationSession.PollResult>? Polled;
@@ -64,6 +70,8 @@ public sealed class Replicator(
         string? after = null;
         var highWater = 0L;
         var lastPrune = DateTimeOffset.MinValue;
+        var lastCompaction = DateTimeOffset.MinValue;
+        var compacting = Task.CompletedTask;
         while (!cancellationToken.IsCancellationRequested)
         {
             ReplicationSession? session = null;
@@ -88,12 +96,15 @@ public sealed class Replicator(
                     highWater = Math.Max(highWater, session.LogHighWaterBytes);
                     Record(location, session, result, null, highWater);
                     Polled?.Invoke(result);
-                    if (time.GetUtcNow() - lastPrune >= PruneInterval)
+                    compacting = CompactInBackground(location, session.Generation.Id, compacting, ref lastCompaction, cancellationToken);
+                    if (time.GetUtcNow() - lastPrune >= PruneInterval && compacting.IsCompleted)
                     {
-                        ReplicationRetention.Prune(location, time.GetUtcNow(), session.Generation.Id, logger);
+                        ReplicationRetention.Prune(location, time.GetUtcNow(), session.Generation.Id, settings, logger);
+                        var thinned = HistoryBudget.Thin(location, HistoryBudget.FreeBytes(location.BackupDirectory), session.Generation.Id, time.GetUtcNow(), settings, logger);
                         var histories = History.ReadAll(location.BackupDirectory, location.DatabasePath);
                         Audit(location, histories);
                         MeasureWindow(histories);
+                        RecordThinning(location, thinned, settings);
                         lastPrune = time.GetUtcNow();
                     }
 
@@ -135,6 +146,50 @@ public sealed class Replicator(
                 session?.Dispose();
             }
         }
+
+        await compacting.ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Every <see cref="CompactionInterval"/> (when the last pass is done), merges closed history files into their levels
+    /// beside the polls: the current generation's, and every other generation's last periods, which no later file closes.
+    /// </summary>
+    private Task CompactInBackground(DatabaseLocation location, string current, Task running, ref DateTimeOffset last, CancellationToken cancellationToken)
+    {
+        if (!running.IsCompleted || time.GetUtcNow() - last < CompactionInterval)
+        {
+            return running;
+        }
+
+        var others = !string.Equals(_compactedFor, current, StringComparison.Ordinal);
+        _compactedFor = current;
+        last = time.GetUtcNow();
+        return Task.Run(() =>
+        {
+            var store = new ReplicationStore(location.BackupDirectory);
+            foreach (var generation in store.Generations(location.DatabasePath))
+            {
+                if (generation.Id == current || others)
+                {
+                    foreach (var written in HistoryCompactor.Compact(store, generation, closed: generation.Id != current, logger, cancellationToken))
+                    {
+                        metrics?.LevelFileWritten(written.LevelOrZero, written.Size);
+                    }
+                }
+            }
+        }, CancellationToken.None);
+    }
+
+    /// <summary>Records for health whether the window is shorter than the setting because the history was thinned.</summary>
+    private void RecordThinning(DatabaseLocation location, HistoryBudget.Thinned? thinned, ReplicationOptions settings)
+    {
+        if (thinned is not null)
+        {
+            _thinned = thinned;
+        }
+
+        var sentence = _thinned is { } t ? HistoryBudget.Sentence(t, time.GetUtcNow(), settings) : null;
+        activity.Update(location.BackupDirectory, previous => (previous ?? ReplicationActivity.ReplicationState.Empty(time.GetUtcNow())) with { WindowProblem = sentence, DatabasePath = location.DatabasePath });
     }
 
     /// <summary>
@@ -184,6 +239,7 @@ public sealed class Replicator(
                 highWater,
                 previous?.OffsiteLastError,
                 location.DatabasePath,
-                previous?.HistoryProblem);
+                previous?.HistoryProblem)
+            { WindowProblem = previous?.WindowProblem };
         });
 }

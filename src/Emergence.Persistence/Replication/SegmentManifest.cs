@@ -5,9 +5,11 @@ using Emergence.Persistence.Records;
 namespace Emergence.Persistence.Replication;
 
 /// <summary>
-/// The record written beside a segment once the segment is durable: which frames of which log it holds,
-/// the chain it continues and ends with, when its commits were seen, and its SHA-256. A segment without
-/// one is not part of the timeline.
+/// The record written beside a history file once the file is durable. For a segment (level 0): which frames of
+/// which log it holds, the chain it continues and ends with, when its commits were seen, and its SHA-256. For a
+/// level file (level 1 and up: the last version of each page a run of segments changed, compressed), the same
+/// fields describe the run: its first segment's start, its last segment's end (<see cref="End"/>), and the
+/// content checksums before and after it. A file without a record is not part of the timeline.
 /// </summary>
 public sealed record SegmentManifest
 {
@@ -83,9 +85,38 @@ public sealed record SegmentManifest
     /// </summary>
     public bool? ResumedByContent { get; init; }
 
+    /// <summary>The history level: <see langword="null"/> or 0 for a segment, 1 and up for a level file (see <see cref="HistoryLevels"/>).</summary>
+    public int? Level { get; init; }
+
+    /// <summary>For a level file, the last segment of the run it stands for (<see cref="Sequence"/> is the first).</summary>
+    public long? LastSequence { get; init; }
+
+    /// <summary>For a level file, the log position after its last segment (which may be in a later log than its first).</summary>
+    public WalPosition? End { get; init; }
+
+    /// <summary>For a level file, the database's smallest size in pages within the run (pages past it that were not written again read as zeros).</summary>
+    public uint? SmallestPages { get; init; }
+
+    /// <summary>For a level file, how many pages it holds.</summary>
+    public int? Pages { get; init; }
+
+    /// <summary>For a level file, its compression (<c>zstd</c>).</summary>
+    public string? Codec { get; init; }
+
+    /// <summary>For a level file, whether a segment after its first resumed by content (a log position inside it then says nothing of order).</summary>
+    public bool? ResumesInside { get; init; }
+
+    /// <summary>The level, 0 for a segment.</summary>
+    [JsonIgnore]
+    public int LevelOrZero => Level ?? 0;
+
+    /// <summary>The last segment this file stands for: its own number for a segment.</summary>
+    [JsonIgnore]
+    public long Last => LastSequence ?? Sequence;
+
     /// <summary>The log position after the last frame.</summary>
     [JsonIgnore]
-    public WalPosition EndPosition => new(Salt1, Salt2, CheckpointSequence, LastFrame, EndChain[0], EndChain[1], PageSize, BigEndianChecksums);
+    public WalPosition EndPosition => End ?? new(Salt1, Salt2, CheckpointSequence, LastFrame, EndChain[0], EndChain[1], PageSize, BigEndianChecksums);
 
     /// <summary>The log position before the first frame.</summary>
     [JsonIgnore]

@@ -37,19 +37,38 @@ public static class SegmentReplay
         {
             cancellationToken.ThrowIfCancellationRequested();
             var name = Path.GetFileName(segment.Path);
-            var changes = new Changes(segment.Manifest?.PageSize ?? 0);
-            var problem = expected is { } e && segment.Sequence != e ? $"segment {ReplicationStore.SegmentName(e)} is missing"
-                : segment.Manifest is null ? "it has no readable record"
-                : Read(segment, applied == 0 ? skip : null, out changes);
+            var level = segment.Manifest?.LevelOrZero ?? 0;
+            var follows = expected is not { } e || (level == 0 ? segment.Sequence == e : segment.Sequence <= e && e <= segment.Manifest!.Last + 1);
+            string? problem;
+            if (!follows)
+            {
+                problem = $"segment {ReplicationStore.SegmentName(expected!.Value)} is missing";
+            }
+            else if (segment.Manifest is null)
+            {
+                problem = "it has no readable record";
+            }
+            else if (level > 0)
+            {
+                problem = LevelFile.Check(segment.Path, segment.Manifest, cancellationToken) ?? ApplyLevel(segment, database);
+            }
+            else
+            {
+                problem = Read(segment, applied == 0 ? skip : null, out var changes);
+                if (problem is null)
+                {
+                    changes.WriteTo(database);
+                }
+            }
+
             if (problem is not null)
             {
                 return Stop(logger, generation, name, problem, database, applied, commits, reached);
             }
 
-            changes.WriteTo(database);
-            commits += changes.Commits;
-            reached = segment.Manifest!.LastCommitAt;
-            expected = segment.Sequence + 1;
+            commits += segment.Manifest!.Commits;
+            reached = segment.Manifest.LastCommitAt;
+            expected = segment.Manifest.Last + 1;
             applied++;
         }
 
@@ -70,12 +89,43 @@ public static class SegmentReplay
             return "it has no readable record";
         }
 
-        if (Read(segment, null, out var changes) is { } problem)
+        if (segment.Manifest.LevelOrZero > 0)
+        {
+            if (LevelFile.Check(segment.Path, segment.Manifest, CancellationToken.None) is { } damaged)
+            {
+                return damaged;
+            }
+
+            try
+            {
+                LevelFile.Header? header = null;
+                foreach (var (page, data) in LevelFile.Pages(segment.Path, h =>
+                {
+                    header = h;
+                    if (h.SmallestPages < hashes.Pages)
+                    {
+                        hashes.Resize(h.SmallestPages);
+                    }
+                }))
+                {
+                    hashes.Set(page, data);
+                }
+
+                hashes.Resize(header!.FinalPages);
+                return null;
+            }
+            catch (Exception ex) when (ex is InvalidDataException or IOException or ZstdSharp.ZstdException)
+            {
+                return $"it cannot be read: {ex.Message}";
+            }
+        }
+
+        if (Read(segment, null, out var segmentChanges) is { } problem)
         {
             return problem;
         }
 
-        changes.ApplyTo(hashes);
+        segmentChanges.ApplyTo(hashes);
         return null;
     }
 
@@ -103,87 +153,46 @@ public static class SegmentReplay
         return new Result(applied, commits, reached, $"segment {segment}: {problem}");
     }
 
-    /// <summary>A segment's effect, read and checked whole before anything is written: the last version of each page, and the sizes.</summary>
-    private sealed class Changes(int pageSize)
+    /// <summary>
+    /// Applies a checked level file: the file is cut to the run's smallest size, each page it holds written, and the
+    /// file set to the run's final size. Returns why it could not be read, or <see langword="null"/>; a level file that
+    /// fails half-way leaves the staged file at no recorded point, which the proof that follows every replay refuses.
+    /// </summary>
+    private static string? ApplyLevel(ReplicationStore.StoredSegment segment, FileStream database)
     {
-        public SortedDictionary<uint, byte[]> Pages { get; } = [];
-
-        public uint SmallestSize { get; set; } = uint.MaxValue;
-
-        public uint FinalSize { get; set; }
-
-        public int Commits { get; set; }
-
-        public void Commit(List<(uint Page, byte[] Data)> frames, uint size)
+        var pageSize = segment.Manifest!.PageSize;
+        try
         {
-            foreach (var (page, data) in frames)
+            LevelFile.Header? header = null;
+            foreach (var (page, data) in LevelFile.Pages(segment.Path, h =>
             {
-                Pages[page] = data;
-            }
-
-            if (size < SmallestSize)
-            {
-                // Pages past a truncation that are not written again after it read as zeros, as a sequential replay leaves them.
-                SmallestSize = size;
-                foreach (var page in Pages.Keys.Where(p => p > size).ToList())
+                header = h;
+                if ((long)h.SmallestPages * pageSize < database.Length)
                 {
-                    Pages.Remove(page);
+                    database.SetLength((long)h.SmallestPages * pageSize);
                 }
-            }
-
-            FinalSize = size;
-            Commits++;
-        }
-
-        public void ApplyTo(PageHashes hashes)
-        {
-            if (Commits == 0)
-            {
-                return;
-            }
-
-            if (SmallestSize < hashes.Pages)
-            {
-                hashes.Resize(SmallestSize);
-            }
-
-            foreach (var (page, data) in Pages)
-            {
-                hashes.Set(page, data);
-            }
-
-            hashes.Resize(FinalSize);
-        }
-
-        public void WriteTo(FileStream database)
-        {
-            if (Commits == 0)
-            {
-                return;
-            }
-
-            if ((long)SmallestSize * pageSize < database.Length)
-            {
-                database.SetLength((long)SmallestSize * pageSize);
-            }
-
-            foreach (var (page, data) in Pages)
+            }))
             {
                 database.Position = (long)(page - 1) * pageSize;
                 database.Write(data);
             }
 
-            database.SetLength((long)FinalSize * pageSize);
+            database.SetLength((long)header!.FinalPages * pageSize);
+            return null;
+        }
+        catch (Exception ex) when (ex is InvalidDataException or ZstdSharp.ZstdException)
+        {
+            return $"it cannot be read: {ex.Message}";
         }
     }
 
     /// <summary>Reads and checks one segment whole (SHA-256 and size against its record, every frame against the chain); returns why it cannot be applied, or <see langword="null"/>.</summary>
-    private static string? Read(ReplicationStore.StoredSegment segment, WalPosition? skip, out Changes changes)
+    internal static string? Read(ReplicationStore.StoredSegment segment, WalPosition? skip, out PageChanges changes)
     {
         var manifest = segment.Manifest!;
         var start = manifest.StartPosition;
         var pageSize = start.PageSize;
-        changes = new Changes(pageSize);
+        changes = new PageChanges(pageSize);
         var frameSize = WalFormat.FrameHeaderSize + pageSize;
         var header = start.Header;
         var chain = start.Chain;

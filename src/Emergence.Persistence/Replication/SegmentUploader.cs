@@ -243,11 +243,11 @@ public sealed class SegmentUploader(
             return;
         }
 
-        var oldest = complete.Min(b => b.TakenAt);
+        var now = time.GetUtcNow();
         var listing = await remote.ListAsync(cancellationToken).ConfigureAwait(false);
         var generations = new ReplicationStore(location.BackupDirectory).Generations(location.DatabasePath);
         var current = generations.Count == 0 ? null : generations[^1].Id;
-        var doomed = ReplicationRetention.Select(listing.Generations, listing.SegmentsOf, [.. complete.Select(b => b.Manifest!)], current);
+        var doomed = ReplicationRetention.Select(listing.Generations, listing.SegmentsOf, [.. complete.Select(b => b.Manifest!)], current, now, options.Value.Replication);
         await remote.DeleteAsync(doomed.Segments.Select(s => s.Path), cancellationToken).ConfigureAwait(false);
         foreach (var generation in doomed.Generations)
         {
@@ -257,7 +257,7 @@ public sealed class SegmentUploader(
             await remote.DeleteAsync([OffsiteSegments.GenerationBlob(generation.Id)], cancellationToken).ConfigureAwait(false);
         }
 
-        ReplicationRetention.Log(logger, doomed, oldest, $"container {remote.Store.Container}");
+        ReplicationRetention.Log(logger, doomed, now - options.Value.Replication.RestoreWindow, $"container {remote.Store.Container}");
     }
 
     /// <summary>How many segments from the first follow each other by number with a readable record.</summary>

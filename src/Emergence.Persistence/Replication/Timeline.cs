@@ -33,7 +33,11 @@ public static class Timeline
     /// <param name="Problem">Why the plan stops short of the generation's newest segments (its provable run ends early), when it does.</param>
     /// <param name="StopsBefore">The segment it stops before then.</param>
     /// <typeparam name="TBackup">A backup on the volume or in the off-volume container.</typeparam>
-    public sealed record Plan<TBackup>(TBackup Backup, BackupManifest Manifest, GenerationManifest? Generation, IReadOnlyList<ReplicationStore.StoredSegment> Segments, WalPosition? Skip, ulong? BaseHash, DateTimeOffset ReachedAt, string? Problem = null, string? StopsBefore = null);
+    public sealed record Plan<TBackup>(TBackup Backup, BackupManifest Manifest, GenerationManifest? Generation, IReadOnlyList<ReplicationStore.StoredSegment> Segments, WalPosition? Skip, ulong? BaseHash, DateTimeOffset ReachedAt, string? Problem = null, string? StopsBefore = null)
+    {
+        /// <summary>Whether the plan crosses part of the run by level files beside it: then the plan along the run alone follows it.</summary>
+        public bool UsesJumps { get; init; }
+    }
 
     /// <summary>The windows of a database's generations under a backup directory, oldest first.</summary>
     public static IReadOnlyList<Window> Windows(string backupDirectory, string databasePath) => Windows(History.ReadAll(backupDirectory, databasePath));
@@ -42,7 +46,7 @@ public static class Timeline
     public static IReadOnlyList<Window> Windows(IReadOnlyList<History> histories)
     {
         ArgumentNullException.ThrowIfNull(histories);
-        return [.. histories.Select(h => new Window(h.Generation.Id, h.Generation.IsProvable ? h.Generation.StartedAt : h.Generation.BaseBackupTimestamp, h.TimeOf(h.Run.Count), h.Run.Count, h.Problem, h.Ended?.At))];
+        return [.. histories.Select(h => new Window(h.Generation.Id, h.Generation.IsProvable ? h.TimeOf(0) : h.Generation.BaseBackupTimestamp, h.TimeOf(h.Run.Count), h.Run.Count, h.Problem, h.Ended?.At))];
     }
 
     /// <summary>
@@ -63,15 +67,36 @@ public static class Timeline
         if (manifest.Pinned == true)
         {
             var at = manifest.WalPosition;
-            if (at is null ? generation.Start is null : SamePoint(at, generation.Start))
+            if (history.FirstSequence == 1 && (at is null ? generation.Start is null : SamePoint(at, generation.Start)))
             {
-                return (0, null);
+                return (0, null); // the snapshot: a base only while the run still starts there
             }
 
             for (var i = 0; at is not null && i < history.Run.Count; i++)
             {
-                var segment = history.Run[i].Manifest!;
-                var (start, end) = (segment.StartPosition, segment.EndPosition);
+                var file = history.Run[i].Manifest!;
+                var (start, end) = (file.StartPosition, file.EndPosition);
+                if (file.LevelOrZero > 0)
+                {
+                    // A level file holds no frames: a base inside its run is placed by log order, and the proof after the replay confirms it.
+                    if (SamePoint(at, start))
+                    {
+                        return (i, null);
+                    }
+
+                    if (SamePoint(at, end))
+                    {
+                        return (i + 1, null);
+                    }
+
+                    if (file.ResumesInside != true && file.ResumedByContent != true && Within(at, start, end))
+                    {
+                        return (i, at);
+                    }
+
+                    continue;
+                }
+
                 if (!start.IsLog(at.Header) || at.Frames < start.Frames || at.Frames > end.Frames)
                 {
                     continue;
@@ -155,10 +180,17 @@ public static class Timeline
                 .OrderByDescending(f => f.Index).ThenByDescending(f => f.Skip?.Frames ?? -1).ThenBy(f => f.Candidate))
             {
                 var backup = candidates[c];
-                var segments = history.Run.Skip(index).Take(point - index).ToList();
+                var segments = Steps(history, index, point);
                 ulong? baseHash = skip is null ? history.HashOf(index) : PageHashes.Parse(manifestOf(backup).ContentHash);
                 var problem = point == history.Run.Count ? history.Problem : null;
-                plans.Add(new Plan<TBackup>(backup, manifestOf(backup), history.Generation, segments, skip, baseHash, history.TimeOf(point), problem, problem is null ? null : history.NextSegmentName));
+                var stops = problem is null ? null : history.NextSegmentName;
+                var spine = history.Run.Skip(index).Take(point - index).ToList();
+                plans.Add(new Plan<TBackup>(backup, manifestOf(backup), history.Generation, segments, skip, baseHash, history.TimeOf(point), problem, stops) { UsesJumps = segments.Count != spine.Count });
+                if (segments.Count != spine.Count)
+                {
+                    // The same point along the run alone: what a replay falls back to when a level file it crossed by is damaged.
+                    plans.Add(new Plan<TBackup>(backup, manifestOf(backup), history.Generation, spine, skip, baseHash, history.TimeOf(point), problem, stops));
+                }
                 if (segments.Count > 0)
                 {
                     // The last resort when every replay fails (or would end emptied): the base's own state, itself a point of the history.
@@ -204,7 +236,7 @@ public static class Timeline
             return history.Run.Count;
         }
 
-        if (history.Generation.StartedAt > target)
+        if (history.TimeOf(0) > target)
         {
             return null;
         }
@@ -216,6 +248,55 @@ public static class Timeline
         }
 
         return point;
+    }
+
+    /// <summary>
+    /// The fewest files that take a base at point <paramref name="from"/> (or inside the run's file after it) to point
+    /// <paramref name="to"/>: at each step the file that reaches furthest without
+    /// passing the target, among the run's file starting there and the level files that hold the current point inside
+    /// their run (a level file applied to any state within its run gives the state at its end: every page that changed
+    /// after that state is in it, at its last version). Reaching furthest at each step is the fewest steps in all, since a
+    /// point further on can use every file an earlier one can that still reaches past it.
+    /// </summary>
+    public static IReadOnlyList<ReplicationStore.StoredSegment> Steps(History history, int from, int to)
+    {
+        ArgumentNullException.ThrowIfNull(history);
+        var jumps = history.Jumps
+            .Select(j => (File: j, Start: history.PointAfter(j.Sequence - 1), End: history.PointAfter(j.Manifest!.Last)))
+            .Where(j => j.Start is not null && j.End is not null)
+            .Select(j => (j.File, Start: j.Start!.Value, End: j.End!.Value))
+            .ToLookup(j => j.File.Level);
+        var steps = new List<ReplicationStore.StoredSegment>();
+        var at = from;
+        while (at < to)
+        {
+            var (best, reach) = (history.Run[at], at + 1);
+            foreach (var level in jumps)
+            {
+                // Files of one level do not overlap: at most one holds the current point.
+                foreach (var (file, start, end) in level)
+                {
+                    if (start <= at && end > at && end <= to && end > reach)
+                    {
+                        (best, reach) = (file, end);
+                    }
+                }
+            }
+
+            steps.Add(best);
+            at = reach;
+        }
+
+        return steps;
+    }
+
+    private static bool Within(WalPosition at, WalPosition start, WalPosition end)
+    {
+        var afterStart = at.CheckpointSequence > start.CheckpointSequence
+            || (at.CheckpointSequence == start.CheckpointSequence && at.Salt1 == start.Salt1 && at.Salt2 == start.Salt2 && at.Frames > start.Frames);
+        var beforeEnd = at.CheckpointSequence < end.CheckpointSequence
+            || (at.CheckpointSequence == end.CheckpointSequence && at.Salt1 == end.Salt1 && at.Salt2 == end.Salt2 && at.Frames < end.Frames);
+        return afterStart && beforeEnd && at.PageSize == start.PageSize;
     }
 
     private static bool SamePoint(WalPosition a, WalPosition? b) =>

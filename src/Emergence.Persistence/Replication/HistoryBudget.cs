@@ -1,0 +1,119 @@
+using Emergence.Persistence.Backups;
+using Emergence.Persistence.Configuration;
+using Emergence.Persistence.Database;
+using Emergence.Persistence.Logging;
+using Emergence.Persistence.Records;
+using Microsoft.Extensions.Logging;
+
+namespace Emergence.Persistence.Replication;
+
+/// <summary>
+/// The history's space budget: it never takes the room the database and its next backup need on the volume
+/// (<see cref="BackupSpace.Required"/> free). When the volume is short of that, the oldest history goes first: the
+/// generations before the one being written, whole, then that one's files from its oldest point (the coarsest part), until
+/// the room is there or its history starts at its newest base (the newest kept backup it can replay from), which always
+/// stays restorable with every point after it. The restore window is then shorter than the setting asks, which
+/// <see cref="PersistenceLog.HistoryThinned"/> logs and health reports.
+/// </summary>
+public static class HistoryBudget
+{
+    /// <summary>What thinning did.</summary>
+    /// <param name="Files">Files deleted.</param>
+    /// <param name="Bytes">Their size.</param>
+    /// <param name="From">The oldest point left: the window now starts there.</param>
+    /// <param name="Needed">The free bytes the volume needs.</param>
+    public sealed record Thinned(int Files, long Bytes, DateTimeOffset? From, long Needed);
+
+    /// <summary>Thins the history when <paramref name="freeBytes"/> is short of what the database and its next backup need; <see langword="null"/> when it is not.</summary>
+    public static Thinned? Thin(DatabaseLocation location, long freeBytes, string? current, DateTimeOffset now, ReplicationOptions options, ILogger logger)
+    {
+        ArgumentNullException.ThrowIfNull(location);
+        ArgumentNullException.ThrowIfNull(options);
+        var needed = BackupSpace.Required(BackupSpace.DatabaseBytes(location.DatabasePath));
+        if (freeBytes >= needed)
+        {
+            return null;
+        }
+
+        var store = new ReplicationStore(location.BackupDirectory);
+        var kept = BackupCatalog.Scan(location.BackupDirectory, location.DatabasePath, now).Verified.Select(b => b.Manifest!).ToList();
+        var (files, bytes) = (0, 0L);
+        foreach (var generation in store.Generations(location.DatabasePath).OrderBy(g => g.Id == current))
+        {
+            var all = store.Files(generation.Id);
+            if (generation.Id != current)
+            {
+                bytes += all.Sum(f => RegularFileLength(f.Path));
+                files += all.Count;
+                Directory.Delete(store.DirectoryOf(generation.Id), recursive: true);
+            }
+            else
+            {
+                var history = History.Read(generation, all, null, History.Check.Records);
+                var newestBase = kept.Select(b => Timeline.BaseIn(history, b)?.Index).OfType<int>().DefaultIfEmpty(0).Max();
+                var gone = new HashSet<string>(StringComparer.Ordinal);
+                foreach (var step in history.Run.Take(newestBase))
+                {
+                    if (freeBytes + bytes >= needed)
+                    {
+                        break;
+                    }
+
+                    // The step and everything that ends with it or before it: nothing older than the new first point is of use.
+                    foreach (var file in all.Where(f => f.Last <= step.Manifest!.Last && gone.Add(f.Path)))
+                    {
+                        bytes += Delete(file);
+                        files++;
+                    }
+                }
+            }
+
+            if (freeBytes + bytes >= needed)
+            {
+                break;
+            }
+        }
+
+        if (files == 0)
+        {
+            return null;
+        }
+
+        var from = Timeline.Windows(History.ReadAll(location.BackupDirectory, location.DatabasePath)).Select(w => (DateTimeOffset?)w.From).Min();
+        var at = from is { } f ? UtcMillisecondsConverter.Format(f) : "(no point)";
+        PersistenceLog.HistoryThinned(logger, files, bytes, location.BackupDirectory, needed, at, (int)options.RestoreWindow.TotalDays);
+        return new Thinned(files, bytes, from, needed);
+    }
+
+    /// <summary>The bytes free on the file system holding <paramref name="directory"/>.</summary>
+    public static long FreeBytes(string directory) => new DriveInfo(directory).AvailableFreeSpace;
+
+    /// <summary>The sentence health shows while the window is shorter than the setting because of thinning, or <see langword="null"/> once the thinned part would have aged out anyway.</summary>
+    public static string? Sentence(Thinned thinned, DateTimeOffset now, ReplicationOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(thinned);
+        ArgumentNullException.ThrowIfNull(options);
+        if (thinned.From is { } from && from <= now - options.RestoreWindow)
+        {
+            return null;
+        }
+
+        var back = thinned.From is { } f ? UtcMillisecondsConverter.Format(f) : "no point at all";
+        return $"The replicated history was thinned to leave the volume room for the database and its next backup ({thinned.Needed} bytes free): "
+            + $"points can be restored back to {back}, not the {(int)options.RestoreWindow.TotalDays} days Persistence__Replication__RestoreWindowDays asks. Give the volume more space.";
+    }
+
+    private static long Delete(ReplicationStore.StoredSegment file)
+    {
+        var size = RegularFileLength(file.Path);
+        File.Delete(file.Path + ReplicationStore.ManifestSuffix);
+        File.Delete(file.Path);
+        return size;
+    }
+
+    private static long RegularFileLength(string path)
+    {
+        var info = new FileInfo(path);
+        return info.Exists ? info.Length : 0;
+    }
+}
