@@ -43,6 +43,9 @@ public sealed class PageHashes
     /// <summary>The checksum of the whole content.</summary>
     public ulong Checksum => _sum;
 
+    /// <summary>A copy that changes independently of this one.</summary>
+    public PageHashes Clone() => new((ulong[])_hashes.Clone(), Pages, _sum, PageSize);
+
     /// <summary>An empty database (no page).</summary>
     public static PageHashes Empty(int pageSize = 0) => new(new ulong[16], 0, 0, pageSize);
 

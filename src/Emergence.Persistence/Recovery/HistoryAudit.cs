@@ -16,7 +16,7 @@ public sealed class HistoryAudit(BackupVerifier verifier, TimeProvider time)
     /// <param name="Generation">The generation.</param>
     /// <param name="Base">The backup its run was checked from, or <see langword="null"/> when none could be.</param>
     /// <param name="Segments">Segments in its run.</param>
-    /// <param name="Proven">Segments whose recorded content checksum the audit reproduced, from the first.</param>
+    /// <param name="Proven">Files of the run whose recorded content checksum the audit reproduced, from its base on.</param>
     /// <param name="ProvenTo">The newest point proven.</param>
     /// <param name="Problem">Why not every segment was proven (the history's own damage, a missing base, a checksum that differs), or <see langword="null"/>.</param>
     public sealed record GenerationAudit(string Generation, string? Base, int Segments, int Proven, DateTimeOffset? ProvenTo, string? Problem)
@@ -48,10 +48,14 @@ public sealed class HistoryAudit(BackupVerifier verifier, TimeProvider time)
             return new GenerationAudit(id, null, 0, 0, null, history.Problem);
         }
 
-        // A base at the start of the run: the snapshot, or (once retention pruned the first segments) any backup whose content is the run's start.
-        var candidates = backups.Where(b => b.Manifest is { } m && Timeline.BaseIn(history, m) is { Index: 0, Skip: null });
-        string? lastProblem = $"no verified backup holds the state its run starts from (snapshot {history.Generation.BaseBackup})";
-        foreach (var backup in candidates)
+        // The earliest base in the run: the snapshot, or (once retention pruned the oldest history) any backup the run places,
+        // at a point or inside a level file (which applied whole gives the state at its end).
+        var candidates = backups
+            .Select(b => (Backup: b, At: b.Manifest is { } m ? Timeline.BaseIn(history, m) : null))
+            .Where(c => c.At is { } at && (at.Skip is null || (at.Index < history.Run.Count && history.Run[at.Index].Level > 0)))
+            .OrderBy(c => c.At!.Value.Index).ThenBy(c => c.At!.Value.Skip is null ? 0 : 1);
+        string? lastProblem = $"no verified backup holds a state of its run (snapshot {history.Generation.BaseBackup})";
+        foreach (var (backup, at) in candidates)
         {
             // In a scratch folder the next restore sweeps, should the audit be killed.
             var scratch = Directory.CreateDirectory(Path.Combine(new ReplicationStore(location.BackupDirectory).Root, $"{ReplicationStore.RestoreScratchPrefix}{Guid.NewGuid():N}")).FullName;
@@ -66,7 +70,7 @@ public sealed class HistoryAudit(BackupVerifier verifier, TimeProvider time)
                 }
 
                 var hashes = PageHashes.OfFile(staging, cancellationToken);
-                return Replay(history, backup.Name, hashes, cancellationToken);
+                return Replay(history, backup.Name, hashes, at!.Value.Index, at.Value.Skip is not null, cancellationToken);
             }
             finally
             {
@@ -77,32 +81,47 @@ public sealed class HistoryAudit(BackupVerifier verifier, TimeProvider time)
         return new GenerationAudit(id, null, history.Run.Count, 0, null, lastProblem);
     }
 
-    private static GenerationAudit Replay(History history, string baseName, PageHashes hashes, CancellationToken cancellationToken)
+    /// <summary>
+    /// Replays the run's files from point <paramref name="from"/> (or inside the file there) onto the base's page hashes and
+    /// checks each recorded checksum; each level file beside the run is applied to a copy of the hashes at its start and
+    /// must reach the checksum recorded at its end.
+    /// </summary>
+    private static GenerationAudit Replay(History history, string baseName, PageHashes hashes, int from, bool inside, CancellationToken cancellationToken)
     {
         var id = history.Generation.Id;
-        if (hashes.Checksum != history.HashOf(0))
+        if (!inside && hashes.Checksum != history.HashOf(from))
         {
-            return new GenerationAudit(id, baseName, history.Run.Count, 0, null,
-                $"its base {baseName} holds content {PageHashes.Format(hashes.Checksum)}, not the {PageHashes.Format(history.HashOf(0))} the history starts from");
+            return new GenerationAudit(id, baseName, history.Run.Count, from, null,
+                $"its base {baseName} holds content {PageHashes.Format(hashes.Checksum)}, not the {PageHashes.Format(history.HashOf(from))} the history records at its point");
         }
 
-        for (var i = 0; i < history.Run.Count; i++)
+        var jumps = history.Jumps.ToLookup(j => history.PointAfter(j.Sequence - 1) ?? -1);
+        string? damagedJump = null;
+        for (var i = from; i < history.Run.Count; i++)
         {
             cancellationToken.ThrowIfCancellationRequested();
+            foreach (var jump in (inside && i == from) ? [] : jumps[i])
+            {
+                var copy = hashes.Clone();
+                var problem = SegmentReplay.ApplyToHashes(copy, jump)
+                    ?? (copy.Checksum != PageHashes.Parse(jump.Manifest!.EndHash) ? $"it ends at content {PageHashes.Format(copy.Checksum)}, not the {jump.Manifest.EndHash} recorded" : null);
+                damagedJump ??= problem is null ? null : $"level file {jump.Manifest!.Filename}: {problem} (restores go along the segments instead)";
+            }
+
             var segment = history.Run[i];
             var name = segment.Manifest!.Filename;
-            if (SegmentReplay.ApplyToHashes(hashes, segment) is { } problem)
+            if (SegmentReplay.ApplyToHashes(hashes, segment) is { } damaged)
             {
-                return new GenerationAudit(id, baseName, history.Run.Count, i, i == 0 ? history.TimeOf(0) : history.TimeOf(i), $"segment {name}: {problem}");
+                return new GenerationAudit(id, baseName, history.Run.Count, i - from, history.TimeOf(i), $"{(segment.Level > 0 ? "level file" : "segment")} {name}: {damaged}");
             }
 
             if (hashes.Checksum != history.HashOf(i + 1))
             {
-                return new GenerationAudit(id, baseName, history.Run.Count, i, history.TimeOf(i),
-                    $"after segment {name} the content checksum is {PageHashes.Format(hashes.Checksum)}, but the history recorded {segment.Manifest.EndHash}");
+                return new GenerationAudit(id, baseName, history.Run.Count, i - from, history.TimeOf(i),
+                    $"after {name} the content checksum is {PageHashes.Format(hashes.Checksum)}, but the history recorded {segment.Manifest.EndHash}");
             }
         }
 
-        return new GenerationAudit(id, baseName, history.Run.Count, history.Run.Count, history.TimeOf(history.Run.Count), history.Problem);
+        return new GenerationAudit(id, baseName, history.Run.Count, history.Run.Count - from, history.TimeOf(history.Run.Count), history.Problem ?? damagedJump);
     }
 }

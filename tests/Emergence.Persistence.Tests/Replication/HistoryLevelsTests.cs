@@ -154,6 +154,10 @@ public sealed class HistoryLevelsTests : IDisposable
 
         Assert.Equal((SeenBy(target), true), ReadBack());
         Assert.Null(result.Replay!.Stopped);
+
+        // The offline audit proves every file, the level files beside the run too, and names the damaged one.
+        var audit = _h.Get<HistoryAudit>().Run(_h.Locate(), TestContext.Current.CancellationToken)[0];
+        Assert.Contains(Path.GetFileName(tenMinutes.Path), audit.Problem, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -175,6 +179,8 @@ public sealed class HistoryLevelsTests : IDisposable
 
         var history = History.ReadAll(_h.BackupDirectory, _h.DatabasePath).Single();
         Assert.NotNull(Timeline.BaseIn(history, middle!));
+        var audit = _h.Get<HistoryAudit>().Run(_h.Locate(), TestContext.Current.CancellationToken).Single();
+        Assert.True(audit.Ok, audit.Problem);
         var target = TestHarness.Start.AddSeconds(9 * 60 + 10);
         var result = RestoreTo(target);
 

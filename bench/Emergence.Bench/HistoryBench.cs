@@ -1,0 +1,233 @@
+using System.Diagnostics;
+using System.Globalization;
+using Emergence.Persistence.Backups;
+using Emergence.Persistence.Configuration;
+using Emergence.Persistence.Database;
+using Emergence.Persistence.Records;
+using Emergence.Persistence.Recovery;
+using Emergence.Persistence.Replication;
+using Emergence.Persistence.Volumes;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace Emergence.Bench;
+
+/// <summary>
+/// The history's levels, measured in one run: a week of history behind a large database, synthesized with a stepped
+/// clock (a commit every simulated second, polled every ten seconds for the week and every second for its last hour,
+/// merged into levels and pruned as the replicator does), with the bases the default schedule and retention keep
+/// (a backup a day, and every hour for the last five). Then restores to random points of the window against a plain
+/// restore of the newest backup, taking turns, with the files each read; the history's bytes on the volume; and a
+/// minute of a real-time writer at 500 commits a second, for the bytes each level takes per payload byte.
+/// </summary>
+internal static class HistoryBench
+{
+    private const int PayloadBytes = 200;
+
+    private sealed class SteppedClock(DateTimeOffset start) : TimeProvider
+    {
+        public DateTimeOffset Now { get; set; } = start;
+
+        public override DateTimeOffset GetUtcNow() => Now;
+    }
+
+    public static void Run(Arguments options, Func<string, string, ServiceProvider> services, Action<string> line)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        line("## History levels");
+        line("");
+        Week(options, services, line, inv);
+        Rate(options, services, line, inv);
+    }
+
+    private static void Week(Arguments options, Func<string, string, ServiceProvider> services, Action<string> line, CultureInfo inv)
+    {
+        const int Days = 7;
+        var work = Path.Combine(options.Directory, $"history-week-{options.SizeMib}");
+        if (Directory.Exists(work))
+        {
+            Directory.Delete(work, recursive: true);
+        }
+
+        using var provider = services(Path.Combine(work, "data", "database.sqlite"), "none");
+        var location = provider.GetRequiredService<DatabaseLocator>().Resolve();
+        Console.Write($"generating {options.SizeMib} MiB… ");
+        BenchDatabase.Create(location.DatabasePath, (long)options.SizeMib << 20, new Progress<double>(_ => Console.Write('.')));
+        Console.WriteLine();
+        var connections = provider.GetRequiredService<SqliteConnectionFactory>();
+        Execute(connections, location.DatabasePath, "CREATE TABLE rows (n INTEGER PRIMARY KEY, pad BLOB NOT NULL)");
+
+        // The week ends an hour before now, so restores (which order backups by the real clock) see none in the future.
+        var end = DateTimeOffset.UtcNow.AddHours(-1);
+        var clock = new SteppedClock(end.AddDays(-Days));
+        var settings = new ReplicationOptions();
+        var backups = new BackupService(connections, provider.GetRequiredService<IOptions<PersistenceOptions>>(), provider.GetRequiredService<BackupActivity>(),
+            provider.GetRequiredService<IntegrityRecord>(), clock, NullLogger<BackupService>.Instance);
+        var store = new ReplicationStore(location.BackupDirectory);
+        var building = Stopwatch.StartNew();
+        using (var writer = connections.OpenExisting(location.DatabasePath))
+        using (var command = writer.CreateCommand())
+        using (var session = ReplicationSession.OpenAsync(location, connections, backups, clock, NullLogger.Instance, 4L << 20, null, CancellationToken.None).GetAwaiter().GetResult())
+        {
+            command.CommandText = $"INSERT INTO rows (pad) VALUES (randomblob({PayloadBytes}))";
+            var (lastCompaction, lastPrune, lastBackup) = (clock.Now, clock.Now, clock.Now);
+            while (clock.Now < end)
+            {
+                var step = end - clock.Now > settings.EveryCommit ? 10 : 1;
+                for (var i = 0; i < step; i++)
+                {
+                    command.ExecuteNonQuery();
+                }
+
+                clock.Now += TimeSpan.FromSeconds(step);
+                session.Poll();
+                var backupEvery = end - clock.Now < TimeSpan.FromHours(5) ? TimeSpan.FromHours(1) : TimeSpan.FromDays(1);
+                if (clock.Now - lastBackup >= backupEvery)
+                {
+                    backups.CreateAsync(location, BackupReason.Scheduled, TimeSpan.FromMinutes(1)).GetAwaiter().GetResult();
+                    lastBackup = clock.Now;
+                }
+
+                if (clock.Now - lastCompaction >= TimeSpan.FromMinutes(10))
+                {
+                    HistoryCompactor.Compact(store, session.Generation, closed: false, NullLogger.Instance);
+                    lastCompaction = clock.Now;
+                }
+
+                if (clock.Now - lastPrune >= TimeSpan.FromHours(1))
+                {
+                    ReplicationRetention.Prune(location, clock.Now, session.Generation.Id, settings, NullLogger.Instance);
+                    lastPrune = clock.Now;
+                }
+            }
+
+            HistoryCompactor.Compact(store, session.Generation, closed: false, NullLogger.Instance);
+            ReplicationRetention.Prune(location, clock.Now, session.Generation.Id, settings, NullLogger.Instance);
+        }
+
+        Console.WriteLine(string.Create(inv, $"a week of history written in {building.Elapsed.TotalSeconds:0} s"));
+        var files = store.Generations(location.DatabasePath).SelectMany(g => store.Files(g.Id)).ToList();
+        var byLevel = files.GroupBy(f => f.Level).OrderBy(g => g.Key)
+            .Select(g => string.Create(inv, $"level {g.Key}: {g.Count()} files, {g.Sum(f => new FileInfo(f.Path).Length) >> 10} KiB"));
+        var windows = Timeline.Windows(location.BackupDirectory, location.DatabasePath);
+
+        var restorer = provider.GetRequiredService<RestoreService>();
+        var random = new Random(7);
+        var (plain, toPoint, read) = (new List<double>(), new List<double>(), new List<double>());
+        var points = Math.Max(30, options.Runs * 10);
+        for (var run = 0; run < points; run++)
+        {
+            using var held = VolumeLock.TryAcquire(location.LockPath, TimeProvider.System, out _)!;
+            if (run % 3 == 0)
+            {
+                plain.Add(Time(() => restorer.Restore(location, held, null, force: true, "bench")));
+            }
+
+            foreach (var generation in store.Generations(location.DatabasePath))
+            {
+                File.Delete(Path.Combine(store.DirectoryOf(generation.Id), ReplicationStore.EndedFileName));
+            }
+
+            // Any point of the window: a random time in it (the last one the newest).
+            DateTimeOffset? target = run == points - 1 ? null : end.AddSeconds(-random.NextDouble() * TimeSpan.FromDays(Days - 0.05).TotalSeconds);
+            RestoreResult? result = null;
+            toPoint.Add(Time(() => result = restorer.RestoreToTime(location, held, target, force: true, "bench")));
+            read.Add(1 + (result!.Replay?.Segments ?? 0));
+        }
+
+        var p = new Stats(plain);
+        var t = new Stats(toPoint);
+        var r = new Stats(read);
+        line(string.Create(inv, $"A {options.SizeMib} MiB database with {Days} days of history (a commit every simulated second; bases: a backup a day and one an hour for the last five hours, as the defaults keep): {string.Join("; ", byLevel)}; window {windows.Min(w => w.From):yyyy-MM-dd HH:mm} .. {windows.Max(w => w.To):yyyy-MM-dd HH:mm}."));
+        line(string.Create(inv, $"Restore to {toPoint.Count} random points of the window (the last the newest): {t.Describe()} against a plain restore of the newest backup {p.Describe()} ({plain.Count} runs, taking turns): {t.Median / p.Median:0.00}× at the median, {t.Percentile(90) / p.Median:0.00}× at p90, {t.Max / p.Median:0.00}× at worst. Files read per restore (the base and the history files applied): median {r.Median:0}, worst {r.Max:0}."));
+        line("");
+    }
+
+    /// <summary>A minute of a real-time writer at 500 commits a second of 200-byte rows, replicated and merged: bytes per payload byte at each level.</summary>
+    private static void Rate(Arguments options, Func<string, string, ServiceProvider> services, Action<string> line, CultureInfo inv)
+    {
+        const int CommitsPerSecond = 500;
+        var seconds = Math.Max(60, options.WriterSeconds * 5);
+        var work = Path.Combine(options.Directory, "history-rate");
+        if (Directory.Exists(work))
+        {
+            Directory.Delete(work, recursive: true);
+        }
+
+        using var provider = services(Path.Combine(work, "data", "database.sqlite"), "none");
+        var location = provider.GetRequiredService<DatabaseLocator>().Resolve();
+        var connections = provider.GetRequiredService<SqliteConnectionFactory>();
+        Directory.CreateDirectory(location.DatabaseDirectory);
+        using (var create = connections.OpenOrCreate(location.DatabasePath))
+        {
+            using var command = create.CreateCommand();
+            command.CommandText = "CREATE TABLE rows (n INTEGER PRIMARY KEY, pad BLOB NOT NULL)";
+            command.ExecuteNonQuery();
+        }
+
+        var store = new ReplicationStore(location.BackupDirectory);
+        GenerationManifest generation;
+        var committed = 0L;
+        using (var session = ReplicationSession.OpenAsync(location, connections, provider.GetRequiredService<BackupService>(), TimeProvider.System, NullLogger.Instance, 4L << 20, null, CancellationToken.None).GetAwaiter().GetResult())
+        {
+            generation = session.Generation;
+            using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(seconds));
+            var writer = Task.Run(() =>
+            {
+                using var connection = connections.OpenExisting(location.DatabasePath);
+                using var command = connection.CreateCommand();
+                command.CommandText = $"INSERT INTO rows (pad) VALUES (randomblob({PayloadBytes}))";
+                var clock = Stopwatch.StartNew();
+                while (!stop.IsCancellationRequested)
+                {
+                    var due = TimeSpan.FromSeconds(committed / (double)CommitsPerSecond);
+                    if (due > clock.Elapsed)
+                    {
+                        Thread.Sleep(due - clock.Elapsed);
+                    }
+
+                    command.ExecuteNonQuery();
+                    committed++;
+                }
+            });
+            while (!writer.IsCompleted)
+            {
+                var started = Stopwatch.GetTimestamp();
+                session.Poll();
+                var rest = TimeSpan.FromSeconds(1) - Stopwatch.GetElapsedTime(started);
+                if (rest > TimeSpan.Zero)
+                {
+                    Thread.Sleep(rest);
+                }
+            }
+
+            session.Poll();
+        }
+
+        HistoryCompactor.Compact(store, generation, closed: true, NullLogger.Instance);
+        var payload = committed * (double)PayloadBytes;
+        var sizes = store.Files(generation.Id).GroupBy(f => f.Level).OrderBy(g => g.Key)
+            .ToDictionary(g => g.Key, g => g.Sum(f => new FileInfo(f.Path).Length) / payload);
+        var perDay = CommitsPerSecond * PayloadBytes * 86_400.0;
+        line(string.Create(inv, $"A real-time writer at {CommitsPerSecond} commits/s of {PayloadBytes}-byte random rows for {seconds} s ({committed} commits): history bytes per payload byte by level: {string.Join(", ", sizes.Select(s => $"level {s.Key} {s.Value:0.00}"))}."));
+        var coarse = sizes.Where(s => s.Key >= 2).Select(s => s.Value).DefaultIfEmpty(sizes.GetValueOrDefault(1)).Min();
+        line(string.Create(inv, $"At that rate a day is {perDay / (1L << 30):0.0} GiB of payload; what a 7-day window keeps is about two coarse copies of each day's changes (the hour and day levels, {coarse:0.00} bytes per payload byte each) plus a day of minute levels and an hour of segments: about {(2 * 7 * coarse + 2 * coarse + sizes.GetValueOrDefault(0) / 24 + sizes.GetValueOrDefault(1) / 24) * perDay / (1L << 30):0} GiB, against a database that grows by {7 * perDay / (1L << 30):0} GiB in the week (an estimate from this run's ratios; the levels above a minute hold each page once per period, so an append-only table costs what it adds)."));
+        line("");
+    }
+
+    private static double Time(Action action)
+    {
+        var started = Stopwatch.GetTimestamp();
+        action();
+        return Stopwatch.GetElapsedTime(started).TotalSeconds;
+    }
+
+    private static void Execute(SqliteConnectionFactory connections, string database, string sql)
+    {
+        using var connection = connections.OpenExisting(database);
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+}
