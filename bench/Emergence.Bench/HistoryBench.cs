@@ -211,9 +211,60 @@ internal static class HistoryBench
             .ToDictionary(g => g.Key, g => g.Sum(f => new FileInfo(f.Path).Length) / payload);
         var perDay = CommitsPerSecond * PayloadBytes * 86_400.0;
         line(string.Create(inv, $"A real-time writer at {CommitsPerSecond} commits/s of {PayloadBytes}-byte random rows for {seconds} s ({committed} commits): history bytes per payload byte by level: {string.Join(", ", sizes.Select(s => $"level {s.Key} {s.Value:0.00}"))}."));
-        var coarse = sizes.Where(s => s.Key >= 2).Select(s => s.Value).DefaultIfEmpty(sizes.GetValueOrDefault(1)).Min();
-        line(string.Create(inv, $"At that rate a day is {perDay / (1L << 30):0.0} GiB of payload; what a 7-day window keeps is about two coarse copies of each day's changes (the hour and day levels, {coarse:0.00} bytes per payload byte each) plus a day of minute levels and an hour of segments: about {(2 * 7 * coarse + 2 * coarse + sizes.GetValueOrDefault(0) / 24 + sizes.GetValueOrDefault(1) / 24) * perDay / (1L << 30):0} GiB, against a database that grows by {7 * perDay / (1L << 30):0} GiB in the week (an estimate from this run's ratios; the levels above a minute hold each page once per period, so an append-only table costs what it adds)."));
+        // What the window keeps: the hour level for the whole window, the minute and 10-minute levels for a day, the
+        // 10-second level and the segments for an hour; each level holds each changed page once per period.
+        var kept = (7 * sizes.GetValueOrDefault(4)) + sizes.GetValueOrDefault(2) + sizes.GetValueOrDefault(3) + ((sizes.GetValueOrDefault(0) + sizes.GetValueOrDefault(1)) / 24);
+        line(string.Create(inv, $"At that rate a day is {perDay / (1L << 30):0.0} GiB of payload. A 7-day window keeps the hour level for 7 days, the minute and 10-minute levels for a day and the 10-second level and segments for an hour: about {kept * perDay / (1L << 30):0} GiB by this run's ratios, against a database that grows by {7 * perDay / (1L << 30):0} GiB in the week: {kept * perDay / (7 * perDay):0.00}× what the week adds (an estimate from a minute of writing: the levels above a minute hold each page once per period, so an append-only table costs about what it adds)."));
         line("");
+    }
+
+    /// <summary>The codecs side by side on the pages this run's level files hold (what the history compresses): ratio and speed.</summary>
+    private static void Codecs(ReplicationStore store, GenerationManifest generation, Action<string> line, CultureInfo inv)
+    {
+        using var pages = new MemoryStream();
+        foreach (var file in store.Levels(generation.Id).Where(f => f.Level == 1))
+        {
+            using var zstd = new ZstdSharp.DecompressionStream(File.OpenRead(file.Path));
+            zstd.CopyTo(pages);
+        }
+
+        var data = pages.ToArray();
+        var results = new List<string>();
+        void Measure(string name, Func<byte[], byte[]> compress)
+        {
+            compress(data);
+            var started = Stopwatch.GetTimestamp();
+            var packed = compress(data);
+            var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+            results.Add(string.Create(inv, $"{name} {data.Length / (double)packed.Length:0.00}× at {data.Length / seconds / (1 << 20):0} MiB/s"));
+        }
+
+        foreach (var level in new[] { 1, 3 })
+        {
+            Measure($"zstd {level}", b =>
+            {
+                using var compressor = new ZstdSharp.Compressor(level);
+                return compressor.Wrap(b).ToArray();
+            });
+        }
+
+        Measure("Brotli 1", b =>
+        {
+            var output = new byte[System.IO.Compression.BrotliEncoder.GetMaxCompressedLength(b.Length)];
+            System.IO.Compression.BrotliEncoder.TryCompress(b, output, out var written, 1, 22);
+            return output[..written];
+        });
+        Measure("Deflate fastest", b =>
+        {
+            using var output = new MemoryStream();
+            using (var deflate = new System.IO.Compression.DeflateStream(output, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true))
+            {
+                deflate.Write(b);
+            }
+
+            return output.ToArray();
+        });
+        line(string.Create(inv, $"The codecs on those {data.Length >> 10} KiB of level-1 pages (random rows, so little to find): {string.Join("; ", results)}."));
     }
 
     private static double Time(Action action)

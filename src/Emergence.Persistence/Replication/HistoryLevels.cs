@@ -8,8 +8,10 @@ namespace Emergence.Persistence.Replication;
 /// the commits were seen, which never go back within a generation): the last version of each page the period's commits
 /// changed, compressed, with the content checksums before and after. Periods nest, so every boundary of a level is one of
 /// the level below, and a restore crosses long stretches of history with a few coarse files and reaches its point with
-/// fine ones. How long each level is kept is the table below: the finest points stay for
-/// <see cref="ReplicationOptions.EveryCommit"/>, minute points for a day, hour points for the restore window.
+/// fine ones. How long each level is kept: the finest points stay for <see cref="ReplicationOptions.EveryCommit"/>, minute
+/// points for a day, hour points for the restore window. There is no day level: the backups the default retention keeps
+/// (one a day for a week) are bases at most a day apart, and a level that held each page once more for the whole window
+/// would double the history's size for a busy table.
 /// </summary>
 public static class HistoryLevels
 {
@@ -29,7 +31,6 @@ public static class HistoryLevels
         new(2, TimeSpan.FromMinutes(1), "1 minute"),
         new(3, TimeSpan.FromMinutes(10), "10 minutes"),
         new(4, TimeSpan.FromHours(1), "1 hour"),
-        new(5, TimeSpan.FromDays(1), "1 day"),
     ];
 
     /// <summary>The highest level.</summary>
