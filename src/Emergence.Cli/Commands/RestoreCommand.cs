@@ -118,14 +118,8 @@ internal static class RestoreCommand
             {
                 using var progress = session.CreateProgress();
                 const string Why = "requested with emergence-db restore";
-                var restorer = session.Get<RestoreService>();
-                result = store is not null
-                    ? backupName is null
-                        ? await restorer.RestoreOffsiteToTimeAsync(location, volumeLock, store, target, force, Why, progress, cancellationToken: cancellationToken).ConfigureAwait(false)
-                        : await restorer.RestoreOffsiteAsync(location, volumeLock, store, backupName, force, Why, progress, cancellationToken: cancellationToken).ConfigureAwait(false)
-                    : backupName is null
-                        ? restorer.RestoreToTime(location, volumeLock, target, force, Why, progress, cancellationToken: cancellationToken)
-                        : restorer.Restore(location, volumeLock, backupName, force, Why, progress, cancellationToken: cancellationToken);
+                var asked = backupName is null ? RestoreTarget.Point(target) : RestoreTarget.Backup(backupName);
+                result = await session.Get<RestoreService>().RestoreAsync(location, volumeLock, asked, new RestoreOptions { Why = Why, Force = force, Progress = progress }, store, cancellationToken).ConfigureAwait(false);
             }
             catch (RestoreFailedException ex)
             {
