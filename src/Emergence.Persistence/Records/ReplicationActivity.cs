@@ -60,23 +60,26 @@ public sealed class ReplicationActivity
         }
 
         state ??= VolumeRecord.Read<ReplicationState>(backupDirectory, FileName, _ => null!);
-        return databasePath is not null && state?.DatabasePath is { } of && !string.Equals(of, databasePath, StringComparison.Ordinal) ? null : state;
+        return databasePath is null || IsOf(state, databasePath) ? state : null;
     }
 
     /// <summary>
-    /// Records the state <paramref name="change"/> makes of the current one (this process's, else the volume's, else
-    /// <see langword="null"/>) atomically, so the replicator and the off-volume upload never undo each other's fields;
-    /// written to the volume when it changed in kind or the last write is old.
+    /// Records the state <paramref name="change"/> makes of the current one of <paramref name="databasePath"/> (this
+    /// process's, else the volume's when it is that database's, else <see langword="null"/>) atomically, so the
+    /// replicator and the off-volume upload never undo each other's fields; the state always names its database, so a
+    /// backup directory shared by two databases never shows one the other's state. Written to the volume when it
+    /// changed in kind or the last write is old.
     /// </summary>
-    public void Update(string backupDirectory, Func<ReplicationState?, ReplicationState> change)
+    public void Update(string backupDirectory, string databasePath, Func<ReplicationState?, ReplicationState> change)
     {
         ArgumentNullException.ThrowIfNull(change);
         var recorded = _state is null ? VolumeRecord.Read<ReplicationState>(backupDirectory, FileName, _ => null!) : null;
         lock (_gate)
         {
-            var state = change(_state ?? recorded);
+            var current = _state ?? recorded;
+            var state = change(IsOf(current, databasePath) ? current : null) with { DatabasePath = databasePath };
             var persist = _state is null || _state.Generation != state.Generation || _state.LastError != state.LastError || _state.OffsiteLastError != state.OffsiteLastError
-                || _state.HistoryProblem != state.HistoryProblem || state.RecordedAt - _persisted >= PersistInterval;
+                || _state.HistoryProblem != state.HistoryProblem || _state.DatabasePath != state.DatabasePath || state.RecordedAt - _persisted >= PersistInterval;
             _state = state;
             if (persist)
             {
@@ -86,4 +89,8 @@ public sealed class ReplicationActivity
             }
         }
     }
+
+    /// <summary>Whether <paramref name="state"/> is <paramref name="databasePath"/>'s (a state written before states named their database counts as any one's).</summary>
+    private static bool IsOf(ReplicationState? state, string databasePath) =>
+        state?.DatabasePath is not { } of || string.Equals(of, databasePath, StringComparison.Ordinal);
 }
