@@ -15,6 +15,7 @@ public sealed class ReplicationActivity
     /// <summary>How often an unchanged-but-advancing state is written to the volume.</summary>
     public static readonly TimeSpan PersistInterval = TimeSpan.FromSeconds(10);
 
+    private readonly VolumeRecord<ReplicationState> _record = new(FileName, _ => null);
     private readonly Lock _gate = new();
     private ReplicationState? _state;
     private DateTimeOffset _persisted = DateTimeOffset.MinValue;
@@ -59,7 +60,7 @@ public sealed class ReplicationActivity
             state = _state;
         }
 
-        state ??= VolumeRecord.Read<ReplicationState>(backupDirectory, FileName, _ => null!);
+        state ??= _record.Read(backupDirectory);
         return databasePath is null || IsOf(state, databasePath) ? state : null;
     }
 
@@ -73,7 +74,7 @@ public sealed class ReplicationActivity
     public void Update(string backupDirectory, string databasePath, Func<ReplicationState?, ReplicationState> change)
     {
         ArgumentNullException.ThrowIfNull(change);
-        var recorded = _state is null ? VolumeRecord.Read<ReplicationState>(backupDirectory, FileName, _ => null!) : null;
+        var recorded = _state is null ? _record.Read(backupDirectory) : null;
         lock (_gate)
         {
             var current = _state ?? recorded;
@@ -85,7 +86,7 @@ public sealed class ReplicationActivity
             {
                 // Written under the lock, so an older state never lands on the volume after a newer one.
                 _persisted = state.RecordedAt;
-                VolumeRecord.TryWrite(backupDirectory, FileName, state);
+                _record.Write(backupDirectory, state);
             }
         }
     }
