@@ -2,6 +2,7 @@ using Emergence.Functions;
 using Emergence.Functions.Backups;
 using Emergence.Functions.Health;
 using Emergence.Functions.Monitors;
+using Emergence.Functions.Replication;
 using Emergence.Functions.Startup;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;

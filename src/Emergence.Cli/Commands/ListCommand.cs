@@ -19,50 +19,49 @@ internal static class ListCommand
         command.SetAction((parsed, cancellationToken) => context.RunAsync(parsed, json, async session =>
         {
             var location = session.Get<DatabaseLocator>().Configured();
-            var now = session.Environment.Time.GetUtcNow();
-            if (parsed.GetValue(timeline) && !parsed.GetValue(offsite))
+            if (parsed.GetValue(offsite))
+            {
+                return await ListOffsiteAsync(session, location, parsed.GetValue(timeline), cancellationToken).ConfigureAwait(false);
+            }
+
+            if (parsed.GetValue(timeline))
             {
                 PrintTimeline(session, Timeline.Windows(location.BackupDirectory, location.DatabasePath), location.BackupDirectory);
                 return ExitCodes.Ok;
             }
 
-            IReadOnlyList<BackupListing> rows;
-            string where;
-            if (parsed.GetValue(offsite))
-            {
-                if (OffsiteCommand.StoreFor(session, location) is not { } store)
-                {
-                    return ExitCodes.Usage;
-                }
-
-                try
-                {
-                    if (parsed.GetValue(timeline))
-                    {
-                        var history = await new OffsiteSegments(store, location.DatabasePath).ListAsync(cancellationToken).ConfigureAwait(false);
-                        PrintTimeline(session, Timeline.Windows([.. history.Generations.Select(g => History.Read(g, history.SegmentsOf(g.Id), null, History.Check.Records))]), $"the off-volume container {store.Describe()}");
-                        return ExitCodes.Ok;
-                    }
-
-                    rows = OffsiteBackup.Listing(await store.ListAsync(cancellationToken).ConfigureAwait(false), now);
-                }
-                catch (OffsiteUnavailableException ex)
-                {
-                    return session.Fail($"the off-volume container {store.Container} cannot be listed: {ex.Message}");
-                }
-
-                where = $"the off-volume container {store.Describe()}";
-            }
-            else
-            {
-                rows = BackupListing.Of(BackupCatalog.Scan(location.BackupDirectory, location.DatabasePath, now), now);
-                where = location.BackupDirectory;
-            }
-
-            Print(session, rows, where);
+            var now = session.Environment.Time.GetUtcNow();
+            Print(session, BackupListing.Of(BackupCatalog.Scan(location.BackupDirectory, location.DatabasePath, now), now), location.BackupDirectory);
             return ExitCodes.Ok;
         }));
         return command;
+    }
+
+    private static async Task<int> ListOffsiteAsync(CliSession session, DatabaseLocation location, bool timeline, CancellationToken cancellationToken)
+    {
+        if (OffsiteCommand.StoreFor(session, location) is not { } store)
+        {
+            return ExitCodes.Usage;
+        }
+
+        var where = $"the off-volume container {store.Describe()}";
+        try
+        {
+            if (timeline)
+            {
+                var history = await new OffsiteSegments(store, location.DatabasePath).ListAsync(cancellationToken).ConfigureAwait(false);
+                PrintTimeline(session, Timeline.Windows([.. history.Generations.Select(g => History.Read(g, history.SegmentsOf(g.Id), null, History.Check.Records))]), where);
+                return ExitCodes.Ok;
+            }
+
+            var listed = await store.ListAsync(cancellationToken).ConfigureAwait(false);
+            Print(session, OffsiteBackup.Listing(listed, session.Environment.Time.GetUtcNow()), where);
+            return ExitCodes.Ok;
+        }
+        catch (OffsiteUnavailableException ex)
+        {
+            return session.Fail($"the off-volume container {store.Container} cannot be listed: {ex.Message}");
+        }
     }
 
     private static void PrintTimeline(CliSession session, IReadOnlyList<Timeline.Window> windows, string where)

@@ -4,7 +4,6 @@ using Emergence.Persistence.Database;
 using Emergence.Persistence.Offsite;
 using Emergence.Persistence.Records;
 using Emergence.Persistence.Recovery;
-using Emergence.Persistence.Volumes;
 
 namespace Emergence.Cli.Commands;
 
@@ -13,12 +12,11 @@ namespace Emergence.Cli.Commands;
 /// verified backup now, from the backup directory or (<c>--offsite</c>) from the off-volume container,
 /// refusing while the app holds the volume lock; or asks the running app to do it on its next start. With
 /// <c>--to</c> or <c>--latest</c>, the backup is followed by the replicated segments (from the same place) up to
-/// that point (the newest replicated commit).
+/// that point (the newest replicated commit). The decisions are the library's (<see cref="OperatorRestore"/>).
 /// </summary>
 internal static class RestoreCommand
 {
-    /// <summary>The JSON result of a request for the next start.</summary>
-    internal sealed record RequestWritten(string RequestPath, string Backup, DateTimeOffset RequestedAt, bool Latest);
+    private const string Why = "requested with emergence-db restore";
 
     public static Command Create(CommandContext context)
     {
@@ -30,58 +28,12 @@ internal static class RestoreCommand
         var onNextStart = new Option<bool>("--on-next-start") { Description = "Verify now and have the running app restore on its next start." };
         var offsite = new Option<bool>("--offsite") { Description = "Download the backup (and, with --latest or --to, the segments after it) from the off-volume container and verify them before they replace the database." };
         var command = new Command("restore", "Restore a verified backup over the database, quarantining what it replaces.") { name, latest, to, offsite, force, onNextStart, json };
-        command.Validators.Add(result =>
+        command.Validators.Add(result => Validate(result, result.GetValue(name), result.GetValue(latest), result.GetValue(to), result.GetValue(offsite), result.GetValue(onNextStart)));
+        command.SetAction((parsed, cancellationToken) => context.RunAsync(parsed, json, session =>
         {
-            var given = (result.GetValue(name) is not null ? 1 : 0) + (result.GetValue(latest) ? 1 : 0) + (result.GetValue(to) is not null ? 1 : 0);
-            if (given != 1)
-            {
-                result.AddError("Give exactly one of a backup NAME, --latest or --to TIME.");
-            }
-
-            if (result.GetValue(to) is { } text && ParseTime(text) is null)
-            {
-                result.AddError($"--to: '{text}' is not an ISO-8601 time with a zone, e.g. 2026-12-02T10:30:00Z.");
-            }
-
-            if (result.GetValue(to) is not null && result.GetValue(onNextStart))
-            {
-                result.AddError("--to restores now: it cannot be combined with --on-next-start.");
-            }
-
-            if (result.GetValue(offsite) && result.GetValue(onNextStart))
-            {
-                result.AddError("--offsite cannot be combined with --on-next-start: stop the app and run 'restore --offsite', or restore the database first.");
-            }
-        });
-        command.SetAction((parsed, cancellationToken) => context.RunAsync(parsed, json, async session =>
-        {
-            var location = session.Get<DatabaseLocator>().Configured();
             var backupName = parsed.GetValue(name);
-            try
-            {
-                if (backupName is not null)
-                {
-                    InvalidBackupNameException.ThrowIfNotBackupName(new BackupNaming(location.DatabasePath), backupName);
-                }
-            }
-            catch (InvalidBackupNameException ex)
-            {
-                return session.Fail(ex.Message, ExitCodes.Usage);
-            }
-
-            if (parsed.GetValue(onNextStart))
-            {
-                return RequestForNextStart(session, location, backupName, cancellationToken);
-            }
-
-            OffsiteStore? store = null;
-            if (parsed.GetValue(offsite) && (store = OffsiteCommand.StoreFor(session, location)) is null)
-            {
-                return ExitCodes.Usage;
-            }
-
-            var target = parsed.GetValue(to) is { } time ? ParseTime(time) : null;
-            return await RestoreNowAsync(session, location, store, backupName, target, parsed.GetValue(force), cancellationToken).ConfigureAwait(false);
+            var target = backupName is null ? RestoreTarget.Point(parsed.GetValue(to) is { } time ? ParseTime(time) : null) : RestoreTarget.Backup(backupName);
+            return RunAsync(session, target, parsed.GetValue(offsite), parsed.GetValue(force), parsed.GetValue(onNextStart), cancellationToken);
         }));
         return command;
     }
@@ -93,120 +45,122 @@ internal static class RestoreCommand
             ? parsed.ToUniversalTime()
             : null;
 
-    private static async Task<int> RestoreNowAsync(CliSession session, DatabaseLocation location, OffsiteStore? store, string? backupName, DateTimeOffset? target, bool force, CancellationToken cancellationToken)
+    private static void Validate(System.CommandLine.Parsing.CommandResult result, string? name, bool latest, string? to, bool offsite, bool onNextStart)
     {
-        VolumeLock? volumeLock;
-        string? holder;
-        try
+        if ((name is not null ? 1 : 0) + (latest ? 1 : 0) + (to is not null ? 1 : 0) != 1)
         {
-            volumeLock = VolumeLock.TryAcquire(location.LockPath, session.Environment.Time, out holder);
-        }
-        catch (IOException ex)
-        {
-            return session.Fail($"cannot take the volume lock: {ex.Message}");
+            result.AddError("Give exactly one of a backup NAME, --latest or --to TIME.");
         }
 
-        if (volumeLock is null)
+        if (to is not null && ParseTime(to) is null)
         {
-            return session.Fail($"the volume lock {location.LockPath} is held by {holder ?? "another process"} (the running app?). Stop it first, or use 'restore --on-next-start'.");
+            result.AddError($"--to: '{to}' is not an ISO-8601 time with a zone, e.g. 2026-12-02T10:30:00Z.");
         }
 
-        using (volumeLock)
+        if (to is not null && onNextStart)
         {
-            RestoreResult result;
-            try
-            {
-                using var progress = session.CreateProgress();
-                const string Why = "requested with emergence-db restore";
-                var restorer = session.Get<RestoreService>();
-                result = store is not null
-                    ? backupName is null
-                        ? await restorer.RestoreOffsiteToTimeAsync(location, volumeLock, store, target, force, Why, progress, cancellationToken: cancellationToken).ConfigureAwait(false)
-                        : await restorer.RestoreOffsiteAsync(location, volumeLock, store, backupName, force, Why, progress, cancellationToken: cancellationToken).ConfigureAwait(false)
-                    : backupName is null
-                        ? restorer.RestoreToTime(location, volumeLock, target, force, Why, progress, cancellationToken: cancellationToken)
-                        : restorer.Restore(location, volumeLock, backupName, force, Why, progress, cancellationToken: cancellationToken);
-            }
-            catch (RestoreFailedException ex)
-            {
-                return session.Fail(ex.Message);
-            }
+            result.AddError("--to restores now: it cannot be combined with --on-next-start.");
+        }
 
-            if (session.Json)
-            {
-                session.WriteJson(result);
-            }
-            else
-            {
-                foreach (var skipped in result.Skipped)
-                {
-                    session.Output.WriteLine($"skipped:     {skipped.Name}: {skipped.Problem}");
-                }
-
-                var from = result.OffsiteContainer is { } container ? $" (from the off-volume container {container})" : "";
-                session.Output.WriteLine($"restored:    {result.Backup.Filename}{from} -> {result.DatabasePath}");
-                session.Output.WriteLine($"quarantined: {result.QuarantineDirectory ?? "(nothing was replaced)"}");
-                if (result.Replay is { } replay)
-                {
-                    session.Output.WriteLine($"replayed:    {replay.Segments} segments, {replay.Commits} transactions after the backup");
-                    session.Output.WriteLine($"restored to: {UtcMillisecondsConverter.Format(result.RestoredTo)} (the newest commit seen by then)");
-                    if (replay.Stopped is { } stopped)
-                    {
-                        session.Output.WriteLine($"warning:     the replay stopped early at {stopped}");
-                    }
-                }
-            }
-
-            return ExitCodes.Ok;
+        if (offsite && onNextStart)
+        {
+            result.AddError("--offsite cannot be combined with --on-next-start: stop the app and run 'restore --offsite', or restore the database first.");
         }
     }
 
-    private static int RequestForNextStart(CliSession session, DatabaseLocation location, string? backupName, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(CliSession session, RestoreTarget target, bool offsite, bool force, bool onNextStart, CancellationToken cancellationToken)
     {
-        var inventory = BackupCatalog.Scan(location.BackupDirectory, location.DatabasePath, session.Environment.Time.GetUtcNow());
-        var candidates = backupName is null ? inventory.RestoreCandidates : inventory.Backups.Where(b => b.Name == backupName).ToList();
-        if (candidates.Count == 0)
+        var location = session.Get<DatabaseLocator>().Configured();
+        try
         {
-            return session.Fail(backupName is null
-                ? $"there is no verified backup in {location.BackupDirectory}."
-                : $"there is no backup named {backupName} in {location.BackupDirectory}.");
+            if (target.BackupName is { } backupName)
+            {
+                InvalidBackupNameException.ThrowIfNotBackupName(new BackupNaming(location.DatabasePath), backupName);
+            }
+        }
+        catch (InvalidBackupNameException ex)
+        {
+            return session.Fail(ex.Message, ExitCodes.Usage);
         }
 
-        var verifier = session.Get<BackupVerifier>();
-        foreach (var candidate in candidates)
+        OffsiteStore? store = null;
+        if (offsite && (store = OffsiteCommand.StoreFor(session, location)) is null)
         {
-            var verification = verifier.Verify(candidate, IntegrityCheck.Quick, cancellationToken: cancellationToken);
-            if (!verification.Ok)
-            {
-                if (backupName is not null)
-                {
-                    return session.Fail($"backup {candidate.Name} failed verification: {verification.Problem}");
-                }
-
-                session.Error.WriteLine($"emergence-db: skipping {candidate.Name}: {verification.Problem}");
-                continue;
-            }
-
-            // --latest asks for the newest point, as 'restore --latest' now: this backup and every replicated commit after it.
-            var request = new RestoreRequest { Backup = candidate.Name, RequestedAt = session.Environment.Time.GetUtcNow(), Latest = backupName is null };
-            var path = RestoreRequest.PathFor(location.DatabaseDirectory);
-            request.Write(path);
-            if (session.Json)
-            {
-                session.WriteJson(new RequestWritten(path, candidate.Name, request.RequestedAt, request.Latest));
-            }
-            else
-            {
-                session.Output.WriteLine(backupName is null
-                    ? $"requested:   restore of the newest point (from {candidate.Name}, verified now, and every replicated commit after it) on the app's next start"
-                    : $"requested:   restore of {candidate.Name} (verified now) on the app's next start");
-                session.Output.WriteLine($"request:     {path}");
-                session.Output.WriteLine("next:        restart the service; /api/health reports the outcome.");
-            }
-
-            return ExitCodes.Ok;
+            return ExitCodes.Usage;
         }
 
-        return session.Fail("no backup passed verification; nothing was requested.");
+        using var progress = session.CreateProgress();
+        var order = new RestoreOrder { Target = target, Why = Why, OnNextStart = onNextStart, Force = force, Store = store, Progress = progress };
+        var outcome = await session.Get<OperatorRestore>().CarryOutAsync(location, order, cancellationToken).ConfigureAwait(false);
+        return Report(session, outcome);
+    }
+
+    private static int Report(CliSession session, RestoreOrderOutcome outcome)
+    {
+        if (outcome.Restored is null)
+        {
+            foreach (var passed in outcome.Passed)
+            {
+                session.Error.WriteLine($"emergence-db: skipping {passed.Name}: {passed.Problem}");
+            }
+        }
+
+        if (outcome.Problem is { } problem)
+        {
+            return session.Fail(problem);
+        }
+
+        if (outcome.Restored is { } restored)
+        {
+            PrintRestored(session, restored);
+        }
+        else
+        {
+            PrintRequested(session, outcome.Requested!);
+        }
+
+        return ExitCodes.Ok;
+    }
+
+    private static void PrintRestored(CliSession session, RestoreResult result)
+    {
+        if (session.Json)
+        {
+            session.WriteJson(result);
+            return;
+        }
+
+        foreach (var skipped in result.Skipped)
+        {
+            session.Output.WriteLine($"skipped:     {skipped.Name}: {skipped.Problem}");
+        }
+
+        var from = result.OffsiteContainer is { } container ? $" (from the off-volume container {container})" : "";
+        session.Output.WriteLine($"restored:    {result.Backup.Filename}{from} -> {result.DatabasePath}");
+        session.Output.WriteLine($"quarantined: {result.QuarantineDirectory ?? "(nothing was replaced)"}");
+        if (result.Replay is { } replay)
+        {
+            session.Output.WriteLine($"replayed:    {replay.Segments} segments, {replay.Commits} transactions after the backup");
+            session.Output.WriteLine($"restored to: {UtcMillisecondsConverter.Format(result.RestoredTo)} (the newest commit seen by then)");
+            if (replay.Stopped is { } stopped)
+            {
+                session.Output.WriteLine($"warning:     the replay stopped early at {stopped}");
+            }
+        }
+    }
+
+    private static void PrintRequested(CliSession session, NextStartRequest request)
+    {
+        if (session.Json)
+        {
+            session.WriteJson(request);
+            return;
+        }
+
+        session.Output.WriteLine(request.Latest
+            ? $"requested:   restore of the newest point (from {request.Backup}, verified now, and every replicated commit after it) on the app's next start"
+            : $"requested:   restore of {request.Backup} (verified now) on the app's next start");
+        session.Output.WriteLine($"request:     {request.RequestPath}");
+        session.Output.WriteLine("next:        restart the service; /api/health reports the outcome.");
     }
 }

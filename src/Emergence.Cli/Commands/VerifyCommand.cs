@@ -31,69 +31,61 @@ internal static class VerifyCommand
         command.SetAction((parsed, cancellationToken) => context.RunAsync(parsed, json, session =>
         {
             var location = session.Get<DatabaseLocator>().Configured();
-            if (parsed.GetValue(timeline))
-            {
-                return Task.FromResult(AuditTimeline(session, location, cancellationToken));
-            }
-
-            var inventory = BackupCatalog.Scan(location.BackupDirectory, location.DatabasePath, session.Environment.Time.GetUtcNow());
-            var requested = parsed.GetValue(name);
-            IReadOnlyList<BackupEntry> targets;
-            if (requested is not null)
-            {
-                try
-                {
-                    InvalidBackupNameException.ThrowIfNotBackupName(new BackupNaming(location.DatabasePath), requested);
-                }
-                catch (InvalidBackupNameException ex)
-                {
-                    return Task.FromResult(session.Fail(ex.Message, ExitCodes.Usage));
-                }
-
-                var entry = inventory.Backups.FirstOrDefault(b => b.Name == requested);
-                if (entry is null)
-                {
-                    return Task.FromResult(session.Fail($"there is no backup named {requested} in {location.BackupDirectory}."));
-                }
-
-                targets = [entry];
-            }
-            else
-            {
-                targets = parsed.GetValue(all) ? inventory.Backups : inventory.Backups.Take(1).ToList();
-            }
-
-            if (targets.Count == 0)
-            {
-                return Task.FromResult(session.Fail($"there are no backups in {location.BackupDirectory} to verify."));
-            }
-
-            var kind = parsed.GetValue(full) ? IntegrityCheck.Full : IntegrityCheck.Quick;
-            var verifier = session.Get<BackupVerifier>();
-            var results = new List<BackupVerification>();
-            foreach (var target in targets)
-            {
-                BackupVerification result;
-                using (var progress = session.CreateProgress())
-                {
-                    result = verifier.Verify(target, kind, progress, cancellationToken);
-                }
-
-                results.Add(result);
-                if (!session.Json)
-                {
-                    session.Output.WriteLine(result.Ok ? $"ok      {result.Name}  (sha256 matches, {result.Check} ok)" : $"FAILED  {result.Name}: {result.Problem}");
-                }
-            }
-
-            if (session.Json)
-            {
-                session.WriteJson(results);
-            }
-
-            return Task.FromResult(results.TrueForAll(r => r.Ok) ? ExitCodes.Ok : ExitCodes.Failed);
+            return Task.FromResult(parsed.GetValue(timeline)
+                ? AuditTimeline(session, location, cancellationToken)
+                : VerifyBackups(session, location, parsed.GetValue(name), parsed.GetValue(all), parsed.GetValue(full) ? IntegrityCheck.Full : IntegrityCheck.Quick, cancellationToken));
         }));
         return command;
+    }
+
+    private static int VerifyBackups(CliSession session, DatabaseLocation location, string? requested, bool all, IntegrityCheck kind, CancellationToken cancellationToken)
+    {
+        var inventory = BackupCatalog.Scan(location.BackupDirectory, location.DatabasePath, session.Environment.Time.GetUtcNow());
+        if (requested is not null)
+        {
+            try
+            {
+                InvalidBackupNameException.ThrowIfNotBackupName(new BackupNaming(location.DatabasePath), requested);
+            }
+            catch (InvalidBackupNameException ex)
+            {
+                return session.Fail(ex.Message, ExitCodes.Usage);
+            }
+        }
+
+        IReadOnlyList<BackupEntry> targets = requested is null
+            ? all ? inventory.Backups : [.. inventory.Backups.Take(1)]
+            : inventory.Backups.Where(b => b.Name == requested).Take(1).ToList();
+        if (targets.Count == 0)
+        {
+            return session.Fail(requested is null
+                ? $"there are no backups in {location.BackupDirectory} to verify."
+                : $"there is no backup named {requested} in {location.BackupDirectory}.");
+        }
+
+        var results = targets.Select(target => VerifyOne(session, target, kind, cancellationToken)).ToList();
+        if (session.Json)
+        {
+            session.WriteJson(results);
+        }
+
+        return results.TrueForAll(r => r.Ok) ? ExitCodes.Ok : ExitCodes.Failed;
+    }
+
+    private static BackupVerification VerifyOne(CliSession session, BackupEntry target, IntegrityCheck kind, CancellationToken cancellationToken)
+    {
+        BackupVerification result;
+        using (var progress = session.CreateProgress())
+        {
+            result = session.Get<BackupVerifier>().Verify(target, kind, progress, cancellationToken);
+        }
+
+        if (!session.Json)
+        {
+            session.Output.WriteLine(result.Ok ? $"ok      {result.Name}  (sha256 matches, {result.Check} ok)" : $"FAILED  {result.Name}: {result.Problem}");
+        }
+
+        return result;
     }
 
     private static int AuditTimeline(CliSession session, DatabaseLocation location, CancellationToken cancellationToken)

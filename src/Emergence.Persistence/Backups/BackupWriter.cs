@@ -72,34 +72,10 @@ internal sealed class BackupWriter(SqliteConnectionFactory connections, Persiste
             var (position, pinned, contentAt) = steps.Run("copy", files.Copy, () => Copy(source, files.Copy, expected, progress));
             cancellationToken.ThrowIfCancellationRequested();
 
-            // The fsync (waiting on the disk) runs beside the hash and then quick_check (reading the copy from
-            // the page cache, one after the other: one core for the backup, the others for the app); the copy
-            // is renamed into place only once all three are done. A copy that is to be compressed is not
-            // synced: it is deleted once the compressed file (which is) has been written, usually before
-            // the kernel has written any of it back, so the disk never sees it.
-            var reporter = progress is null ? null : new SynchronizedProgress(progress);
-            var syncing = compress ? Task.CompletedTask : BackupService.OnOwnThread(() =>
-            {
-                Durable.FsyncFile(files.Copy);
-                reporter?.Report(new OperationProgress("synced", 0, 0));
-                return true;
-            });
-            var (checksum, size) = steps.Run("checksum", files.Copy, () => WhileSyncing(syncing, () => Sha256.OfFile(files.Copy, OperationProgress.Checksum(reporter), cancellationToken)));
-            var unchanged = unlessSameAs is not null && checksum == (unlessSameAs.ContentChecksum ?? unlessSameAs.Checksum);
-            var hashes = steps.Run("checksum", files.Copy, () => WhileSyncing(syncing, () => PageHashes.OfFile(files.Copy, cancellationToken)));
-            DatabaseFacts? facts = null;
-            if (!unchanged)
-            {
-                reporter?.Report(new OperationProgress("quick_check", 0, 0));
-                facts = steps.Run("quick_check", files.Copy, () => WhileSyncing(syncing, () => QuickCheck(files.Copy)));
-
-                // The copy is page-exact: its check is a check of the live database as of the copy.
-                integrity.Record(directory, new IntegrityRecord.IntegrityResult(now, facts.CheckResult, "backup", source));
-            }
-
-            // A failed fsync (ENOSPC or EIO surfacing at writeback) means the copy never became durable.
-            steps.Run("copy", files.Copy, () => syncing.GetAwaiter().GetResult());
-            if (unchanged)
+            // The copy is page-exact: its check is a check of the live database as of the copy.
+            var (checksum, size, hashes, facts) = CheckCopy(steps, files.Copy, compress, unlessSameAs, progress,
+                found => integrity.Record(directory, new IntegrityRecord.IntegrityResult(now, found.CheckResult, "backup", source)), cancellationToken);
+            if (facts is null)
             {
                 RemovePartials(files.Copy);
                 PersistenceLog.BackupUnchanged(logger, source, unlessSameAs!.Filename);
@@ -115,13 +91,7 @@ internal sealed class BackupWriter(SqliteConnectionFactory connections, Persiste
             var written = files.Copy;
             if (compress)
             {
-                progress?.Report(new OperationProgress("compress", 0, 0));
-                (checksum, size) = steps.Run("compress", files.Copy, () =>
-                {
-                    var compressed = Compress(files.Copy, files.CompressedCopy, cancellationToken);
-                    File.Delete(files.Copy);
-                    return compressed;
-                });
+                (checksum, size) = CompressCopy(steps, files, progress, cancellationToken);
                 written = files.CompressedCopy;
             }
 
@@ -134,30 +104,7 @@ internal sealed class BackupWriter(SqliteConnectionFactory connections, Persiste
 
             var baseline = swept.NewestGood?.Manifest;
             var suspect = ContentLoss.LostEveryTable(baseline, facts.SchemaObjects);
-            var manifest = new BackupManifest
-            {
-                // The moment the copy's content was fixed (every commit it holds was made before it), not the start of the write.
-                Timestamp = contentAt,
-                Filename = files.Name,
-                Size = size,
-                Checksum = checksum,
-                SourcePath = source,
-                BackupPath = files.Final,
-                Reason = reason,
-                QuickCheck = facts.CheckResult,
-                SqliteVersion = SqliteRuntime.Version,
-                PageSize = facts.PageSize,
-                PageCount = facts.PageCount,
-                UserVersion = facts.UserVersion,
-                Compression = compress ? "brotli" : "none",
-                ContentChecksum = contentChecksum,
-                Sequence = swept.NextSequence,
-                SchemaObjects = facts.SchemaObjects,
-                Suspect = suspect,
-                ContentHash = PageHashes.Format(hashes.Checksum),
-                WalPosition = position,
-                Pinned = pinned,
-            };
+            var manifest = ManifestFor(files, source, reason, swept, facts, (checksum, size, contentChecksum), hashes, (contentAt, position, pinned), suspect, compress);
             steps.Run("manifest", files.Manifest, () => Durable.WriteFileAtomically(files.ManifestTemp, files.Manifest, JsonSerializer.SerializeToUtf8Bytes(manifest, PersistenceJson.Options)));
             var durationMs = (long)time.GetElapsedTime(started).TotalMilliseconds;
             PersistenceLog.BackupCompleted(logger, reason, files.Final, size, durationMs, checksum);
@@ -175,6 +122,78 @@ internal sealed class BackupWriter(SqliteConnectionFactory connections, Persiste
             throw;
         }
     }
+
+    /// <summary>
+    /// Hashes the copy (SHA-256 and its page hashes) and, unless its content equals <paramref name="unlessSameAs"/>'s,
+    /// runs <c>quick_check</c> on it (facts <see langword="null"/> when unchanged), while the copy is fsynced beside
+    /// them (<paramref name="checkedCopy"/> is given the check's result before the fsync is waited for): the fsync waits on the disk, the hash and the check read the copy from the page cache one after the other
+    /// (one core for the backup, the others for the app). A copy that is to be compressed is not synced: it is deleted
+    /// once the compressed file (which is) has been written, usually before the kernel has written any of it back.
+    /// </summary>
+    private (string Checksum, long Size, PageHashes Hashes, DatabaseFacts? Facts) CheckCopy(BackupSteps steps, string copy, bool compress, BackupManifest? unlessSameAs,
+        IProgress<OperationProgress>? progress, Action<DatabaseFacts> checkedCopy, CancellationToken cancellationToken)
+    {
+        var reporter = progress is null ? null : new SynchronizedProgress(progress);
+        var syncing = compress ? Task.CompletedTask : BackupService.OnOwnThread(() =>
+        {
+            Durable.FsyncFile(copy);
+            reporter?.Report(new OperationProgress("synced", 0, 0));
+            return true;
+        });
+        var (checksum, size) = steps.Run("checksum", copy, () => WhileSyncing(syncing, () => Sha256.OfFile(copy, OperationProgress.Checksum(reporter), cancellationToken)));
+        var unchanged = unlessSameAs is not null && checksum == (unlessSameAs.ContentChecksum ?? unlessSameAs.Checksum);
+        var hashes = steps.Run("checksum", copy, () => WhileSyncing(syncing, () => PageHashes.OfFile(copy, cancellationToken)));
+        DatabaseFacts? facts = null;
+        if (!unchanged)
+        {
+            reporter?.Report(new OperationProgress("quick_check", 0, 0));
+            facts = steps.Run("quick_check", copy, () => WhileSyncing(syncing, () => QuickCheck(copy)));
+            checkedCopy(facts);
+        }
+
+        // A failed fsync (ENOSPC or EIO surfacing at writeback) means the copy never became durable.
+        steps.Run("copy", copy, () => syncing.GetAwaiter().GetResult());
+        return (checksum, size, hashes, facts);
+    }
+
+    /// <summary>Compresses the copy into <c>files.CompressedCopy</c> and deletes the copy; returns the compressed file's checksum and size.</summary>
+    private static (string Checksum, long Size) CompressCopy(BackupSteps steps, Files files, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
+    {
+        progress?.Report(new OperationProgress("compress", 0, 0));
+        return steps.Run("compress", files.Copy, () =>
+        {
+            var compressed = Compress(files.Copy, files.CompressedCopy, cancellationToken);
+            File.Delete(files.Copy);
+            return compressed;
+        });
+    }
+
+    /// <summary>The manifest of a written backup.</summary>
+    private static BackupManifest ManifestFor(Files files, string source, string reason, BackupInventory swept, DatabaseFacts facts, (string Checksum, long Size, string ContentChecksum) stored,
+        PageHashes hashes, (DateTimeOffset ContentAt, WalPosition? Position, bool Pinned) point, string? suspect, bool compress) => new()
+        {
+            // The moment the copy's content was fixed (every commit it holds was made before it), not the start of the write.
+            Timestamp = point.ContentAt,
+            Filename = files.Name,
+            Size = stored.Size,
+            Checksum = stored.Checksum,
+            SourcePath = source,
+            BackupPath = files.Final,
+            Reason = reason,
+            QuickCheck = facts.CheckResult,
+            SqliteVersion = SqliteRuntime.Version,
+            PageSize = facts.PageSize,
+            PageCount = facts.PageCount,
+            UserVersion = facts.UserVersion,
+            Compression = compress ? "brotli" : "none",
+            ContentChecksum = stored.ContentChecksum,
+            Sequence = swept.NextSequence,
+            SchemaObjects = facts.SchemaObjects,
+            Suspect = suspect,
+            ContentHash = PageHashes.Format(hashes.Checksum),
+            WalPosition = point.Position,
+            Pinned = point.Pinned,
+        };
 
     private static void Preflight(string source, string directory)
     {

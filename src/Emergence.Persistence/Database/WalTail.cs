@@ -74,74 +74,95 @@ internal static class WalTail
                 return new Result(Continuity.NoLog, position, position, 0, 0, 0, length);
             }
 
-            Continuity continuity;
-            WalPosition origin;
-            if (position is null)
+            var (continuity, origin, why) = Follow(position, header, length);
+            if (origin is null)
             {
-                (continuity, origin) = (Continuity.SameLog, WalPosition.StartOf(header));
-            }
-            else if (position.IsLog(header))
-            {
-                (continuity, origin) = (Continuity.SameLog, position);
-            }
-            else if (position.IsNextLog(header))
-            {
-                (continuity, origin) = (Continuity.NextLog, WalPosition.StartOf(header));
-            }
-            else
-            {
-                return new Result(Continuity.Broken, position, position, 0, 0, 0, length,
-                    $"the log restarted without being followed (checkpoint sequence {position.CheckpointSequence} → {header.CheckpointSequence}, salts changed)");
+                return new Result(Continuity.Broken, position, position, 0, 0, 0, length, why);
             }
 
-            if (header.PageSize != origin.PageSize)
-            {
-                return new Result(Continuity.Broken, position, position, 0, 0, 0, length, $"the page size changed origin {origin.PageSize} to {header.PageSize}");
-            }
-
-            var frameSize = WalFormat.FrameHeaderSize + header.PageSize;
-            var offset = WalFormat.HeaderSize + (origin.Frames * frameSize);
-            if (continuity == Continuity.SameLog && offset > length)
-            {
-                return new Result(Continuity.Broken, position, position, 0, 0, 0, length, $"the log is shorter ({length} bytes) than the {origin.Frames} frames already copied");
-            }
-
-            var chain = origin.Chain;
-            var frames = origin.Frames;
-            var done = (Bytes: 0L, Frames: frames, Chain: chain, Pages: 0u);
-            var commits = 0;
-            var pending = new List<byte[]>();
-            wal.Position = offset;
-            while (true)
-            {
-                var frame = new byte[frameSize];
-                if (wal.ReadAtLeast(frame, frameSize, throwOnEndOfStream: false) != frameSize || WalFormat.CheckFrame(header, chain, frame) is not { } next)
-                {
-                    break;
-                }
-
-                chain = next;
-                frames++;
-                pending.Add(frame);
-                var commitSize = WalFormat.CommitSize(frame);
-                if (commitSize != 0)
-                {
-                    foreach (var whole in pending)
-                    {
-                        destination.Write(whole);
-                        hash?.Append(whole);
-                    }
-
-                    committed?.Invoke(pending, commitSize);
-
-                    commits++;
-                    done = (done.Bytes + (pending.Count * (long)frameSize), frames, chain, commitSize);
-                    pending = [];
-                }
-            }
-
-            var to = origin with { Frames = done.Frames, S1 = done.Chain.S1, S2 = done.Chain.S2 };
-            return new Result(continuity, origin, to, done.Bytes, commits, done.Pages, length);
+            var copied = CopyWholeTransactions(wal, header, origin, destination, hash, committed);
+            var to = origin with { Frames = copied.Frames, S1 = copied.Chain.S1, S2 = copied.Chain.S2 };
+            return new Result(continuity, origin, to, copied.Bytes, copied.Commits, copied.Pages, length);
         }
+    }
+
+    /// <summary>
+    /// Where copying resumes in the log whose header is <paramref name="header"/>: after <paramref name="position"/> in
+    /// the same log, or from the start of the next one; no origin (and why) when the log does not follow it.
+    /// </summary>
+    private static (Continuity Continuity, WalPosition? Origin, string? Why) Follow(WalPosition? position, WalFormat.Header header, long length)
+    {
+        Continuity continuity;
+        WalPosition origin;
+        if (position is null)
+        {
+            (continuity, origin) = (Continuity.SameLog, WalPosition.StartOf(header));
+        }
+        else if (position.IsLog(header))
+        {
+            (continuity, origin) = (Continuity.SameLog, position);
+        }
+        else if (position.IsNextLog(header))
+        {
+            (continuity, origin) = (Continuity.NextLog, WalPosition.StartOf(header));
+        }
+        else
+        {
+            return (Continuity.Broken, null, $"the log restarted without being followed (checkpoint sequence {position.CheckpointSequence} → {header.CheckpointSequence}, salts changed)");
+        }
+
+        if (header.PageSize != origin.PageSize)
+        {
+            return (Continuity.Broken, null, $"the page size changed origin {origin.PageSize} to {header.PageSize}");
+        }
+
+        var offset = WalFormat.HeaderSize + (origin.Frames * (WalFormat.FrameHeaderSize + header.PageSize));
+        return continuity == Continuity.SameLog && offset > length
+            ? (Continuity.Broken, null, $"the log is shorter ({length} bytes) than the {origin.Frames} frames already copied")
+            : (continuity, origin, null);
+    }
+
+    /// <summary>
+    /// Reads the frames after <paramref name="origin"/> while they check, writing each transaction's frames once its
+    /// commit frame is read; returns what was written and where the last whole transaction ends.
+    /// </summary>
+    private static (long Bytes, long Frames, WalFormat.Chain Chain, uint Pages, int Commits) CopyWholeTransactions(FileStream wal, WalFormat.Header header, WalPosition origin,
+        Stream destination, Platform.Sha256? hash, Action<IReadOnlyList<byte[]>, uint>? committed)
+    {
+        var frameSize = WalFormat.FrameHeaderSize + header.PageSize;
+        var chain = origin.Chain;
+        var frames = origin.Frames;
+        var done = (Bytes: 0L, Frames: frames, Chain: chain, Pages: 0u);
+        var commits = 0;
+        var pending = new List<byte[]>();
+        wal.Position = WalFormat.HeaderSize + (origin.Frames * frameSize);
+        while (true)
+        {
+            var frame = new byte[frameSize];
+            if (wal.ReadAtLeast(frame, frameSize, throwOnEndOfStream: false) != frameSize || WalFormat.CheckFrame(header, chain, frame) is not { } next)
+            {
+                break;
+            }
+
+            chain = next;
+            frames++;
+            pending.Add(frame);
+            var commitSize = WalFormat.CommitSize(frame);
+            if (commitSize != 0)
+            {
+                foreach (var whole in pending)
+                {
+                    destination.Write(whole);
+                    hash?.Append(whole);
+                }
+
+                committed?.Invoke(pending, commitSize);
+                commits++;
+                done = (done.Bytes + (pending.Count * (long)frameSize), frames, chain, commitSize);
+                pending = [];
+            }
+        }
+
+        return (done.Bytes, done.Frames, done.Chain, done.Pages, commits);
     }
 }

@@ -63,6 +63,7 @@ public static class PersistenceServiceCollectionExtensions
         services.TryAddSingleton<BackupService>();
         services.TryAddSingleton<BackupVerifier>();
         services.TryAddSingleton<RestoreService>();
+        services.TryAddSingleton<OperatorRestore>();
         services.TryAddSingleton<HistoryAudit>();
         services.TryAddSingleton<DatabaseRecovery>();
         services.TryAddSingleton<IReadOnlyList<Migration>>(Migration.Embedded);

@@ -71,7 +71,7 @@ public sealed class BackupsCheck(BackupActivity activity)
 
     /// <summary>
     /// Why the backup directory cannot take the next backup, when it cannot: it may be on another file system than the
-    /// database (whose space the volume check reports), and full there.
+    /// database (whose space and writability the volume check reports), and read-only or full there.
     /// </summary>
     private static string? RoomForTheNextBackup(DatabaseLocation location)
     {
@@ -79,6 +79,11 @@ public sealed class BackupsCheck(BackupActivity activity)
             || Platform.NativeMethods.DeviceOf(location.BackupDirectory) == Platform.NativeMethods.DeviceOf(location.DatabaseDirectory))
         {
             return null; // on the database's own file system, the volume check reports the space
+        }
+
+        if (!Volumes.VolumeInspector.CanWrite(location.BackupDirectory, out var error))
+        {
+            return $"The backup directory {location.BackupDirectory} cannot be written ({error}): the next backup will fail until it can.";
         }
 
         var needed = BackupSpace.Required(BackupSpace.DatabaseBytes(location.DatabasePath));

@@ -11,8 +11,7 @@ public sealed class BackupActivity
     /// <summary>The file, in the backup directory, that records the last failure until a backup succeeds.</summary>
     public const string FileName = ".last-backup-error.json";
 
-    private readonly Lock _gate = new();
-    private BackupError? _lastError;
+    private readonly VolumeRecord<BackupError> _record = new(FileName, ex => new BackupError(DateTimeOffset.MinValue, $"the last backup error file cannot be read: {ex.Message}"));
 
     /// <summary>A failed backup attempt.</summary>
     /// <param name="At">When it failed (UTC).</param>
@@ -20,49 +19,14 @@ public sealed class BackupActivity
     public sealed record BackupError(DateTimeOffset At, string Message);
 
     /// <summary>The last failure recorded by this process, or <see langword="null"/>.</summary>
-    public BackupError? LastError
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _lastError;
-            }
-        }
-    }
+    public BackupError? LastError => _record.Own;
 
     /// <summary>The last failure: this process's, else the one recorded on the volume by any process.</summary>
-    public BackupError? LastErrorFor(string backupDirectory)
-    {
-        if (LastError is { } own)
-        {
-            return own;
-        }
-
-        return VolumeRecord.Read(backupDirectory, FileName, ex => new BackupError(DateTimeOffset.MinValue, $"the last backup error file cannot be read: {ex.Message}"));
-    }
+    public BackupError? LastErrorFor(string backupDirectory) => _record.Latest(backupDirectory);
 
     /// <summary>Records a successful backup, clearing the last error here and on the volume.</summary>
-    public void RecordSuccess(string backupDirectory)
-    {
-        lock (_gate)
-        {
-            _lastError = null;
-        }
+    public void RecordSuccess(string backupDirectory) => _record.Clear(backupDirectory);
 
-        File.Delete(Path.Combine(backupDirectory, FileName));
-    }
-
-    /// <summary>Records a failed backup here and, when the volume takes it, in the backup directory.</summary>
-    public void RecordFailure(string backupDirectory, DateTimeOffset at, string message)
-    {
-        var error = new BackupError(at, message);
-        lock (_gate)
-        {
-            _lastError = error;
-        }
-
-        // A read-only or full volume cannot take the record; this process's health still has it.
-        VolumeRecord.TryWrite(backupDirectory, FileName, error);
-    }
+    /// <summary>Records a failed backup here and, when the volume takes it (a read-only or full one cannot; this process's health still has it), in the backup directory.</summary>
+    public void RecordFailure(string backupDirectory, DateTimeOffset at, string message) => _record.Record(backupDirectory, new BackupError(at, message));
 }

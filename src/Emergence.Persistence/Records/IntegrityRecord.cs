@@ -11,8 +11,7 @@ public sealed class IntegrityRecord
     /// <summary>The record's file in the backup directory.</summary>
     public const string FileName = ".integrity.json";
 
-    private readonly Lock _gate = new();
-    private IntegrityResult? _last;
+    private readonly VolumeRecord<IntegrityResult> _record = new(FileName, _ => null, r => r.CheckedAt);
 
     /// <summary>The record of one integrity check of the live database.</summary>
     /// <param name="CheckedAt">When the check ran (UTC).</param>
@@ -29,33 +28,14 @@ public sealed class IntegrityRecord
     public void Record(string backupDirectory, IntegrityResult result)
     {
         ArgumentNullException.ThrowIfNull(result);
-        lock (_gate)
-        {
-            _last = result;
-        }
-
+        _record.Remember(result);
         if (Directory.Exists(backupDirectory))
         {
-            VolumeRecord.TryWrite(backupDirectory, FileName, result);
+            _record.Write(backupDirectory, result);
         }
     }
 
     /// <summary>The newest check of <paramref name="databasePath"/>: this process's or the one on the volume, whichever is later.</summary>
-    public IntegrityResult? LastFor(string backupDirectory, string databasePath)
-    {
-        IntegrityResult? own;
-        lock (_gate)
-        {
-            own = _last;
-        }
-
-        var recorded = VolumeRecord.Read<IntegrityResult>(backupDirectory, FileName, _ => null!);
-        var latest = (own, recorded) switch
-        {
-            (null, var r) => r,
-            (var o, null) => o,
-            var (o, r) => r!.CheckedAt > o!.CheckedAt ? r : o,
-        };
-        return latest is not null && string.Equals(latest.DatabasePath, databasePath, StringComparison.Ordinal) ? latest : null;
-    }
+    public IntegrityResult? LastFor(string backupDirectory, string databasePath) =>
+        _record.Latest(backupDirectory) is { } latest && string.Equals(latest.DatabasePath, databasePath, StringComparison.Ordinal) ? latest : null;
 }

@@ -14,9 +14,11 @@ public sealed class OffsiteActivity
     /// <summary>The record of the last restore drill, in the backup directory.</summary>
     public const string DrillFileName = ".last-drill.json";
 
-    private readonly Lock _gate = new();
-    private OffsiteState? _state;
-    private DrillResult? _drill;
+    private readonly VolumeRecord<OffsiteState> _state = new(StateFileName,
+        ex => new OffsiteState(null, null, new BackupActivity.BackupError(DateTimeOffset.MinValue, $"{StateFileName} cannot be read: {ex.Message}"), DateTimeOffset.MinValue), s => s.RecordedAt);
+
+    private readonly VolumeRecord<DrillResult> _drill = new(DrillFileName,
+        ex => new DrillResult(DateTimeOffset.MinValue, false, null, null, $"{DrillFileName} cannot be read: {ex.Message}", 0), d => d.At);
 
     /// <summary>The last upload run's outcome.</summary>
     /// <param name="LastUpload">The newest backup copied off the volume, and when.</param>
@@ -36,70 +38,31 @@ public sealed class OffsiteActivity
     /// such as <c>emergence-db backup</c> beside the app, may have run since); this process's alone when
     /// the volume could not take or give its record.
     /// </summary>
-    public OffsiteState? StateFor(string backupDirectory)
-    {
-        OffsiteState? own;
-        lock (_gate)
-        {
-            own = _state;
-        }
-
-        var recorded = VolumeRecord.Read(backupDirectory, StateFileName, ex => new OffsiteState(null, null, new BackupActivity.BackupError(DateTimeOffset.MinValue, $"{StateFileName} cannot be read: {ex.Message}"), DateTimeOffset.MinValue));
-        return own is not null && (recorded is null || own.RecordedAt >= recorded.RecordedAt) ? own : recorded;
-    }
+    public OffsiteState? StateFor(string backupDirectory) => _state.Latest(backupDirectory);
 
     /// <summary>The last drill's result: the later of this process's and the one recorded on the volume.</summary>
-    public DrillResult? DrillFor(string backupDirectory)
-    {
-        DrillResult? own;
-        lock (_gate)
-        {
-            own = _drill;
-        }
-
-        var recorded = VolumeRecord.Read(backupDirectory, DrillFileName, ex => new DrillResult(DateTimeOffset.MinValue, false, null, null, $"{DrillFileName} cannot be read: {ex.Message}", 0));
-        return own is not null && (recorded is null || own.At >= recorded.At) ? own : recorded;
-    }
+    public DrillResult? DrillFor(string backupDirectory) => _drill.Latest(backupDirectory);
 
     /// <summary>Records a successful run: the newest copy (or the previous one when nothing was new) and the count.</summary>
     public void RecordSuccess(string backupDirectory, UploadRecord? uploaded, int count, DateTimeOffset at)
     {
         var previous = StateFor(backupDirectory);
-        var state = new OffsiteState(uploaded ?? previous?.LastUpload, count, null, at);
-        lock (_gate)
-        {
-            _state = state;
-        }
-
-        Write(backupDirectory, StateFileName, state);
+        Record(backupDirectory, _state, new OffsiteState(uploaded ?? previous?.LastUpload, count, null, at));
     }
 
     /// <summary>Records a failed run, keeping the last successful upload.</summary>
     public void RecordFailure(string backupDirectory, UploadRecord? uploaded, DateTimeOffset at, string message)
     {
         var previous = StateFor(backupDirectory);
-        var state = new OffsiteState(uploaded ?? previous?.LastUpload, previous?.Count, new BackupActivity.BackupError(at, message), at);
-        lock (_gate)
-        {
-            _state = state;
-        }
-
-        Write(backupDirectory, StateFileName, state);
+        Record(backupDirectory, _state, new OffsiteState(uploaded ?? previous?.LastUpload, previous?.Count, new BackupActivity.BackupError(at, message), at));
     }
 
     /// <summary>Records a drill's result.</summary>
-    public void RecordDrill(string backupDirectory, DrillResult result)
-    {
-        lock (_gate)
-        {
-            _drill = result;
-        }
+    public void RecordDrill(string backupDirectory, DrillResult result) => Record(backupDirectory, _drill, result);
 
-        Write(backupDirectory, DrillFileName, result);
-    }
-
-    private static void Write<T>(string backupDirectory, string fileName, T record)
+    private static void Record<T>(string backupDirectory, VolumeRecord<T> record, T value) where T : class
     {
+        record.Remember(value);
         try
         {
             Directory.CreateDirectory(backupDirectory);
@@ -109,6 +72,6 @@ public sealed class OffsiteActivity
             return; // A read-only volume cannot take the record; this process's health still has it.
         }
 
-        VolumeRecord.TryWrite(backupDirectory, fileName, record);
+        record.Write(backupDirectory, value);
     }
 }

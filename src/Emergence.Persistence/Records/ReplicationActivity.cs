@@ -15,6 +15,7 @@ public sealed class ReplicationActivity
     /// <summary>How often an unchanged-but-advancing state is written to the volume.</summary>
     public static readonly TimeSpan PersistInterval = TimeSpan.FromSeconds(10);
 
+    private readonly VolumeRecord<ReplicationState> _record = new(FileName, _ => null);
     private readonly Lock _gate = new();
     private ReplicationState? _state;
     private DateTimeOffset _persisted = DateTimeOffset.MinValue;
@@ -62,31 +63,38 @@ public sealed class ReplicationActivity
             state = _state;
         }
 
-        state ??= VolumeRecord.Read<ReplicationState>(backupDirectory, FileName, _ => null!);
-        return databasePath is not null && state?.DatabasePath is { } of && !string.Equals(of, databasePath, StringComparison.Ordinal) ? null : state;
+        state ??= _record.Read(backupDirectory);
+        return databasePath is null || IsOf(state, databasePath) ? state : null;
     }
 
     /// <summary>
-    /// Records the state <paramref name="change"/> makes of the current one (this process's, else the volume's, else
-    /// <see langword="null"/>) atomically, so the replicator and the off-volume upload never undo each other's fields;
-    /// written to the volume when it changed in kind or the last write is old.
+    /// Records the state <paramref name="change"/> makes of the current one of <paramref name="databasePath"/> (this
+    /// process's, else the volume's when it is that database's, else <see langword="null"/>) atomically, so the
+    /// replicator and the off-volume upload never undo each other's fields; the state always names its database, so a
+    /// backup directory shared by two databases never shows one the other's state. Written to the volume when it
+    /// changed in kind or the last write is old.
     /// </summary>
-    public void Update(string backupDirectory, Func<ReplicationState?, ReplicationState> change)
+    public void Update(string backupDirectory, string databasePath, Func<ReplicationState?, ReplicationState> change)
     {
         ArgumentNullException.ThrowIfNull(change);
-        var recorded = _state is null ? VolumeRecord.Read<ReplicationState>(backupDirectory, FileName, _ => null!) : null;
+        var recorded = _state is null ? _record.Read(backupDirectory) : null;
         lock (_gate)
         {
-            var state = change(_state ?? recorded);
+            var current = _state ?? recorded;
+            var state = change(IsOf(current, databasePath) ? current : null) with { DatabasePath = databasePath };
             var persist = _state is null || _state.Generation != state.Generation || _state.LastError != state.LastError || _state.OffsiteLastError != state.OffsiteLastError
-                || _state.HistoryProblem != state.HistoryProblem || state.RecordedAt - _persisted >= PersistInterval;
+                || _state.HistoryProblem != state.HistoryProblem || _state.DatabasePath != state.DatabasePath || state.RecordedAt - _persisted >= PersistInterval;
             _state = state;
             if (persist)
             {
                 // Written under the lock, so an older state never lands on the volume after a newer one.
                 _persisted = state.RecordedAt;
-                VolumeRecord.TryWrite(backupDirectory, FileName, state);
+                _record.Write(backupDirectory, state);
             }
         }
     }
+
+    /// <summary>Whether <paramref name="state"/> is <paramref name="databasePath"/>'s (a state written before states named their database counts as any one's).</summary>
+    private static bool IsOf(ReplicationState? state, string databasePath) =>
+        state?.DatabasePath is not { } of || string.Equals(of, databasePath, StringComparison.Ordinal);
 }

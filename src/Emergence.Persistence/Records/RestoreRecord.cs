@@ -10,6 +10,9 @@ public static class RestoreRecord
     /// <summary>The record's file in the backup directory.</summary>
     public const string FileName = ".last-restore.json";
 
+    // Written by whichever process restored and read from the volume only: no process keeps a copy of its own.
+    private static readonly VolumeRecord<Restore> Record = new(FileName, _ => null);
+
     /// <summary>One restore.</summary>
     /// <param name="RestoredAt">When the restored database was put in place (UTC).</param>
     /// <param name="Backup">The backup restored (its file name).</param>
@@ -19,12 +22,9 @@ public static class RestoreRecord
     public sealed record Restore(DateTimeOffset RestoredAt, string Backup, string Reason, string? Quarantine, string DatabasePath);
 
     /// <summary>Records a restore (best effort: a full volume cannot take it).</summary>
-    public static void Write(string backupDirectory, Restore restore) => VolumeRecord.TryWrite(backupDirectory, FileName, restore);
+    public static void Write(string backupDirectory, Restore restore) => Record.Write(backupDirectory, restore);
 
     /// <summary>The last restore of <paramref name="databasePath"/>, or <see langword="null"/> when there is none or it cannot be read.</summary>
     public static Restore? LastFor(string backupDirectory, string databasePath)
-    {
-        var last = VolumeRecord.Read<Restore>(backupDirectory, FileName, _ => null!);
-        return last is not null && string.Equals(last.DatabasePath, databasePath, StringComparison.Ordinal) ? last : null;
-    }
+        => Record.Read(backupDirectory) is { } last && string.Equals(last.DatabasePath, databasePath, StringComparison.Ordinal) ? last : null;
 }

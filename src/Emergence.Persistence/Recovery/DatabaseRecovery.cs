@@ -23,71 +23,36 @@ public sealed class DatabaseRecovery(DatabaseProbe probe, RestoreService restore
     {
         ArgumentNullException.ThrowIfNull(location);
         RestoreService.SweepLeftovers(location);
-        var found = probe.Probe(location.DatabasePath);
-        var inventory = BackupCatalog.Scan(location.BackupDirectory, location.DatabasePath, time.GetUtcNow());
-        if (found.Condition is DatabaseCondition.Healthy or DatabaseCondition.Corrupt)
-        {
-            integrity.Record(location.BackupDirectory, new IntegrityRecord.IntegrityResult(time.GetUtcNow(), found.Facts?.CheckResult ?? found.Detail ?? "corrupt", "startup", location.DatabasePath));
-        }
-
+        var (found, inventory) = Examine(location);
         if (found.Condition == DatabaseCondition.Healthy)
         {
-            // A database that lost every table is not a state to serve, back up over, or migrate from scratch.
-            if (ContentLoss.LostEveryTable(inventory.NewestGood?.Manifest, found.Facts!.SchemaObjects) is not { } loss)
-            {
-                return new RecoveryOutcome(found.Condition, found.Detail, null, null);
-            }
-
-            found = found with { Condition = DatabaseCondition.Emptied, Detail = loss };
+            return new RecoveryOutcome(found.Condition, found.Detail, null, null);
         }
 
-        var damaged = found.Condition is DatabaseCondition.Corrupt or DatabaseCondition.Unopenable or DatabaseCondition.Empty or DatabaseCondition.Emptied;
         if (found.Condition is DatabaseCondition.Corrupt or DatabaseCondition.Unopenable or DatabaseCondition.Emptied)
         {
             PersistenceLog.DatabaseUnusable(logger, location.DatabasePath, Describe(found.Condition), found.Detail ?? "");
         }
 
-        // An emptied database is not recovered by replaying the history that emptied it.
-        var emptied = found.Condition == DatabaseCondition.Emptied;
-        var why = $"the database was {Describe(found.Condition)}{(found.Detail is null ? "" : $": {found.Detail}")}";
-        var failures = new List<string>();
-        if (inventory.Verified.Count > 0)
+        var options = new RestoreOptions
         {
-            try
-            {
-                return Restored(found, restorer.RestoreToTime(location, volumeLock, target: null, force: true, why, knownDamaged: damaged, cancellationToken: cancellationToken, refuseEmptied: emptied));
-            }
-            catch (RestoreFailedException ex)
-            {
-                failures.Add(ex.Message);
-            }
+            Why = $"the database was {Describe(found.Condition)}{(found.Detail is null ? "" : $": {found.Detail}")}",
+            Force = true,
+            KnownDamaged = found.Condition is DatabaseCondition.Corrupt or DatabaseCondition.Unopenable or DatabaseCondition.Empty or DatabaseCondition.Emptied,
+            // An emptied database is not recovered by replaying the history that emptied it.
+            RefuseEmptied = found.Condition == DatabaseCondition.Emptied,
+        };
+        var failures = new List<string>();
+        if (inventory.Verified.Count > 0
+            && await TryRestoreAsync(failures, () => restorer.RestoreAsync(location, volumeLock, RestoreTarget.Point(null), options, cancellationToken: cancellationToken)).ConfigureAwait(false) is { } local)
+        {
+            return Restored(found, local);
         }
 
         var store = offsite.For(location);
-        if (store is not null)
+        if (store is not null && await FromContainerAsync(location, volumeLock, store, options, failures, cancellationToken).ConfigureAwait(false) is { } fromContainer)
         {
-            IReadOnlyList<OffsiteBackup>? listed = null;
-            try
-            {
-                listed = await store.ListAsync(cancellationToken).ConfigureAwait(false);
-            }
-            catch (OffsiteUnavailableException ex)
-            {
-                // Creating a fresh database now could later rotate the real backups out of the container.
-                failures.Add($"the off-volume container {store.Container} cannot be read to look for a backup: {ex.Message}");
-            }
-
-            if (listed is not null && listed.Any(b => b.IsComplete))
-            {
-                try
-                {
-                    return Restored(found, await restorer.RestoreOffsiteToTimeAsync(location, volumeLock, store, target: null, force: true, why, knownDamaged: damaged, listed: listed, cancellationToken: cancellationToken, refuseEmptied: emptied).ConfigureAwait(false));
-                }
-                catch (RestoreFailedException ex)
-                {
-                    failures.Add(ex.Message);
-                }
-            }
+            return Restored(found, fromContainer);
         }
 
         if (failures.Count == 0)
@@ -106,6 +71,63 @@ public sealed class DatabaseRecovery(DatabaseProbe probe, RestoreService restore
         var unrecoverable = string.Join("; then ", failures);
         PersistenceLog.RecoveryImpossible(logger, location.DatabasePath, Describe(found.Condition), unrecoverable);
         return new RecoveryOutcome(found.Condition, found.Detail, null, unrecoverable);
+    }
+
+    /// <summary>Probes the database (recording a check that ran) and calls a healthy one that lost every table the newest good backup holds emptied.</summary>
+    private (DatabaseProbe.Result Found, BackupInventory Inventory) Examine(DatabaseLocation location)
+    {
+        var found = probe.Probe(location.DatabasePath);
+        var inventory = BackupCatalog.Scan(location.BackupDirectory, location.DatabasePath, time.GetUtcNow());
+        if (found.Condition is DatabaseCondition.Healthy or DatabaseCondition.Corrupt)
+        {
+            integrity.Record(location.BackupDirectory, new IntegrityRecord.IntegrityResult(time.GetUtcNow(), found.Facts?.CheckResult ?? found.Detail ?? "corrupt", "startup", location.DatabasePath));
+        }
+
+        // A database that lost every table is not a state to serve, back up over, or migrate from scratch.
+        if (found.Condition == DatabaseCondition.Healthy && ContentLoss.LostEveryTable(inventory.NewestGood?.Manifest, found.Facts!.SchemaObjects) is { } loss)
+        {
+            found = found with { Condition = DatabaseCondition.Emptied, Detail = loss };
+        }
+
+        return (found, inventory);
+    }
+
+    /// <summary>Restores the newest point from the off-volume container when it holds a complete backup; records why not.</summary>
+    private async Task<RestoreResult?> FromContainerAsync(DatabaseLocation location, VolumeLock volumeLock, OffsiteStore store, RestoreOptions options, List<string> failures, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<OffsiteBackup> listed;
+        try
+        {
+            listed = await store.ListAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OffsiteUnavailableException ex)
+        {
+            // Creating a fresh database now could later rotate the real backups out of the container.
+            failures.Add($"the off-volume container {store.Container} cannot be read to look for a backup: {ex.Message}");
+            return null;
+        }
+
+        if (!listed.Any(b => b.IsComplete))
+        {
+            return null;
+        }
+
+        return await TryRestoreAsync(failures, () => restorer.RestoreOffsiteToTimeAsync(location, volumeLock, store, target: null, options.Force, options.Why,
+            knownDamaged: options.KnownDamaged, listed: listed, refuseEmptied: options.RefuseEmptied, cancellationToken: cancellationToken)).ConfigureAwait(false);
+    }
+
+    /// <summary>Runs a restore; a refusal is recorded in <paramref name="failures"/> and yields <see langword="null"/>.</summary>
+    private static async Task<RestoreResult?> TryRestoreAsync(List<string> failures, Func<Task<RestoreResult>> restore)
+    {
+        try
+        {
+            return await restore().ConfigureAwait(false);
+        }
+        catch (RestoreFailedException ex)
+        {
+            failures.Add(ex.Message);
+            return null;
+        }
     }
 
     private static RecoveryOutcome Restored(DatabaseProbe.Result found, RestoreResult restored) =>

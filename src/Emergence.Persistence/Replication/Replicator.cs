@@ -131,7 +131,7 @@ public sealed class Replicator(
             {
                 var retry = (int)RetryDelay.TotalSeconds;
                 PersistenceLog.ReplicationFailed(logger, ex, location.DatabasePath, ex.Message, retry);
-                activity.Update(location.BackupDirectory, previous => (previous ?? ReplicationActivity.ReplicationState.Empty(time.GetUtcNow())) with { LastError = ex.Message, RecordedAt = time.GetUtcNow() });
+                activity.Update(location.BackupDirectory, location.DatabasePath, previous => (previous ?? ReplicationActivity.ReplicationState.Empty(time.GetUtcNow())) with { LastError = ex.Message, RecordedAt = time.GetUtcNow() });
                 try
                 {
                     await Task.Delay(RetryDelay, time, cancellationToken).ConfigureAwait(false);
@@ -209,7 +209,7 @@ public sealed class Replicator(
             .Select(h => $"generation {h.Generation.Id}: {h.Problem}; its newest provable point is {UtcMillisecondsConverter.Format(h.TimeOf(h.Run.Count))}")
             .ToList();
         var problem = damaged.Count == 0 ? null : string.Join("; ", damaged);
-        activity.Update(location.BackupDirectory, previous => (previous ?? ReplicationActivity.ReplicationState.Empty(time.GetUtcNow())) with { HistoryProblem = problem, DatabasePath = location.DatabasePath });
+        activity.Update(location.BackupDirectory, location.DatabasePath, previous => (previous ?? ReplicationActivity.ReplicationState.Empty(time.GetUtcNow())) with { HistoryProblem = problem, DatabasePath = location.DatabasePath });
         return problem;
     }
 
@@ -224,7 +224,7 @@ public sealed class Replicator(
     }
 
     private void Record(DatabaseLocation location, ReplicationSession session, ReplicationSession.PollResult result, string? error, long highWater) =>
-        activity.Update(location.BackupDirectory, previous =>
+        activity.Update(location.BackupDirectory, location.DatabasePath, previous =>
         {
             var same = previous?.Generation == session.Generation.Id;
             return new ReplicationActivity.ReplicationState(

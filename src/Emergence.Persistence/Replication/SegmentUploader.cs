@@ -67,7 +67,7 @@ public sealed class SegmentUploader(
                 {
                     var retry = (int)Replicator.RetryDelay.TotalSeconds;
                     PersistenceLog.SegmentUploadFailed(logger, ex, location.DatabasePath, store.Container, ex.Message, retry);
-                    activity.Update(location.BackupDirectory, previous => (previous ?? ReplicationActivity.ReplicationState.Empty(started)) with { OffsiteLastError = ex.Message });
+                    activity.Update(location.BackupDirectory, location.DatabasePath, previous => (previous ?? ReplicationActivity.ReplicationState.Empty(started)) with { OffsiteLastError = ex.Message });
                     state = null;
                     delay = Replicator.RetryDelay;
                 }
@@ -121,7 +121,7 @@ public sealed class SegmentUploader(
             return;
         }
 
-        activity.Update(location.BackupDirectory, previous => (previous ?? ReplicationActivity.ReplicationState.Empty(started)) with { OffsiteCaughtUpAt = started, OffsiteLastError = null });
+        activity.Update(location.BackupDirectory, location.DatabasePath, previous => (previous ?? ReplicationActivity.ReplicationState.Empty(started)) with { OffsiteCaughtUpAt = started, OffsiteLastError = null });
         CaughtUp?.Invoke(started);
     }
 

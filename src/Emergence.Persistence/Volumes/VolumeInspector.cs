@@ -91,6 +91,9 @@ public sealed class VolumeInspector(ISystemProbe probe, TimeProvider time)
         }
     }
 
+    /// <summary>Whether a file can be created in <paramref name="directory"/> (a probe file, written, synced and deleted); <paramref name="error"/> says why not.</summary>
+    public static bool CanWrite(string directory, out string? error) => ProbeWritable(directory, out error);
+
     private static bool ProbeWritable(string directory, out string? error)
     {
         var probePath = Path.Combine(directory, $".emergence-probe-{Environment.ProcessId}-{Guid.NewGuid():N}");

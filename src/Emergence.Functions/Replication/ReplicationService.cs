@@ -4,7 +4,7 @@ using Emergence.Persistence.Replication;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
-namespace Emergence.Functions.Backups;
+namespace Emergence.Functions.Replication;
 
 /// <summary>
 /// Runs the WAL replicator once startup has succeeded (and while <c>Persistence__Replication__Enabled</c> is
