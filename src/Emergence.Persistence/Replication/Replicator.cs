@@ -189,7 +189,7 @@ public sealed class Replicator(
         }
 
         var sentence = _thinned is { } t ? HistoryBudget.Sentence(t, time.GetUtcNow(), settings) : null;
-        activity.Update(location.BackupDirectory, previous => (previous ?? ReplicationActivity.ReplicationState.Empty(time.GetUtcNow())) with { WindowProblem = sentence, DatabasePath = location.DatabasePath });
+        activity.Update(location.BackupDirectory, location.DatabasePath, previous => (previous ?? ReplicationActivity.ReplicationState.Empty(time.GetUtcNow())) with { WindowProblem = sentence, DatabasePath = location.DatabasePath });
     }
 
     /// <summary>

@@ -1,4 +1,5 @@
 using Emergence.Persistence.Backups;
+using Emergence.Persistence.Configuration;
 using Emergence.Persistence.Replication;
 using static Emergence.Persistence.Tests.Replication.HistoryTables;
 
@@ -6,11 +7,15 @@ namespace Emergence.Persistence.Tests.Replication;
 
 /// <summary>
 /// <see cref="ReplicationRetention.Select"/> by table: generations and segments in memory, the kept backups, the
-/// generation being written, and what must go: segments before the earliest point a kept backup is a base of, and
-/// generations no kept backup is a base of (never the current one).
+/// generation being written, and what must go: while the restore window holds the whole history, segments before the
+/// earliest point a kept backup is a base of, and generations no kept backup is a base of (never the current one); once
+/// it has passed, generations older than it, and the current one's history before its newest base.
 /// </summary>
 public sealed class RetentionTableTests
 {
+    /// <summary>Shortly after the tables' history: the restore window (7 days) holds all of it.</summary>
+    private static readonly DateTimeOffset Now = T0.AddHours(3);
+
     private static readonly Dictionary<string, BackupManifest> Backups = new()
     {
         ["g1@0"] = PinnedAt("g1@0", 1, 0, H(1, 0), 1),
@@ -44,7 +49,7 @@ public sealed class RetentionTableTests
     {
         var all = new Dictionary<string, IReadOnlyList<ReplicationStore.StoredSegment>> { ["g1"] = Segments(1, 4), ["g2"] = Segments(2, 3) };
 
-        var doomed = ReplicationRetention.Select([Generation(1), Generation(2)], id => all[id], [.. kept.Select(k => Backups[k])], current);
+        var doomed = ReplicationRetention.Select([Generation(1), Generation(2)], id => all[id], [.. kept.Select(k => Backups[k])], current, Now, new ReplicationOptions());
 
         Assert.Equal(segments, doomed.Segments.Select(s => $"{s.Manifest!.Generation}/{s.Sequence}"));
         Assert.Equal(generations, doomed.Generations.Select(g => g.Id));
@@ -60,6 +65,18 @@ public sealed class RetentionTableTests
         Assert.Null(history.Problem);
         Assert.Equal(2, history.Run.Count);
         Assert.Equal((0, (Emergence.Persistence.Database.WalPosition?)null), Timeline.BaseIn(history, Backups["g1@2"]));
-        Assert.Empty(ReplicationRetention.Select([Generation(1)], _ => kept, [Backups["g1@2"]], "g1").Segments);
+        Assert.Empty(ReplicationRetention.Select([Generation(1)], _ => kept, [Backups["g1@2"]], "g1", Now, new ReplicationOptions()).Segments);
+    }
+
+    [Fact]
+    public void OnceTheWindowHasPassed_AnOlderGenerationGoesWhole_AndTheCurrentOneKeepsFromItsNewestBaseBeforeTheWindow()
+    {
+        var all = new Dictionary<string, IReadOnlyList<ReplicationStore.StoredSegment>> { ["g1"] = Segments(1, 4), ["g2"] = Segments(2, 3) };
+        var kept = new[] { Backups["g1@0"], Backups["g2@1"], Backups["g2-content@3"] };
+
+        var doomed = ReplicationRetention.Select([Generation(1), Generation(2)], id => all[id], kept, "g2", T0.AddDays(8), new ReplicationOptions());
+
+        Assert.Equal(["g1"], doomed.Generations.Select(g => g.Id));
+        Assert.Equal(["g2/1", "g2/2", "g2/3"], doomed.Segments.Select(s => $"{s.Manifest!.Generation}/{s.Sequence}"));
     }
 }
