@@ -73,7 +73,7 @@ public static class PersistenceServiceCollectionExtensions
         services.TryAddSingleton<VolumeWatch>();
         services.TryAddSingleton<ReplicationActivity>();
         services.TryAddSingleton<Replicator>();
-        services.TryAddSingleton<SegmentUploader>();
+        services.TryAddSingleton<HistoryUploader>();
         AddOffsite(services);
         return services;
     }
@@ -108,8 +108,8 @@ public static class PersistenceServiceCollectionExtensions
             clientOptions.AddPolicy(new OffsiteRequestPolicy(metrics, PersistenceMetrics.AzureTarget(options.Value.Offsite.Container ?? "")), HttpPipelinePosition.PerRetry));
         services.TryAddSingleton<OffsiteConnector>();
         services.TryAddSingleton<OffsiteActivity>();
-        services.TryAddSingleton<OffsiteDownloader>();
-        services.TryAddSingleton<OffsiteReplicator>();
+        services.TryAddSingleton<BackupDownloader>();
+        services.TryAddSingleton<BackupUploader>();
         services.TryAddSingleton<RestoreDrill>();
     }
 }

@@ -23,7 +23,7 @@ public sealed class RestoreService(
     SqliteConnectionFactory connections,
     BackupVerifier verifier,
     DatabaseProbe probe,
-    OffsiteDownloader downloader,
+    BackupDownloader downloader,
     IntegrityRecord integrity,
     TimeProvider time,
     ILogger<RestoreService> logger,
@@ -165,8 +165,8 @@ public sealed class RestoreService(
     {
         ArgumentNullException.ThrowIfNull(store);
         Prepare(location, volumeLock, null, force);
-        var remote = new OffsiteSegments(store, location.DatabasePath);
-        OffsiteSegments.Listing history;
+        var remote = new OffsiteHistory(store, location.DatabasePath);
+        OffsiteHistory.Listing history;
         try
         {
             listed ??= await store.ListAsync(cancellationToken).ConfigureAwait(false);

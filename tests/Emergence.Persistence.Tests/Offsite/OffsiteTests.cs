@@ -60,7 +60,7 @@ public sealed class OffsiteTests : IDisposable
     private static BlobContainerClient ContainerOf(Azurite azurite) => new BlobServiceClient(azurite.ConnectionString).GetBlobContainerClient(Container);
 
     private static Task<OffsiteSyncResult> SyncAsync(TestHarness h, IProgress<OperationProgress>? progress = null) =>
-        h.Get<OffsiteReplicator>().SyncAsync(h.Locate(), TimeSpan.FromSeconds(5), progress, Token);
+        h.Get<BackupUploader>().SyncAsync(h.Locate(), TimeSpan.FromSeconds(5), progress, Token);
 
     private static void WipeVolume(TestHarness h) => Directory.Delete(Path.GetDirectoryName(h.DatabasePath)!, recursive: true);
 
@@ -311,7 +311,7 @@ public sealed class OffsiteTests : IDisposable
             }
         });
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => h.Get<OffsiteReplicator>().SyncAsync(h.Locate(), TimeSpan.FromSeconds(5), progress, cancel.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => h.Get<BackupUploader>().SyncAsync(h.Locate(), TimeSpan.FromSeconds(5), progress, cancel.Token));
 
         Assert.False(await ContainerOf(azurite).GetBlobClient(manifest.Filename).ExistsAsync(Token));
         var retried = await SyncAsync(h);

@@ -86,7 +86,7 @@ public sealed class OffsiteReplicationTests : IDisposable
         return segments;
     }
 
-    private Task<bool> UploadAsync() => _h.Get<SegmentUploader>().SyncAsync(_h.Locate(), Token);
+    private Task<bool> UploadAsync() => _h.Get<HistoryUploader>().SyncAsync(_h.Locate(), Token);
 
     private void WipeVolume()
     {
@@ -120,7 +120,7 @@ public sealed class OffsiteReplicationTests : IDisposable
         Assert.True((await ContainerClient.GetBlobClient(generation.BaseBackup + BackupNaming.ManifestSuffix).ExistsAsync(Token)).Value);
         foreach (var segment in segments)
         {
-            var properties = (await ContainerClient.GetBlobClient(OffsiteSegments.SegmentBlob(segment.Generation, segment.Sequence)).GetPropertiesAsync(cancellationToken: Token)).Value;
+            var properties = (await ContainerClient.GetBlobClient(OffsiteHistory.SegmentBlob(segment.Generation, segment.Sequence)).GetPropertiesAsync(cancellationToken: Token)).Value;
             Assert.Equal(segment.Checksum, properties.Metadata[OffsiteStore.ChecksumMetadataKey]);
             Assert.Equal(segment.Size, properties.ContentLength);
         }
@@ -146,14 +146,14 @@ public sealed class OffsiteReplicationTests : IDisposable
         Commit(5, 0);
         var first = await ReplicateAsync(2);
         await UploadAsync();
-        var uploaded = (await ContainerClient.GetBlobClient(OffsiteSegments.SegmentBlob(first[0].Generation, 1)).GetPropertiesAsync(cancellationToken: Token)).Value.LastModified;
+        var uploaded = (await ContainerClient.GetBlobClient(OffsiteHistory.SegmentBlob(first[0].Generation, 1)).GetPropertiesAsync(cancellationToken: Token)).Value.LastModified;
 
         // The session resumes the generation: segments 3 and 4 follow.
         var more = await ReplicateAsync(2);
         await UploadAsync();
 
         Assert.Equal(first[0].Generation, more[0].Generation);
-        Assert.Equal(uploaded, (await ContainerClient.GetBlobClient(OffsiteSegments.SegmentBlob(first[0].Generation, 1)).GetPropertiesAsync(cancellationToken: Token)).Value.LastModified);
+        Assert.Equal(uploaded, (await ContainerClient.GetBlobClient(OffsiteHistory.SegmentBlob(first[0].Generation, 1)).GetPropertiesAsync(cancellationToken: Token)).Value.LastModified);
         var all = first.Concat(more).ToList();
         for (var k = 0; k < all.Count; k++)
         {
@@ -173,7 +173,7 @@ public sealed class OffsiteReplicationTests : IDisposable
         var segments = await ReplicateAsync(3);
         await UploadAsync();
         var second = segments[1];
-        var blob = ContainerClient.GetBlobClient(OffsiteSegments.SegmentBlob(second.Generation, second.Sequence));
+        var blob = ContainerClient.GetBlobClient(OffsiteHistory.SegmentBlob(second.Generation, second.Sequence));
         var metadata = (await blob.GetPropertiesAsync(cancellationToken: Token)).Value.Metadata;
         var bytes = (await blob.DownloadContentAsync(Token)).Value.Content.ToArray();
         switch (damage)
@@ -210,22 +210,22 @@ public sealed class OffsiteReplicationTests : IDisposable
         _h.Time.Advance(TimeSpan.FromSeconds(5));
         await _h.BackupAsync(); // the container keeps one backup: the next sync rotates the snapshot out
         var newer = await ReplicateAsync(2);
-        var sync = await _h.Get<OffsiteReplicator>().SyncAsync(_h.Locate(), TimeSpan.FromSeconds(5), cancellationToken: Token);
+        var sync = await _h.Get<BackupUploader>().SyncAsync(_h.Locate(), TimeSpan.FromSeconds(5), cancellationToken: Token);
         Assert.Null(sync.Error);
 
         await UploadAsync();
 
         var names = new List<string>();
-        await foreach (var item in ContainerClient.GetBlobsAsync(new GetBlobsOptions { Prefix = OffsiteSegments.Prefix }, Token))
+        await foreach (var item in ContainerClient.GetBlobsAsync(new GetBlobsOptions { Prefix = OffsiteHistory.Prefix }, Token))
         {
             names.Add(item.Name);
         }
 
         var generation = old[0].Generation;
-        Assert.DoesNotContain(OffsiteSegments.SegmentBlob(generation, 1), names);
-        Assert.DoesNotContain(OffsiteSegments.SegmentBlob(generation, 2), names);
-        Assert.DoesNotContain(OffsiteSegments.SegmentBlob(generation, 3), names); // the container's backup holds it: its point is after it
-        Assert.All(newer, s => Assert.Contains(OffsiteSegments.SegmentBlob(s.Generation, s.Sequence), names));
+        Assert.DoesNotContain(OffsiteHistory.SegmentBlob(generation, 1), names);
+        Assert.DoesNotContain(OffsiteHistory.SegmentBlob(generation, 2), names);
+        Assert.DoesNotContain(OffsiteHistory.SegmentBlob(generation, 3), names); // the container's backup holds it: its point is after it
+        Assert.All(newer, s => Assert.Contains(OffsiteHistory.SegmentBlob(s.Generation, s.Sequence), names));
         Assert.Contains(_h.Logs.GetSnapshot(), r => r.Id.Name == "SegmentsPruned" && r.Message.Contains(Container, StringComparison.Ordinal));
 
         WipeVolume();
@@ -248,7 +248,7 @@ public sealed class OffsiteReplicationTests : IDisposable
         Assert.Equal(segments[^1].LastCommitAt, passed.RestoredTo);
         Assert.Equal(3, _h.Get<HealthReporter>().Check(_h.Locate()).Backups.Offsite!.Drill!.Segments);
 
-        var blob = ContainerClient.GetBlobClient(OffsiteSegments.SegmentBlob(segments[2].Generation, 3));
+        var blob = ContainerClient.GetBlobClient(OffsiteHistory.SegmentBlob(segments[2].Generation, 3));
         var metadata = (await blob.GetPropertiesAsync(cancellationToken: Token)).Value.Metadata;
         var bytes = (await blob.DownloadContentAsync(Token)).Value.Content.ToArray();
         bytes[^100] ^= 0x5A;
@@ -267,7 +267,7 @@ public sealed class OffsiteReplicationTests : IDisposable
         await ReplicateAsync(2);
         _azurite.Kill();
 
-        var uploader = _h.Get<SegmentUploader>();
+        var uploader = _h.Get<HistoryUploader>();
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(Token);
         var caughtUp = new TaskCompletionSource();
         uploader.CaughtUp += _ => caughtUp.TrySetResult();
@@ -287,11 +287,11 @@ public sealed class OffsiteReplicationTests : IDisposable
     {
         Commit(5, 0);
         var segments = await ReplicateAsync(2);
-        var uploadLock = Emergence.Persistence.Volumes.VolumeLock.TryAcquire(Path.Combine(_h.BackupDirectory, OffsiteReplicator.LockFileName), _h.Time, out _)!;
-        var uploader = _h.Get<SegmentUploader>();
+        var uploadLock = Emergence.Persistence.Volumes.VolumeLock.TryAcquire(Path.Combine(_h.BackupDirectory, BackupUploader.LockFileName), _h.Time, out _)!;
+        var uploader = _h.Get<HistoryUploader>();
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(Token);
         var run = uploader.RunAsync(_h.Locate(), cancel.Token);
-        var last = ContainerClient.GetBlobClient(OffsiteSegments.SegmentBlob(segments[^1].Generation, segments[^1].Sequence));
+        var last = ContainerClient.GetBlobClient(OffsiteHistory.SegmentBlob(segments[^1].Generation, segments[^1].Sequence));
         try
         {
             await WaitUntilAsync(() => last.Exists(Token).Value);

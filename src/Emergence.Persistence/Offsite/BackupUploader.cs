@@ -16,12 +16,12 @@ namespace Emergence.Persistence.Offsite;
 /// uploads. A failure never touches the local backups: it is logged, recorded for health, and the next
 /// run starts again from the first backup not yet copied.
 /// </summary>
-public sealed class OffsiteReplicator(
+public sealed class BackupUploader(
     OffsiteConnector connector,
     OffsiteActivity activity,
     IOptions<PersistenceOptions> options,
     TimeProvider time,
-    ILogger<OffsiteReplicator> logger)
+    ILogger<BackupUploader> logger)
 {
     /// <summary>The lock file in the backup directory that one upload run at a time holds.</summary>
     public const string LockFileName = ".offsite.lock";

@@ -10,7 +10,7 @@ namespace Emergence.Persistence.Offsite;
 /// manifest (and the decompressed SHA-256 of a <c>.br</c> backup), then <c>quick_check</c> or
 /// <c>integrity_check</c>. What is verified is exactly what a restore puts in place.
 /// </summary>
-public sealed class OffsiteDownloader(BackupVerifier verifier, ILogger<OffsiteDownloader> logger)
+public sealed class BackupDownloader(BackupVerifier verifier, ILogger<BackupDownloader> logger)
 {
     /// <summary>
     /// Downloads <paramref name="backup"/> to the new file <paramref name="destination"/> and verifies it.

@@ -11,20 +11,20 @@ namespace Emergence.Persistence.Replication;
 /// <summary>
 /// Copies closed segments to the off-volume container beside the replicator, when off-volume copies are
 /// configured: every interval it uploads each generation's record and then its new whole segments in order,
-/// each verified before and after (see <see cref="OffsiteSegments"/>). A generation is only restorable off
+/// each verified before and after (see <see cref="OffsiteHistory"/>). A generation is only restorable off
 /// the volume from its snapshot on, so when the container's newest backup is older than the current
 /// generation's snapshot the local backups are copied too, beside the segments, and the container counts as
 /// caught up only once the snapshot is there. Every <see cref="Replicator.PruneInterval"/>
 /// it deletes the segments no backup in the container can use. A failure is logged, recorded for health and
 /// retried; what is already in the container is found again by listing it.
 /// </summary>
-public sealed class SegmentUploader(
+public sealed class HistoryUploader(
     OffsiteConnector connector,
-    OffsiteReplicator backups,
+    BackupUploader backups,
     ReplicationActivity activity,
     IOptions<PersistenceOptions> options,
     TimeProvider time,
-    ILogger<SegmentUploader> logger)
+    ILogger<HistoryUploader> logger)
 {
     /// <summary>How long the copy of a snapshot waits for another upload run to finish.</summary>
     public static readonly TimeSpan SnapshotLockWait = TimeSpan.FromMinutes(30);
@@ -41,7 +41,7 @@ public sealed class SegmentUploader(
             return;
         }
 
-        var remote = new OffsiteSegments(store, location.DatabasePath);
+        var remote = new OffsiteHistory(store, location.DatabasePath);
         var local = new ReplicationStore(location.BackupDirectory);
         State? state = null;
         var snapshot = new SnapshotCopy();
@@ -102,7 +102,7 @@ public sealed class SegmentUploader(
             return false;
         }
 
-        var remote = new OffsiteSegments(store, location.DatabasePath);
+        var remote = new OffsiteHistory(store, location.DatabasePath);
         var state = await State.ListAsync(remote, cancellationToken).ConfigureAwait(false);
         await PassAsync(location, new ReplicationStore(location.BackupDirectory), remote, state, new SnapshotCopy { Wait = true }, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
         await PruneAsync(location, remote, cancellationToken).ConfigureAwait(false);
@@ -114,7 +114,7 @@ public sealed class SegmentUploader(
     /// beside them when the container lacks the current generation's snapshot; then, once the snapshot is there too,
     /// records that every segment closed before <paramref name="started"/> is off the volume and restorable.
     /// </summary>
-    private async Task PassAsync(DatabaseLocation location, ReplicationStore local, OffsiteSegments remote, State state, SnapshotCopy snapshot, DateTimeOffset started, CancellationToken cancellationToken)
+    private async Task PassAsync(DatabaseLocation location, ReplicationStore local, OffsiteHistory remote, State state, SnapshotCopy snapshot, DateTimeOffset started, CancellationToken cancellationToken)
     {
         if (!await UploadPendingAsync(location, local, remote, state, snapshot, cancellationToken).ConfigureAwait(false))
         {
@@ -127,7 +127,7 @@ public sealed class SegmentUploader(
 
     /// <summary>Uploads the new records and segments; returns whether the current generation's snapshot is in the container.</summary>
     /// <exception cref="OffsiteUnavailableException">A request failed, or the copy of the snapshot did (after the segments were uploaded).</exception>
-    private async Task<bool> UploadPendingAsync(DatabaseLocation location, ReplicationStore local, OffsiteSegments remote, State state, SnapshotCopy snapshot, CancellationToken cancellationToken)
+    private async Task<bool> UploadPendingAsync(DatabaseLocation location, ReplicationStore local, OffsiteHistory remote, State state, SnapshotCopy snapshot, CancellationToken cancellationToken)
     {
         var generations = local.Generations(location.DatabasePath);
         if (generations.Count == 0)
@@ -181,7 +181,7 @@ public sealed class SegmentUploader(
     /// the segments: a large backup can take minutes over a real network. Returns whether the snapshot is there,
     /// and why a finished copy failed.
     /// </summary>
-    private async Task<(bool Ready, string? Problem)> SnapshotAsync(DatabaseLocation location, OffsiteSegments remote, State state, GenerationManifest current, SnapshotCopy snapshot, CancellationToken cancellationToken)
+    private async Task<(bool Ready, string? Problem)> SnapshotAsync(DatabaseLocation location, OffsiteHistory remote, State state, GenerationManifest current, SnapshotCopy snapshot, CancellationToken cancellationToken)
     {
         while (true)
         {
@@ -235,7 +235,7 @@ public sealed class SegmentUploader(
     }
 
     /// <summary>Deletes from the container the segments and generations no complete backup there can use.</summary>
-    private async Task PruneAsync(DatabaseLocation location, OffsiteSegments remote, CancellationToken cancellationToken)
+    private async Task PruneAsync(DatabaseLocation location, OffsiteHistory remote, CancellationToken cancellationToken)
     {
         var complete = (await remote.Store.ListAsync(cancellationToken).ConfigureAwait(false)).Where(b => b.IsComplete).ToList();
         if (complete.Count == 0)
@@ -254,7 +254,7 @@ public sealed class SegmentUploader(
             // The record goes last: until then what is left is still a generation, missing its first segments.
             var blobs = listing.Blobs[generation.Id];
             await remote.DeleteAsync(blobs.Where(b => !b.EndsWith(ReplicationStore.GenerationFileName, StringComparison.Ordinal)), cancellationToken).ConfigureAwait(false);
-            await remote.DeleteAsync([OffsiteSegments.GenerationBlob(generation.Id)], cancellationToken).ConfigureAwait(false);
+            await remote.DeleteAsync([OffsiteHistory.GenerationBlob(generation.Id)], cancellationToken).ConfigureAwait(false);
         }
 
         ReplicationRetention.Log(logger, doomed, oldest, $"container {remote.Store.Container}");
@@ -284,7 +284,7 @@ public sealed class SegmentUploader(
         /// <summary>The oldest complete backup's time in the container (segments older than it are never needed).</summary>
         public DateTimeOffset OldestBackup { get; private set; } = DateTimeOffset.MinValue;
 
-        public static async Task<State> ListAsync(OffsiteSegments remote, CancellationToken cancellationToken)
+        public static async Task<State> ListAsync(OffsiteHistory remote, CancellationToken cancellationToken)
         {
             var state = new State();
             var listing = await remote.ListAsync(cancellationToken).ConfigureAwait(false);
@@ -304,7 +304,7 @@ public sealed class SegmentUploader(
         public bool Holds(GenerationManifest generation) => NewestBackup is { } newest && newest >= generation.BaseBackupTimestamp;
 
         /// <summary>Reads the newest and oldest complete backup in the container.</summary>
-        public async Task ListBackupsAsync(OffsiteSegments remote, CancellationToken cancellationToken)
+        public async Task ListBackupsAsync(OffsiteHistory remote, CancellationToken cancellationToken)
         {
             var complete = (await remote.Store.ListAsync(cancellationToken).ConfigureAwait(false)).Where(b => b.IsComplete).ToList();
             NewestBackup = complete.FirstOrDefault()?.TakenAt;
