@@ -19,7 +19,7 @@ public sealed class OffsiteCheck(OffsiteActivity offsite)
 
         var findings = new List<HealthFinding>();
         var interval = schedule.LongestIntervalAfter(now);
-        var container = settings.Offsite.Container!;
+        var container = settings.Offsite.TargetName!;
         var state = offsite.StateFor(backupDirectory);
         var upload = state?.LastUpload;
         if (state?.LastError is { } error)
