@@ -8,12 +8,12 @@ using Microsoft.Extensions.Options;
 namespace Emergence.Persistence.Offsite;
 
 /// <summary>Gives the off-volume targets for a database: the Azure container, the S3 bucket, or both, as configured.</summary>
-public sealed class OffsiteConnector(IOptions<PersistenceOptions> options, IAzureClientFactory<BlobServiceClient> clients) : IDisposable
+public sealed class OffsiteConnector(IOptions<PersistenceOptions> options, IAzureClientFactory<BlobServiceClient> clients, IOptionsMonitor<AmazonS3Config> s3Configs) : IDisposable
 {
-    /// <summary>The name the blob service client is registered under.</summary>
+    /// <summary>The name the blob service client and the S3 client's configuration are registered under.</summary>
     public const string ClientName = "Default";
 
-    private readonly Lazy<AmazonS3Client> _s3 = new(() => S3ObjectStore.CreateClient(options.Value.Offsite.S3), LazyThreadSafetyMode.ExecutionAndPublication);
+    private readonly Lazy<AmazonS3Client> _s3 = new(() => S3ObjectStore.CreateClient(options.Value.Offsite.S3, s3Configs.Get(ClientName)), LazyThreadSafetyMode.ExecutionAndPublication);
 
     /// <summary>Whether off-volume copies are configured.</summary>
     public bool Enabled => options.Value.Offsite.Enabled;

@@ -38,23 +38,27 @@ public sealed class S3ObjectStore(IAmazonS3 client, S3TargetOptions options) : I
     public string Describe() => $"{(_options.Endpoint is { } endpoint ? endpoint.GetLeftPart(UriPartial.Authority) : "s3://")}{(_options.Endpoint is null ? "" : "/")}{_options.Bucket}/{_options.Prefix}";
 
     /// <summary>
-    /// A client for <paramref name="options"/>. Checksums are computed and validated only when an operation
-    /// requires them (<c>WHEN_REQUIRED</c>): the SDK's default, trailing CRC checksums on every upload, is refused by
-    /// several S3-compatible stores; the content is checked anyway, by Content-MD5 on each request and by the
-    /// SHA-256 read back and recorded. Three retries after the first try, each try bounded by <see cref="RequestTimeout"/>.
+    /// Sets the client defaults on <paramref name="config"/>. Checksums are computed and validated only when an
+    /// operation requires them (<c>WHEN_REQUIRED</c>): the SDK's default, a trailing CRC checksum on every upload, is
+    /// refused by several S3-compatible stores; the content is checked anyway, by Content-MD5 on each request and by
+    /// the SHA-256 recorded and read back. Three retries after the first try, each try bounded by <see cref="RequestTimeout"/>.
     /// </summary>
-    public static AmazonS3Client CreateClient(S3TargetOptions options)
+    public static void Defaults(AmazonS3Config config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        config.RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED;
+        config.ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED;
+        config.RetryMode = RequestRetryMode.Standard;
+        config.MaxErrorRetry = 3;
+        config.Timeout = RequestTimeout;
+    }
+
+    /// <summary>A client for <paramref name="options"/>, from <paramref name="config"/> (see <see cref="Defaults"/>) with the endpoint, region and addressing set.</summary>
+    public static AmazonS3Client CreateClient(S3TargetOptions options, AmazonS3Config config)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var config = new AmazonS3Config
-        {
-            ForcePathStyle = options.ForcePathStyle,
-            RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,
-            ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
-            RetryMode = RequestRetryMode.Standard,
-            MaxErrorRetry = 3,
-            Timeout = RequestTimeout,
-        };
+        ArgumentNullException.ThrowIfNull(config);
+        config.ForcePathStyle = options.ForcePathStyle;
         if (options.Endpoint is { } endpoint)
         {
             config.ServiceURL = endpoint.ToString();
