@@ -9,7 +9,7 @@ using Emergence.Persistence.Volumes;
 namespace Emergence.Cli.Commands;
 
 /// <summary>
-/// <c>restore [NAME|--latest|--to TIME] [--offsite] [--force] [--on-next-start] [--json]</c>: restores a
+/// <c>restore [NAME|--latest|--to TIME] [--offsite [--target NAME]] [--force] [--on-next-start] [--json]</c>: restores a
 /// verified backup now, from the backup directory or (<c>--offsite</c>) from the off-volume container,
 /// refusing while the app holds the volume lock; or asks the running app to do it on its next start. With
 /// <c>--to</c> or <c>--latest</c>, the backup is followed by the replicated segments (from the same place) up to
@@ -29,7 +29,8 @@ internal static class RestoreCommand
         var force = new Option<bool>("--force") { Description = "Replace the database even when it is healthy." };
         var onNextStart = new Option<bool>("--on-next-start") { Description = "Verify now and have the running app restore on its next start." };
         var offsite = new Option<bool>("--offsite") { Description = "Download the backup (and, with --latest or --to, the segments after it) from the off-volume container and verify them before they replace the database." };
-        var command = new Command("restore", "Restore a verified backup over the database, quarantining what it replaces.") { name, latest, to, offsite, force, onNextStart, json };
+        var offsiteTarget = new Option<string?>("--target") { Description = "With --offsite and two off-volume targets: read only this one (azure, s3, or its container's or bucket's name) instead of both with fallback." };
+        var command = new Command("restore", "Restore a verified backup over the database, quarantining what it replaces.") { name, latest, to, offsite, offsiteTarget, force, onNextStart, json };
         command.Validators.Add(result =>
         {
             var given = (result.GetValue(name) is not null ? 1 : 0) + (result.GetValue(latest) ? 1 : 0) + (result.GetValue(to) is not null ? 1 : 0);
@@ -51,6 +52,11 @@ internal static class RestoreCommand
             if (result.GetValue(offsite) && result.GetValue(onNextStart))
             {
                 result.AddError("--offsite cannot be combined with --on-next-start: stop the app and run 'restore --offsite', or restore the database first.");
+            }
+
+            if (result.GetValue(offsiteTarget) is not null && !result.GetValue(offsite))
+            {
+                result.AddError("--target picks an off-volume target: it needs --offsite.");
             }
         });
         command.SetAction((parsed, cancellationToken) => context.RunAsync(parsed, json, async session =>
@@ -75,7 +81,7 @@ internal static class RestoreCommand
             }
 
             OffsiteStore? store = null;
-            if (parsed.GetValue(offsite) && (store = OffsiteCommand.StoreFor(session, location)) is null)
+            if (parsed.GetValue(offsite) && (store = OffsiteCommand.StoreFor(session, location, parsed.GetValue(offsiteTarget))) is null)
             {
                 return ExitCodes.Usage;
             }

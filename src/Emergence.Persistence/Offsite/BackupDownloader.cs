@@ -21,6 +21,31 @@ public sealed class BackupDownloader(BackupVerifier verifier, ILogger<BackupDown
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(backup);
+        if (store.Objects is not MirroredObjectStore mirrored)
+        {
+            return await FetchFromAsync(store, backup, destination, kind, progress, cancellationToken).ConfigureAwait(false);
+        }
+
+        // Two targets: the first that gives the backup whole, by its manifest, is the one the restore uses.
+        BackupVerification? failed = null;
+        foreach (var target in mirrored.Targets)
+        {
+            var result = await FetchFromAsync(store.On(target), backup, destination, kind, progress, cancellationToken).ConfigureAwait(false);
+            if (result.Ok)
+            {
+                mirrored.MarkUsed(target);
+                return result;
+            }
+
+            failed = failed is null ? result : failed with { Problem = $"{failed.Problem}; in {target.Kind} {target.Name}: {result.Problem}" };
+        }
+
+        return failed!;
+    }
+
+    private async Task<BackupVerification> FetchFromAsync(OffsiteStore store, OffsiteBackup backup, string destination, IntegrityCheck kind,
+        IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
+    {
         var result = await FetchCoreAsync(store, backup, destination, kind, progress, cancellationToken).ConfigureAwait(false);
         if (!result.Ok)
         {

@@ -22,10 +22,28 @@ public sealed class OffsiteConnector(IOptions<PersistenceOptions> options, IAzur
     public string? Container => options.Value.Offsite.TargetName;
 
     /// <summary>
-    /// The off-volume store for the backups of the database at <paramref name="location"/>, or <see langword="null"/>
-    /// when off: the Azure container when it is configured, else the S3 bucket.
+    /// The off-volume store to read the backups and history of the database at <paramref name="location"/> from, or
+    /// <see langword="null"/> when off: the one target, or with two both read as one (<see cref="MirroredObjectStore"/>:
+    /// what is missing or damaged in one is taken from the other). <paramref name="target"/> picks one target by its
+    /// kind (<c>azure</c>, <c>s3</c>) or its container's or bucket's name.
     /// </summary>
-    public OffsiteStore? For(DatabaseLocation location) => Targets(location) is [var first, ..] ? first : null;
+    /// <exception cref="ArgumentException"><paramref name="target"/> names no configured target.</exception>
+    public OffsiteStore? For(DatabaseLocation location, string? target = null)
+    {
+        var targets = Targets(location);
+        if (target is not null)
+        {
+            return targets.FirstOrDefault(t => string.Equals(t.Kind, target, StringComparison.OrdinalIgnoreCase) || string.Equals(t.Container, target, StringComparison.Ordinal))
+                ?? throw new ArgumentException($"no off-volume target is named {target}: the configured ones are {(targets.Count == 0 ? "none" : string.Join(", ", targets.Select(t => $"{t.Kind} ({t.Container})")))}.", nameof(target));
+        }
+
+        return targets switch
+        {
+            [] => null,
+            [var one] => one,
+            [var first, ..] => first.On(new MirroredObjectStore([.. targets.Select(t => t.Objects)])),
+        };
+    }
 
     /// <summary>Every configured target for the database at <paramref name="location"/>: Azure first, then S3.</summary>
     public IReadOnlyList<OffsiteStore> Targets(DatabaseLocation location)

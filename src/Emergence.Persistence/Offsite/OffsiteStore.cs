@@ -25,14 +25,19 @@ public sealed class OffsiteStore
     public const int Concurrency = FileParts.Concurrency;
 
     private readonly BackupNaming _naming;
+    private readonly string _databasePath;
 
     /// <summary>Creates the store for the backups of <paramref name="databasePath"/> in <paramref name="objects"/>.</summary>
     public OffsiteStore(IObjectStore objects, string databasePath)
     {
         ArgumentNullException.ThrowIfNull(objects);
         Objects = objects;
+        _databasePath = databasePath;
         _naming = new BackupNaming(databasePath);
     }
+
+    /// <summary>The same database's backups in <paramref name="objects"/>.</summary>
+    public OffsiteStore On(IObjectStore objects) => new(objects, _databasePath);
 
     /// <summary>The object store underneath.</summary>
     public IObjectStore Objects { get; }

@@ -8,14 +8,17 @@ namespace Emergence.Persistence.Records;
 /// </summary>
 public sealed class OffsiteActivity
 {
-    /// <summary>The record of the last upload run, in the backup directory.</summary>
+    /// <summary>The record of the last upload run to the Azure target (the first off-volume target there was), in the backup directory.</summary>
     public const string StateFileName = ".offsite-state.json";
+
+    /// <summary>The kind of target whose record keeps <see cref="StateFileName"/>.</summary>
+    public const string AzureKind = "azure";
 
     /// <summary>The record of the last restore drill, in the backup directory.</summary>
     public const string DrillFileName = ".last-drill.json";
 
     private readonly Lock _gate = new();
-    private OffsiteState? _state;
+    private readonly Dictionary<string, OffsiteState> _states = new(StringComparer.Ordinal);
     private DrillResult? _drill;
 
     /// <summary>The last upload run's outcome.</summary>
@@ -36,15 +39,16 @@ public sealed class OffsiteActivity
     /// such as <c>emergence-db backup</c> beside the app, may have run since); this process's alone when
     /// the volume could not take or give its record.
     /// </summary>
-    public OffsiteState? StateFor(string backupDirectory)
+    public OffsiteState? StateFor(string backupDirectory, string target = AzureKind)
     {
         OffsiteState? own;
+        var file = StateFileNameFor(target);
         lock (_gate)
         {
-            own = _state;
+            own = _states.GetValueOrDefault(file);
         }
 
-        var recorded = VolumeRecord.Read(backupDirectory, StateFileName, ex => new OffsiteState(null, null, new BackupActivity.BackupError(DateTimeOffset.MinValue, $"{StateFileName} cannot be read: {ex.Message}"), DateTimeOffset.MinValue));
+        var recorded = VolumeRecord.Read(backupDirectory, file, ex => new OffsiteState(null, null, new BackupActivity.BackupError(DateTimeOffset.MinValue, $"{file} cannot be read: {ex.Message}"), DateTimeOffset.MinValue));
         return own is not null && (recorded is null || own.RecordedAt >= recorded.RecordedAt) ? own : recorded;
     }
 
@@ -62,29 +66,32 @@ public sealed class OffsiteActivity
     }
 
     /// <summary>Records a successful run: the newest copy (or the previous one when nothing was new) and the count.</summary>
-    public void RecordSuccess(string backupDirectory, UploadRecord? uploaded, int count, DateTimeOffset at)
+    public void RecordSuccess(string backupDirectory, UploadRecord? uploaded, int count, DateTimeOffset at, string target = AzureKind)
     {
-        var previous = StateFor(backupDirectory);
-        var state = new OffsiteState(uploaded ?? previous?.LastUpload, count, null, at);
+        var previous = StateFor(backupDirectory, target);
+        Keep(backupDirectory, target, new OffsiteState(uploaded ?? previous?.LastUpload, count, null, at));
+    }
+
+    /// <summary>The record file of the upload runs to one kind of target: <see cref="StateFileName"/> for Azure, <c>.offsite-state.KIND.json</c> for another.</summary>
+    public static string StateFileNameFor(string target) =>
+        target == AzureKind ? StateFileName : $".offsite-state.{target}.json";
+
+    private void Keep(string backupDirectory, string target, OffsiteState state)
+    {
+        var file = StateFileNameFor(target);
         lock (_gate)
         {
-            _state = state;
+            _states[file] = state;
         }
 
-        Write(backupDirectory, StateFileName, state);
+        Write(backupDirectory, file, state);
     }
 
     /// <summary>Records a failed run, keeping the last successful upload.</summary>
-    public void RecordFailure(string backupDirectory, UploadRecord? uploaded, DateTimeOffset at, string message)
+    public void RecordFailure(string backupDirectory, UploadRecord? uploaded, DateTimeOffset at, string message, string target = AzureKind)
     {
-        var previous = StateFor(backupDirectory);
-        var state = new OffsiteState(uploaded ?? previous?.LastUpload, previous?.Count, new BackupActivity.BackupError(at, message), at);
-        lock (_gate)
-        {
-            _state = state;
-        }
-
-        Write(backupDirectory, StateFileName, state);
+        var previous = StateFor(backupDirectory, target);
+        Keep(backupDirectory, target, new OffsiteState(uploaded ?? previous?.LastUpload, previous?.Count, new BackupActivity.BackupError(at, message), at));
     }
 
     /// <summary>Records a drill's result.</summary>

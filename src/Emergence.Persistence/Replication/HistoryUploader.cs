@@ -32,18 +32,22 @@ public sealed class HistoryUploader(
     /// <summary>Raised after each pass that left every whole segment in the container (for tests).</summary>
     public event Action<DateTimeOffset>? CaughtUp;
 
-    /// <summary>Runs until cancelled; returns at once when off-volume copies are off.</summary>
+    /// <summary>
+    /// Runs until cancelled; returns at once when off-volume copies are off. With two targets each gets every
+    /// segment: a pass goes to one and then the other, a failure of one is recorded naming it and retried without
+    /// holding back the other, and the history counts as off the volume only up to where both have it.
+    /// </summary>
     public async Task RunAsync(DatabaseLocation location, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(location);
-        if (connector.For(location) is not { } store)
+        var remotes = connector.Targets(location).Select(store => new OffsiteHistory(store, location.DatabasePath)).ToList();
+        if (remotes.Count == 0)
         {
             return;
         }
 
-        var remote = new OffsiteHistory(store, location.DatabasePath);
         var local = new ReplicationStore(location.BackupDirectory);
-        State? state = null;
+        var states = new State?[remotes.Count];
         var snapshot = new SnapshotCopy();
         var lastPrune = time.GetUtcNow();
         try
@@ -52,24 +56,45 @@ public sealed class HistoryUploader(
             {
                 var started = time.GetUtcNow();
                 var delay = options.Value.Replication.Interval;
-                try
+                var prune = time.GetUtcNow() - lastPrune >= Replicator.PruneInterval;
+                var ready = true;
+                string? failure = null;
+                for (var i = 0; i < remotes.Count; i++)
                 {
-                    state ??= await State.ListAsync(remote, cancellationToken).ConfigureAwait(false);
-                    await PassAsync(location, local, remote, state, snapshot, started, cancellationToken).ConfigureAwait(false);
-                    if (time.GetUtcNow() - lastPrune >= Replicator.PruneInterval)
+                    var remote = remotes[i];
+                    try
                     {
-                        await PruneAsync(location, remote, cancellationToken).ConfigureAwait(false);
-                        lastPrune = time.GetUtcNow();
-                        state = null;
+                        states[i] ??= await State.ListAsync(remote, cancellationToken).ConfigureAwait(false);
+                        ready &= await UploadPendingAsync(location, local, remote, states[i]!, snapshot, cancellationToken).ConfigureAwait(false);
+                        if (prune)
+                        {
+                            await PruneAsync(location, remote, cancellationToken).ConfigureAwait(false);
+                            states[i] = null;
+                        }
+                    }
+                    catch (Exception ex) when (ex is OffsiteUnavailableException or IOException or UnauthorizedAccessException && !cancellationToken.IsCancellationRequested)
+                    {
+                        var retry = (int)Replicator.RetryDelay.TotalSeconds;
+                        PersistenceLog.SegmentUploadFailed(logger, ex, location.DatabasePath, remote.Store.Container, ex.Message, retry);
+                        failure ??= remotes.Count == 1 ? ex.Message : $"{BackupUploader.Describe(remote.Store)}: {ex.Message}";
+                        states[i] = null;
+                        ready = false;
+                        delay = Replicator.RetryDelay;
                     }
                 }
-                catch (Exception ex) when (ex is OffsiteUnavailableException or IOException or UnauthorizedAccessException && !cancellationToken.IsCancellationRequested)
+
+                if (prune)
                 {
-                    var retry = (int)Replicator.RetryDelay.TotalSeconds;
-                    PersistenceLog.SegmentUploadFailed(logger, ex, location.DatabasePath, store.Container, ex.Message, retry);
-                    activity.Update(location.BackupDirectory, previous => (previous ?? ReplicationActivity.ReplicationState.Empty(started)) with { OffsiteLastError = ex.Message });
-                    state = null;
-                    delay = Replicator.RetryDelay;
+                    lastPrune = time.GetUtcNow();
+                }
+
+                if (failure is not null)
+                {
+                    activity.Update(location.BackupDirectory, previous => (previous ?? ReplicationActivity.ReplicationState.Empty(started)) with { OffsiteLastError = failure });
+                }
+                else if (ready)
+                {
+                    CaughtUpAt(location, started);
                 }
 
                 try
@@ -89,38 +114,41 @@ public sealed class HistoryUploader(
     }
 
     /// <summary>
-    /// One pass from a fresh listing of the container, then its retention: what <see cref="RunAsync"/> does every
+    /// One pass to every target from a fresh listing of each, then its retention: what <see cref="RunAsync"/> does every
     /// interval (and every <see cref="Replicator.PruneInterval"/>). Returns <see langword="false"/> when off-volume
     /// copies are off.
     /// </summary>
-    /// <exception cref="OffsiteUnavailableException">The container could not be read or written; nothing in it is half-written.</exception>
+    /// <exception cref="OffsiteUnavailableException">A target could not be read or written; nothing in it is half-written.</exception>
     public async Task<bool> SyncAsync(DatabaseLocation location, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(location);
-        if (connector.For(location) is not { } store)
+        var targets = connector.Targets(location);
+        if (targets.Count == 0)
         {
             return false;
         }
 
-        var remote = new OffsiteHistory(store, location.DatabasePath);
-        var state = await State.ListAsync(remote, cancellationToken).ConfigureAwait(false);
-        await PassAsync(location, new ReplicationStore(location.BackupDirectory), remote, state, new SnapshotCopy { Wait = true }, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
-        await PruneAsync(location, remote, cancellationToken).ConfigureAwait(false);
+        var started = time.GetUtcNow();
+        var ready = true;
+        foreach (var store in targets)
+        {
+            var remote = new OffsiteHistory(store, location.DatabasePath);
+            var state = await State.ListAsync(remote, cancellationToken).ConfigureAwait(false);
+            ready &= await UploadPendingAsync(location, new ReplicationStore(location.BackupDirectory), remote, state, new SnapshotCopy { Wait = true }, cancellationToken).ConfigureAwait(false);
+            await PruneAsync(location, remote, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (ready)
+        {
+            CaughtUpAt(location, started);
+        }
+
         return true;
     }
 
-    /// <summary>
-    /// Uploads what the container lacks: each generation's record and new segments, while the backups are copied
-    /// beside them when the container lacks the current generation's snapshot; then, once the snapshot is there too,
-    /// records that every segment closed before <paramref name="started"/> is off the volume and restorable.
-    /// </summary>
-    private async Task PassAsync(DatabaseLocation location, ReplicationStore local, OffsiteHistory remote, State state, SnapshotCopy snapshot, DateTimeOffset started, CancellationToken cancellationToken)
+    /// <summary>Records that every segment closed before <paramref name="started"/> is off the volume, in every target, and restorable.</summary>
+    private void CaughtUpAt(DatabaseLocation location, DateTimeOffset started)
     {
-        if (!await UploadPendingAsync(location, local, remote, state, snapshot, cancellationToken).ConfigureAwait(false))
-        {
-            return;
-        }
-
         activity.Update(location.BackupDirectory, previous => (previous ?? ReplicationActivity.ReplicationState.Empty(started)) with { OffsiteCaughtUpAt = started, OffsiteLastError = null });
         CaughtUp?.Invoke(started);
     }

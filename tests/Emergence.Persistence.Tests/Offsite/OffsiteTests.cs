@@ -373,7 +373,7 @@ public sealed class OffsiteTests : IDisposable
         var report = h.Get<HealthReporter>().Check(h.Locate());
 
         Assert.Equal(Container, report.Backups.Offsite!.Container);
-        Assert.Contains(report.Problems, p => p.StartsWith("No backup has been copied to the off-volume container", StringComparison.Ordinal));
+        Assert.Contains(report.Problems, p => p.StartsWith(kind == TargetKind.Azure ? "No backup has been copied to the off-volume container" : "No backup has been copied to the off-volume bucket", StringComparison.Ordinal));
     }
 
     private static async Task<StartupResult> RunStartupAsync(TestHarness h)
