@@ -64,7 +64,7 @@ public sealed class OffsiteStore
     public async Task<OffsiteInventory> ScanAsync(CancellationToken cancellationToken = default)
     {
         var data = new Dictionary<string, StoredObject>(StringComparer.Ordinal);
-        var manifests = new HashSet<string>(StringComparer.Ordinal);
+        var manifests = new Dictionary<string, StoredObject>(StringComparer.Ordinal);
         foreach (var item in await Objects.ListAsync("", withMetadata: false, cancellationToken).ConfigureAwait(false))
         {
             if (_naming.IsBackupName(item.Key))
@@ -74,12 +74,12 @@ public sealed class OffsiteStore
             else if (item.Key.EndsWith(BackupNaming.ManifestSuffix, StringComparison.Ordinal)
                 && _naming.IsBackupName(item.Key[..^BackupNaming.ManifestSuffix.Length]))
             {
-                manifests.Add(item.Key[..^BackupNaming.ManifestSuffix.Length]);
+                manifests[item.Key[..^BackupNaming.ManifestSuffix.Length]] = item;
             }
         }
 
-        var backups = await Task.WhenAll(data.Values.Select(item => DescribeAsync(item, manifests.Contains(item.Key), cancellationToken))).ConfigureAwait(false);
-        var stray = manifests.Where(name => !data.ContainsKey(name)).Select(BackupNaming.ManifestNameFor).Order(StringComparer.Ordinal).ToList();
+        var backups = await Task.WhenAll(data.Values.Select(item => DescribeAsync(item, manifests.GetValueOrDefault(item.Key), cancellationToken))).ConfigureAwait(false);
+        var stray = manifests.Keys.Where(name => !data.ContainsKey(name)).Select(BackupNaming.ManifestNameFor).Order(StringComparer.Ordinal).ToList();
         return new OffsiteInventory([.. backups.OrderByDescending(b => (b.Stamp, b.Sequence))], stray);
     }
 
@@ -251,7 +251,14 @@ public sealed class OffsiteStore
             : $"{key} already exists in {Objects.Name} with other content ({stored.Size} bytes, sha256 '{recorded}'; this copy is {size} bytes, {checksum}): it was not overwritten. Another deployment may be writing to the same place.");
     }
 
-    private async Task<OffsiteBackup> DescribeAsync(StoredObject item, bool hasManifest, CancellationToken cancellationToken)
+    /// <summary>
+    /// Manifests already read, by target, name, size and time written: a manifest object is never rewritten in
+    /// place, so a listing that shows the same one again needs no download (each upload run and retention pass
+    /// would otherwise read every manifest in the target).
+    /// </summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(string Target, string Key, long Size, DateTimeOffset? Written), BackupManifest> ReadManifests = new();
+
+    private async Task<OffsiteBackup> DescribeAsync(StoredObject item, StoredObject? manifestObject, CancellationToken cancellationToken)
     {
         if (!_naming.TryParse(item.Key, out var stamp, out var sequence))
         {
@@ -260,9 +267,23 @@ public sealed class OffsiteStore
 
         BackupManifest? manifest = null;
         string? error = "it has no manifest (the upload never finished)";
-        if (hasManifest && await ReadTextAsync(BackupNaming.ManifestNameFor(item.Key), cancellationToken).ConfigureAwait(false) is { } json)
+        var cacheKey = manifestObject is null ? default : (Objects.Describe(), manifestObject.Key, manifestObject.Size, manifestObject.LastModified);
+        if (manifestObject is not null && manifestObject.LastModified is not null && ReadManifests.TryGetValue(cacheKey, out var known))
+        {
+            (manifest, error) = (known, null);
+        }
+        else if (manifestObject is not null && await ReadTextAsync(BackupNaming.ManifestNameFor(item.Key), cancellationToken).ConfigureAwait(false) is { } json)
         {
             manifest = BackupCatalog.ParseManifest(json, item.Key, out error);
+            if (manifest is not null && manifestObject.LastModified is not null)
+            {
+                if (ReadManifests.Count > 10_000)
+                {
+                    ReadManifests.Clear();
+                }
+
+                ReadManifests[cacheKey] = manifest;
+            }
         }
 
         return new OffsiteBackup

@@ -64,12 +64,19 @@ public sealed class HistoryUploader(
                     var remote = remotes[i];
                     try
                     {
-                        states[i] ??= await State.ListAsync(remote, cancellationToken).ConfigureAwait(false);
-                        ready &= await UploadPendingAsync(location, local, remote, states[i]!, snapshot, cancellationToken).ConfigureAwait(false);
-                        if (prune)
+                        if (states[i] is { } known && !await StillThereAsync(location, remote, known, started, cancellationToken).ConfigureAwait(false))
                         {
-                            await PruneAsync(location, remote, cancellationToken).ConfigureAwait(false);
                             states[i] = null;
+                        }
+
+                        var state = states[i] ??= await State.ListAsync(remote, cancellationToken).ConfigureAwait(false);
+                        state.ProbedAt ??= started;
+                        ready &= await UploadPendingAsync(location, local, remote, state, snapshot, cancellationToken).ConfigureAwait(false);
+                        if (prune && state.Changed)
+                        {
+                            // Retention only has work after something was written: an idle history costs no listing.
+                            await PruneAsync(location, remote, cancellationToken).ConfigureAwait(false);
+                            state.Changed = false;
                         }
                     }
                     catch (Exception ex) when (ex is OffsiteUnavailableException or IOException or UnauthorizedAccessException && !cancellationToken.IsCancellationRequested)
@@ -146,6 +153,34 @@ public sealed class HistoryUploader(
         return true;
     }
 
+    /// <summary>
+    /// How often the uploader checks, with one request, that the object it wrote last is still in a target: a deleted
+    /// container or a lost snapshot is noticed within this long and what is missing uploaded again, while an idle
+    /// database costs about <c>3600 / 360 = 10</c> requests an hour per target.
+    /// </summary>
+    public static readonly TimeSpan ProbeInterval = TimeSpan.FromMinutes(6);
+
+    /// <summary>
+    /// Every <see cref="ProbeInterval"/>, reads the head of the object the state says was written last; <see langword="false"/>
+    /// when it has gone (the state is then listed again, and what is missing uploaded again).
+    /// </summary>
+    private async Task<bool> StillThereAsync(DatabaseLocation location, OffsiteHistory remote, State state, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (state.Probe is not { } probe || state.ProbedAt is { } probed && now - probed < ProbeInterval)
+        {
+            return true;
+        }
+
+        state.ProbedAt = now;
+        if (await remote.Store.Objects.GetAsync(probe, cancellationToken).ConfigureAwait(false) is not null)
+        {
+            return true;
+        }
+
+        PersistenceLog.OffsiteObjectMissing(logger, probe, remote.Store.Container, location.DatabasePath);
+        return false;
+    }
+
     /// <summary>Records that every segment closed before <paramref name="started"/> is off the volume, in every target, and restorable.</summary>
     private void CaughtUpAt(DatabaseLocation location, DateTimeOffset started)
     {
@@ -184,6 +219,7 @@ public sealed class HistoryUploader(
                 pending = pending.Skip(Math.Max(anchor, 0)).ToList();
                 await remote.UploadGenerationAsync(local, generation, cancellationToken).ConfigureAwait(false);
                 state.Uploaded[generation.Id] = 0;
+                state.Wrote(OffsiteHistory.GenerationBlob(generation.Id));
                 PersistenceLog.GenerationUploaded(logger, generation.Id, location.DatabasePath, remote.Store.Container, generation.BaseBackup);
             }
 
@@ -192,6 +228,7 @@ public sealed class HistoryUploader(
                 cancellationToken.ThrowIfCancellationRequested();
                 await remote.UploadSegmentAsync(segment, cancellationToken).ConfigureAwait(false);
                 state.Uploaded[generation.Id] = segment.Sequence;
+                state.Wrote(OffsiteHistory.SegmentBlob(generation.Id, segment.Sequence));
             }
         }
 
@@ -309,6 +346,22 @@ public sealed class HistoryUploader(
         /// <summary>The newest complete backup's time in the container.</summary>
         public DateTimeOffset? NewestBackup { get; private set; }
 
+        /// <summary>The object written last (or the newest one listed): if it has gone, the container has lost what this state says it holds.</summary>
+        public string? Probe { get; set; }
+
+        /// <summary>Whether anything was written since the last retention pass (an idle history needs none).</summary>
+        public bool Changed { get; set; } = true;
+
+        /// <summary>When the probe last found its object.</summary>
+        public DateTimeOffset? ProbedAt { get; set; }
+
+        /// <summary>Notes an object written.</summary>
+        public void Wrote(string key)
+        {
+            Probe = key;
+            Changed = true;
+        }
+
         /// <summary>The oldest complete backup's time in the container (segments older than it are never needed).</summary>
         public DateTimeOffset OldestBackup { get; private set; } = DateTimeOffset.MinValue;
 
@@ -322,6 +375,7 @@ public sealed class HistoryUploader(
                 var segments = listing.SegmentsOf(generation.Id);
                 var run = UnbrokenRun(segments);
                 state.Uploaded[generation.Id] = segments.Count == 0 ? 0 : segments[0].Sequence - 1 + run;
+                state.Probe = state.Uploaded[generation.Id] == 0 ? OffsiteHistory.GenerationBlob(generation.Id) : OffsiteHistory.SegmentBlob(generation.Id, state.Uploaded[generation.Id]);
             }
 
             await state.ListBackupsAsync(remote, cancellationToken).ConfigureAwait(false);
