@@ -79,7 +79,12 @@ public sealed class HistoryUploader(
                             state.Changed = false;
                         }
                     }
-                    catch (Exception ex) when (ex is OffsiteUnavailableException or IOException or UnauthorizedAccessException && !cancellationToken.IsCancellationRequested)
+                    catch (Exception ex) when (ex is OffsiteUnavailableException or IOException or UnauthorizedAccessException && cancellationToken.IsCancellationRequested)
+                    {
+                        // Stopping: a request cut off by the cancellation is no failure to record.
+                        break;
+                    }
+                    catch (Exception ex) when (ex is OffsiteUnavailableException or IOException or UnauthorizedAccessException)
                     {
                         var retry = (int)Replicator.RetryDelay.TotalSeconds;
                         PersistenceLog.SegmentUploadFailed(logger, ex, location.DatabasePath, remote.Store.Container, ex.Message, retry);
@@ -88,6 +93,11 @@ public sealed class HistoryUploader(
                         ready = false;
                         delay = Replicator.RetryDelay;
                     }
+                }
+
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    break;
                 }
 
                 if (prune)
