@@ -1,8 +1,8 @@
-// What Railway reads since 2026-12-01 (Infrastructure as Code): the function app's service and the
-// volume its SQLite database lives on. `railway config plan` shows what would change,
+// What Railway reads since 2026-12-01 (Infrastructure as Code): the function app's service, the
+// volume its SQLite database lives on, and the bucket its off-volume copies go to. `railway config plan` shows what would change,
 // `railway config apply` applies it, then `railway up` deploys this repository. railway.toml beside
 // the Dockerfile says the same for services created before the cutoff; a test keeps the two equal.
-import { defineRailway, project, service, volume } from "railway/iac";
+import { bucket, defineRailway, project, ref, service, volume } from "railway/iac";
 
 /** Where the Dockerfile's Persistence__DatabasePath puts the database; the app refuses it unless it is this mount. */
 const mountPath = "/app/data";
@@ -15,6 +15,11 @@ export default defineRailway(() => {
     // Alert when the volume is 80 % full: backups need room (the app also reports low space in health).
     alerts: { usage: { "80": {} } },
   });
+
+  // What survives losing the volume: a Railway Bucket (S3-compatible) holding the verified backups and
+  // the WAL history. Its credentials reach the app as references to the bucket's own variables, so
+  // `railway config apply` wires it up with no secret copied by hand, and a reset key follows.
+  const offsite = bucket("emergence-offsite");
 
   const app = service("emergence-functions", {
     build: {
@@ -46,8 +51,13 @@ export default defineRailway(() => {
         value: "0 30 3 * * *",
         description: "NCRONTAB of the restore drill, which restores the newest off-volume copy and checks it.",
       },
+      Persistence__Offsite__S3__Bucket: ref(offsite, "BUCKET"),
+      Persistence__Offsite__S3__Endpoint: ref(offsite, "ENDPOINT"),
+      Persistence__Offsite__S3__Region: ref(offsite, "REGION"),
+      Persistence__Offsite__S3__AccessKeyId: ref(offsite, "ACCESS_KEY_ID"),
+      Persistence__Offsite__S3__SecretAccessKey: ref(offsite, "SECRET_ACCESS_KEY"),
       Persistence__Offsite__ConnectionString: {
-        description: "Azure Storage connection string for off-volume copies (what survives losing the volume). Fill it in; never commit it.",
+        description: "Optional second target: an Azure Storage connection string (copies then go to the bucket and to Azure). Fill it in; never commit it.",
         isOptional: true,
         isSealed: true,
       },
@@ -67,5 +77,5 @@ export default defineRailway(() => {
   // schedules, which the graph's attachment also carries: set them there.
   app.volumeAttachments![data.name]!.backupSchedules = ["DAILY", "WEEKLY"];
 
-  return project("emergence", { resources: [app, data] });
+  return project("emergence", { resources: [app, data, offsite] });
 });

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs the whole test suite and ends with one line: "tests: N passed, N failed, N skipped".
 # Installs what the tests use when it is missing: Debian packages (needs root for that), and from
-# package.json with npm ci: Azurite, the blob storage emulator the off-volume tests start, and
-# Railway's SDK with tsx, which evaluate .railway/railway.ts.
+# package.json with npm ci: Azurite, the blob storage emulator, and s3rver, the S3 server, that the
+# off-volume tests start, and Railway's SDK with tsx, which evaluate .railway/railway.ts.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,8 +23,8 @@ if ((${#missing[@]})); then
   fi
 fi
 
-if [ ! -x node_modules/.bin/azurite-blob ] || [ ! -x node_modules/.bin/tsx ]; then
-  npm ci --no-audit --no-fund --loglevel=error || { echo "npm ci failed: the off-volume tests need Azurite, the railway.ts test the Railway SDK" >&2; echo "tests: 0 passed, 1 failed, 0 skipped"; exit 1; }
+if [ ! -x node_modules/.bin/azurite-blob ] || [ ! -x node_modules/.bin/s3rver ] || [ ! -x node_modules/.bin/tsx ]; then
+  npm ci --no-audit --no-fund --loglevel=error || { echo "npm ci failed: the off-volume tests need Azurite and s3rver, the railway.ts test the Railway SDK" >&2; echo "tests: 0 passed, 1 failed, 0 skipped"; exit 1; }
 fi
 
 results=$(mktemp -d)

@@ -522,8 +522,8 @@ void MeasureOffsite(ServiceProvider services, DatabaseLocation location, BackupS
     {
         Thread.Sleep(3000);
         var connection = $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;BlobEndpoint=http://127.0.0.1:{port}/devstoreaccount1;";
-        var store = new OffsiteStore(new BlobServiceClient(connection).GetBlobContainerClient("bench"), location.DatabasePath);
-        var downloader = services.GetRequiredService<OffsiteDownloader>();
+        var store = new OffsiteStore(new AzureObjectStore(new BlobServiceClient(connection).GetBlobContainerClient("bench")), location.DatabasePath);
+        var downloader = services.GetRequiredService<BackupDownloader>();
         var uploads = new List<double>();
         var downloads = new List<double>();
         long size = 0;

@@ -18,7 +18,7 @@ internal static class OffsiteCopy
         OffsiteSyncResult result;
         using (var progress = session.CreateProgress())
         {
-            result = await session.Get<OffsiteReplicator>().SyncAsync(location, LockWait, progress, cancellationToken).ConfigureAwait(false);
+            result = await session.Get<BackupUploader>().SyncAsync(location, LockWait, progress, cancellationToken).ConfigureAwait(false);
         }
 
         if (!result.Enabled)

@@ -27,8 +27,8 @@ public static class FunctionAppServiceCollectionExtensions
         services.AddHostedService<VolumeMonitor>();
         services.AddHostedService<IntegrityMonitor>();
         services.AddHostedService<ReplicationService>();
-        services.TryAddSingleton<OffsiteUploader>();
-        services.AddHostedService(provider => provider.GetRequiredService<OffsiteUploader>());
+        services.TryAddSingleton<BackupUploadService>();
+        services.AddHostedService(provider => provider.GetRequiredService<BackupUploadService>());
         return services;
     }
 }

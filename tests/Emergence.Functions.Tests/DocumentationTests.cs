@@ -187,6 +187,6 @@ public sealed partial class DocumentationTests
     [GeneratedRegex(@"[^\p{L}\p{M}\p{N}\p{Pc} -]")]
     private static partial Regex NotInAnchor();
 
-    [GeneratedRegex(@"^\| `([A-Za-z_]+)` \|", RegexOptions.Multiline)]
+    [GeneratedRegex(@"^\| `([A-Za-z0-9_]+)` \|", RegexOptions.Multiline)]
     private static partial Regex SettingRow();
 }

@@ -34,7 +34,7 @@ public sealed class OffsiteFunctionsTests : IDisposable
         return app;
     }
 
-    private static async Task WaitForRunsAsync(OffsiteUploader uploader, int runs)
+    private static async Task WaitForRunsAsync(BackupUploadService uploader, int runs)
     {
         var waited = Stopwatch.StartNew();
         while (uploader.CompletedRuns < runs)
@@ -51,7 +51,7 @@ public sealed class OffsiteFunctionsTests : IDisposable
         _owned.Add(azurite);
         var app = App(azurite);
         await app.StartAsync();
-        var uploader = app.Get<OffsiteUploader>();
+        var uploader = app.Get<BackupUploadService>();
         await uploader.StartAsync(Token);
         try
         {

@@ -8,7 +8,7 @@ using Emergence.Persistence.Recovery;
 namespace Emergence.Cli.Commands;
 
 /// <summary>
-/// <c>restore [NAME|--latest|--to TIME] [--offsite] [--force] [--on-next-start] [--json]</c>: restores a
+/// <c>restore [NAME|--latest|--to TIME] [--offsite [--target NAME]] [--force] [--on-next-start] [--json]</c>: restores a
 /// verified backup now, from the backup directory or (<c>--offsite</c>) from the off-volume container,
 /// refusing while the app holds the volume lock; or asks the running app to do it on its next start. With
 /// <c>--to</c> or <c>--latest</c>, the backup is followed by the replicated segments (from the same place) up to
@@ -27,13 +27,22 @@ internal static class RestoreCommand
         var force = new Option<bool>("--force") { Description = "Replace the database even when it is healthy." };
         var onNextStart = new Option<bool>("--on-next-start") { Description = "Verify now and have the running app restore on its next start." };
         var offsite = new Option<bool>("--offsite") { Description = "Download the backup (and, with --latest or --to, the segments after it) from the off-volume container and verify them before they replace the database." };
-        var command = new Command("restore", "Restore a verified backup over the database, quarantining what it replaces.") { name, latest, to, offsite, force, onNextStart, json };
-        command.Validators.Add(result => Validate(result, result.GetValue(name), result.GetValue(latest), result.GetValue(to), result.GetValue(offsite), result.GetValue(onNextStart)));
+        var offsiteTarget = new Option<string?>("--target") { Description = "With --offsite and two off-volume targets: read only this one (azure, s3, or its container's or bucket's name) instead of both with fallback." };
+        var command = new Command("restore", "Restore a verified backup over the database, quarantining what it replaces.") { name, latest, to, offsite, offsiteTarget, force, onNextStart, json };
+        command.Validators.Add(result =>
+        {
+            Validate(result, result.GetValue(name), result.GetValue(latest), result.GetValue(to), result.GetValue(offsite), result.GetValue(onNextStart));
+            if (result.GetValue(offsiteTarget) is not null && !result.GetValue(offsite))
+            {
+                result.AddError("--target picks an off-volume target: it needs --offsite.");
+            }
+        });
         command.SetAction((parsed, cancellationToken) => context.RunAsync(parsed, json, session =>
         {
             var backupName = parsed.GetValue(name);
             var target = backupName is null ? RestoreTarget.Point(parsed.GetValue(to) is { } time ? ParseTime(time) : null) : RestoreTarget.Backup(backupName);
-            return RunAsync(session, target, parsed.GetValue(offsite), parsed.GetValue(force), parsed.GetValue(onNextStart), cancellationToken);
+            var offsiteStore = parsed.GetValue(offsite) ? parsed.GetValue(offsiteTarget) ?? OffsiteCommand.AllTargets : null;
+            return RunAsync(session, target, offsiteStore, parsed.GetValue(force), parsed.GetValue(onNextStart), cancellationToken);
         }));
         return command;
     }
@@ -68,7 +77,8 @@ internal static class RestoreCommand
         }
     }
 
-    private static async Task<int> RunAsync(CliSession session, RestoreTarget target, bool offsite, bool force, bool onNextStart, CancellationToken cancellationToken)
+    // offsite: null restores from the backup directory; OffsiteCommand.AllTargets from every off-volume target, with fallback; else from the one named.
+    private static async Task<int> RunAsync(CliSession session, RestoreTarget target, string? offsite, bool force, bool onNextStart, CancellationToken cancellationToken)
     {
         var location = session.Get<DatabaseLocator>().Configured();
         try
@@ -84,7 +94,7 @@ internal static class RestoreCommand
         }
 
         OffsiteStore? store = null;
-        if (offsite && (store = OffsiteCommand.StoreFor(session, location)) is null)
+        if (offsite is not null && (store = OffsiteCommand.StoreFor(session, location, offsite == OffsiteCommand.AllTargets ? null : offsite)) is null)
         {
             return ExitCodes.Usage;
         }

@@ -12,7 +12,7 @@ namespace Emergence.Functions.Backups;
 /// off-volume upload run is requested, since it copies every verified backup the container lacks, so
 /// even a failed attempt retries an earlier upload that failed; and health measures again.
 /// </summary>
-public sealed class AppBackup(BackupService backups, OffsiteUploader offsite, HealthCache health)
+public sealed class AppBackup(BackupService backups, BackupUploadService offsite, HealthCache health)
 {
     /// <summary>Takes a verified backup (as <see cref="BackupService.CreateAsync"/> does, exceptions included), then what follows it.</summary>
     public async Task<BackupManifest> TakeAsync(DatabaseLocation location, BackupReason reason, TimeSpan lockWait, CancellationToken cancellationToken)

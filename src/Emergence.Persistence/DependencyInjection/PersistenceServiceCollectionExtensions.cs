@@ -1,3 +1,4 @@
+using Amazon.S3;
 using Azure.Core;
 using Azure.Identity;
 using Azure.Storage.Blobs;
@@ -74,7 +75,7 @@ public static class PersistenceServiceCollectionExtensions
         services.TryAddSingleton<VolumeWatch>();
         services.TryAddSingleton<ReplicationActivity>();
         services.TryAddSingleton<Replicator>();
-        services.TryAddSingleton<SegmentUploader>();
+        services.TryAddSingleton<HistoryUploader>();
         AddOffsite(services);
         return services;
     }
@@ -107,10 +108,12 @@ public static class PersistenceServiceCollectionExtensions
         }));
         services.AddOptions<BlobClientOptions>(OffsiteConnector.ClientName).Configure<PersistenceMetrics, IOptions<PersistenceOptions>>((clientOptions, metrics, options) =>
             clientOptions.AddPolicy(new OffsiteRequestPolicy(metrics, PersistenceMetrics.AzureTarget(options.Value.Offsite.Container ?? "")), HttpPipelinePosition.PerRetry));
+        // The S3 client is built on first use too, only when a bucket is configured; tests shorten its retries by configuring these options.
+        services.AddOptions<AmazonS3Config>(OffsiteConnector.ClientName).Configure(S3ObjectStore.Defaults);
         services.TryAddSingleton<OffsiteConnector>();
         services.TryAddSingleton<OffsiteActivity>();
-        services.TryAddSingleton<OffsiteDownloader>();
-        services.TryAddSingleton<OffsiteReplicator>();
+        services.TryAddSingleton<BackupDownloader>();
+        services.TryAddSingleton<BackupUploader>();
         services.TryAddSingleton<RestoreDrill>();
     }
 }

@@ -159,7 +159,7 @@ public sealed record ReplicationReport
     public string? WindowProblem { get; init; }
 }
 
-/// <summary>The <c>backups.offsite</c> object of the health report: copies in Azure Blob Storage and the restore drill.</summary>
+/// <summary>The <c>backups.offsite</c> object of the health report: copies off the volume (Azure Blob Storage, an S3 bucket, or both) and the restore drill.</summary>
 public sealed record OffsiteReport
 {
     /// <summary>The container holding the copies.</summary>
@@ -182,6 +182,34 @@ public sealed record OffsiteReport
 
     /// <summary>The last restore drill.</summary>
     public DrillReport? Drill { get; init; }
+
+    /// <summary>Each target on its own (one entry per configured target: the container, the bucket); the fields above are the worst of them.</summary>
+    public IReadOnlyList<OffsiteTargetReport> Targets { get; init; } = [];
+}
+
+/// <summary>One off-volume target in <c>backups.offsite.targets</c>: its lag and last error.</summary>
+public sealed record OffsiteTargetReport
+{
+    /// <summary>The kind of target: <c>azure</c> or <c>s3</c>.</summary>
+    public required string Kind { get; init; }
+
+    /// <summary>The container or bucket (with its key prefix).</summary>
+    public required string Container { get; init; }
+
+    /// <summary>The newest backup copied to it.</summary>
+    public string? LastUpload { get; init; }
+
+    /// <summary>When that copy finished.</summary>
+    public DateTimeOffset? LastUploadAt { get; init; }
+
+    /// <summary>Seconds since the newest backup copied to it was taken.</summary>
+    public long? LastUploadAgeSeconds { get; init; }
+
+    /// <summary>Complete backups in it after its last successful upload run.</summary>
+    public int? Count { get; init; }
+
+    /// <summary>Why its last upload run failed, until one succeeds.</summary>
+    public string? LastError { get; init; }
 }
 
 /// <summary>The <c>backups.offsite.drill</c> object: the last restore drill's result and age.</summary>

@@ -218,6 +218,11 @@ public static partial class PersistenceLog
         Message = "Restore candidate {Backup} refused: {Problem}")]
     public static partial void RestoreProofFailed(ILogger logger, string backup, string problem);
 
+    /// <summary>The object the history uploader wrote last is no longer in a target (a deleted container or bucket, a lost snapshot): it lists the target again and uploads what is missing.</summary>
+    [LoggerMessage(EventId = 7012, EventName = "OffsiteObjectMissing", Level = LogLevel.Warning,
+        Message = "Replication: {Object} is no longer in {Container}; listing it again and uploading what {Database} is missing there")]
+    public static partial void OffsiteObjectMissing(ILogger logger, string @object, string container, string database);
+
     /// <summary>Merging closed history files into a level file failed; the files stay as they are and the next pass tries again.</summary>
     [LoggerMessage(EventId = 7020, EventName = "HistoryCompactionFailed", Level = LogLevel.Warning,
         Message = "Replication: merging generation {Generation}'s history into level {Level} failed: {Problem}. Its files stay as they are; the next pass tries again.")]

@@ -12,6 +12,28 @@ public sealed record OffsiteSyncResult(bool Enabled, string? Container, IReadOnl
     /// <summary>The result when off-volume copies are not configured.</summary>
     public static OffsiteSyncResult Disabled { get; } = new(false, null, [], [], null, null);
 
+    /// <summary>
+    /// The outcomes of one run to each target as one: the targets' names and errors joined with <c>+</c> and
+    /// <c>; </c>, every upload and deletion, the smallest count. One outcome is itself.
+    /// </summary>
+    public static OffsiteSyncResult Combine(IReadOnlyList<OffsiteSyncResult> results)
+    {
+        ArgumentNullException.ThrowIfNull(results);
+        if (results.Count == 1)
+        {
+            return results[0];
+        }
+
+        var errors = results.Where(r => r.Error is not null).Select(r => $"{r.Container}: {r.Error}").ToList();
+        return new OffsiteSyncResult(
+            results.Any(r => r.Enabled),
+            string.Join('+', results.Select(r => r.Container)),
+            [.. results.SelectMany(r => r.Uploaded)],
+            [.. results.SelectMany(r => r.Deleted)],
+            results.Any(r => r.Count is null) ? null : results.Min(r => r.Count),
+            errors.Count == 0 ? null : string.Join("; ", errors));
+    }
+
     /// <summary>Whether the run succeeded (or there was nothing configured).</summary>
     public bool Succeeded => Error is null;
 }

@@ -8,14 +8,17 @@ namespace Emergence.Persistence.Records;
 /// </summary>
 public sealed class OffsiteActivity
 {
-    /// <summary>The record of the last upload run, in the backup directory.</summary>
+    /// <summary>The record of the last upload run to the Azure target (the first off-volume target there was), in the backup directory.</summary>
     public const string StateFileName = ".offsite-state.json";
+
+    /// <summary>The kind of target whose record keeps <see cref="StateFileName"/>.</summary>
+    public const string AzureKind = "azure";
 
     /// <summary>The record of the last restore drill, in the backup directory.</summary>
     public const string DrillFileName = ".last-drill.json";
 
-    private readonly VolumeRecord<OffsiteState> _state = new(StateFileName,
-        ex => new OffsiteState(null, null, new BackupActivity.BackupError(DateTimeOffset.MinValue, $"{StateFileName} cannot be read: {ex.Message}"), DateTimeOffset.MinValue), s => s.RecordedAt);
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, VolumeRecord<OffsiteState>> _states = new(StringComparer.Ordinal);
 
     private readonly VolumeRecord<DrillResult> _drill = new(DrillFileName,
         ex => new DrillResult(DateTimeOffset.MinValue, false, null, null, $"{DrillFileName} cannot be read: {ex.Message}", 0), d => d.At);
@@ -38,23 +41,44 @@ public sealed class OffsiteActivity
     /// such as <c>emergence-db backup</c> beside the app, may have run since); this process's alone when
     /// the volume could not take or give its record.
     /// </summary>
-    public OffsiteState? StateFor(string backupDirectory) => _state.Latest(backupDirectory);
+    public OffsiteState? StateFor(string backupDirectory, string target = AzureKind) => StateRecord(target).Latest(backupDirectory);
+
+    /// <summary>The record of the upload runs to one kind of target.</summary>
+    private VolumeRecord<OffsiteState> StateRecord(string target)
+    {
+        var file = StateFileNameFor(target);
+        lock (_gate)
+        {
+            if (!_states.TryGetValue(file, out var record))
+            {
+                record = new VolumeRecord<OffsiteState>(file,
+                    ex => new OffsiteState(null, null, new BackupActivity.BackupError(DateTimeOffset.MinValue, $"{file} cannot be read: {ex.Message}"), DateTimeOffset.MinValue), s => s.RecordedAt);
+                _states[file] = record;
+            }
+
+            return record;
+        }
+    }
 
     /// <summary>The last drill's result: the later of this process's and the one recorded on the volume.</summary>
     public DrillResult? DrillFor(string backupDirectory) => _drill.Latest(backupDirectory);
 
     /// <summary>Records a successful run: the newest copy (or the previous one when nothing was new) and the count.</summary>
-    public void RecordSuccess(string backupDirectory, UploadRecord? uploaded, int count, DateTimeOffset at)
+    public void RecordSuccess(string backupDirectory, UploadRecord? uploaded, int count, DateTimeOffset at, string target = AzureKind)
     {
-        var previous = StateFor(backupDirectory);
-        Record(backupDirectory, _state, new OffsiteState(uploaded ?? previous?.LastUpload, count, null, at));
+        var previous = StateFor(backupDirectory, target);
+        Record(backupDirectory, StateRecord(target), new OffsiteState(uploaded ?? previous?.LastUpload, count, null, at));
     }
 
+    /// <summary>The record file of the upload runs to one kind of target: <see cref="StateFileName"/> for Azure, <c>.offsite-state.KIND.json</c> for another.</summary>
+    public static string StateFileNameFor(string target) =>
+        target == AzureKind ? StateFileName : $".offsite-state.{target}.json";
+
     /// <summary>Records a failed run, keeping the last successful upload.</summary>
-    public void RecordFailure(string backupDirectory, UploadRecord? uploaded, DateTimeOffset at, string message)
+    public void RecordFailure(string backupDirectory, UploadRecord? uploaded, DateTimeOffset at, string message, string target = AzureKind)
     {
-        var previous = StateFor(backupDirectory);
-        Record(backupDirectory, _state, new OffsiteState(uploaded ?? previous?.LastUpload, previous?.Count, new BackupActivity.BackupError(at, message), at));
+        var previous = StateFor(backupDirectory, target);
+        Record(backupDirectory, StateRecord(target), new OffsiteState(uploaded ?? previous?.LastUpload, previous?.Count, new BackupActivity.BackupError(at, message), at));
     }
 
     /// <summary>Records a drill's result.</summary>

@@ -17,10 +17,10 @@ namespace Emergence.Persistence.Recovery;
 /// <param name="store">The container.</param>
 /// <param name="downloader">Downloads and verifies a backup.</param>
 /// <param name="listed">The container's backups when the caller has just listed them; listed here otherwise.</param>
-internal sealed class ContainerSource(DatabaseLocation location, OffsiteStore store, OffsiteDownloader downloader, IReadOnlyList<OffsiteBackup>? listed = null)
+internal sealed class ContainerSource(DatabaseLocation location, OffsiteStore store, BackupDownloader downloader, IReadOnlyList<OffsiteBackup>? listed = null)
     : RestoreSource<OffsiteBackup>
 {
-    private readonly OffsiteSegments _remote = new(store ?? throw new ArgumentNullException(nameof(store)), location.DatabasePath);
+    private readonly OffsiteHistory _remote = new(store ?? throw new ArgumentNullException(nameof(store)), location.DatabasePath);
     private readonly string _scratch = Path.Combine(new ReplicationStore(location.BackupDirectory).Root, $"{ReplicationStore.RestoreScratchPrefix}{Guid.NewGuid():N}");
     private int _downloads;
 

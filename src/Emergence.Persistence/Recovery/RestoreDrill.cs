@@ -18,7 +18,7 @@ namespace Emergence.Persistence.Recovery;
 /// </summary>
 public sealed class RestoreDrill(
     OffsiteConnector connector,
-    OffsiteDownloader downloader,
+    BackupDownloader downloader,
     SqliteConnectionFactory connections,
     OffsiteActivity activity,
     TimeProvider time,
@@ -87,7 +87,7 @@ public sealed class RestoreDrill(
     private async Task<DrillResult> ReplayAsync(OffsiteStore store, DatabaseLocation location, OffsiteBackup backup, string copy, string directory, DateTimeOffset at, long started, CancellationToken cancellationToken)
     {
         var taken = backup.TakenAt;
-        var remote = new OffsiteSegments(store, location.DatabasePath);
+        var remote = new OffsiteHistory(store, location.DatabasePath);
         var listing = await remote.ListAsync(cancellationToken).ConfigureAwait(false);
         var histories = listing.Generations.Select(g => History.Read(g, listing.SegmentsOf(g.Id), null, History.Check.Records)).ToList();
         var plans = Timeline.PlansFor([backup], b => b.Manifest!, b => b.TakenAt, histories, target: null);

@@ -20,7 +20,7 @@ public sealed class RestoreService(
     SqliteConnectionFactory connections,
     BackupVerifier verifier,
     DatabaseProbe probe,
-    OffsiteDownloader downloader,
+    BackupDownloader downloader,
     IntegrityRecord integrity,
     TimeProvider time,
     ILogger<RestoreService> logger,

@@ -13,7 +13,7 @@ namespace Emergence.Persistence.Replication;
 /// <summary>
 /// Replicates one database until cancelled: resumes or starts a generation, polls its log every
 /// <see cref="ReplicationOptions.Interval"/>, starts a new generation (from a fresh backup) when the history
-/// breaks, retries after failures, and records its state for health; beside it a <see cref="SegmentUploader"/>
+/// breaks, retries after failures, and records its state for health; beside it a <see cref="HistoryUploader"/>
 /// copies closed segments off the volume. The function app runs it as a hosted
 /// service; <c>emergence-db replicate</c> runs it in the foreground.
 /// </summary>
@@ -22,7 +22,7 @@ public sealed class Replicator(
     BackupService backups,
     IOptions<PersistenceOptions> options,
     ReplicationActivity activity,
-    SegmentUploader uploader,
+    HistoryUploader uploader,
     TimeProvider time,
     ILogger<Replicator> logger,
     Metrics.PersistenceMetrics? metrics = null)

@@ -62,6 +62,7 @@ public static class RailwayIacCheck
 
         CheckVolume(problems, service, name!, volumes, facts);
         CheckVariables(problems, service, name!, facts);
+        CheckOffsiteBucket(problems, service, name!, resources);
         CheckAgreesWithToml(problems, build, deploy, facts.RailwayToml);
         return problems;
     }
@@ -119,7 +120,7 @@ public static class RailwayIacCheck
             var value = Text(config, "value");
             var secret = key.Contains("ConnectionString", StringComparison.Ordinal) || key.Contains("Secret", StringComparison.Ordinal)
                 || key.Contains("Password", StringComparison.Ordinal) || key.EndsWith("Key", StringComparison.Ordinal);
-            if (secret && (value is not null || Text(config, "isSealed") != "true" || Text(config, "isOptional") != "true"))
+            if (secret && !IsReference(config) && (value is not null || Text(config, "isSealed") != "true" || Text(config, "isOptional") != "true"))
             {
                 problems.Add($"{name}.variables.{key}: a secret is declared sealed and optional, never with a value");
             }
@@ -131,6 +132,49 @@ public static class RailwayIacCheck
             }
         }
     }
+
+    /// <summary>The bucket's variables each S3 setting must reference, so the off-volume target needs no hand-copied value.</summary>
+    public static readonly IReadOnlyDictionary<string, string> BucketOutputs = new Dictionary<string, string>
+    {
+        ["Persistence__Offsite__S3__Bucket"] = "BUCKET",
+        ["Persistence__Offsite__S3__Endpoint"] = "ENDPOINT",
+        ["Persistence__Offsite__S3__Region"] = "REGION",
+        ["Persistence__Offsite__S3__AccessKeyId"] = "ACCESS_KEY_ID",
+        ["Persistence__Offsite__S3__SecretAccessKey"] = "SECRET_ACCESS_KEY",
+    };
+
+    /// <summary>
+    /// The off-volume bucket: declared among the project's resources, and every S3 setting of the service a reference
+    /// to that bucket's own variable of the same meaning (a literal, or a reference to anything else, is a problem).
+    /// </summary>
+    private static void CheckOffsiteBucket(List<string> problems, JsonElement service, string name, List<JsonElement> resources)
+    {
+        var buckets = resources.Where(r => r.GetProperty("type").GetString() == "bucket").Select(r => r.GetProperty("address").GetString()).ToHashSet(StringComparer.Ordinal);
+        if (buckets.Count == 0)
+        {
+            problems.Add("resources: expected a bucket for the off-volume copies (bucket(...) listed in project(...).resources)");
+        }
+
+        var variables = service.TryGetProperty("variables", out var v) ? v.EnumerateObject().ToDictionary(p => p.Name, p => p.Value) : [];
+        foreach (var (key, output) in BucketOutputs)
+        {
+            if (!variables.TryGetValue(key, out var variable) || !IsReference(variable))
+            {
+                problems.Add($"{name}.variables.{key}: expected a reference to the bucket's {output}, is {(variables.ContainsKey(key) ? "not a reference" : "missing")}");
+                continue;
+            }
+
+            var resource = Text(variable, "resource");
+            if (resource is null || !buckets.Contains(resource))
+            {
+                problems.Add($"{name}.variables.{key}: references {resource ?? "nothing"}, which is not a bucket among the project's resources");
+            }
+
+            Expect(problems, $"{name}.variables.{key}.output", Text(variable, "output"), output, "the bucket's variable of that meaning");
+        }
+    }
+
+    private static bool IsReference(JsonElement variable) => Text(variable, "type") == "reference";
 
     /// <summary>Every key railway.toml's [build] and [deploy] set must have the same value in railway.ts.</summary>
     private static void CheckAgreesWithToml(List<string> problems, JsonElement build, JsonElement deploy, TomlTable toml)

@@ -6,7 +6,7 @@ public sealed class RailwayIacTests
     private static string RailwayTs => RepositoryFiles.Path(".railway/railway.ts");
 
     [Fact]
-    public void RailwayTs_DeclaresTheServiceAndItsVolume_AsTheAppRunsThem()
+    public void RailwayTs_DeclaresTheServiceItsVolumeAndItsBucket_AsTheAppRunsThem()
     {
         RailwayIac.RequireSdk();
 
@@ -26,10 +26,13 @@ public sealed class RailwayIacTests
     [Theory]
     [InlineData("const mountPath = \"/app/data\";", "const mountPath = \"/app/dat\";", "deploy.requiredMountPath is '/app/dat', expected '/app/data'")]
     [InlineData("volumeMounts: { [mountPath]: data },", "volumeMounts: { \"/data\": data },", "volumeAttachments.emergence-data.mountPath is '/data', expected '/app/data'")]
-    [InlineData("resources: [app, data]", "resources: [app]", "validateGraph: Edge references missing target: volume.emergence-data")]
+    [InlineData("resources: [app, data, offsite]", "resources: [app, offsite]", "validateGraph: Edge references missing target: volume.emergence-data")]
     [InlineData("healthcheckPath: \"/api/health\",", "healthcheckPath: \"/api/healthz\",", "deploy.healthcheckPath is '/api/healthz', expected '/api/health'")]
     [InlineData("drainingSeconds: 60,", "drainingSeconds: 30,", "deploy.drainingSeconds: railway.toml says 60, railway.ts says 30")]
     [InlineData("isSealed: true,", "isSealed: true,\n        value: \"DefaultEndpointsProtocol=https\",", "variables.Persistence__Offsite__ConnectionString: a secret is declared sealed and optional")]
+    [InlineData("resources: [app, data, offsite]", "resources: [app, data]", "variables.Persistence__Offsite__S3__Bucket: references bucket.emergence-offsite, which is not a bucket among the project's resources")]
+    [InlineData("ref(offsite, \"SECRET_ACCESS_KEY\")", "ref(offsite, \"ACCESS_KEY_ID\")", "variables.Persistence__Offsite__S3__SecretAccessKey.output is 'ACCESS_KEY_ID', expected 'SECRET_ACCESS_KEY'")]
+    [InlineData("Persistence__Offsite__S3__SecretAccessKey: ref(offsite, \"SECRET_ACCESS_KEY\"),", "Persistence__Offsite__S3__SecretAccessKey: \"tsec_copied\",", "variables.Persistence__Offsite__S3__SecretAccessKey: expected a reference to the bucket's SECRET_ACCESS_KEY, is not a reference")]
     public void ATypo_FailsNamingTheField(string original, string typo, string expected)
     {
         RailwayIac.RequireSdk();

@@ -110,4 +110,74 @@ public sealed class OffsiteSettingsTests
         Assert.DoesNotContain(SecretKey, error.Message, StringComparison.Ordinal);
         Assert.Contains("(value hidden)", error.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Bind_S3Bucket_TurnsTheS3TargetOnAlone_WithItsDefaults()
+    {
+        var options = Bind(("Persistence:Offsite:S3:Bucket", "app-backups"), ("Persistence:Offsite:S3:Endpoint", "https://storage.railway.app"), ("Persistence:Offsite:S3:AccessKeyId", "tid_key"), ("Persistence:Offsite:S3:SecretAccessKey", SecretKey));
+
+        Assert.True(options.Offsite.Enabled);
+        Assert.False(options.Offsite.AzureEnabled);
+        Assert.True(options.Offsite.S3.Enabled);
+        Assert.Equal(new Uri("https://storage.railway.app"), options.Offsite.S3.Endpoint);
+        Assert.Equal("auto", options.Offsite.S3.Region);
+        Assert.False(options.Offsite.S3.ForcePathStyle);
+        Assert.Equal("", options.Offsite.S3.Prefix);
+        Assert.Equal("app-backups", options.Offsite.TargetName);
+    }
+
+    [Fact]
+    public void Bind_AzureAndS3_BothOn_NamedTogether()
+    {
+        var options = Bind(("Persistence:Offsite:ConnectionString", Development), ("Persistence:Offsite:Container", "app-backups"), ("Persistence:Offsite:S3:Bucket", "app-bucket"), ("Persistence:Offsite:S3:ForcePathStyle", "true"), ("Persistence:Offsite:S3:Prefix", "app1/"), ("Persistence:Offsite:S3:Region", "us-east-1"));
+
+        Assert.True(options.Offsite.AzureEnabled);
+        Assert.True(options.Offsite.S3.Enabled);
+        Assert.True(options.Offsite.S3.ForcePathStyle);
+        Assert.Equal("app1/", options.Offsite.S3.Prefix);
+        Assert.Equal("us-east-1", options.Offsite.S3.Region);
+        Assert.Equal("app-backups+app-bucket", options.Offsite.TargetName);
+    }
+
+    [Theory]
+    [InlineData("Persistence:Offsite:S3:Bucket", "App_Backups", "Persistence__Offsite__S3__Bucket='App_Backups' is invalid: expected 3 to 63 lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit.")]
+    [InlineData("Persistence:Offsite:S3:Endpoint", "storage.railway.app", "Persistence__Offsite__S3__Endpoint='storage.railway.app' is invalid: expected the S3 endpoint's absolute URI without a path, e.g. https://storage.railway.app (blank for AWS).")]
+    [InlineData("Persistence:Offsite:S3:Endpoint", "https://storage.railway.app/app-backups", "Persistence__Offsite__S3__Endpoint='https://storage.railway.app/app-backups' is invalid: expected the S3 endpoint's absolute URI without a path, e.g. https://storage.railway.app (blank for AWS).")]
+    [InlineData("Persistence:Offsite:S3:ForcePathStyle", "yes", "Persistence__Offsite__S3__ForcePathStyle='yes' is invalid: expected true or false.")]
+    [InlineData("Persistence:Offsite:S3:Prefix", "app1", "Persistence__Offsite__S3__Prefix='app1' is invalid: expected a key prefix ending in '/', not starting with one, e.g. app1/ (at most 200 characters).")]
+    [InlineData("Persistence:Offsite:S3:Region", "us east", "Persistence__Offsite__S3__Region='us east' is invalid: expected a region name such as auto or us-east-1.")]
+    public void Bind_BadS3Value_ThrowsOneLineNamingTheSetting(string key, string value, string expected)
+    {
+        var error = Assert.Throws<InvalidSettingException>(() => Bind(("Persistence:Offsite:S3:Bucket", "app-backups"), (key, value)));
+
+        Assert.Equal("Setting " + expected, error.Message);
+    }
+
+    [Theory]
+    [InlineData("Persistence:Offsite:S3:AccessKeyId", "Persistence__Offsite__S3__SecretAccessKey")]
+    [InlineData("Persistence:Offsite:S3:SecretAccessKey", "Persistence__Offsite__S3__AccessKeyId")]
+    public void Bind_HalfGivenS3Credentials_AreRejectedNamingTheMissingOne_WithoutRepeatingTheSecret(string given, string missing)
+    {
+        var error = Assert.Throws<InvalidSettingException>(() => Bind(("Persistence:Offsite:S3:Bucket", "app-backups"), (given, SecretKey)));
+
+        Assert.Equal(PersistenceSettings.EnvName(given), error.Setting);
+        Assert.Contains(missing, error.Message, StringComparison.Ordinal);
+        if (given.EndsWith("SecretAccessKey", StringComparison.Ordinal))
+        {
+            Assert.DoesNotContain(SecretKey, error.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Theory]
+    [InlineData("Persistence:Offsite:S3:Endpoint", "https://storage.railway.app")]
+    [InlineData("Persistence:Offsite:S3:SecretAccessKey", SecretKey)]
+    [InlineData("Persistence:Offsite:S3:Prefix", "app1/")]
+    public void Bind_S3SettingWithoutABucket_IsRejected_WithoutRepeatingASecret(string key, string value)
+    {
+        var error = Assert.Throws<InvalidSettingException>(() => Bind((key, value)));
+
+        Assert.Equal(PersistenceSettings.EnvName(key), error.Setting);
+        Assert.Contains("Persistence__Offsite__S3__Bucket", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(SecretKey, error.Message, StringComparison.Ordinal);
+    }
 }

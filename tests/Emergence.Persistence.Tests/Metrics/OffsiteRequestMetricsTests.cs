@@ -53,11 +53,11 @@ public sealed class OffsiteRequestMetricsTests : IDisposable
         using var errors = new MetricCollector<long>(h.Get<IMeterFactory>(), PersistenceMetrics.MeterName, "emergence.offsite.errors");
         h.AddNotes(200);
         await h.BackupAsync();
-        Assert.True((await h.Get<OffsiteReplicator>().SyncAsync(h.Locate(), TimeSpan.FromSeconds(5), cancellationToken: Token)).Succeeded);
+        Assert.True((await h.Get<BackupUploader>().SyncAsync(h.Locate(), TimeSpan.FromSeconds(5), cancellationToken: Token)).Succeeded);
         h.AddNotes(10, "more");
         await h.BackupAsync();
 
-        Assert.True((await h.Get<OffsiteReplicator>().SyncAsync(h.Locate(), TimeSpan.FromSeconds(5), cancellationToken: Token)).Succeeded);
+        Assert.True((await h.Get<BackupUploader>().SyncAsync(h.Locate(), TimeSpan.FromSeconds(5), cancellationToken: Token)).Succeeded);
         Assert.True((await h.Get<RestoreDrill>().RunAsync(h.Locate(), cancellationToken: Token))!.Ok);
 
         var counted = requests.GetMeasurementSnapshot().Sum(m => m.Value);
@@ -88,7 +88,7 @@ public sealed class OffsiteRequestMetricsTests : IDisposable
         await h.BackupAsync();
         azurite.Kill();
 
-        var result = await h.Get<OffsiteReplicator>().SyncAsync(h.Locate(), TimeSpan.FromSeconds(5), cancellationToken: Token);
+        var result = await h.Get<BackupUploader>().SyncAsync(h.Locate(), TimeSpan.FromSeconds(5), cancellationToken: Token);
 
         Assert.False(result.Succeeded);
         var error = Assert.Single(errors.GetMeasurementSnapshot());

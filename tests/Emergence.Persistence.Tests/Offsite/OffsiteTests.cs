@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Azure.Storage.Blobs;
 using Emergence.Persistence.Backups;
 using Emergence.Persistence.Database;
@@ -7,15 +6,14 @@ using Emergence.Persistence.Offsite;
 using Emergence.Persistence.Recovery;
 using Emergence.Persistence.Startup;
 using Emergence.Persistence.Tests.Support;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Emergence.Persistence.Tests.Offsite;
 
-/// <summary>Off-volume copies against a real Azurite blob service on loopback.</summary>
+/// <summary>Off-volume copies against a real store on loopback, each test for both kinds of target: Azure (Azurite) and S3 (s3rver).</summary>
 public sealed class OffsiteTests : IDisposable
 {
-    private const string Container = "emergence-backups";
+    private const string Container = OffsiteServer.Name;
     private readonly List<IDisposable> _owned = [];
 
     public void Dispose()
@@ -28,47 +26,30 @@ public sealed class OffsiteTests : IDisposable
 
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 
-    private Azurite StartAzurite()
+    private OffsiteServer Start(TargetKind kind)
     {
-        var azurite = Azurite.Start();
-        _owned.Add(azurite);
-        return azurite;
+        var server = OffsiteServer.Start(kind);
+        _owned.Add(server);
+        return server;
     }
 
-    private TestHarness Harness(Azurite azurite, Dictionary<string, string?>? extra = null, string? connectionString = null)
+    private TestHarness Harness(OffsiteServer server, Dictionary<string, string?>? extra = null, bool unreachable = false)
     {
-        var settings = new Dictionary<string, string?>
-        {
-            ["Persistence:Offsite:ConnectionString"] = connectionString ?? azurite.ConnectionString,
-            ["Persistence:Offsite:Container"] = Container,
-        };
+        var settings = unreachable ? server.UnreachableSettings() : server.Settings();
         foreach (var (key, value) in extra ?? [])
         {
             settings[key] = value;
         }
 
-        // Fewer, quicker retries than production's defaults, so a dead service fails a test in seconds.
-        var harness = new TestHarness(settings, configureServices: services => services.Configure<BlobClientOptions>(OffsiteConnector.ClientName, options =>
-        {
-            options.Retry.MaxRetries = 1;
-            options.Retry.Delay = TimeSpan.FromMilliseconds(100);
-        }));
+        var harness = new TestHarness(settings, configureServices: OffsiteServer.FastRetries);
         _owned.Add(harness);
         return harness;
     }
 
-    private static BlobContainerClient ContainerOf(Azurite azurite) => new BlobServiceClient(azurite.ConnectionString).GetBlobContainerClient(Container);
-
     private static Task<OffsiteSyncResult> SyncAsync(TestHarness h, IProgress<OperationProgress>? progress = null) =>
-        h.Get<OffsiteReplicator>().SyncAsync(h.Locate(), TimeSpan.FromSeconds(5), progress, Token);
+        h.Get<BackupUploader>().SyncAsync(h.Locate(), TimeSpan.FromSeconds(5), progress, Token);
 
     private static void WipeVolume(TestHarness h) => Directory.Delete(Path.GetDirectoryName(h.DatabasePath)!, recursive: true);
-
-    private static async Task<string> BlobSha256(Azurite azurite, string name)
-    {
-        var content = await ContainerOf(azurite).GetBlobClient(name).DownloadContentAsync(Token);
-        return Convert.ToHexStringLower(SHA256.HashData(content.Value.Content.ToArray()));
-    }
 
     [Fact]
     public void OffsiteClient_EachTryGivesUpAfterTheRequestTimeout_NotTheSdksHundredSeconds()
@@ -86,11 +67,12 @@ public sealed class OffsiteTests : IDisposable
         Assert.Equal(3, options.Retry.MaxRetries);
     }
 
-    [Fact]
-    public async Task Sync_UploadsTheBackupAndThenItsManifest_WithTheContentHashOfTheManifest()
+    [Theory]
+    [MemberData(nameof(OffsiteServer.Kinds), MemberType = typeof(OffsiteServer))]
+    public async Task Sync_UploadsTheBackupAndThenItsManifest_WithTheContentHashOfTheManifest(TargetKind kind)
     {
-        var azurite = StartAzurite();
-        var h = Harness(azurite);
+        var server = Start(kind);
+        var h = Harness(server);
         h.AddNotes(500);
         var manifest = await h.BackupAsync();
 
@@ -99,11 +81,11 @@ public sealed class OffsiteTests : IDisposable
         Assert.True(result.Succeeded, result.Error);
         Assert.Equal([manifest.Filename], result.Uploaded.Select(u => u.Name));
         Assert.Equal(1, result.Count);
-        Assert.Equal(manifest.Checksum, await BlobSha256(azurite, manifest.Filename));
-        var properties = await ContainerOf(azurite).GetBlobClient(manifest.Filename).GetPropertiesAsync(cancellationToken: Token);
-        Assert.Equal(manifest.Checksum, properties.Value.Metadata[OffsiteStore.ChecksumMetadataKey]);
-        var manifestBlob = await ContainerOf(azurite).GetBlobClient(manifest.Filename + ".json").DownloadContentAsync(Token);
-        Assert.Equal(File.ReadAllText(Path.Combine(h.BackupDirectory, manifest.Filename + ".json")), manifestBlob.Value.Content.ToString());
+        Assert.Equal(manifest.Checksum, await server.Sha256Async(manifest.Filename, Token));
+        var properties = await server.Objects.GetAsync(manifest.Filename, Token);
+        Assert.Equal(manifest.Checksum, properties!.Metadata[OffsiteStore.ChecksumMetadataKey]);
+        var manifestObject = await server.ReadAsync(manifest.Filename + ".json", Token);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(h.BackupDirectory, manifest.Filename + ".json")), manifestObject);
         Assert.Contains(h.Logs.GetSnapshot(), r => r.Id.Name == "OffsiteUploaded" && r.Level == LogLevel.Information);
 
         var again = await SyncAsync(h);
@@ -111,11 +93,12 @@ public sealed class OffsiteTests : IDisposable
         Assert.Equal(1, again.Count);
     }
 
-    [Fact]
-    public async Task Sync_AfterMissedRuns_UploadsEveryNewerLocalBackupOldestFirst()
+    [Theory]
+    [MemberData(nameof(OffsiteServer.Kinds), MemberType = typeof(OffsiteServer))]
+    public async Task Sync_AfterMissedRuns_UploadsEveryNewerLocalBackupOldestFirst(TargetKind kind)
     {
-        var azurite = StartAzurite();
-        var h = Harness(azurite);
+        var server = Start(kind);
+        var h = Harness(server);
         h.AddNotes(10);
         await h.BackupAsync();
         await SyncAsync(h);
@@ -128,11 +111,12 @@ public sealed class OffsiteTests : IDisposable
         Assert.Equal(3, result.Count);
     }
 
-    [Fact]
-    public async Task Sync_KeepsItsOwnCount_AndRemovesIncompleteUploads()
+    [Theory]
+    [MemberData(nameof(OffsiteServer.Kinds), MemberType = typeof(OffsiteServer))]
+    public async Task Sync_KeepsItsOwnCount_AndRemovesIncompleteUploads(TargetKind kind)
     {
-        var azurite = StartAzurite();
-        var h = Harness(azurite, new() { ["Persistence:Offsite:KeepBackups"] = "2", ["Persistence:KeepBackups"] = "5" });
+        var server = Start(kind);
+        var h = Harness(server, new() { ["Persistence:Offsite:KeepBackups"] = "2", ["Persistence:KeepBackups"] = "5" });
         h.AddNotes(10);
         var names = new List<string>();
         for (var i = 0; i < 3; i++)
@@ -143,7 +127,7 @@ public sealed class OffsiteTests : IDisposable
 
         // An upload cut off before its manifest: a data blob alone.
         var orphan = "database_backup_20250101_000000.sqlite";
-        await ContainerOf(azurite).UploadBlobAsync(orphan, BinaryData.FromString("partial"), Token);
+        await server.Objects.PutAsync(orphan, "partial"u8.ToArray(), new Dictionary<string, string>(), createOnly: false, Token);
         names.Add((await h.BackupAsync()).Filename);
 
         var result = await SyncAsync(h);
@@ -157,11 +141,12 @@ public sealed class OffsiteTests : IDisposable
         Assert.Equal(4, BackupCatalog.Scan(h.BackupDirectory, h.DatabasePath, h.Time.GetUtcNow()).Verified.Count);
     }
 
-    [Fact]
-    public async Task Startup_VolumeWiped_RestoresTheNewestBackupFromTheContainer()
+    [Theory]
+    [MemberData(nameof(OffsiteServer.Kinds), MemberType = typeof(OffsiteServer))]
+    public async Task Startup_VolumeWiped_RestoresTheNewestBackupFromTheContainer(TargetKind kind)
     {
-        var azurite = StartAzurite();
-        var h = Harness(azurite);
+        var server = Start(kind);
+        var h = Harness(server);
         await RunStartupAsync(h);
         h.AddNotes(1234, "kept");
         await h.BackupAsync();
@@ -177,11 +162,12 @@ public sealed class OffsiteTests : IDisposable
         Assert.Contains(h.Logs.GetSnapshot(), r => r.Id.Name == "RestorePerformed" && r.Message.Contains(Container, StringComparison.Ordinal));
     }
 
-    [Fact]
-    public async Task Startup_LocalBackupsPresent_PrefersThemOverTheContainer()
+    [Theory]
+    [MemberData(nameof(OffsiteServer.Kinds), MemberType = typeof(OffsiteServer))]
+    public async Task Startup_LocalBackupsPresent_PrefersThemOverTheContainer(TargetKind kind)
     {
-        var azurite = StartAzurite();
-        var h = Harness(azurite);
+        var server = Start(kind);
+        var h = Harness(server);
         h.AddNotes(10);
         await h.BackupAsync();
         await SyncAsync(h);
@@ -197,11 +183,12 @@ public sealed class OffsiteTests : IDisposable
         Assert.Equal("15", Sqlite3.Query(h.DatabasePath, "SELECT count(*) FROM notes;"));
     }
 
-    [Fact]
-    public async Task Startup_BlobContentAltered_RejectedByChecksum_AndTheNextOlderIsRestored()
+    [Theory]
+    [MemberData(nameof(OffsiteServer.Kinds), MemberType = typeof(OffsiteServer))]
+    public async Task Startup_ObjectContentAltered_RejectedByChecksum_AndTheNextOlderIsRestored(TargetKind kind)
     {
-        var azurite = StartAzurite();
-        var h = Harness(azurite);
+        var server = Start(kind);
+        var h = Harness(server);
         h.AddNotes(100, "old");
         var older = await h.BackupAsync();
         await SyncAsync(h);
@@ -210,10 +197,9 @@ public sealed class OffsiteTests : IDisposable
         await SyncAsync(h);
 
         // Same length, one byte changed, committed in place of the real content.
-        var blob = ContainerOf(azurite).GetBlobClient(newer.Filename);
-        var bytes = (await blob.DownloadContentAsync(Token)).Value.Content.ToArray();
+        var bytes = await server.ReadAsync(newer.Filename, Token);
         bytes[bytes.Length / 2] ^= 0xFF;
-        await blob.UploadAsync(new BinaryData(bytes), overwrite: true, Token);
+        await server.OverwriteAsync(newer.Filename, bytes, Token);
         WipeVolume(h);
 
         var result = await RunStartupAsync(h);
@@ -228,11 +214,12 @@ public sealed class OffsiteTests : IDisposable
         Assert.Contains(h.Logs.GetSnapshot(), r => r.Id.Name == "OffsiteVerificationFailed" && r.Level == LogLevel.Warning);
     }
 
-    [Fact]
-    public async Task Startup_VolumeWipedAndContainerUnreachable_FailsInsteadOfCreatingAnEmptyDatabase()
+    [Theory]
+    [MemberData(nameof(OffsiteServer.Kinds), MemberType = typeof(OffsiteServer))]
+    public async Task Startup_VolumeWipedAndContainerUnreachable_FailsInsteadOfCreatingAnEmptyDatabase(TargetKind kind)
     {
-        var azurite = StartAzurite();
-        var h = Harness(azurite, connectionString: azurite.ConnectionString.Replace($":{azurite.Port}/", $":{Azurite.FreePort()}/", StringComparison.Ordinal));
+        var server = Start(kind);
+        var h = Harness(server, unreachable: true);
 
         var result = await RunStartupAsync(h);
 
@@ -242,11 +229,12 @@ public sealed class OffsiteTests : IDisposable
         Assert.False(File.Exists(h.DatabasePath));
     }
 
-    [Fact]
-    public async Task Startup_EmptyVolumeAndEmptyContainer_IsAFirstStart()
+    [Theory]
+    [MemberData(nameof(OffsiteServer.Kinds), MemberType = typeof(OffsiteServer))]
+    public async Task Startup_EmptyVolumeAndEmptyContainer_IsAFirstStart(TargetKind kind)
     {
-        var azurite = StartAzurite();
-        var h = Harness(azurite);
+        var server = Start(kind);
+        var h = Harness(server);
 
         var result = await RunStartupAsync(h);
 
@@ -254,11 +242,12 @@ public sealed class OffsiteTests : IDisposable
         Assert.True(result.Migrations!.Created);
     }
 
-    [Fact]
-    public async Task Sync_AzuriteKilledMidUpload_LocalBackupIntact_ErrorRecorded_NextRunSucceeds()
+    [Theory]
+    [MemberData(nameof(OffsiteServer.Kinds), MemberType = typeof(OffsiteServer))]
+    public async Task Sync_StoreKilledMidUpload_LocalBackupIntact_ErrorRecorded_NextRunSucceeds(TargetKind kind)
     {
-        var azurite = StartAzurite();
-        var h = Harness(azurite);
+        var server = Start(kind);
+        var h = Harness(server);
         h.AddNotes(60_000, new string('x', 600)); // about 40 MiB: several 8 MiB blocks
         var manifest = await h.BackupAsync();
         Assert.True(manifest.Size > 4L * OffsiteStore.BlockSize, $"the backup is only {manifest.Size} bytes");
@@ -267,7 +256,7 @@ public sealed class OffsiteTests : IDisposable
         {
             if (p.Phase == "upload" && p.Done > 0 && Interlocked.Exchange(ref killed, 1) == 0)
             {
-                azurite.Kill();
+                server.Kill();
             }
         });
 
@@ -284,22 +273,23 @@ public sealed class OffsiteTests : IDisposable
         Assert.NotNull(report.Backups.Offsite!.LastError);
         Assert.Contains(report.Problems, p => p.StartsWith("Copying backups off the volume failed", StringComparison.Ordinal));
 
-        azurite.Resume();
+        server.Resume();
         var retried = await SyncAsync(h);
 
         Assert.True(retried.Succeeded, retried.Error);
         Assert.Equal([manifest.Filename], retried.Uploaded.Select(u => u.Name));
-        Assert.Equal(manifest.Checksum, await BlobSha256(azurite, manifest.Filename));
+        Assert.Equal(manifest.Checksum, await server.Sha256Async(manifest.Filename, Token));
         var healthy = h.Get<HealthReporter>().Check(h.Locate());
         Assert.Null(healthy.Backups.Offsite!.LastError);
         Assert.Equal(manifest.Filename, healthy.Backups.Offsite.LastUpload);
     }
 
-    [Fact]
-    public async Task Sync_CancelledMidUpload_CommitsNothing_AndTheNextRunUploads()
+    [Theory]
+    [MemberData(nameof(OffsiteServer.Kinds), MemberType = typeof(OffsiteServer))]
+    public async Task Sync_CancelledMidUpload_CommitsNothing_AndTheNextRunUploads(TargetKind kind)
     {
-        var azurite = StartAzurite();
-        var h = Harness(azurite);
+        var server = Start(kind);
+        var h = Harness(server);
         h.AddNotes(30_000, new string('y', 600));
         var manifest = await h.BackupAsync();
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(Token);
@@ -311,19 +301,20 @@ public sealed class OffsiteTests : IDisposable
             }
         });
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => h.Get<OffsiteReplicator>().SyncAsync(h.Locate(), TimeSpan.FromSeconds(5), progress, cancel.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => h.Get<BackupUploader>().SyncAsync(h.Locate(), TimeSpan.FromSeconds(5), progress, cancel.Token));
 
-        Assert.False(await ContainerOf(azurite).GetBlobClient(manifest.Filename).ExistsAsync(Token));
+        Assert.False(await server.ExistsAsync(manifest.Filename, Token));
         var retried = await SyncAsync(h);
         Assert.Equal([manifest.Filename], retried.Uploaded.Select(u => u.Name));
-        Assert.Equal(manifest.Checksum, await BlobSha256(azurite, manifest.Filename));
+        Assert.Equal(manifest.Checksum, await server.Sha256Async(manifest.Filename, Token));
     }
 
-    [Fact]
-    public async Task CompressedBackups_RoundTripThroughTheContainer()
+    [Theory]
+    [MemberData(nameof(OffsiteServer.Kinds), MemberType = typeof(OffsiteServer))]
+    public async Task CompressedBackups_RoundTripThroughTheContainer(TargetKind kind)
     {
-        var azurite = StartAzurite();
-        var h = Harness(azurite, new() { ["Persistence:Compression"] = "brotli" });
+        var server = Start(kind);
+        var h = Harness(server, new() { ["Persistence:Compression"] = "brotli" });
         await RunStartupAsync(h);
         h.AddNotes(3000, "compressed");
         var manifest = await h.BackupAsync();
@@ -337,11 +328,12 @@ public sealed class OffsiteTests : IDisposable
         Assert.Equal("3000", Sqlite3.Query(h.DatabasePath, "SELECT count(*) FROM notes;"));
     }
 
-    [Fact]
-    public async Task Drill_VerifiesTheNewestCopy_AndAFailedDrillMakesHealthDegraded()
+    [Theory]
+    [MemberData(nameof(OffsiteServer.Kinds), MemberType = typeof(OffsiteServer))]
+    public async Task Drill_VerifiesTheNewestCopy_AndAFailedDrillMakesHealthDegraded(TargetKind kind)
     {
-        var azurite = StartAzurite();
-        var h = Harness(azurite);
+        var server = Start(kind);
+        var h = Harness(server);
         await RunStartupAsync(h);
         h.AddNotes(100);
         var manifest = await h.BackupAsync();
@@ -356,10 +348,9 @@ public sealed class OffsiteTests : IDisposable
         Assert.True(report.Backups.Offsite!.Drill!.Ok);
         Assert.Equal(HealthStatus.Healthy, report.Status);
 
-        var blob = ContainerOf(azurite).GetBlobClient(manifest.Filename);
-        var bytes = (await blob.DownloadContentAsync(Token)).Value.Content.ToArray();
+        var bytes = await server.ReadAsync(manifest.Filename, Token);
         bytes[^100] ^= 0x01;
-        await blob.UploadAsync(new BinaryData(bytes), overwrite: true, Token);
+        await server.OverwriteAsync(manifest.Filename, bytes, Token);
 
         var failed = await h.Get<RestoreDrill>().RunAsync(h.Locate(), cancellationToken: Token);
 
@@ -371,17 +362,18 @@ public sealed class OffsiteTests : IDisposable
         Assert.Contains(h.Logs.GetSnapshot(), r => r.Id.Name == "RestoreDrillFailed" && r.Level == LogLevel.Error);
     }
 
-    [Fact]
-    public async Task Health_NothingCopiedYet_SaysSo()
+    [Theory]
+    [MemberData(nameof(OffsiteServer.Kinds), MemberType = typeof(OffsiteServer))]
+    public async Task Health_NothingCopiedYet_SaysSo(TargetKind kind)
     {
-        var azurite = StartAzurite();
-        var h = Harness(azurite);
+        var server = Start(kind);
+        var h = Harness(server);
         await RunStartupAsync(h);
 
         var report = h.Get<HealthReporter>().Check(h.Locate());
 
         Assert.Equal(Container, report.Backups.Offsite!.Container);
-        Assert.Contains(report.Problems, p => p.StartsWith("No backup has been copied to the off-volume container", StringComparison.Ordinal));
+        Assert.Contains(report.Problems, p => p.StartsWith(kind == TargetKind.Azure ? "No backup has been copied to the off-volume container" : "No backup has been copied to the off-volume bucket", StringComparison.Ordinal));
     }
 
     private static async Task<StartupResult> RunStartupAsync(TestHarness h)

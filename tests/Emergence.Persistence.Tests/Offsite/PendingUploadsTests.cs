@@ -44,7 +44,7 @@ public sealed class PendingUploadsTests
     {
         var local = new[] { Local(3), Local(2), Local(1) };
 
-        Assert.Equal([local[0].Name], OffsiteReplicator.Pending(local, []).Select(b => b.Name));
+        Assert.Equal([local[0].Name], BackupUploader.Pending(local, []).Select(b => b.Name));
     }
 
     [Fact]
@@ -54,7 +54,7 @@ public sealed class PendingUploadsTests
         var future = Local(0) with { Name = "database_backup_20250114_120000.sqlite", Stamp = T0.AddHours(2), IsFromTheFuture = true };
         var local = new[] { Local(3), Local(2), Local(1), future };
 
-        var pending = OffsiteReplicator.Pending(local, [Remote(local[2])]);
+        var pending = BackupUploader.Pending(local, [Remote(local[2])]);
 
         Assert.Equal([local[1].Name, local[0].Name, future.Name], pending.Select(b => b.Name));
     }
@@ -64,7 +64,7 @@ public sealed class PendingUploadsTests
     {
         var local = new[] { Local(4), Local(3, 2), Local(3), Local(2), Local(1) };
 
-        var pending = OffsiteReplicator.Pending(local, [Remote(local[3])]);
+        var pending = BackupUploader.Pending(local, [Remote(local[3])]);
 
         Assert.Equal([local[2].Name, local[1].Name, local[0].Name], pending.Select(b => b.Name));
     }
@@ -74,7 +74,7 @@ public sealed class PendingUploadsTests
     {
         var local = new[] { Local(2), Local(1) };
 
-        Assert.Empty(OffsiteReplicator.Pending(local, [Remote(local[0])]));
-        Assert.Empty(OffsiteReplicator.Pending([], []));
+        Assert.Empty(BackupUploader.Pending(local, [Remote(local[0])]));
+        Assert.Empty(BackupUploader.Pending([], []));
     }
 }

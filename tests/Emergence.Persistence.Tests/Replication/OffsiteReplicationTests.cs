@@ -1,6 +1,4 @@
 using System.Globalization;
-using Azure.Storage.Blobs;
-using Azure.Storage.Blobs.Models;
 using Emergence.Persistence.Backups;
 using Emergence.Persistence.Database;
 using Emergence.Persistence.Health;
@@ -9,37 +7,29 @@ using Emergence.Persistence.Recovery;
 using Emergence.Persistence.Replication;
 using Emergence.Persistence.Tests.Support;
 using Microsoft.Data.Sqlite;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Emergence.Persistence.Tests.Replication;
 
 /// <summary>
-/// Segments copied to a real Azurite container and restored from it after the volume is wiped, read back with the
+/// Segments copied to a real store on loopback (each test for both kinds: Azurite and s3rver) and restored from it after the volume is wiped, read back with the
 /// sqlite3 CLI. The test drives the polls, the uploads and the clock.
 /// </summary>
 public sealed class OffsiteReplicationTests : IDisposable
 {
-    private const string Container = "emergence-backups";
-    private readonly Azurite _azurite = Azurite.Start();
-    private readonly TestHarness _h;
-    private readonly SqliteConnection _writer;
+    private const string Container = OffsiteServer.Name;
+    private OffsiteServer _server = null!;
+    private TestHarness _h = null!;
+    private SqliteConnection _writer = null!;
     private int _next = 1;
 
-    public OffsiteReplicationTests()
+    /// <summary>Starts a store of <paramref name="kind"/> and a database with a table, the store as its off-volume target.</summary>
+    private void Start(TargetKind kind)
     {
-        _h = new TestHarness(
-            new Dictionary<string, string?>
-            {
-                ["Persistence:Offsite:ConnectionString"] = _azurite.ConnectionString,
-                ["Persistence:Offsite:Container"] = Container,
-                ["Persistence:Offsite:KeepBackups"] = "1",
-            },
-            configureServices: services => services.Configure<BlobClientOptions>(OffsiteConnector.ClientName, options =>
-            {
-                options.Retry.MaxRetries = 1;
-                options.Retry.Delay = TimeSpan.FromMilliseconds(100);
-            }));
+        _server = OffsiteServer.Start(kind);
+        var settings = _server.Settings();
+        settings["Persistence:Offsite:KeepBackups"] = "1";
+        _h = new TestHarness(settings, configureServices: OffsiteServer.FastRetries);
         Directory.CreateDirectory(Path.GetDirectoryName(_h.DatabasePath)!);
         _writer = _h.Get<SqliteConnectionFactory>().OpenOrCreate(_h.DatabasePath);
         Execute("CREATE TABLE rows (n INTEGER PRIMARY KEY, batch INTEGER NOT NULL, pad BLOB NOT NULL)");
@@ -47,14 +37,31 @@ public sealed class OffsiteReplicationTests : IDisposable
 
     public void Dispose()
     {
-        _writer.Dispose();
-        _h.Dispose();
-        _azurite.Dispose();
+        _writer?.Dispose();
+        _h?.Dispose();
+        _server?.Dispose();
     }
 
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 
-    private BlobContainerClient ContainerClient => new BlobServiceClient(_azurite.ConnectionString).GetBlobContainerClient(Container);
+    /// <summary>Damages an object behind the library's back, keeping its metadata (so only the content lies).</summary>
+    private async Task DamageAsync(string key, string damage)
+    {
+        var bytes = await _server.ReadAsync(key, Token);
+        switch (damage)
+        {
+            case "corrupt":
+                bytes[^100] ^= 0x5A; // inside the last frame's page: the transactions before it are whole
+                await _server.OverwriteAsync(key, bytes, Token);
+                break;
+            case "truncate":
+                await _server.OverwriteAsync(key, bytes[..^10], Token);
+                break;
+            default:
+                await _server.Objects.DeleteAsync(key, Token);
+                break;
+        }
+    }
 
     private void Execute(string sql)
     {
@@ -86,7 +93,7 @@ public sealed class OffsiteReplicationTests : IDisposable
         return segments;
     }
 
-    private Task<bool> UploadAsync() => _h.Get<SegmentUploader>().SyncAsync(_h.Locate(), Token);
+    private Task<bool> UploadAsync() => _h.Get<HistoryUploader>().SyncAsync(_h.Locate(), Token);
 
     private void WipeVolume()
     {
@@ -107,9 +114,11 @@ public sealed class OffsiteReplicationTests : IDisposable
         return (count, max == count.ToString(CultureInfo.InvariantCulture), Sqlite3.Query(_h.DatabasePath, "PRAGMA integrity_check;"));
     }
 
-    [Fact]
-    public async Task Upload_CopiesTheSnapshotAndEverySegmentVerified_AndTheWipedVolumeRestoresEveryRow()
+    [Theory]
+    [MemberData(nameof(OffsiteServer.Kinds), MemberType = typeof(OffsiteServer))]
+    public async Task Upload_CopiesTheSnapshotAndEverySegmentVerified_AndTheWipedVolumeRestoresEveryRow(TargetKind kind)
     {
+        Start(kind);
         Commit(5, 0);
         var segments = await ReplicateAsync(3);
 
@@ -117,12 +126,12 @@ public sealed class OffsiteReplicationTests : IDisposable
 
         // The snapshot went first (the container was empty), then the generation and each segment, with its checksum.
         var generation = new ReplicationStore(_h.BackupDirectory).Generations(_h.DatabasePath).Single();
-        Assert.True((await ContainerClient.GetBlobClient(generation.BaseBackup + BackupNaming.ManifestSuffix).ExistsAsync(Token)).Value);
+        Assert.True(await _server.ExistsAsync(generation.BaseBackup + BackupNaming.ManifestSuffix, Token));
         foreach (var segment in segments)
         {
-            var properties = (await ContainerClient.GetBlobClient(OffsiteSegments.SegmentBlob(segment.Generation, segment.Sequence)).GetPropertiesAsync(cancellationToken: Token)).Value;
+            var properties = (await _server.Objects.GetAsync(OffsiteHistory.SegmentBlob(segment.Generation, segment.Sequence), Token))!;
             Assert.Equal(segment.Checksum, properties.Metadata[OffsiteStore.ChecksumMetadataKey]);
-            Assert.Equal(segment.Size, properties.ContentLength);
+            Assert.Equal(segment.Size, properties.Size);
         }
 
         var report = _h.Get<HealthReporter>().Check(_h.Locate());
@@ -140,20 +149,22 @@ public sealed class OffsiteReplicationTests : IDisposable
         Assert.Empty(Directory.GetDirectories(new ReplicationStore(_h.BackupDirectory).Root, ".restore-*"));
     }
 
-    [Fact]
-    public async Task Upload_AfterMoreSegments_CopiesOnlyTheNewOnes_AndRestoreToManyPointsGivesPrefixes()
+    [Theory]
+    [MemberData(nameof(OffsiteServer.Kinds), MemberType = typeof(OffsiteServer))]
+    public async Task Upload_AfterMoreSegments_CopiesOnlyTheNewOnes_AndRestoreToManyPointsGivesPrefixes(TargetKind kind)
     {
+        Start(kind);
         Commit(5, 0);
         var first = await ReplicateAsync(2);
         await UploadAsync();
-        var uploaded = (await ContainerClient.GetBlobClient(OffsiteSegments.SegmentBlob(first[0].Generation, 1)).GetPropertiesAsync(cancellationToken: Token)).Value.LastModified;
+        var uploaded = (await _server.Objects.GetAsync(OffsiteHistory.SegmentBlob(first[0].Generation, 1), Token))!.LastModified;
 
         // The session resumes the generation: segments 3 and 4 follow.
         var more = await ReplicateAsync(2);
         await UploadAsync();
 
         Assert.Equal(first[0].Generation, more[0].Generation);
-        Assert.Equal(uploaded, (await ContainerClient.GetBlobClient(OffsiteSegments.SegmentBlob(first[0].Generation, 1)).GetPropertiesAsync(cancellationToken: Token)).Value.LastModified);
+        Assert.Equal(uploaded, (await _server.Objects.GetAsync(OffsiteHistory.SegmentBlob(first[0].Generation, 1), Token))!.LastModified);
         var all = first.Concat(more).ToList();
         for (var k = 0; k < all.Count; k++)
         {
@@ -163,32 +174,22 @@ public sealed class OffsiteReplicationTests : IDisposable
         }
     }
 
-    [Theory]
-    [InlineData("corrupt")]
-    [InlineData("truncate")]
-    [InlineData("delete")]
-    public async Task DamagedSegmentInTheContainer_ReplayStopsAtTheLastWholeCommitBeforeIt_NamingIt(string damage)
+    public static TheoryData<TargetKind, string> KindsAndDamages => new()
     {
+        { TargetKind.Azure, "corrupt" }, { TargetKind.Azure, "truncate" }, { TargetKind.Azure, "delete" },
+        { TargetKind.S3, "corrupt" }, { TargetKind.S3, "truncate" }, { TargetKind.S3, "delete" },
+    };
+
+    [Theory]
+    [MemberData(nameof(KindsAndDamages))]
+    public async Task DamagedSegmentInTheContainer_ReplayStopsAtTheLastWholeCommitBeforeIt_NamingIt(TargetKind kind, string damage)
+    {
+        Start(kind);
         Commit(5, 0);
         var segments = await ReplicateAsync(3);
         await UploadAsync();
         var second = segments[1];
-        var blob = ContainerClient.GetBlobClient(OffsiteSegments.SegmentBlob(second.Generation, second.Sequence));
-        var metadata = (await blob.GetPropertiesAsync(cancellationToken: Token)).Value.Metadata;
-        var bytes = (await blob.DownloadContentAsync(Token)).Value.Content.ToArray();
-        switch (damage)
-        {
-            case "corrupt":
-                bytes[^100] ^= 0x5A; // inside the last frame's page: the transactions before it are whole
-                await blob.UploadAsync(new BinaryData(bytes), new BlobUploadOptions { Metadata = metadata }, Token);
-                break;
-            case "truncate":
-                await blob.UploadAsync(new BinaryData(bytes[..^10]), new BlobUploadOptions { Metadata = metadata }, Token);
-                break;
-            default:
-                await blob.DeleteAsync(cancellationToken: Token);
-                break;
-        }
+        await DamageAsync(OffsiteHistory.SegmentBlob(second.Generation, second.Sequence), damage);
 
         WipeVolume();
         var result = await RestoreOffsiteAsync(null);
@@ -201,31 +202,29 @@ public sealed class OffsiteReplicationTests : IDisposable
         Assert.Contains(_h.Logs.GetSnapshot(), r => r.Id.Name == "ReplayStopped" && r.Message.Contains(second.Filename, StringComparison.Ordinal));
     }
 
-    [Fact]
-    public async Task Retention_KeepsEverySegmentAfterTheContainersBackupsPoints_AndNoneBefore()
+    [Theory]
+    [MemberData(nameof(OffsiteServer.Kinds), MemberType = typeof(OffsiteServer))]
+    public async Task Retention_KeepsEverySegmentAfterTheContainersBackupsPoints_AndNoneBefore(TargetKind kind)
     {
+        Start(kind);
         Commit(5, 0);
         var old = await ReplicateAsync(3);
         await UploadAsync();
         _h.Time.Advance(TimeSpan.FromSeconds(5));
         await _h.BackupAsync(); // the container keeps one backup: the next sync rotates the snapshot out
         var newer = await ReplicateAsync(2);
-        var sync = await _h.Get<OffsiteReplicator>().SyncAsync(_h.Locate(), TimeSpan.FromSeconds(5), cancellationToken: Token);
+        var sync = await _h.Get<BackupUploader>().SyncAsync(_h.Locate(), TimeSpan.FromSeconds(5), cancellationToken: Token);
         Assert.Null(sync.Error);
 
         await UploadAsync();
 
-        var names = new List<string>();
-        await foreach (var item in ContainerClient.GetBlobsAsync(new GetBlobsOptions { Prefix = OffsiteSegments.Prefix }, Token))
-        {
-            names.Add(item.Name);
-        }
+        var names = await _server.KeysAsync(OffsiteHistory.Prefix, Token);
 
         var generation = old[0].Generation;
-        Assert.DoesNotContain(OffsiteSegments.SegmentBlob(generation, 1), names);
-        Assert.DoesNotContain(OffsiteSegments.SegmentBlob(generation, 2), names);
-        Assert.DoesNotContain(OffsiteSegments.SegmentBlob(generation, 3), names); // the container's backup holds it: its point is after it
-        Assert.All(newer, s => Assert.Contains(OffsiteSegments.SegmentBlob(s.Generation, s.Sequence), names));
+        Assert.DoesNotContain(OffsiteHistory.SegmentBlob(generation, 1), names);
+        Assert.DoesNotContain(OffsiteHistory.SegmentBlob(generation, 2), names);
+        Assert.DoesNotContain(OffsiteHistory.SegmentBlob(generation, 3), names); // the container's backup holds it: its point is after it
+        Assert.All(newer, s => Assert.Contains(OffsiteHistory.SegmentBlob(s.Generation, s.Sequence), names));
         Assert.Contains(_h.Logs.GetSnapshot(), r => r.Id.Name == "SegmentsPruned" && r.Message.Contains(Container, StringComparison.Ordinal));
 
         WipeVolume();
@@ -234,9 +233,11 @@ public sealed class OffsiteReplicationTests : IDisposable
         Assert.Equal((55, true, "ok"), ReadBack());
     }
 
-    [Fact]
-    public async Task Drill_RestoresTheNewestPointInTheContainer_AndFailsOnADamagedSegment()
+    [Theory]
+    [MemberData(nameof(OffsiteServer.Kinds), MemberType = typeof(OffsiteServer))]
+    public async Task Drill_RestoresTheNewestPointInTheContainer_AndFailsOnADamagedSegment(TargetKind kind)
     {
+        Start(kind);
         Commit(5, 0);
         var segments = await ReplicateAsync(3);
         await UploadAsync();
@@ -248,11 +249,7 @@ public sealed class OffsiteReplicationTests : IDisposable
         Assert.Equal(segments[^1].LastCommitAt, passed.RestoredTo);
         Assert.Equal(3, _h.Get<HealthReporter>().Check(_h.Locate()).Backups.Offsite!.Drill!.Segments);
 
-        var blob = ContainerClient.GetBlobClient(OffsiteSegments.SegmentBlob(segments[2].Generation, 3));
-        var metadata = (await blob.GetPropertiesAsync(cancellationToken: Token)).Value.Metadata;
-        var bytes = (await blob.DownloadContentAsync(Token)).Value.Content.ToArray();
-        bytes[^100] ^= 0x5A;
-        await blob.UploadAsync(new BinaryData(bytes), new BlobUploadOptions { Metadata = metadata }, Token);
+        await DamageAsync(OffsiteHistory.SegmentBlob(segments[2].Generation, 3), "corrupt");
 
         var failed = await _h.Get<RestoreDrill>().RunAsync(_h.Locate(), cancellationToken: Token);
 
@@ -260,14 +257,16 @@ public sealed class OffsiteReplicationTests : IDisposable
         Assert.Contains(segments[2].Filename, failed.Problem, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task Upload_ContainerUnreachable_RecordsTheErrorForHealth_AndALaterPassCatchesUp()
+    [Theory]
+    [MemberData(nameof(OffsiteServer.Kinds), MemberType = typeof(OffsiteServer))]
+    public async Task Upload_ContainerUnreachable_RecordsTheErrorForHealth_AndALaterPassCatchesUp(TargetKind kind)
     {
+        Start(kind);
         Commit(5, 0);
         await ReplicateAsync(2);
-        _azurite.Kill();
+        _server.Kill();
 
-        var uploader = _h.Get<SegmentUploader>();
+        var uploader = _h.Get<HistoryUploader>();
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(Token);
         var caughtUp = new TaskCompletionSource();
         uploader.CaughtUp += _ => caughtUp.TrySetResult();
@@ -282,19 +281,21 @@ public sealed class OffsiteReplicationTests : IDisposable
         await run;
     }
 
-    [Fact]
-    public async Task WhileAnotherRunHoldsTheUploadLock_SegmentsStillGoUp_ButTheContainerIsCaughtUpOnlyWithTheSnapshot()
+    [Theory]
+    [MemberData(nameof(OffsiteServer.Kinds), MemberType = typeof(OffsiteServer))]
+    public async Task WhileAnotherRunHoldsTheUploadLock_SegmentsStillGoUp_ButTheContainerIsCaughtUpOnlyWithTheSnapshot(TargetKind kind)
     {
+        Start(kind);
         Commit(5, 0);
         var segments = await ReplicateAsync(2);
-        var uploadLock = Emergence.Persistence.Volumes.VolumeLock.TryAcquire(Path.Combine(_h.BackupDirectory, OffsiteReplicator.LockFileName), _h.Time, out _)!;
-        var uploader = _h.Get<SegmentUploader>();
+        var uploadLock = Emergence.Persistence.Volumes.VolumeLock.TryAcquire(Path.Combine(_h.BackupDirectory, BackupUploader.LockFileName), _h.Time, out _)!;
+        var uploader = _h.Get<HistoryUploader>();
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(Token);
         var run = uploader.RunAsync(_h.Locate(), cancel.Token);
-        var last = ContainerClient.GetBlobClient(OffsiteSegments.SegmentBlob(segments[^1].Generation, segments[^1].Sequence));
+        var last = OffsiteHistory.SegmentBlob(segments[^1].Generation, segments[^1].Sequence);
         try
         {
-            await WaitUntilAsync(() => last.Exists(Token).Value);
+            await WaitUntilAsync(() => _server.ExistsAsync(last, Token).GetAwaiter().GetResult());
 
             // The segments are in the container, the snapshot is not: nothing there is restorable yet, and waiting
             // for the other upload run is not a failure.
@@ -309,7 +310,7 @@ public sealed class OffsiteReplicationTests : IDisposable
 
         await WaitUntilAsync(() => _h.Get<HealthReporter>().Check(_h.Locate()).Backups.Replication?.OffsiteLagSeconds is not null);
         var generation = new ReplicationStore(_h.BackupDirectory).Generations(_h.DatabasePath).Single();
-        Assert.True((await ContainerClient.GetBlobClient(generation.BaseBackup + BackupNaming.ManifestSuffix).ExistsAsync(Token)).Value);
+        Assert.True(await _server.ExistsAsync(generation.BaseBackup + BackupNaming.ManifestSuffix, Token));
         await cancel.CancelAsync();
         await run;
     }

@@ -11,20 +11,20 @@ namespace Emergence.Persistence.Replication;
 /// <summary>
 /// Copies closed segments to the off-volume container beside the replicator, when off-volume copies are
 /// configured: every interval it uploads each generation's record and then its new whole segments in order,
-/// each verified before and after (see <see cref="OffsiteSegments"/>). A generation is only restorable off
+/// each verified before and after (see <see cref="OffsiteHistory"/>). A generation is only restorable off
 /// the volume from its snapshot on, so when the container's newest backup is older than the current
 /// generation's snapshot the local backups are copied too, beside the segments, and the container counts as
 /// caught up only once the snapshot is there. Every <see cref="Replicator.PruneInterval"/>
 /// it deletes the segments no backup in the container can use. A failure is logged, recorded for health and
 /// retried; what is already in the container is found again by listing it.
 /// </summary>
-public sealed class SegmentUploader(
+public sealed class HistoryUploader(
     OffsiteConnector connector,
-    OffsiteReplicator backups,
+    BackupUploader backups,
     ReplicationActivity activity,
     IOptions<PersistenceOptions> options,
     TimeProvider time,
-    ILogger<SegmentUploader> logger)
+    ILogger<HistoryUploader> logger)
 {
     /// <summary>How long the copy of a snapshot waits for another upload run to finish.</summary>
     public static readonly TimeSpan SnapshotLockWait = TimeSpan.FromMinutes(30);
@@ -32,18 +32,22 @@ public sealed class SegmentUploader(
     /// <summary>Raised after each pass that left every whole segment in the container (for tests).</summary>
     public event Action<DateTimeOffset>? CaughtUp;
 
-    /// <summary>Runs until cancelled; returns at once when off-volume copies are off.</summary>
+    /// <summary>
+    /// Runs until cancelled; returns at once when off-volume copies are off. With two targets each gets every
+    /// segment: a pass goes to one and then the other, a failure of one is recorded naming it and retried without
+    /// holding back the other, and the history counts as off the volume only up to where both have it.
+    /// </summary>
     public async Task RunAsync(DatabaseLocation location, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(location);
-        if (connector.For(location) is not { } store)
+        var remotes = connector.Targets(location).Select(store => new OffsiteHistory(store, location.DatabasePath)).ToList();
+        if (remotes.Count == 0)
         {
             return;
         }
 
-        var remote = new OffsiteSegments(store, location.DatabasePath);
         var local = new ReplicationStore(location.BackupDirectory);
-        State? state = null;
+        var states = new State?[remotes.Count];
         var snapshot = new SnapshotCopy();
         var lastPrune = time.GetUtcNow();
         try
@@ -52,24 +56,62 @@ public sealed class SegmentUploader(
             {
                 var started = time.GetUtcNow();
                 var delay = options.Value.Replication.Interval;
-                try
+                var prune = time.GetUtcNow() - lastPrune >= Replicator.PruneInterval;
+                var ready = true;
+                string? failure = null;
+                for (var i = 0; i < remotes.Count; i++)
                 {
-                    state ??= await State.ListAsync(remote, cancellationToken).ConfigureAwait(false);
-                    await PassAsync(location, local, remote, state, snapshot, started, cancellationToken).ConfigureAwait(false);
-                    if (time.GetUtcNow() - lastPrune >= Replicator.PruneInterval)
+                    var remote = remotes[i];
+                    try
                     {
-                        await PruneAsync(location, remote, cancellationToken).ConfigureAwait(false);
-                        lastPrune = time.GetUtcNow();
-                        state = null;
+                        if (states[i] is { } known && !await StillThereAsync(location, remote, known, started, cancellationToken).ConfigureAwait(false))
+                        {
+                            states[i] = null;
+                        }
+
+                        var state = states[i] ??= await State.ListAsync(remote, cancellationToken).ConfigureAwait(false);
+                        state.ProbedAt ??= started;
+                        ready &= await UploadPendingAsync(location, local, remote, state, snapshot, cancellationToken).ConfigureAwait(false);
+                        if (prune && state.Changed)
+                        {
+                            // Retention only has work after something was written: an idle history costs no listing.
+                            await PruneAsync(location, remote, cancellationToken).ConfigureAwait(false);
+                            state.Changed = false;
+                        }
+                    }
+                    catch (Exception ex) when (ex is OffsiteUnavailableException or IOException or UnauthorizedAccessException && cancellationToken.IsCancellationRequested)
+                    {
+                        // Stopping: a request cut off by the cancellation is no failure to record.
+                        break;
+                    }
+                    catch (Exception ex) when (ex is OffsiteUnavailableException or IOException or UnauthorizedAccessException)
+                    {
+                        var retry = (int)Replicator.RetryDelay.TotalSeconds;
+                        PersistenceLog.SegmentUploadFailed(logger, ex, location.DatabasePath, remote.Store.Container, ex.Message, retry);
+                        failure ??= remotes.Count == 1 ? ex.Message : $"{BackupUploader.Describe(remote.Store)}: {ex.Message}";
+                        states[i] = null;
+                        ready = false;
+                        delay = Replicator.RetryDelay;
                     }
                 }
-                catch (Exception ex) when (ex is OffsiteUnavailableException or IOException or UnauthorizedAccessException && !cancellationToken.IsCancellationRequested)
+
+                if (cancellationToken.IsCancellationRequested)
                 {
-                    var retry = (int)Replicator.RetryDelay.TotalSeconds;
-                    PersistenceLog.SegmentUploadFailed(logger, ex, location.DatabasePath, store.Container, ex.Message, retry);
-                    activity.Update(location.BackupDirectory, location.DatabasePath, previous => (previous ?? ReplicationActivity.ReplicationState.Empty(started)) with { OffsiteLastError = ex.Message });
-                    state = null;
-                    delay = Replicator.RetryDelay;
+                    break;
+                }
+
+                if (prune)
+                {
+                    lastPrune = time.GetUtcNow();
+                }
+
+                if (failure is not null)
+                {
+                    activity.Update(location.BackupDirectory, location.DatabasePath, previous => (previous ?? ReplicationActivity.ReplicationState.Empty(started)) with { OffsiteLastError = failure });
+                }
+                else if (ready)
+                {
+                    CaughtUpAt(location, started);
                 }
 
                 try
@@ -89,45 +131,76 @@ public sealed class SegmentUploader(
     }
 
     /// <summary>
-    /// One pass from a fresh listing of the container, then its retention: what <see cref="RunAsync"/> does every
+    /// One pass to every target from a fresh listing of each, then its retention: what <see cref="RunAsync"/> does every
     /// interval (and every <see cref="Replicator.PruneInterval"/>). Returns <see langword="false"/> when off-volume
     /// copies are off.
     /// </summary>
-    /// <exception cref="OffsiteUnavailableException">The container could not be read or written; nothing in it is half-written.</exception>
+    /// <exception cref="OffsiteUnavailableException">A target could not be read or written; nothing in it is half-written.</exception>
     public async Task<bool> SyncAsync(DatabaseLocation location, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(location);
-        if (connector.For(location) is not { } store)
+        var targets = connector.Targets(location);
+        if (targets.Count == 0)
         {
             return false;
         }
 
-        var remote = new OffsiteSegments(store, location.DatabasePath);
-        var state = await State.ListAsync(remote, cancellationToken).ConfigureAwait(false);
-        await PassAsync(location, new ReplicationStore(location.BackupDirectory), remote, state, new SnapshotCopy { Wait = true }, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
-        await PruneAsync(location, remote, cancellationToken).ConfigureAwait(false);
+        var started = time.GetUtcNow();
+        var ready = true;
+        foreach (var store in targets)
+        {
+            var remote = new OffsiteHistory(store, location.DatabasePath);
+            var state = await State.ListAsync(remote, cancellationToken).ConfigureAwait(false);
+            ready &= await UploadPendingAsync(location, new ReplicationStore(location.BackupDirectory), remote, state, new SnapshotCopy { Wait = true }, cancellationToken).ConfigureAwait(false);
+            await PruneAsync(location, remote, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (ready)
+        {
+            CaughtUpAt(location, started);
+        }
+
         return true;
     }
 
     /// <summary>
-    /// Uploads what the container lacks: each generation's record and new segments, while the backups are copied
-    /// beside them when the container lacks the current generation's snapshot; then, once the snapshot is there too,
-    /// records that every segment closed before <paramref name="started"/> is off the volume and restorable.
+    /// How often the uploader checks, with one request, that the object it wrote last is still in a target: a deleted
+    /// container or a lost snapshot is noticed within this long and what is missing uploaded again, while an idle
+    /// database costs about <c>3600 / 360 = 10</c> requests an hour per target.
     /// </summary>
-    private async Task PassAsync(DatabaseLocation location, ReplicationStore local, OffsiteSegments remote, State state, SnapshotCopy snapshot, DateTimeOffset started, CancellationToken cancellationToken)
+    public static readonly TimeSpan ProbeInterval = TimeSpan.FromMinutes(6);
+
+    /// <summary>
+    /// Every <see cref="ProbeInterval"/>, reads the head of the object the state says was written last; <see langword="false"/>
+    /// when it has gone (the state is then listed again, and what is missing uploaded again).
+    /// </summary>
+    private async Task<bool> StillThereAsync(DatabaseLocation location, OffsiteHistory remote, State state, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        if (!await UploadPendingAsync(location, local, remote, state, snapshot, cancellationToken).ConfigureAwait(false))
+        if (state.Probe is not { } probe || state.ProbedAt is { } probed && now - probed < ProbeInterval)
         {
-            return;
+            return true;
         }
 
+        state.ProbedAt = now;
+        if (await remote.Store.Objects.GetAsync(probe, cancellationToken).ConfigureAwait(false) is not null)
+        {
+            return true;
+        }
+
+        PersistenceLog.OffsiteObjectMissing(logger, probe, remote.Store.Container, location.DatabasePath);
+        return false;
+    }
+
+    /// <summary>Records that every segment closed before <paramref name="started"/> is off the volume, in every target, and restorable.</summary>
+    private void CaughtUpAt(DatabaseLocation location, DateTimeOffset started)
+    {
         activity.Update(location.BackupDirectory, location.DatabasePath, previous => (previous ?? ReplicationActivity.ReplicationState.Empty(started)) with { OffsiteCaughtUpAt = started, OffsiteLastError = null });
         CaughtUp?.Invoke(started);
     }
 
     /// <summary>Uploads the new records and segments; returns whether the current generation's snapshot is in the container.</summary>
     /// <exception cref="OffsiteUnavailableException">A request failed, or the copy of the snapshot did (after the segments were uploaded).</exception>
-    private async Task<bool> UploadPendingAsync(DatabaseLocation location, ReplicationStore local, OffsiteSegments remote, State state, SnapshotCopy snapshot, CancellationToken cancellationToken)
+    private async Task<bool> UploadPendingAsync(DatabaseLocation location, ReplicationStore local, OffsiteHistory remote, State state, SnapshotCopy snapshot, CancellationToken cancellationToken)
     {
         var generations = local.Generations(location.DatabasePath);
         if (generations.Count == 0)
@@ -156,6 +229,7 @@ public sealed class SegmentUploader(
                 pending = pending.Skip(Math.Max(anchor, 0)).ToList();
                 await remote.UploadGenerationAsync(local, generation, cancellationToken).ConfigureAwait(false);
                 state.Uploaded[generation.Id] = 0;
+                state.Wrote(OffsiteHistory.GenerationBlob(generation.Id));
                 PersistenceLog.GenerationUploaded(logger, generation.Id, location.DatabasePath, remote.Store.Container, generation.BaseBackup);
             }
 
@@ -164,6 +238,7 @@ public sealed class SegmentUploader(
                 cancellationToken.ThrowIfCancellationRequested();
                 await remote.UploadSegmentAsync(segment, cancellationToken).ConfigureAwait(false);
                 state.Uploaded[generation.Id] = segment.Sequence;
+                state.Wrote(OffsiteHistory.SegmentBlob(generation.Id, segment.Sequence));
             }
         }
 
@@ -181,7 +256,7 @@ public sealed class SegmentUploader(
     /// the segments: a large backup can take minutes over a real network. Returns whether the snapshot is there,
     /// and why a finished copy failed.
     /// </summary>
-    private async Task<(bool Ready, string? Problem)> SnapshotAsync(DatabaseLocation location, OffsiteSegments remote, State state, GenerationManifest current, SnapshotCopy snapshot, CancellationToken cancellationToken)
+    private async Task<(bool Ready, string? Problem)> SnapshotAsync(DatabaseLocation location, OffsiteHistory remote, State state, GenerationManifest current, SnapshotCopy snapshot, CancellationToken cancellationToken)
     {
         while (true)
         {
@@ -235,7 +310,7 @@ public sealed class SegmentUploader(
     }
 
     /// <summary>Deletes from the container the segments and generations no complete backup there can use.</summary>
-    private async Task PruneAsync(DatabaseLocation location, OffsiteSegments remote, CancellationToken cancellationToken)
+    private async Task PruneAsync(DatabaseLocation location, OffsiteHistory remote, CancellationToken cancellationToken)
     {
         var complete = (await remote.Store.ListAsync(cancellationToken).ConfigureAwait(false)).Where(b => b.IsComplete).ToList();
         if (complete.Count == 0)
@@ -254,7 +329,7 @@ public sealed class SegmentUploader(
             // The record goes last: until then what is left is still a generation, missing its first segments.
             var blobs = listing.Blobs[generation.Id];
             await remote.DeleteAsync(blobs.Where(b => !b.EndsWith(ReplicationStore.GenerationFileName, StringComparison.Ordinal)), cancellationToken).ConfigureAwait(false);
-            await remote.DeleteAsync([OffsiteSegments.GenerationBlob(generation.Id)], cancellationToken).ConfigureAwait(false);
+            await remote.DeleteAsync([OffsiteHistory.GenerationBlob(generation.Id)], cancellationToken).ConfigureAwait(false);
         }
 
         ReplicationRetention.Log(logger, doomed, now - options.Value.Replication.RestoreWindow, $"container {remote.Store.Container}");
@@ -281,10 +356,26 @@ public sealed class SegmentUploader(
         /// <summary>The newest complete backup's time in the container.</summary>
         public DateTimeOffset? NewestBackup { get; private set; }
 
+        /// <summary>The object written last (or the newest one listed): if it has gone, the container has lost what this state says it holds.</summary>
+        public string? Probe { get; set; }
+
+        /// <summary>Whether anything was written since the last retention pass (an idle history needs none).</summary>
+        public bool Changed { get; set; } = true;
+
+        /// <summary>When the probe last found its object.</summary>
+        public DateTimeOffset? ProbedAt { get; set; }
+
+        /// <summary>Notes an object written.</summary>
+        public void Wrote(string key)
+        {
+            Probe = key;
+            Changed = true;
+        }
+
         /// <summary>The oldest complete backup's time in the container (segments older than it are never needed).</summary>
         public DateTimeOffset OldestBackup { get; private set; } = DateTimeOffset.MinValue;
 
-        public static async Task<State> ListAsync(OffsiteSegments remote, CancellationToken cancellationToken)
+        public static async Task<State> ListAsync(OffsiteHistory remote, CancellationToken cancellationToken)
         {
             var state = new State();
             var listing = await remote.ListAsync(cancellationToken).ConfigureAwait(false);
@@ -294,6 +385,7 @@ public sealed class SegmentUploader(
                 var segments = listing.SegmentsOf(generation.Id);
                 var run = UnbrokenRun(segments);
                 state.Uploaded[generation.Id] = segments.Count == 0 ? 0 : segments[0].Sequence - 1 + run;
+                state.Probe = state.Uploaded[generation.Id] == 0 ? OffsiteHistory.GenerationBlob(generation.Id) : OffsiteHistory.SegmentBlob(generation.Id, state.Uploaded[generation.Id]);
             }
 
             await state.ListBackupsAsync(remote, cancellationToken).ConfigureAwait(false);
@@ -304,7 +396,7 @@ public sealed class SegmentUploader(
         public bool Holds(GenerationManifest generation) => NewestBackup is { } newest && newest >= generation.BaseBackupTimestamp;
 
         /// <summary>Reads the newest and oldest complete backup in the container.</summary>
-        public async Task ListBackupsAsync(OffsiteSegments remote, CancellationToken cancellationToken)
+        public async Task ListBackupsAsync(OffsiteHistory remote, CancellationToken cancellationToken)
         {
             var complete = (await remote.Store.ListAsync(cancellationToken).ConfigureAwait(false)).Where(b => b.IsComplete).ToList();
             NewestBackup = complete.FirstOrDefault()?.TakenAt;

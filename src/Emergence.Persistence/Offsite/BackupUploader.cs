@@ -16,35 +16,62 @@ namespace Emergence.Persistence.Offsite;
 /// uploads. A failure never touches the local backups: it is logged, recorded for health, and the next
 /// run starts again from the first backup not yet copied.
 /// </summary>
-public sealed class OffsiteReplicator(
+public sealed class BackupUploader(
     OffsiteConnector connector,
     OffsiteActivity activity,
     IOptions<PersistenceOptions> options,
     TimeProvider time,
-    ILogger<OffsiteReplicator> logger)
+    ILogger<BackupUploader> logger)
 {
     /// <summary>The lock file in the backup directory that one upload run at a time holds.</summary>
     public const string LockFileName = ".offsite.lock";
 
     /// <summary>
-    /// Runs one upload and rotation. Returns what it did; never throws for a storage or file failure
-    /// (the result carries the error), only for cancellation.
+    /// Runs one upload and rotation to every configured target, one after the other under one lock; each target's
+    /// outcome is recorded for health on its own, and one target failing never stops the other. Returns what it did
+    /// (with two targets, both outcomes joined); never throws for a storage or file failure (the result carries the
+    /// error), only for cancellation.
     /// </summary>
     public async Task<OffsiteSyncResult> SyncAsync(DatabaseLocation location, TimeSpan lockWait, IProgress<OperationProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(location);
-        if (connector.For(location) is not { } store)
+        var targets = connector.Targets(location);
+        if (targets.Count == 0)
         {
             return OffsiteSyncResult.Disabled;
         }
 
         var directory = location.BackupDirectory;
+        VolumeLock runLock;
+        try
+        {
+            Directory.CreateDirectory(directory);
+            runLock = await VolumeLock.AcquireAsync(Path.Combine(directory, LockFileName), lockWait, logger, time, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            return OffsiteSyncResult.Combine([.. targets.Select(store => Failed(directory, store, "(listing the container)", [], ex))]);
+        }
+
+        using (runLock)
+        {
+            var results = new List<OffsiteSyncResult>();
+            foreach (var store in targets)
+            {
+                results.Add(await SyncTargetAsync(location, store, progress, cancellationToken).ConfigureAwait(false));
+            }
+
+            return OffsiteSyncResult.Combine(results);
+        }
+    }
+
+    private async Task<OffsiteSyncResult> SyncTargetAsync(DatabaseLocation location, OffsiteStore store, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
+    {
+        var directory = location.BackupDirectory;
         var uploaded = new List<OffsiteBackup>();
         string current = "(listing the container)";
         try
         {
-            Directory.CreateDirectory(directory);
-            using var runLock = await VolumeLock.AcquireAsync(Path.Combine(directory, LockFileName), lockWait, logger, time, cancellationToken).ConfigureAwait(false);
             var inventory = await store.ScanAsync(cancellationToken).ConfigureAwait(false);
             var complete = inventory.Backups.Where(b => b.IsComplete).ToList();
             foreach (var backup in Pending(BackupCatalog.Scan(directory, location.DatabasePath, time.GetUtcNow()).Verified, complete))
@@ -59,21 +86,33 @@ public sealed class OffsiteReplicator(
 
             current = "(rotating the container)";
             var (deleted, count) = await RotateAsync(store, inventory, uploaded, cancellationToken).ConfigureAwait(false);
-            activity.RecordSuccess(directory, Record(uploaded), count, time.GetUtcNow());
+            activity.RecordSuccess(directory, Record(uploaded), count, time.GetUtcNow(), store.Kind);
             return new OffsiteSyncResult(true, store.Container, uploaded, deleted, count, null);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            var cause = ex switch
-            {
-                OffsiteUnavailableException => ex.Message,
-                VolumeLockTimeoutException => $"another upload run holds {ex.Message}",
-                _ => OffsiteStore.Describe(ex),
-            };
-            PersistenceLog.OffsiteUploadFailed(logger, ex, current, store.Container, cause);
-            activity.RecordFailure(directory, Record(uploaded), time.GetUtcNow(), $"copying {current} to container {store.Container} failed: {cause}");
-            return new OffsiteSyncResult(true, store.Container, uploaded, [], null, cause);
+            return Failed(directory, store, current, uploaded, ex);
         }
+    }
+
+    private OffsiteSyncResult Failed(string directory, OffsiteStore store, string current, List<OffsiteBackup> uploaded, Exception ex)
+    {
+        var cause = ex switch
+        {
+            OffsiteUnavailableException => ex.Message,
+            VolumeLockTimeoutException => $"another upload run holds {ex.Message}",
+            _ => OffsiteStore.Describe(ex),
+        };
+        PersistenceLog.OffsiteUploadFailed(logger, ex, current, store.Container, cause);
+        activity.RecordFailure(directory, Record(uploaded), time.GetUtcNow(), $"copying {current} to {Describe(store)} failed: {cause}", store.Kind);
+        return new OffsiteSyncResult(true, store.Container, uploaded, [], null, cause);
+    }
+
+    /// <summary>A target as messages name it: <c>container NAME</c> or <c>bucket NAME</c>.</summary>
+    public static string Describe(OffsiteStore store)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        return $"{(store.Kind == "s3" ? "bucket" : "container")} {store.Container}";
     }
 
     /// <summary>

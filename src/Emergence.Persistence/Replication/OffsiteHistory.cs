@@ -12,7 +12,7 @@ namespace Emergence.Persistence.Replication;
 /// <c>manifest</c> (base64 of the same JSON as on the volume) beside <c>sha256</c>, so one listing reads the
 /// whole timeline. A segment blob is written only once its generation's blob is there.
 /// </summary>
-public sealed class OffsiteSegments(OffsiteStore store, string databasePath)
+public sealed class OffsiteHistory(OffsiteStore store, string databasePath)
 {
     /// <summary>The metadata key holding the blob's record, base64-encoded JSON.</summary>
     public const string ManifestMetadataKey = "manifest";

@@ -10,7 +10,7 @@ namespace Emergence.Persistence.Offsite;
 /// manifest (and the decompressed SHA-256 of a <c>.br</c> backup), then <c>quick_check</c> or
 /// <c>integrity_check</c>. What is verified is exactly what a restore puts in place.
 /// </summary>
-public sealed class OffsiteDownloader(BackupVerifier verifier, ILogger<OffsiteDownloader> logger)
+public sealed class BackupDownloader(BackupVerifier verifier, ILogger<BackupDownloader> logger)
 {
     /// <summary>
     /// Downloads <paramref name="backup"/> to the new file <paramref name="destination"/> and verifies it.
@@ -21,6 +21,31 @@ public sealed class OffsiteDownloader(BackupVerifier verifier, ILogger<OffsiteDo
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(backup);
+        if (store.Objects is not MirroredObjectStore mirrored)
+        {
+            return await FetchFromAsync(store, backup, destination, kind, progress, cancellationToken).ConfigureAwait(false);
+        }
+
+        // Two targets: the first that gives the backup whole, by its manifest, is the one the restore uses.
+        BackupVerification? failed = null;
+        foreach (var target in mirrored.Targets)
+        {
+            var result = await FetchFromAsync(store.On(target), backup, destination, kind, progress, cancellationToken).ConfigureAwait(false);
+            if (result.Ok)
+            {
+                mirrored.MarkUsed(target);
+                return result;
+            }
+
+            failed = failed is null ? result : failed with { Problem = $"{failed.Problem}; in {target.Kind} {target.Name}: {result.Problem}" };
+        }
+
+        return failed!;
+    }
+
+    private async Task<BackupVerification> FetchFromAsync(OffsiteStore store, OffsiteBackup backup, string destination, IntegrityCheck kind,
+        IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
+    {
         var result = await FetchCoreAsync(store, backup, destination, kind, progress, cancellationToken).ConfigureAwait(false);
         if (!result.Ok)
         {

@@ -13,7 +13,7 @@ namespace Emergence.Functions.Backups;
 /// each backup the functions take. Requests made while a run is going are folded into one more run, so
 /// a backup is never left waiting for the next schedule. Does nothing when off-volume copies are off.
 /// </summary>
-public sealed class OffsiteUploader(StartupState state, OffsiteConnector connector, OffsiteReplicator replicator, HealthCache health, ILogger<OffsiteUploader> logger) : BackgroundService
+public sealed class BackupUploadService(StartupState state, OffsiteConnector connector, BackupUploader replicator, HealthCache health, ILogger<BackupUploadService> logger) : BackgroundService
 {
     /// <summary>How long a run waits for another process's run (the CLI's) to finish.</summary>
     private static readonly TimeSpan LockWait = TimeSpan.FromMinutes(30);

@@ -1,0 +1,39 @@
+using Amazon.Runtime;
+using Azure;
+
+namespace Emergence.Persistence.Offsite;
+
+/// <summary>Request failures of either store, in one line and as <see cref="OffsiteUnavailableException"/>.</summary>
+public static class OffsiteErrors
+{
+    /// <summary>A request failure in one line: the status and error code, the first line of the message.</summary>
+    public static string Describe(Exception exception)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        var inner = exception is AggregateException aggregate ? aggregate.Flatten().InnerExceptions[^1] : exception;
+        var first = FirstLine(inner.Message);
+        return inner switch
+        {
+            RequestFailedException { Status: > 0 } failed => $"HTTP {failed.Status} {failed.ErrorCode}: {first}",
+            AmazonServiceException { StatusCode: > 0 } failed => $"HTTP {(int)failed.StatusCode} {failed.ErrorCode}: {first}",
+            _ when inner.InnerException is { } cause && FirstLine(cause.Message) is var detail && !first.Contains(detail, StringComparison.Ordinal) => $"{first} ({detail})",
+            _ => first,
+        };
+    }
+
+    /// <summary>Whether <paramref name="exception"/> is a failed request (or a broken connection), not a bug or the caller's cancellation.</summary>
+    public static bool IsRequestFailure(Exception exception) =>
+        exception is RequestFailedException or AmazonServiceException or AmazonClientException or AggregateException or HttpRequestException or TimeoutException
+        || (exception is OperationCanceledException && exception.InnerException is not null)
+        || (exception is IOException && exception is not FileNotFoundException && exception is not OffsiteUnavailableException);
+
+    /// <summary>The exception for a request that failed while <paramref name="doing"/>.</summary>
+    public static OffsiteUnavailableException Unavailable(string doing, Exception cause) => new($"cannot {doing}: {Describe(cause)}", cause);
+
+    private static string FirstLine(string text)
+    {
+        var line = text.AsSpan().Trim();
+        var end = line.IndexOfAny('\r', '\n');
+        return (end < 0 ? line : line[..end]).ToString();
+    }
+}

@@ -1,0 +1,134 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Emergence.Persistence.Tests.Support;
+
+/// <summary>
+/// A real S3 server, s3rver, on 127.0.0.1, from the project's own <c>package.json</c> (<c>npm ci</c>), with its data
+/// in a temp directory and one bucket made at startup. It checks SigV4 signatures and supports multipart uploads; it
+/// ignores <c>If-None-Match</c> on writes (conditional creation is tested against <see cref="StrictObjectStore"/>).
+/// It can be killed and started again on the same port and data, to cut the store off mid-operation.
+/// </summary>
+public sealed class S3rver : IDisposable
+{
+    /// <summary>s3rver's fixed credentials (public, documented by s3rver).</summary>
+    public const string AccessKeyId = "S3RVER";
+
+    /// <summary>s3rver's fixed secret (public, documented by s3rver).</summary>
+    public const string SecretAccessKey = "S3RVER";
+
+    private readonly string _executable;
+    private Process? _process;
+
+    private S3rver(string executable, string bucket)
+    {
+        _executable = executable;
+        Bucket = bucket;
+        Location = Directory.CreateTempSubdirectory("emergence-s3rver-").FullName;
+        Port = Azurite.FreePort();
+    }
+
+    /// <summary>The loopback port it listens on.</summary>
+    public int Port { get; }
+
+    /// <summary>The bucket made at startup.</summary>
+    public string Bucket { get; }
+
+    /// <summary>Its data directory.</summary>
+    public string Location { get; }
+
+    /// <summary>The endpoint to give <c>Persistence__Offsite__S3__Endpoint</c>.</summary>
+    public Uri Endpoint => new($"http://127.0.0.1:{Port}");
+
+    /// <summary>
+    /// Starts an instance. Skips the test when s3rver is not installed (run <c>npm ci</c>), except under CI=true,
+    /// where the suite must not silently lose its storage tests: fails instead.
+    /// </summary>
+    public static S3rver Start(string bucket)
+    {
+        var executable = Path.Combine(Azurite.RepositoryRoot(), "node_modules", ".bin", "s3rver");
+        if (!File.Exists(executable))
+        {
+            var why = $"s3rver is not installed ({executable} is missing): run 'npm ci' in the repository.";
+            if (string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase))
+            {
+                Assert.Fail(why + " CI must run the storage tests.");
+            }
+
+            Assert.Skip(why);
+        }
+
+        var server = new S3rver(executable, bucket);
+        server.Resume();
+        return server;
+    }
+
+    /// <summary>Starts (again) on the same port and data directory, and waits until it accepts connections.</summary>
+    public void Resume()
+    {
+        var info = new ProcessStartInfo(_executable)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in new[] { "--directory", Location, "--address", "127.0.0.1", "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--silent", "--no-vhost-buckets", "--configure-bucket", Bucket })
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        _process = Process.Start(info)!;
+        _process.OutputDataReceived += (_, _) => { };
+        _process.ErrorDataReceived += (_, _) => { };
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            if (_process.HasExited)
+            {
+                throw new InvalidOperationException($"s3rver exited with code {_process.ExitCode} before listening on {Port}.");
+            }
+
+            try
+            {
+                using var client = new TcpClient();
+                client.Connect(IPAddress.Loopback, Port);
+                return;
+            }
+            catch (SocketException)
+            {
+                Thread.Sleep(100);
+            }
+        }
+
+        throw new TimeoutException($"s3rver did not listen on 127.0.0.1:{Port} within 30 s.");
+    }
+
+    /// <summary>Kills the server (SIGKILL): requests in flight fail, later connections are refused.</summary>
+    public void Kill()
+    {
+        if (_process is { HasExited: false } process)
+        {
+            process.Kill(entireProcessTree: true);
+            process.WaitForExit();
+        }
+
+        _process?.Dispose();
+        _process = null;
+    }
+
+    public void Dispose()
+    {
+        Kill();
+        try
+        {
+            Directory.Delete(Location, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Left for the OS temp cleaner.
+        }
+    }
+}
