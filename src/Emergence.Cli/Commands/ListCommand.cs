@@ -50,7 +50,7 @@ internal static class ListCommand
             if (timeline)
             {
                 var history = await new OffsiteHistory(store, location.DatabasePath).ListAsync(cancellationToken).ConfigureAwait(false);
-                PrintTimeline(session, Timeline.Windows([.. history.Generations.Select(g => History.Read(g, history.SegmentsOf(g.Id), null, History.Check.Records))]), where);
+                PrintTimeline(session, Timeline.Windows([.. history.Generations.Select(g => History.Read(g, history.FilesOf(g.Id), null, History.Check.Records))]), where);
                 return ExitCodes.Ok;
             }
 

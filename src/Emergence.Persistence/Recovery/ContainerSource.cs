@@ -56,7 +56,7 @@ internal sealed class ContainerSource(DatabaseLocation location, OffsiteStore st
             if (withHistory)
             {
                 var history = await _remote.ListAsync(cancellationToken).ConfigureAwait(false);
-                histories = [.. history.Generations.Select(g => History.Read(g, history.SegmentsOf(g.Id), null, History.Check.Records))];
+                histories = [.. history.Generations.Select(g => History.Read(g, history.FilesOf(g.Id), null, History.Check.Records))];
             }
         }
         catch (OffsiteUnavailableException ex)

@@ -89,7 +89,7 @@ public sealed class RestoreDrill(
         var taken = backup.TakenAt;
         var remote = new OffsiteHistory(store, location.DatabasePath);
         var listing = await remote.ListAsync(cancellationToken).ConfigureAwait(false);
-        var histories = listing.Generations.Select(g => History.Read(g, listing.SegmentsOf(g.Id), null, History.Check.Records)).ToList();
+        var histories = listing.Generations.Select(g => History.Read(g, listing.FilesOf(g.Id), null, History.Check.Records)).ToList();
         var plans = Timeline.PlansFor([backup], b => b.Manifest!, b => b.TakenAt, histories, target: null);
         var plan = plans.Count > 0 ? plans[0] : new Timeline.Plan<OffsiteBackup>(backup, backup.Manifest!, null, [], null, null, taken);
         var segments = await remote.DownloadAsync(plan.Segments, Directory.CreateDirectory(Path.Combine(directory, "segments")).FullName, cancellationToken: cancellationToken).ConfigureAwait(false);

@@ -240,6 +240,17 @@ public sealed class HistoryUploader(
                 state.Uploaded[generation.Id] = segment.Sequence;
                 state.Wrote(OffsiteHistory.SegmentBlob(generation.Id, segment.Sequence));
             }
+
+            // The level files merged since, so a restore from the container reads a few files too; those older than
+            // every backup there could never be replayed from it.
+            foreach (var level in local.Levels(generation.Id).Where(l => l.Manifest is { } m && m.LastCommitAt >= state.OldestBackup && !state.Levels.Contains(OffsiteHistory.FileBlob(m))))
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var blob = OffsiteHistory.FileBlob(level.Manifest!);
+                await remote.UploadSegmentAsync(level, cancellationToken).ConfigureAwait(false);
+                state.Levels.Add(blob);
+                state.Wrote(blob);
+            }
         }
 
         if (snapshotMissing is not null)
@@ -322,7 +333,7 @@ public sealed class HistoryUploader(
         var listing = await remote.ListAsync(cancellationToken).ConfigureAwait(false);
         var generations = new ReplicationStore(location.BackupDirectory).Generations(location.DatabasePath);
         var current = generations.Count == 0 ? null : generations[^1].Id;
-        var doomed = ReplicationRetention.Select(listing.Generations, listing.SegmentsOf, [.. complete.Select(b => b.Manifest!)], current, now, options.Value.Replication);
+        var doomed = ReplicationRetention.Select(listing.Generations, listing.FilesOf, [.. complete.Select(b => b.Manifest!)], current, now, options.Value.Replication);
         await remote.DeleteAsync(doomed.Segments.Select(s => s.Path), cancellationToken).ConfigureAwait(false);
         foreach (var generation in doomed.Generations)
         {
@@ -352,6 +363,9 @@ public sealed class HistoryUploader(
     {
         /// <summary>Per generation, the highest segment number in the container.</summary>
         public Dictionary<string, long> Uploaded { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>The level files in the container, by object name.</summary>
+        public HashSet<string> Levels { get; } = new(StringComparer.Ordinal);
 
         /// <summary>The newest complete backup's time in the container.</summary>
         public DateTimeOffset? NewestBackup { get; private set; }
@@ -386,6 +400,7 @@ public sealed class HistoryUploader(
                 var run = UnbrokenRun(segments);
                 state.Uploaded[generation.Id] = segments.Count == 0 ? 0 : segments[0].Sequence - 1 + run;
                 state.Probe = state.Uploaded[generation.Id] == 0 ? OffsiteHistory.GenerationBlob(generation.Id) : OffsiteHistory.SegmentBlob(generation.Id, state.Uploaded[generation.Id]);
+                state.Levels.UnionWith(listing.LevelsOf(generation.Id).Select(l => l.Path));
             }
 
             await state.ListBackupsAsync(remote, cancellationToken).ConfigureAwait(false);

@@ -29,12 +29,24 @@ public sealed class OffsiteHistory(OffsiteStore store, string databasePath)
     /// <summary>A segment's blob.</summary>
     public static string SegmentBlob(string generation, long sequence) => $"{Prefix}{generation}/{ReplicationStore.SegmentName(sequence)}";
 
+    /// <summary>A history file's object name (a segment's, or a level file's): <c>replication/&lt;generation&gt;/&lt;file&gt;</c>.</summary>
+    public static string FileBlob(SegmentManifest manifest) => $"{Prefix}{manifest?.Generation}/{manifest?.Filename}";
+
     /// <summary>The container's replication history: generations oldest first, and each one's segments in order (<see cref="ReplicationStore.StoredSegment.Path"/> is the blob's name).</summary>
     /// <param name="Generations">The generations of this database whose record reads.</param>
     /// <param name="Segments">Each generation's segments.</param>
     /// <param name="Blobs">Every replication blob's name, by generation (to delete a generation whole).</param>
     public sealed record Listing(IReadOnlyList<GenerationManifest> Generations, IReadOnlyDictionary<string, IReadOnlyList<ReplicationStore.StoredSegment>> Segments, IReadOnlyDictionary<string, IReadOnlyList<string>> Blobs)
     {
+        /// <summary>Each generation's level files in the container, by level then first segment.</summary>
+        public IReadOnlyDictionary<string, IReadOnlyList<ReplicationStore.StoredSegment>> Levels { get; init; } = new Dictionary<string, IReadOnlyList<ReplicationStore.StoredSegment>>();
+
+        /// <summary>A generation's level files in the container.</summary>
+        public IReadOnlyList<ReplicationStore.StoredSegment> LevelsOf(string generation) => Levels.TryGetValue(generation, out var found) ? found : [];
+
+        /// <summary>Every history file of a generation in the container: its segments, then its level files.</summary>
+        public IReadOnlyList<ReplicationStore.StoredSegment> FilesOf(string generation) => [.. SegmentsOf(generation), .. LevelsOf(generation)];
+
         /// <summary>A generation's segments, in order (none for an unknown one).</summary>
         public IReadOnlyList<ReplicationStore.StoredSegment> SegmentsOf(string generation) => Segments.TryGetValue(generation, out var found) ? found : [];
     }
@@ -47,6 +59,7 @@ public sealed class OffsiteHistory(OffsiteStore store, string databasePath)
         var generations = new SortedDictionary<string, GenerationManifest>(StringComparer.Ordinal);
         var segments = new Dictionary<string, SortedDictionary<long, ReplicationStore.StoredSegment>>(StringComparer.Ordinal);
         var names = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        var levels = new Dictionary<string, List<ReplicationStore.StoredSegment>>(StringComparer.Ordinal);
         foreach (var blob in blobs)
         {
             var parts = blob.Name[Prefix.Length..].Split('/');
@@ -80,12 +93,27 @@ public sealed class OffsiteHistory(OffsiteStore store, string databasePath)
 
                 ofGeneration[sequence] = new ReplicationStore.StoredSegment(sequence, blob.Name, valid ? manifest : null);
             }
+            else if (ReplicationStore.TryParseLevelName(file, out var level, out var first, out var last))
+            {
+                var manifest = Record<SegmentManifest>(blob);
+                var valid = manifest is not null && manifest.Generation == generation && manifest.LevelOrZero == level && manifest.Sequence == first && manifest.Last == last && manifest.Filename == file;
+                if (!levels.TryGetValue(generation, out var ofGeneration))
+                {
+                    levels[generation] = ofGeneration = [];
+                }
+
+                ofGeneration.Add(new ReplicationStore.StoredSegment(first, blob.Name, valid ? manifest : null) { Level = level, Last = last });
+            }
         }
 
         return new Listing(
             [.. generations.Values],
             segments.Where(s => generations.ContainsKey(s.Key)).ToDictionary(s => s.Key, s => (IReadOnlyList<ReplicationStore.StoredSegment>)[.. s.Value.Values], StringComparer.Ordinal),
-            names.ToDictionary(n => n.Key, n => (IReadOnlyList<string>)n.Value, StringComparer.Ordinal));
+            names.ToDictionary(n => n.Key, n => (IReadOnlyList<string>)n.Value, StringComparer.Ordinal))
+        {
+            Levels = levels.Where(l => generations.ContainsKey(l.Key))
+                .ToDictionary(l => l.Key, l => (IReadOnlyList<ReplicationStore.StoredSegment>)[.. l.Value.OrderBy(f => f.Level).ThenBy(f => f.Sequence)], StringComparer.Ordinal),
+        };
     }
 
     /// <summary>Uploads a generation's record from the backup directory.</summary>
@@ -104,7 +132,7 @@ public sealed class OffsiteHistory(OffsiteStore store, string databasePath)
     {
         ArgumentNullException.ThrowIfNull(segment);
         var manifest = segment.Manifest ?? throw new ArgumentException($"Segment {segment.Path} has no manifest; only whole segments are copied.", nameof(segment));
-        return Store.UploadSmallAsync(SegmentBlob(manifest.Generation, manifest.Sequence), segment.Path, manifest.Checksum, Metadata(manifest), cancellationToken);
+        return Store.UploadSmallAsync(FileBlob(manifest), segment.Path, manifest.Checksum, Metadata(manifest), cancellationToken);
     }
 
     /// <summary>
@@ -121,7 +149,7 @@ public sealed class OffsiteHistory(OffsiteStore store, string databasePath)
         await Parallel.ForEachAsync(Enumerable.Range(0, segments.Count), new ParallelOptions { MaxDegreeOfParallelism = OffsiteStore.Concurrency * 2, CancellationToken = cancellationToken }, async (i, ct) =>
         {
             var segment = segments[i];
-            var path = Path.Combine(directory, ReplicationStore.SegmentName(segment.Sequence));
+            var path = Path.Combine(directory, Path.GetFileName(segment.Path));
             await Store.DownloadSmallAsync(segment.Path, path, ct).ConfigureAwait(false);
             local[i] = segment with { Path = path };
             progress?.Report(new Backups.OperationProgress("download segments", Interlocked.Increment(ref done), segments.Count));

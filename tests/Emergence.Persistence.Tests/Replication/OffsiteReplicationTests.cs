@@ -151,6 +151,32 @@ public sealed class OffsiteReplicationTests : IDisposable
 
     [Theory]
     [MemberData(nameof(OffsiteServer.Kinds), MemberType = typeof(OffsiteServer))]
+    public async Task LevelFiles_GoUpToo_AndAWipedVolumeRestoresAPointThroughFewObjects(TargetKind kind)
+    {
+        Start(kind);
+        Commit(5, 0);
+        var segments = await ReplicateAsync(12 * 60, perBatch: 1);
+        var generation = new ReplicationStore(_h.BackupDirectory).Generations(_h.DatabasePath).Single();
+        var levels = HistoryCompactor.Compact(new ReplicationStore(_h.BackupDirectory), generation, closed: false, NullLogger.Instance, Token);
+        Assert.Contains(levels, l => l.Level == 3);
+
+        Assert.True(await UploadAsync());
+        foreach (var level in levels)
+        {
+            Assert.Equal(level.Checksum, (await _server.Objects.GetAsync(OffsiteHistory.FileBlob(level), Token))!.Metadata[OffsiteStore.ChecksumMetadataKey]);
+        }
+
+        WipeVolume();
+        var target = segments[11 * 60 + 30].LastCommitAt;
+        var restored = await RestoreOffsiteAsync(target);
+
+        Assert.Equal(target, restored.RestoredTo);
+        Assert.InRange(restored.Replay!.Segments, 1, 40); // a 10-minute file, minute and 10-second files, segments: not 690 objects
+        Assert.Equal((5 + (11 * 60) + 31, true, "ok"), ReadBack());
+    }
+
+    [Theory]
+    [MemberData(nameof(OffsiteServer.Kinds), MemberType = typeof(OffsiteServer))]
     public async Task Upload_AfterMoreSegments_CopiesOnlyTheNewOnes_AndRestoreToManyPointsGivesPrefixes(TargetKind kind)
     {
         Start(kind);
