@@ -25,12 +25,6 @@ internal static class HistoryBench
 {
     private const int PayloadBytes = 200;
 
-    private sealed class SteppedClock(DateTimeOffset start) : TimeProvider
-    {
-        public DateTimeOffset Now { get; set; } = start;
-
-        public override DateTimeOffset GetUtcNow() => Now;
-    }
 
     public static void Run(Arguments options, Func<string, string, ServiceProvider> services, Action<string> line)
     {

@@ -25,13 +25,6 @@ internal static class ReplicationBench
     /// <summary>The steady writer's rate: a busy app's, well below what this disk takes with synchronous=FULL (about 3000 one-row commits a second).</summary>
     private const int CommitsPerSecond = 500;
 
-    /// <summary>A clock the replay part moves by hand: an hour of polls in a minute or two.</summary>
-    private sealed class SteppedClock(DateTimeOffset start) : TimeProvider
-    {
-        public DateTimeOffset Now { get; set; } = start;
-
-        public override DateTimeOffset GetUtcNow() => Now;
-    }
 
     public static void Run(Arguments options, Func<string, string, ServiceProvider> services, Action<string> line)
     {

@@ -56,7 +56,7 @@ public sealed class AzureObjectStore(BlobContainerClient container) : IObjectSto
         await EnsureContainerAsync(cancellationToken).ConfigureAwait(false);
         var blob = _container.GetBlockBlobClient(key);
         var stage = new BlockBlobStageBlockOptions { TransferValidation = new UploadTransferValidationOptions { ChecksumAlgorithm = StorageChecksumAlgorithm.MD5 } };
-        var (checksum, size, parts) = await Guard($"upload {key}", () => FileParts.SendAsync(path, async (number, part, ct) =>
+        var (checksum, size, parts) = await OffsiteErrors.Guard($"upload {key}", () => FileParts.SendAsync(path, async (number, part, ct) =>
         {
             using var content = new MemoryStream(part.ToArray(), writable: false);
             await blob.StageBlockAsync(BlockId(number), content, stage, ct).ConfigureAwait(false);
@@ -93,7 +93,7 @@ public sealed class AzureObjectStore(BlobContainerClient container) : IObjectSto
     public async Task<IReadOnlyList<StoredObject>> ListAsync(string prefix, bool withMetadata, CancellationToken cancellationToken)
     {
         var found = new List<StoredObject>();
-        await Guard($"list {(prefix.Length == 0 ? "the container" : prefix)}", async () =>
+        await OffsiteErrors.Guard($"list {(prefix.Length == 0 ? "the container" : prefix)}", async () =>
         {
             if (!(await _container.ExistsAsync(cancellationToken).ConfigureAwait(false)).Value)
             {
@@ -153,10 +153,10 @@ public sealed class AzureObjectStore(BlobContainerClient container) : IObjectSto
 
     /// <inheritdoc />
     public Task DeleteAsync(string key, CancellationToken cancellationToken) =>
-        Guard($"delete {key}", () => _container.DeleteBlobIfExistsAsync(key, DeleteSnapshotsOption.IncludeSnapshots, cancellationToken: cancellationToken));
+        OffsiteErrors.Guard($"delete {key}", () => _container.DeleteBlobIfExistsAsync(key, DeleteSnapshotsOption.IncludeSnapshots, cancellationToken: cancellationToken));
 
     private async Task EnsureContainerAsync(CancellationToken cancellationToken) =>
-        await Guard("create the container", () => _container.CreateIfNotExistsAsync(cancellationToken: cancellationToken)).ConfigureAwait(false);
+        await OffsiteErrors.Guard("create the container", () => _container.CreateIfNotExistsAsync(cancellationToken: cancellationToken)).ConfigureAwait(false);
 
     private static string BlockId(int number) => Convert.ToBase64String(Encoding.ASCII.GetBytes($"block-{number - 1:D8}"));
 
@@ -178,27 +178,4 @@ public sealed class AzureObjectStore(BlobContainerClient container) : IObjectSto
         }
     }
 
-    private static async Task Guard(string doing, Func<Task> action)
-    {
-        try
-        {
-            await action().ConfigureAwait(false);
-        }
-        catch (Exception ex) when (OffsiteErrors.IsRequestFailure(ex))
-        {
-            throw OffsiteErrors.Unavailable(doing, ex);
-        }
-    }
-
-    private static async Task<T> Guard<T>(string doing, Func<Task<T>> action)
-    {
-        try
-        {
-            return await action().ConfigureAwait(false);
-        }
-        catch (Exception ex) when (OffsiteErrors.IsRequestFailure(ex))
-        {
-            throw OffsiteErrors.Unavailable(doing, ex);
-        }
-    }
 }

@@ -36,4 +36,32 @@ public static class OffsiteErrors
         var end = line.IndexOfAny('\r', '\n');
         return (end < 0 ? line : line[..end]).ToString();
     }
+
+    /// <summary>Runs one request, turning its failure into <see cref="OffsiteUnavailableException"/> naming what was being done.</summary>
+    public static async Task Guard(string doing, Func<Task> action)
+    {
+        ArgumentNullException.ThrowIfNull(action);
+        try
+        {
+            await action().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsRequestFailure(ex))
+        {
+            throw Unavailable(doing, ex);
+        }
+    }
+
+    /// <summary>Runs one request and returns its answer, turning its failure into <see cref="OffsiteUnavailableException"/> naming what was being done.</summary>
+    public static async Task<T> Guard<T>(string doing, Func<Task<T>> action)
+    {
+        ArgumentNullException.ThrowIfNull(action);
+        try
+        {
+            return await action().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsRequestFailure(ex))
+        {
+            throw Unavailable(doing, ex);
+        }
+    }
 }

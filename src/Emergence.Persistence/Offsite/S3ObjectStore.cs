@@ -106,11 +106,11 @@ public sealed class S3ObjectStore(IAmazonS3 client, S3TargetOptions options) : I
             start.Metadata.Add(name, value);
         }
 
-        var upload = await Guard($"start the upload of {key}", () => _client.InitiateMultipartUploadAsync(start, cancellationToken)).ConfigureAwait(false);
+        var upload = await OffsiteErrors.Guard($"start the upload of {key}", () => _client.InitiateMultipartUploadAsync(start, cancellationToken)).ConfigureAwait(false);
         var etags = new System.Collections.Concurrent.ConcurrentDictionary<int, string>();
         try
         {
-            var (checksum, size, _) = await Guard($"upload {key}", () => FileParts.SendAsync(path, async (number, part, ct) =>
+            var (checksum, size, _) = await OffsiteErrors.Guard($"upload {key}", () => FileParts.SendAsync(path, async (number, part, ct) =>
             {
                 var response = await _client.UploadPartAsync(new UploadPartRequest
                 {
@@ -180,7 +180,7 @@ public sealed class S3ObjectStore(IAmazonS3 client, S3TargetOptions options) : I
         var request = new ListObjectsV2Request { BucketName = _options.Bucket, Prefix = _options.Prefix + prefix };
         do
         {
-            var page = await Guard($"list {(prefix.Length == 0 ? "the bucket" : prefix)}", () => _client.ListObjectsV2Async(request, cancellationToken)).ConfigureAwait(false);
+            var page = await OffsiteErrors.Guard($"list {(prefix.Length == 0 ? "the bucket" : prefix)}", () => _client.ListObjectsV2Async(request, cancellationToken)).ConfigureAwait(false);
             foreach (var item in page.S3Objects ?? [])
             {
                 var modified = item.LastModified is { } at ? new DateTimeOffset(at.ToUniversalTime(), TimeSpan.Zero) : (DateTimeOffset?)null;
@@ -254,7 +254,7 @@ public sealed class S3ObjectStore(IAmazonS3 client, S3TargetOptions options) : I
 
     /// <inheritdoc />
     public Task DeleteAsync(string key, CancellationToken cancellationToken) =>
-        Guard($"delete {key}", () => _client.DeleteObjectAsync(new DeleteObjectRequest { BucketName = _options.Bucket, Key = _options.Prefix + key }, cancellationToken));
+        OffsiteErrors.Guard($"delete {key}", () => _client.DeleteObjectAsync(new DeleteObjectRequest { BucketName = _options.Bucket, Key = _options.Prefix + key }, cancellationToken));
 
     /// <summary>The Content-MD5 header's value: the store checks the body against it (integrity in transit, not security).</summary>
 #pragma warning disable CA5351 // S3 defines Content-MD5; the content's SHA-256 is what proves it.
@@ -314,27 +314,4 @@ public sealed class S3ObjectStore(IAmazonS3 client, S3TargetOptions options) : I
         }
     }
 
-    private static async Task Guard(string doing, Func<Task> action)
-    {
-        try
-        {
-            await action().ConfigureAwait(false);
-        }
-        catch (Exception ex) when (OffsiteErrors.IsRequestFailure(ex))
-        {
-            throw OffsiteErrors.Unavailable(doing, ex);
-        }
-    }
-
-    private static async Task<T> Guard<T>(string doing, Func<Task<T>> action)
-    {
-        try
-        {
-            return await action().ConfigureAwait(false);
-        }
-        catch (Exception ex) when (OffsiteErrors.IsRequestFailure(ex))
-        {
-            throw OffsiteErrors.Unavailable(doing, ex);
-        }
-    }
 }

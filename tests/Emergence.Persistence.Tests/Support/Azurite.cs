@@ -67,61 +67,20 @@ public sealed class Azurite : IDisposable
     /// <summary>Starts (again) on the same port and data directory, and waits until it accepts connections.</summary>
     public void Resume()
     {
-        var info = new ProcessStartInfo(_executable)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in new[] { "--blobHost", "127.0.0.1", "--blobPort", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--location", Location, "--silent", "--skipApiVersionCheck", "--loose" })
-        {
-            info.ArgumentList.Add(argument);
-        }
-
+        var arguments = new[] { "--blobHost", "127.0.0.1", "--blobPort", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--location", Location, "--silent", "--skipApiVersionCheck", "--loose" }.ToList();
         if (DebugLog)
         {
-            info.ArgumentList.Add("--debug");
-            info.ArgumentList.Add(DebugLogPath);
+            arguments.Add("--debug");
+            arguments.Add(DebugLogPath);
         }
 
-        _process = Process.Start(info)!;
-        _process.OutputDataReceived += (_, _) => { };
-        _process.ErrorDataReceived += (_, _) => { };
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
-        var deadline = Stopwatch.StartNew();
-        while (deadline.Elapsed < TimeSpan.FromSeconds(30))
-        {
-            if (_process.HasExited)
-            {
-                throw new InvalidOperationException($"Azurite exited with code {_process.ExitCode} before listening on {Port}.");
-            }
-
-            try
-            {
-                using var client = new TcpClient();
-                client.Connect(IPAddress.Loopback, Port);
-                return;
-            }
-            catch (SocketException)
-            {
-                Thread.Sleep(100);
-            }
-        }
-
-        throw new TimeoutException($"Azurite did not listen on 127.0.0.1:{Port} within 30 s.");
+        _process = LoopbackServer.Start("Azurite", _executable, arguments, Port);
     }
 
     /// <summary>Kills the service (SIGKILL): requests in flight fail, later connections are refused.</summary>
     public void Kill()
     {
-        if (_process is { HasExited: false } process)
-        {
-            process.Kill(entireProcessTree: true);
-            process.WaitForExit();
-        }
-
-        _process?.Dispose();
+        LoopbackServer.Kill(_process);
         _process = null;
     }
 

@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 
 namespace Emergence.Persistence.Tests.Support;
 
@@ -67,55 +65,13 @@ public sealed class S3rver : IDisposable
     /// <summary>Starts (again) on the same port and data directory, and waits until it accepts connections.</summary>
     public void Resume()
     {
-        var info = new ProcessStartInfo(_executable)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in new[] { "--directory", Location, "--address", "127.0.0.1", "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--silent", "--no-vhost-buckets", "--configure-bucket", Bucket })
-        {
-            info.ArgumentList.Add(argument);
-        }
-
-        _process = Process.Start(info)!;
-        _process.OutputDataReceived += (_, _) => { };
-        _process.ErrorDataReceived += (_, _) => { };
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
-        var deadline = Stopwatch.StartNew();
-        while (deadline.Elapsed < TimeSpan.FromSeconds(30))
-        {
-            if (_process.HasExited)
-            {
-                throw new InvalidOperationException($"s3rver exited with code {_process.ExitCode} before listening on {Port}.");
-            }
-
-            try
-            {
-                using var client = new TcpClient();
-                client.Connect(IPAddress.Loopback, Port);
-                return;
-            }
-            catch (SocketException)
-            {
-                Thread.Sleep(100);
-            }
-        }
-
-        throw new TimeoutException($"s3rver did not listen on 127.0.0.1:{Port} within 30 s.");
+        _process = LoopbackServer.Start("s3rver", _executable, new[] { "--directory", Location, "--address", "127.0.0.1", "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--silent", "--no-vhost-buckets", "--configure-bucket", Bucket }, Port);
     }
 
     /// <summary>Kills the server (SIGKILL): requests in flight fail, later connections are refused.</summary>
     public void Kill()
     {
-        if (_process is { HasExited: false } process)
-        {
-            process.Kill(entireProcessTree: true);
-            process.WaitForExit();
-        }
-
-        _process?.Dispose();
+        LoopbackServer.Kill(_process);
         _process = null;
     }
 
