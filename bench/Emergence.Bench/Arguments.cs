@@ -6,7 +6,7 @@ namespace Emergence.Bench;
 public sealed record Arguments(int SizeMib, int SmallMib, int Runs, int WriterSeconds, int WriterTrials, string Directory, string Output, IReadOnlySet<string> Sections, bool Reuse)
 {
     /// <summary>What a full run measures; <c>--sections</c> picks some of them (for investigating one figure).</summary>
-    public static readonly string[] AllSections = ["copy", "writer", "health", "compression", "offsite", "linearity", "replication", "history"];
+    public static readonly string[] AllSections = ["copy", "writer", "health", "compression", "offsite", "linearity", "replication", "history", "history-rate"];
 
     private static readonly string[] Known = ["--size-mib", "--small-mib", "--runs", "--writer-seconds", "--writer-trials", "--dir", "--out", "--sections", "--reuse"];
 

@@ -7,6 +7,7 @@ using Emergence.Persistence.Records;
 using Emergence.Persistence.Recovery;
 using Emergence.Persistence.Replication;
 using Emergence.Persistence.Volumes;
+using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -31,14 +32,31 @@ internal static class HistoryBench
         var inv = CultureInfo.InvariantCulture;
         line("## History levels");
         line("");
-        Week(options, services, line, inv);
-        Rate(options, services, line, inv);
+        if (options.Sections.Contains("history"))
+        {
+            Week(options, services, line, inv);
+        }
+
+        if (options.Sections.Contains("history-rate"))
+        {
+            Rate(options, services, line, inv);
+        }
     }
 
     private static void Week(Arguments options, Func<string, string, ServiceProvider> services, Action<string> line, CultureInfo inv)
     {
         const int Days = 7;
         var work = Path.Combine(options.Directory, $"history-week-{options.SizeMib}");
+        var store0 = new ReplicationStore(Path.Combine(work, "data", "backups"));
+        if (options.Reuse && Directory.Exists(store0.Root))
+        {
+            // --reuse true: the week a previous run built, restored again.
+            using var again = services(Path.Combine(work, "data", "database.sqlite"), "none");
+            var at = again.GetRequiredService<DatabaseLocator>().Resolve();
+            Restores(again, at, Timeline.Windows(at.BackupDirectory, at.DatabasePath).Max(w => w.To), Days, options, line, inv);
+            return;
+        }
+
         if (Directory.Exists(work))
         {
             Directory.Delete(work, recursive: true);
@@ -101,11 +119,17 @@ internal static class HistoryBench
         }
 
         Console.WriteLine(string.Create(inv, $"a week of history written in {building.Elapsed.TotalSeconds:0} s"));
+        Restores(provider, location, end, Days, options, line, inv);
+    }
+
+    /// <summary>Restores to random points of the week ending at <paramref name="end"/>, taking turns with plain restores; then the checks' share.</summary>
+    private static void Restores(ServiceProvider provider, DatabaseLocation location, DateTimeOffset end, int days, Arguments options, Action<string> line, CultureInfo inv)
+    {
+        var store = new ReplicationStore(location.BackupDirectory);
         var files = store.Generations(location.DatabasePath).SelectMany(g => store.Files(g.Id)).ToList();
         var byLevel = files.GroupBy(f => f.Level).OrderBy(g => g.Key)
             .Select(g => string.Create(inv, $"level {g.Key}: {g.Count()} files, {g.Sum(f => new FileInfo(f.Path).Length) >> 10} KiB"));
         var windows = Timeline.Windows(location.BackupDirectory, location.DatabasePath);
-
         var restorer = provider.GetRequiredService<RestoreService>();
         var random = new Random(7);
         var (plain, toPoint, read) = (new List<double>(), new List<double>(), new List<double>());
@@ -124,7 +148,7 @@ internal static class HistoryBench
             }
 
             // Any point of the window: a random time in it (the last one the newest).
-            DateTimeOffset? target = run == points - 1 ? null : end.AddSeconds(-random.NextDouble() * TimeSpan.FromDays(Days - 0.05).TotalSeconds);
+            DateTimeOffset? target = run == points - 1 ? null : end.AddSeconds(-random.NextDouble() * TimeSpan.FromDays(days - 0.05).TotalSeconds);
             RestoreResult? result = null;
             toPoint.Add(Time(() => result = restorer.RestoreToTime(location, held, target, force: true, "bench")));
             read.Add(1 + (result!.Replay?.Segments ?? 0));
@@ -133,8 +157,20 @@ internal static class HistoryBench
         var p = new Stats(plain);
         var t = new Stats(toPoint);
         var r = new Stats(read);
-        line(string.Create(inv, $"A {options.SizeMib} MiB database with {Days} days of history (a commit every simulated second; bases: a backup a day and one an hour for the last five hours, as the defaults keep): {string.Join("; ", byLevel)}; window {windows.Min(w => w.From):yyyy-MM-dd HH:mm} .. {windows.Max(w => w.To):yyyy-MM-dd HH:mm}."));
+        line(string.Create(inv, $"A {options.SizeMib} MiB database with {days} days of history (a commit every simulated second; bases: a backup a day and one an hour for the last five hours, as the defaults keep): {string.Join("; ", byLevel)}; window {windows.Min(w => w.From):yyyy-MM-dd HH:mm} .. {windows.Max(w => w.To):yyyy-MM-dd HH:mm}."));
         line(string.Create(inv, $"Restore to {toPoint.Count} random points of the window (the last the newest): {t.Describe()} against a plain restore of the newest backup {p.Describe()} ({plain.Count} runs, taking turns): {t.Median / p.Median:0.00}× at the median, {t.Percentile(90) / p.Median:0.00}× at p90, {t.Max / p.Median:0.00}× at worst. Files read per restore (the base and the history files applied): median {r.Median:0}, worst {r.Max:0}."));
+
+        // The checks a point restore runs on its result beside a plain restore's: where its extra time goes.
+        var (full, quick, proof) = (new List<double>(), new List<double>(), new List<double>());
+        for (var i = 0; i < 3; i++)
+        {
+            full.Add(Time(() => Pragma(location.DatabasePath, "PRAGMA integrity_check(1)")));
+            quick.Add(Time(() => Pragma(location.DatabasePath, "PRAGMA quick_check(1)")));
+            proof.Add(Time(() => PageHashes.OfFile(location.DatabasePath)));
+        }
+
+        var (f, q, h) = (new Stats(full), new Stats(quick), new Stats(proof));
+        line(string.Create(inv, $"On the restored database: integrity_check (after every replay) {f.Describe()}, quick_check (a plain restore's check) {q.Describe()}, the content proof {h.Describe()}: integrity_check is {f.Median / p.Median:0.00}× a plain restore by itself."));
         line("");
     }
 
@@ -185,10 +221,19 @@ internal static class HistoryBench
                     committed++;
                 }
             });
+            var busy = 0;
             while (!writer.IsCompleted)
             {
                 var started = Stopwatch.GetTimestamp();
-                session.Poll();
+                try
+                {
+                    session.Poll();
+                }
+                catch (SqliteException ex) when (ex.SqliteErrorCode == 5)
+                {
+                    busy++; // the checkpoint could not take the write lock within the busy timeout; the next poll tries again, as the replicator does
+                }
+
                 var rest = TimeSpan.FromSeconds(1) - Stopwatch.GetElapsedTime(started);
                 if (rest > TimeSpan.Zero)
                 {
@@ -197,6 +242,10 @@ internal static class HistoryBench
             }
 
             session.Poll();
+            if (busy > 0)
+            {
+                line(string.Create(inv, $"(the replicator's checkpoint found the write lock busy past its timeout in {busy} polls, and tried again at the next)"));
+            }
         }
 
         HistoryCompactor.Compact(store, generation, closed: true, NullLogger.Instance);
@@ -205,6 +254,8 @@ internal static class HistoryBench
             .ToDictionary(g => g.Key, g => g.Sum(f => new FileInfo(f.Path).Length) / payload);
         var perDay = CommitsPerSecond * PayloadBytes * 86_400.0;
         line(string.Create(inv, $"A real-time writer at {CommitsPerSecond} commits/s of {PayloadBytes}-byte random rows for {seconds} s ({committed} commits): history bytes per payload byte by level: {string.Join(", ", sizes.Select(s => $"level {s.Key} {s.Value:0.00}"))}."));
+        Codecs(store, generation, line, inv);
+
         // What the window keeps: the hour level for the whole window, the minute and 10-minute levels for a day, the
         // 10-second level and the segments for an hour; each level holds each changed page once per period.
         var kept = (7 * sizes.GetValueOrDefault(4)) + sizes.GetValueOrDefault(2) + sizes.GetValueOrDefault(3) + ((sizes.GetValueOrDefault(0) + sizes.GetValueOrDefault(1)) / 24);
@@ -259,6 +310,15 @@ internal static class HistoryBench
             return output.ToArray();
         });
         line(string.Create(inv, $"The codecs on those {data.Length >> 10} KiB of level-1 pages (random rows, so little to find): {string.Join("; ", results)}."));
+    }
+
+    private static void Pragma(string database, string sql)
+    {
+        using var connection = new SqliteConnection($"Data Source={database};Mode=ReadOnly;Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteScalar();
     }
 
     private static double Time(Action action)
