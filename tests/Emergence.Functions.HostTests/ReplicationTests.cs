@@ -8,13 +8,16 @@ namespace Emergence.Functions.HostTests;
 /// <summary>
 /// Replication under the real host: commits made after every backup reach a segment within seconds, health
 /// reports it, and when the database is then destroyed between deploys the next container brings those
-/// commits back from the segments (no backup holds them); with a container configured, the segments go off the
-/// volume too, and a deploy onto a new, empty volume brings the same commits back from the container.
+/// commits back from the segments (no backup holds them); with an off-volume target configured (Azure or S3), the
+/// segments go off the volume too, and a deploy onto a new, empty volume brings the same commits back from it.
 /// </summary>
 public sealed class ReplicationTests(Rehearsal rehearsal) : RehearsalTest(rehearsal)
 {
     /// <summary>How long the replicator and the uploader get to catch up: many intervals, on a shared machine.</summary>
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
+
+    /// <summary>The off-volume container (or bucket) of the rehearsal.</summary>
+    private const string Container = "rehearsal";
 
     [Fact]
     public async Task CommitsAfterTheLastBackup_SurviveACorruptDatabaseThroughTheSegments()
@@ -47,14 +50,30 @@ public sealed class ReplicationTests(Rehearsal rehearsal) : RehearsalTest(rehear
         Assert.Contains("replayed to", restored, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task CommitsAfterTheLastBackup_SurviveLosingTheVolumeThroughTheContainer()
+    [Theory]
+    [InlineData("azure")]
+    [InlineData("s3")]
+    public async Task CommitsAfterTheLastBackup_SurviveLosingTheVolumeThroughTheContainer(string kind)
     {
-        using var azurite = Azurite.Start();
-        var offsite = new Dictionary<string, string?>
+        // The same deploy onto a new volume with each kind of target: Azure Blob Storage (Azurite) and an S3 store
+        // (s3rver, which checks request signatures), as a Railway Bucket is.
+        using IDisposable server = kind == "azure" ? Azurite.Start() : S3rver.Start(Container);
+        var offsite = server switch
         {
-            ["Persistence__Offsite__ConnectionString"] = azurite.ConnectionString,
-            ["Persistence__Offsite__Container"] = "rehearsal",
+            Azurite azurite => new Dictionary<string, string?>
+            {
+                ["Persistence__Offsite__ConnectionString"] = azurite.ConnectionString,
+                ["Persistence__Offsite__Container"] = Container,
+            },
+            S3rver s3 => new Dictionary<string, string?>
+            {
+                ["Persistence__Offsite__S3__Bucket"] = Container,
+                ["Persistence__Offsite__S3__Endpoint"] = s3.Endpoint.ToString(),
+                ["Persistence__Offsite__S3__AccessKeyId"] = S3rver.AccessKeyId,
+                ["Persistence__Offsite__S3__SecretAccessKey"] = S3rver.SecretAccessKey,
+                ["Persistence__Offsite__S3__ForcePathStyle"] = "true",
+            },
+            _ => throw new ArgumentOutOfRangeException(nameof(kind)),
         };
         var first = Deploy(NewVolume(), offsite);
         await first.DeployedAsync();
@@ -78,7 +97,7 @@ public sealed class ReplicationTests(Rehearsal rehearsal) : RehearsalTest(rehear
         Assert.Equal("250", Sqlite(second, DatabasePath, "SELECT count(*) FROM replicated_rows;"));
         Assert.Equal("ok", Sqlite(second, DatabasePath, "PRAGMA integrity_check;"));
         var restored = Assert.Single(second.Output.Events("RestorePerformed"));
-        Assert.Contains("off-volume container rehearsal", restored, StringComparison.Ordinal);
+        Assert.Contains($"off-volume container {Container}", restored, StringComparison.Ordinal);
         Assert.Contains("replayed to", restored, StringComparison.Ordinal);
     }
 

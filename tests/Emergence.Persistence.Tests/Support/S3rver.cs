@@ -5,7 +5,7 @@ namespace Emergence.Persistence.Tests.Support;
 /// <summary>
 /// A real S3 server, s3rver, on 127.0.0.1, from the project's own <c>package.json</c> (<c>npm ci</c>), with its data
 /// in a temp directory and one bucket made at startup. It checks SigV4 signatures and supports multipart uploads; it
-/// ignores <c>If-None-Match</c> on writes (conditional creation is tested against <see cref="StrictObjectStore"/>).
+/// ignores <c>If-None-Match</c> on writes (conditional creation is tested against <c>StrictObjectStore</c>).
 /// It can be killed and started again on the same port and data, to cut the store off mid-operation.
 /// </summary>
 public sealed class S3rver : IDisposable
