@@ -2,13 +2,11 @@ using System.Diagnostics;
 using System.Globalization;
 using System.IO.Compression;
 using System.Text;
-using Azure.Storage.Blobs;
 using Emergence.Bench;
 using Emergence.Functions.Functions;
 using Emergence.Functions.Startup;
 using Emergence.Persistence.Backups;
 using Emergence.Persistence.Database;
-using Emergence.Persistence.Offsite;
 using Emergence.Persistence.Recovery;
 using Emergence.Persistence.Startup;
 using Emergence.Persistence.Volumes;
@@ -61,12 +59,12 @@ if (options.Sections.Contains("linearity"))
 
 if (options.Sections.Contains("replication"))
 {
-    ReplicationBench.Run(options, Services, Line);
+    ReplicationBench.Run(options, (database, compression) => Services(database, compression), Line);
 }
 
 if (options.Sections.Contains("history") || options.Sections.Contains("history-rate"))
 {
-    HistoryBench.Run(options, Services, Line);
+    HistoryBench.Run(options, (database, compression) => Services(database, compression), Line);
 }
 
 File.WriteAllText(options.Output, report.ToString());
@@ -291,7 +289,7 @@ void MeasureTheRest(ServiceProvider services, DatabaseLocation location, BackupS
 
     if (options.Sections.Contains("offsite"))
     {
-        MeasureOffsite(services, location, backups, reference);
+        OffsiteBench.Run(extra => Services(location.DatabasePath, extra: extra), location, backups, reference, options.Runs, options.Directory, Line, Settle);
     }
 }
 
@@ -498,85 +496,6 @@ void MeasureCompression(DatabaseLocation location, BackupService backups, double
     Line();
 }
 
-void MeasureOffsite(ServiceProvider services, DatabaseLocation location, BackupService backups, double fullBackupSeconds)
-{
-    Line("## Copying a backup off the volume (Azurite on loopback)");
-    Line();
-    var azuriteBin = Path.Combine(Directory.GetCurrentDirectory(), "node_modules", ".bin", "azurite-blob");
-    if (!File.Exists(azuriteBin))
-    {
-        Line($"Skipped: {azuriteBin} is missing (run `npm ci` in the repository root).");
-        Line();
-        return;
-    }
-
-    var azuriteData = Path.Combine(options.Directory, "azurite");
-    if (Directory.Exists(azuriteData))
-    {
-        Directory.Delete(azuriteData, recursive: true);
-    }
-
-    var port = FreePort();
-    using var azurite = Process.Start(new ProcessStartInfo(azuriteBin, ["--blobHost", "127.0.0.1", "--blobPort", port.ToString(inv), "--location", azuriteData, "--silent", "--skipApiVersionCheck", "--loose"]) { RedirectStandardOutput = true })!;
-    try
-    {
-        Thread.Sleep(3000);
-        var connection = $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;BlobEndpoint=http://127.0.0.1:{port}/devstoreaccount1;";
-        var store = new OffsiteStore(new AzureObjectStore(new BlobServiceClient(connection).GetBlobContainerClient("bench")), location.DatabasePath);
-        var downloader = services.GetRequiredService<BackupDownloader>();
-        var uploads = new List<double>();
-        var downloads = new List<double>();
-        long size = 0;
-        for (var run = 0; run < options.Runs; run++)
-        {
-            var manifest = backups.CreateAsync(location, BackupReason.Manual, TimeSpan.FromMinutes(1)).GetAwaiter().GetResult();
-            var entry = BackupCatalog.Scan(location.BackupDirectory, location.DatabasePath, TimeProvider.System.GetUtcNow()).Verified.First(b => b.Name == manifest.Filename);
-            size = manifest.Size;
-            Settle();
-            uploads.Add(TimeIt(() => store.UploadAsync(entry).GetAwaiter().GetResult()));
-            var copy = store.ListAsync().GetAwaiter().GetResult().First(b => b.Name == manifest.Filename);
-            var target = Path.Combine(options.Directory, "download.sqlite");
-            Settle();
-            downloads.Add(TimeIt(() =>
-            {
-                var verification = downloader.FetchAsync(store, copy, target, IntegrityCheck.Quick).GetAwaiter().GetResult();
-                if (!verification.Ok)
-                {
-                    throw new InvalidOperationException(verification.Problem);
-                }
-            }));
-            File.Delete(target);
-            store.DeleteAsync(manifest.Filename).GetAwaiter().GetResult();
-            Discard(manifest);
-            Console.WriteLine(string.Create(inv, $"offsite run {run + 1}: upload {uploads[^1]:0.00} s, download + verify {downloads[^1]:0.00} s"));
-        }
-
-        Line("| step | time | MiB/s | ratio to the full local backup |");
-        Line("|---|---|---|---|");
-        foreach (var (name, samples) in new[] { ("upload (8 MiB blocks, 4 in flight, per-block MD5, SHA-256 checked before commit)", uploads), ("download + SHA-256 + quick_check (the restore path)", downloads) })
-        {
-            var stats = new Stats(samples);
-            Line(string.Create(inv, $"| {name} | {stats.Describe()} | {(size / 1048576.0) / stats.Median:0} | {stats.Median / fullBackupSeconds:0.00}× |"));
-        }
-
-        Line();
-        Line(string.Create(inv, $"Full local verified backup (median above): {fullBackupSeconds:0.000} s. Azurite runs on the same 2 cores and writes to the same disk, so these are upper bounds for the client's own cost, not a network measurement."));
-        Line();
-    }
-    finally
-    {
-        azurite.Kill(entireProcessTree: true);
-        azurite.WaitForExit();
-    }
-}
-
-static int FreePort()
-{
-    using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-    listener.Start();
-    return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-}
-
 static void InterlockedMax(ref int target, int value)
 {
     var seen = Volatile.Read(ref target);
@@ -614,14 +533,20 @@ static void Sql(string database, string sql)
     command.ExecuteNonQuery();
 }
 
-ServiceProvider Services(string databasePath, string compression = "none")
+ServiceProvider Services(string databasePath, string compression = "none", Dictionary<string, string?>? extra = null)
 {
-    var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+    var settings = new Dictionary<string, string?>
     {
         ["Persistence:DatabasePath"] = databasePath,
         ["Persistence:KeepBackups"] = "1000",
         ["Persistence:Compression"] = compression,
-    }).Build();
+    };
+    foreach (var (key, value) in extra ?? [])
+    {
+        settings[key] = value;
+    }
+
+    var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
     var collection = new ServiceCollection();
     collection.AddLogging();
     collection.AddEmergencePersistence(configuration);
