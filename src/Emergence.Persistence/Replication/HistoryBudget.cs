@@ -2,6 +2,7 @@ using Emergence.Persistence.Backups;
 using Emergence.Persistence.Configuration;
 using Emergence.Persistence.Database;
 using Emergence.Persistence.Logging;
+using Emergence.Persistence.Platform;
 using Emergence.Persistence.Records;
 using Microsoft.Extensions.Logging;
 
@@ -43,7 +44,7 @@ public static class HistoryBudget
             var all = store.Files(generation.Id);
             if (generation.Id != current)
             {
-                bytes += all.Sum(f => RegularFileLength(f.Path));
+                bytes += all.Sum(f => RegularFile.LengthOrZero(f.Path));
                 files += all.Count;
                 Directory.Delete(store.DirectoryOf(generation.Id), recursive: true);
             }
@@ -105,15 +106,9 @@ public static class HistoryBudget
 
     private static long Delete(ReplicationStore.StoredSegment file)
     {
-        var size = RegularFileLength(file.Path);
+        var size = RegularFile.LengthOrZero(file.Path);
         File.Delete(file.Path + ReplicationStore.ManifestSuffix);
         File.Delete(file.Path);
         return size;
-    }
-
-    private static long RegularFileLength(string path)
-    {
-        var info = new FileInfo(path);
-        return info.Exists ? info.Length : 0;
     }
 }
