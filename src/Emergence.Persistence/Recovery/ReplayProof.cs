@@ -10,19 +10,22 @@ namespace Emergence.Persistence.Recovery;
 
 /// <summary>
 /// The replay and proof steps of a restore to a point: replays a plan's segments onto the verified copy in the
-/// staging file (<see cref="PointReplay"/>), checks the result fully and proves it (its content checksum must be the
-/// one the history recorded at the point reached). A result that fails either, or that would end emptied when that
+/// staging file (<see cref="PointReplay"/>) and proves the result (its content checksum must be the one the history
+/// recorded at the point reached, and SQLite must read its schema). A result that fails either, or that would end emptied when that
 /// is refused, is a failed candidate (<c>RestoreProofFailed</c>), never a restore.
 /// </summary>
 internal sealed class ReplayProof(SqliteConnectionFactory connections, ILogger logger, PersistenceMetrics? metrics)
 {
+    /// <summary>The name of the check a replayed candidate passes or fails.</summary>
+    private const string ProofCheck = "content proof";
+
     /// <summary>Replays <paramref name="segments"/> onto <paramref name="staging"/> and proves the result; returns the candidate's verification and, when it holds, the replay.</summary>
     public (BackupVerification Verification, SegmentReplay.Result? Replay) Prove<TBackup>(Timeline.Plan<TBackup> plan, IReadOnlyList<ReplicationStore.StoredSegment> segments, string staging,
         BackupVerification verification, IProgress<OperationProgress>? progress, bool refuseEmptied, CancellationToken cancellationToken)
     {
         if (segments.Count > 0)
         {
-            progress?.Report(new OperationProgress("integrity_check", 0, 0));
+            progress?.Report(new OperationProgress("content proof", 0, 0));
         }
 
         var outcome = PointReplay.Apply(connections, staging, plan, segments, logger, cancellationToken);
@@ -43,15 +46,15 @@ internal sealed class ReplayProof(SqliteConnectionFactory connections, ILogger l
         if (ProblemOf(plan, outcome, refuseEmptied) is { } problem)
         {
             PersistenceLog.RestoreProofFailed(logger, name, problem);
-            return (new BackupVerification(name, false, problem, verification.ChecksumMatches, outcome.CheckResult, "integrity_check"), null);
+            return (new BackupVerification(name, false, problem, verification.ChecksumMatches, outcome.CheckResult, ProofCheck), null);
         }
 
-        return (outcome.CheckResult is null ? verification : verification with { CheckResult = "ok", Check = "integrity_check" }, outcome.Replay);
+        return (outcome.CheckResult is null ? verification : verification with { CheckResult = "ok", Check = $"{verification.Check} and content proof" }, outcome.Replay);
     }
 
     private static string? ProblemOf<TBackup>(Timeline.Plan<TBackup> plan, PointReplay.Outcome outcome, bool refuseEmptied) =>
         outcome.CheckResult is { } check && check != "ok"
-            ? $"after replaying {outcome.Replay.Segments} segments the copy failed integrity_check: {check}"
+            ? $"after replaying {outcome.Replay.Segments} segments SQLite cannot read the copy's schema: {check}"
         : outcome.ProofProblem
         ?? (refuseEmptied && outcome.Replay.Segments > 0 && ContentLoss.LostEveryTable(plan.Manifest, outcome.SchemaObjects ?? -1) is { } loss
             ? $"the replay would end with an emptied database ({loss}), which is not a recovery"
