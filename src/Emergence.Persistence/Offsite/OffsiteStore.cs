@@ -184,8 +184,8 @@ public sealed class OffsiteStore
     /// <summary>
     /// Uploads a small file as one object in a single request (so it appears whole or not at all), with the
     /// content's MD5 checked by the store, and <paramref name="metadata"/> plus its SHA-256 recorded. The file
-    /// must hash to <paramref name="checksum"/> (when given) before anything is sent, and the stored object's length
-    /// and recorded SHA-256 are read back afterwards.
+    /// must hash to <paramref name="checksum"/> (when given) before anything is sent; an object already there under
+    /// that name is read back and must be the same.
     /// </summary>
     /// <exception cref="OffsiteUnavailableException">A request failed, or the file or the stored object does not match.</exception>
     public async Task UploadSmallAsync(string blobName, string path, string? checksum, IReadOnlyDictionary<string, string> metadata, CancellationToken cancellationToken = default)
@@ -224,14 +224,18 @@ public sealed class OffsiteStore
     public static string Describe(Exception exception) => OffsiteErrors.Describe(exception);
 
     /// <summary>
-    /// Creates a small object and reads it back. One that already exists (an earlier try whose answer was lost, or
-    /// another deployment) is accepted only when its size and recorded SHA-256 are what this one would have written.
+    /// Creates a small object in one request. The store checked the content's MD5 before it answered, so a created
+    /// object is what was sent and costs no second request; one that already exists (an earlier try whose answer was
+    /// lost, or another deployment) is read back and accepted only when its size and recorded SHA-256 are what this
+    /// one would have written.
     /// </summary>
     private async Task CreateVerifiedAsync(string key, byte[] bytes, IReadOnlyDictionary<string, string> metadata, CancellationToken cancellationToken)
     {
         var checksum = Convert.ToHexStringLower(SHA256.HashData(bytes));
-        var created = await Objects.PutAsync(key, bytes, new Dictionary<string, string>(metadata) { [ChecksumMetadataKey] = checksum }, createOnly: true, cancellationToken).ConfigureAwait(false);
-        await ReadBackAsync(key, bytes.Length, checksum, created, cancellationToken).ConfigureAwait(false);
+        if (!await Objects.PutAsync(key, bytes, new Dictionary<string, string>(metadata) { [ChecksumMetadataKey] = checksum }, createOnly: true, cancellationToken).ConfigureAwait(false))
+        {
+            await ReadBackAsync(key, bytes.Length, checksum, created: false, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Reads a written object's properties back and checks its length and recorded SHA-256.</summary>

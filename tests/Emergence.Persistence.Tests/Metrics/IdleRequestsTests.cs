@@ -46,13 +46,7 @@ public sealed class IdleRequestsTests : IDisposable
 
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 
-    private int LoggedRequests()
-    {
-        // Azurite writes one "RequestMethod=" entry per request it receives, before handling it.
-        using var stream = new FileStream(_azurite.DebugLogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-        using var reader = new StreamReader(stream);
-        return reader.ReadToEnd().Split('\n').Count(line => line.Contains("BlobStorageContextMiddleware: RequestMethod=", StringComparison.Ordinal));
-    }
+    private int LoggedRequests() => _azurite.LoggedRequests().Count;
 
     /// <summary>Moves the clock one interval at a time until the uploader has finished a pass that left everything off the volume.</summary>
     private async Task NextCaughtUpPassAsync()

@@ -31,13 +31,7 @@ public sealed class OffsiteRequestMetricsTests : IDisposable
         return owned;
     }
 
-    private static int LoggedRequests(Azurite azurite)
-    {
-        // Azurite writes one "RequestMethod=" entry per request it receives, before handling it.
-        using var stream = new FileStream(azurite.DebugLogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-        using var reader = new StreamReader(stream);
-        return reader.ReadToEnd().Split('\n').Count(line => line.Contains("BlobStorageContextMiddleware: RequestMethod=", StringComparison.Ordinal));
-    }
+    private static int LoggedRequests(Azurite azurite) => azurite.LoggedRequests().Count;
 
     [Fact]
     public async Task Requests_UploadRotateAndDrill_EqualTheRequestsAzuriteLogged()

@@ -34,6 +34,30 @@ public sealed class Azurite : IDisposable
     /// <summary>Where the debug log is written, when <see cref="DebugLog"/> is on.</summary>
     public string DebugLogPath => Path.Combine(Location, "debug.log");
 
+    /// <summary>
+    /// The method of every request Azurite has received so far, in order, from its debug log (one
+    /// <c>RequestMethod=</c> entry per request, written before the request is handled).
+    /// </summary>
+    public IReadOnlyList<string> LoggedRequests()
+    {
+        const string Marker = "BlobStorageContextMiddleware: RequestMethod=";
+        using var stream = new FileStream(DebugLogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        using var reader = new StreamReader(stream);
+        var methods = new List<string>();
+        foreach (var line in reader.ReadToEnd().Split('\n'))
+        {
+            var at = line.IndexOf(Marker, StringComparison.Ordinal);
+            if (at >= 0)
+            {
+                var method = line[(at + Marker.Length)..];
+                var end = method.IndexOf(' ', StringComparison.Ordinal);
+                methods.Add(end < 0 ? method.Trim() : method[..end]);
+            }
+        }
+
+        return methods;
+    }
+
     /// <summary>Azurite's data directory.</summary>
     public string Location { get; }
 
