@@ -182,15 +182,29 @@ public sealed class OffsiteStore
         [.. (await Objects.ListAsync(prefix, withMetadata: true, cancellationToken).ConfigureAwait(false)).Select(o => new ListedBlob(o.Key, o.Size, o.Metadata))];
 
     /// <summary>
-    /// Uploads a small file as one object in a single request (so it appears whole or not at all), with the
-    /// content's MD5 checked by the store, and <paramref name="metadata"/> plus its SHA-256 recorded. The file
-    /// must hash to <paramref name="checksum"/> (when given) before anything is sent; an object already there under
-    /// that name is read back and must be the same.
+    /// Uploads a history file as one object, with <paramref name="metadata"/> plus its SHA-256 recorded. One of at
+    /// most <see cref="FileParts.PartSize"/> bytes goes in a single request with its MD5 checked by the store, after it
+    /// hashed to <paramref name="checksum"/> (when given); a larger one (the levels of a busy hour, a segment of a
+    /// writer at full speed) goes in parts, hashed as it is read and committed only when it matches
+    /// <paramref name="checksum"/>, so it is never held in memory whole. Either way it appears whole or not at all,
+    /// and an object already there under that name is read back and must be the same.
     /// </summary>
     /// <exception cref="OffsiteUnavailableException">A request failed, or the file or the stored object does not match.</exception>
-    public async Task UploadSmallAsync(string blobName, string path, string? checksum, IReadOnlyDictionary<string, string> metadata, CancellationToken cancellationToken = default)
+    public async Task UploadFileAsync(string blobName, string path, string? checksum, IReadOnlyDictionary<string, string> metadata, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(metadata);
+        var length = new FileInfo(path).Length;
+        if (length > FileParts.PartSize && checksum is not null)
+        {
+            var recorded = new Dictionary<string, string>(metadata) { [ChecksumMetadataKey] = checksum };
+            if (!await Objects.PutFileAsync(blobName, path, new FileParts.Expected(length, checksum), recorded, createOnly: true, null, cancellationToken).ConfigureAwait(false))
+            {
+                await ReadBackAsync(blobName, length, checksum, created: false, cancellationToken).ConfigureAwait(false);
+            }
+
+            return;
+        }
+
         var bytes = await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
         var actual = Convert.ToHexStringLower(SHA256.HashData(bytes));
         if (checksum is not null && !string.Equals(actual, checksum, StringComparison.Ordinal))

@@ -123,7 +123,7 @@ public sealed class OffsiteHistory(OffsiteStore store, string databasePath)
         ArgumentNullException.ThrowIfNull(local);
         ArgumentNullException.ThrowIfNull(generation);
         var path = Path.Combine(local.DirectoryOf(generation.Id), ReplicationStore.GenerationFileName);
-        return Store.UploadSmallAsync(GenerationBlob(generation.Id), path, null, Metadata(generation), cancellationToken);
+        return Store.UploadFileAsync(GenerationBlob(generation.Id), path, null, Metadata(generation), cancellationToken);
     }
 
     /// <summary>Uploads a whole segment (one with a manifest) from the backup directory; its SHA-256 is checked before and after.</summary>
@@ -132,7 +132,7 @@ public sealed class OffsiteHistory(OffsiteStore store, string databasePath)
     {
         ArgumentNullException.ThrowIfNull(segment);
         var manifest = segment.Manifest ?? throw new ArgumentException($"Segment {segment.Path} has no manifest; only whole segments are copied.", nameof(segment));
-        return Store.UploadSmallAsync(FileBlob(manifest), segment.Path, manifest.Checksum, Metadata(manifest), cancellationToken);
+        return Store.UploadFileAsync(FileBlob(manifest), segment.Path, manifest.Checksum, Metadata(manifest), cancellationToken);
     }
 
     /// <summary>

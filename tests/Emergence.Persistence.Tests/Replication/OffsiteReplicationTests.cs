@@ -177,6 +177,37 @@ public sealed class OffsiteReplicationTests : IDisposable
 
     [Theory]
     [MemberData(nameof(OffsiteServer.Kinds), MemberType = typeof(OffsiteServer))]
+    public async Task AHistoryFileLargerThanAPart_GoesUpInParts_AndRestores(TargetKind kind)
+    {
+        Start(kind);
+        Commit(5, 0);
+        SegmentManifest big;
+        using (var session = await ReplicationSession.OpenAsync(_h.Locate(), _h.Get<SqliteConnectionFactory>(), _h.Get<BackupService>(), _h.Time, NullLogger.Instance, 64L << 20, null, Token))
+        {
+            Commit(10, 1);
+            _h.Time.Advance(TimeSpan.FromSeconds(1));
+            Assert.NotNull(session.Poll().Segment);
+            Execute($"INSERT INTO rows (n, batch, pad) VALUES ({_next++}, 2, randomblob({FileParts.PartSize + (2 << 20)}))");
+            _h.Time.Advance(TimeSpan.FromSeconds(1));
+            big = session.Poll().Segment!;
+        }
+
+        Assert.True(big.Size > FileParts.PartSize, $"the segment is only {big.Size} bytes");
+
+        Assert.True(await UploadAsync());
+
+        var blob = OffsiteHistory.FileBlob(big);
+        Assert.True(await _server.PartsAsync(blob, Token) is null or >= 2, "a history file larger than a part went up in one request");
+        Assert.Equal(big.Checksum, (await _server.Objects.GetAsync(blob, Token))!.Metadata[OffsiteStore.ChecksumMetadataKey]);
+        Assert.Equal(big.Checksum, await _server.Sha256Async(blob, Token));
+        WipeVolume();
+        var restored = await RestoreOffsiteAsync(big.LastCommitAt);
+        Assert.Equal(big.LastCommitAt, restored.RestoredTo);
+        Assert.Equal((16, true, "ok"), ReadBack());
+    }
+
+    [Theory]
+    [MemberData(nameof(OffsiteServer.Kinds), MemberType = typeof(OffsiteServer))]
     public async Task Upload_AfterMoreSegments_CopiesOnlyTheNewOnes_AndRestoreToManyPointsGivesPrefixes(TargetKind kind)
     {
         Start(kind);

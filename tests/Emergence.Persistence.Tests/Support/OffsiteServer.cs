@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Amazon.S3;
 using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Specialized;
 using Emergence.Persistence.Configuration;
 using Emergence.Persistence.Offsite;
 using Microsoft.Extensions.DependencyInjection;
@@ -127,6 +128,23 @@ public sealed class OffsiteServer : IDisposable
     {
         var stored = await Objects.GetAsync(key, cancellationToken);
         Assert.True(await Objects.PutAsync(key, content, stored?.Metadata ?? new Dictionary<string, string>(), createOnly: false, cancellationToken));
+    }
+
+    /// <summary>
+    /// How many parts an object was written in, where the server says: Azurite's committed blocks (1 for a single
+    /// request); <see langword="null"/> for s3rver, which gives a multipart object the MD5 of its whole content as its
+    /// ETag, as no real S3 store does.
+    /// </summary>
+    public async Task<int?> PartsAsync(string key, CancellationToken cancellationToken)
+    {
+        if (Kind != TargetKind.Azure)
+        {
+            return null;
+        }
+
+        var blocks = await new BlobServiceClient(_azurite!.ConnectionString).GetBlobContainerClient(Name).GetBlockBlobClient(key)
+            .GetBlockListAsync(Azure.Storage.Blobs.Models.BlockListTypes.Committed, cancellationToken: cancellationToken);
+        return Math.Max(1, blocks.Value.CommittedBlocks.Count());
     }
 
     /// <summary>Whether an object exists.</summary>
