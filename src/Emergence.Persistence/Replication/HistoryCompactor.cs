@@ -32,6 +32,7 @@ public static class HistoryCompactor
         }
 
         var files = store.Files(generation.Id).ToList();
+        SweepInterrupted(store, generation, files);
         var written = new List<SegmentManifest>();
         foreach (var level in HistoryLevels.All)
         {
@@ -62,6 +63,43 @@ public static class HistoryCompactor
         }
 
         return written;
+    }
+
+    /// <summary>
+    /// Deletes what a compaction killed between its steps left: a level file without a readable record (renamed into
+    /// place, its record not yet written) and a record whose level file is gone, so the period is merged again. A level
+    /// file is only ever derived from the files below it, and one without a record is never read, so nothing is lost.
+    /// </summary>
+    private static void SweepInterrupted(ReplicationStore store, GenerationManifest generation, List<ReplicationStore.StoredSegment> files)
+    {
+        try
+        {
+            SweepInterruptedCore(store, generation, files);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // A volume that takes no delete takes no level file either: the write that follows fails and is logged.
+            System.Diagnostics.Debug.WriteLine(ex);
+        }
+    }
+
+    private static void SweepInterruptedCore(ReplicationStore store, GenerationManifest generation, List<ReplicationStore.StoredSegment> files)
+    {
+        foreach (var leftover in files.Where(f => f.Level > 0 && f.Manifest is null).ToList())
+        {
+            File.Delete(leftover.Path + ReplicationStore.ManifestSuffix);
+            File.Delete(leftover.Path);
+            files.Remove(leftover);
+        }
+
+        var directory = store.DirectoryOf(generation.Id);
+        foreach (var record in Directory.EnumerateFiles(directory, "L*" + ReplicationStore.LevelSuffix + ReplicationStore.ManifestSuffix))
+        {
+            if (!File.Exists(record[..^ReplicationStore.ManifestSuffix.Length]))
+            {
+                File.Delete(record);
+            }
+        }
     }
 
     /// <summary>Whether the files follow each other: numbers without a gap, each starting from the content the one before ended at.</summary>
