@@ -32,8 +32,8 @@ internal static class MetricsExport
             .Build();
         var serviceName = settings.GetValueOrDefault("OTEL_SERVICE_NAME") is { Length: > 0 } name && !string.IsNullOrWhiteSpace(name) ? name : DefaultServiceName;
         var reporter = session.Get<HealthReporter>();
-        var container = session.Options.Offsite.TargetName;
-        session.Get<PersistenceMetrics>().ObserveWith(() => HealthReading.From(reporter.Check(location, null), container));
+        var offsite = session.Options.Offsite;
+        session.Get<PersistenceMetrics>().ObserveWith(() => HealthReading.From(reporter.Check(location, null), offsite));
         return Sdk.CreateMeterProviderBuilder()
             .ConfigureServices(services => services.AddSingleton<IConfiguration>(otel))
             .ConfigureResource(resource => resource.AddService(serviceName))

@@ -1,8 +1,9 @@
 using System.Text;
 using Emergence.Functions.Health;
+using Emergence.Persistence.Configuration;
 using Emergence.Persistence.Health;
 using Emergence.Persistence.Metrics;
-using Emergence.Persistence.Offsite;
+using Microsoft.Extensions.Options;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 
@@ -20,15 +21,16 @@ public sealed class MetricsScrape : IDisposable
     private readonly SemaphoreSlim _one = new(1, 1);
 
     /// <summary>Creates the reader and makes the health cache the gauges' source.</summary>
-    public MetricsScrape(PersistenceMetrics metrics, HealthCache health, OffsiteConnector offsite)
+    public MetricsScrape(PersistenceMetrics metrics, HealthCache health, IOptions<PersistenceOptions> options)
     {
         ArgumentNullException.ThrowIfNull(metrics);
-        ArgumentNullException.ThrowIfNull(offsite);
+        ArgumentNullException.ThrowIfNull(options);
+        var offsite = options.Value.Offsite;
         _health = health;
         Reader = new BaseExportingMetricReader(_exporter) { TemporalityPreference = MetricReaderTemporalityPreference.Cumulative };
 
         // Gauges are observed on the collecting thread; the cache answers at once when fresh, which a scrape makes sure of.
-        metrics.ObserveWith(() => HealthReading.From(health.GetAsync().GetAwaiter().GetResult(), offsite.Enabled ? offsite.Container : null));
+        metrics.ObserveWith(() => HealthReading.From(health.GetAsync().GetAwaiter().GetResult(), offsite));
     }
 
     /// <summary>The reader to add to the meter provider.</summary>

@@ -32,4 +32,7 @@ public sealed class S3TargetOptions
 
     /// <summary>Whether the S3 target is configured.</summary>
     public bool Enabled => Bucket is not null;
+
+    /// <summary>The bucket as health, messages and metrics name it: with its key prefix, when one is set.</summary>
+    public string? Name => Bucket is null ? null : Bucket + (Prefix.Length == 0 ? "" : "/" + Prefix.TrimEnd('/'));
 }

@@ -88,6 +88,16 @@ public sealed class PersistenceMetrics
     /// <summary>The name of an Azure Blob container as the <c>target</c> attribute.</summary>
     public static string AzureTarget(string container) => $"azure:{container}";
 
+    /// <summary>The name of an S3 bucket (with its key prefix, if any) as the <c>target</c> attribute.</summary>
+    public static string S3Target(string bucket) => $"s3:{bucket}";
+
+    /// <summary>
+    /// The <c>target</c> attribute of what is off the volume as a whole (the off-volume lag): the one target's name, or
+    /// both joined by <c>+</c>; <see langword="null"/> when there is none.
+    /// </summary>
+    public static string? Targets(string? azureContainer, string? s3Bucket) =>
+        string.Join("+", new[] { azureContainer is null ? null : AzureTarget(azureContainer), s3Bucket is null ? null : S3Target(s3Bucket) }.OfType<string>()) is { Length: > 0 } joined ? joined : null;
+
     /// <summary>Sets where the gauges read their state; called once by the host (the function app: its health cache).</summary>
     public void ObserveWith(Func<MetricsReading?> source)
     {

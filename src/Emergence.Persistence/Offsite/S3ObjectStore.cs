@@ -32,7 +32,7 @@ public sealed class S3ObjectStore(IAmazonS3 client, S3TargetOptions options) : I
     public string Kind => "s3";
 
     /// <inheritdoc />
-    public string Name => _options.Bucket + (_options.Prefix.Length == 0 ? "" : "/" + _options.Prefix.TrimEnd('/'));
+    public string Name => _options.Name!;
 
     /// <inheritdoc />
     public string Describe() => $"{(_options.Endpoint is { } endpoint ? endpoint.GetLeftPart(UriPartial.Authority) : "s3://")}{(_options.Endpoint is null ? "" : "/")}{_options.Bucket}/{_options.Prefix}";
