@@ -65,7 +65,7 @@ public static class HistoryCompactor
     }
 
     /// <summary>Whether the files follow each other: numbers without a gap, each starting from the content the one before ended at.</summary>
-    private static bool FollowEachOther(List<ReplicationStore.StoredSegment> group)
+    private static bool FollowEachOther(List<HistoryFile> group)
     {
         for (var i = 1; i < group.Count; i++)
         {
@@ -79,7 +79,7 @@ public static class HistoryCompactor
         return group[0].Manifest!.StartHash is not null && group[^1].Manifest!.EndHash is not null;
     }
 
-    private static ReplicationStore.StoredSegment Write(ReplicationStore store, GenerationManifest generation, int level, List<ReplicationStore.StoredSegment> group, CancellationToken cancellationToken)
+    private static HistoryFile Write(ReplicationStore store, GenerationManifest generation, int level, List<HistoryFile> group, CancellationToken cancellationToken)
     {
         var (head, tail) = (group[0].Manifest!, group[^1].Manifest!);
         var directory = store.DirectoryOf(generation.Id);
@@ -158,7 +158,7 @@ public static class HistoryCompactor
         Durable.FsyncDirectory(directory);
         Durable.WriteFileAtomically(path + ReplicationStore.ManifestSuffix + Durable.TempSuffix, path + ReplicationStore.ManifestSuffix,
             JsonSerializer.SerializeToUtf8Bytes(manifest, PersistenceJson.Options));
-        return new ReplicationStore.StoredSegment(head.Sequence, path, manifest) { Level = level, Last = tail.Last };
+        return new HistoryFile(head.Sequence, path, manifest) { Level = level, Last = tail.Last };
     }
 
     /// <summary>
@@ -166,7 +166,7 @@ public static class HistoryCompactor
     /// newest file that holds it, unless a later file's run cut the database below it (then it reads as zeros, as a
     /// replay in order leaves it), and only within the final size.
     /// </summary>
-    private static IEnumerable<(uint Page, byte[] Data)> Merge(List<ReplicationStore.StoredSegment> group)
+    private static IEnumerable<(uint Page, byte[] Data)> Merge(List<HistoryFile> group)
     {
         var final = group[^1].Manifest!.DatabasePages;
         // The smallest size any file after file i cut the database to.
