@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Emergence.Cli.Tests.Support;
 using Emergence.Persistence.Tests.Support;
 using Emergence.Persistence.Volumes;
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Emergence.Cli.Tests.Support;
 using Emergence.Persistence.Tests.Support;
 
 namespace Emergence.Cli.Tests;

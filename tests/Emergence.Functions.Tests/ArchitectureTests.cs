@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Emergence.Functions.Tests.Support;
 
 namespace Emergence.Functions.Tests;
 

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.IO.Compression;
 using System.Net;
 using Emergence.Functions.Functions;
+using Emergence.Functions.Tests.Support;
 using Emergence.Persistence.Tests.Support;
 using Microsoft.AspNetCore.Http;
 using OpenTelemetry.Metrics;

@@ -1,5 +1,6 @@
 using System.Reflection;
 using System.Text.RegularExpressions;
+using Emergence.Functions.Tests.Support;
 using Emergence.Persistence.Configuration;
 
 namespace Emergence.Functions.Tests;

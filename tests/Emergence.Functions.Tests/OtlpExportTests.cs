@@ -1,4 +1,5 @@
 using Emergence.Functions.Functions;
+using Emergence.Functions.Tests.Support;
 using Emergence.Persistence.Tests.Support;
 using Microsoft.AspNetCore.Http;
 using OpenTelemetry.Metrics;

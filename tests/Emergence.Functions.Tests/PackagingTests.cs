@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Emergence.Functions.Tests.Support;
 using Tomlyn;
 using Tomlyn.Model;
 

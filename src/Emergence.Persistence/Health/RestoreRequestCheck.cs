@@ -11,7 +11,7 @@ public static class RestoreRequestCheck
     {
         ArgumentNullException.ThrowIfNull(location);
         var path = RestoreRequest.FailedPathFor(location.DatabaseDirectory);
-        return RestoreRequest.Read(path) is { } failed
+        return RestoreRequests.ReadFailed(location.DatabaseDirectory) is { } failed
             ? [HealthFinding.Degraded($"A requested restore of {(failed.Backup.Length == 0 ? "a backup" : failed.Backup)} failed and will not be retried: {failed.Error}. Delete {path} once handled.")]
             : [];
     }

@@ -72,7 +72,7 @@ internal sealed class ContainerSource(DatabaseLocation location, OffsiteStore st
         await downloader.FetchAsync(store, backup, staging, IntegrityCheck.Quick, progress, cancellationToken).ConfigureAwait(false);
 
     /// <inheritdoc/>
-    public override async ValueTask<IReadOnlyList<ReplicationStore.StoredSegment>> SegmentsAsync(Timeline.Plan<OffsiteBackup> plan, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
+    public override async ValueTask<IReadOnlyList<HistoryFile>> SegmentsAsync(Timeline.Plan<OffsiteBackup> plan, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(plan);
         var directory = Directory.CreateDirectory(Path.Combine(_scratch, (_downloads++).ToString(CultureInfo.InvariantCulture))).FullName;

@@ -88,7 +88,7 @@ public sealed class OperatorRestore(RestoreService restorer, BackupVerifier veri
             // The newest point, as a restore now: this backup and every replicated commit after it.
             var request = new RestoreRequest { Backup = candidate.Name, RequestedAt = time.GetUtcNow(), Latest = backupName is null };
             var path = RestoreRequest.PathFor(location.DatabaseDirectory);
-            request.Write(path);
+            RestoreRequests.Write(location.DatabaseDirectory, request);
             return new RestoreOrderOutcome(null, new NextStartRequest(path, candidate.Name, request.RequestedAt, request.Latest), passed, null);
         }
 

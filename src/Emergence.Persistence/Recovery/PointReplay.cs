@@ -16,7 +16,7 @@ internal static class PointReplay
     internal sealed record Outcome(SegmentReplay.Result Replay, string? CheckResult, string? ProofProblem, long? SchemaObjects);
 
     /// <summary>Replays <paramref name="segments"/> (the plan's, as local files) onto the database file at <paramref name="staging"/> and proves the result.</summary>
-    public static Outcome Apply<TBackup>(SqliteConnectionFactory connections, string staging, Timeline.Plan<TBackup> plan, IReadOnlyList<ReplicationStore.StoredSegment> segments,
+    public static Outcome Apply<TBackup>(SqliteConnectionFactory connections, string staging, Timeline.Plan<TBackup> plan, IReadOnlyList<HistoryFile> segments,
         ILogger logger, CancellationToken cancellationToken)
     {
         if (plan.Generation is not { } generation)

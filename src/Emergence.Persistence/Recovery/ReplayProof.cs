@@ -20,7 +20,7 @@ internal sealed class ReplayProof(SqliteConnectionFactory connections, ILogger l
     private const string ProofCheck = "content proof";
 
     /// <summary>Replays <paramref name="segments"/> onto <paramref name="staging"/> and proves the result; returns the candidate's verification and, when it holds, the replay.</summary>
-    public (BackupVerification Verification, SegmentReplay.Result? Replay) Prove<TBackup>(Timeline.Plan<TBackup> plan, IReadOnlyList<ReplicationStore.StoredSegment> segments, string staging,
+    public (BackupVerification Verification, SegmentReplay.Result? Replay) Prove<TBackup>(Timeline.Plan<TBackup> plan, IReadOnlyList<HistoryFile> segments, string staging,
         BackupVerification verification, IProgress<OperationProgress>? progress, bool refuseEmptied, CancellationToken cancellationToken)
     {
         if (segments.Count > 0)

@@ -42,7 +42,7 @@ internal abstract class RestoreSource<TBackup> : IDisposable
 
     /// <summary>The plan's segments as local files (downloaded first when they are not on the volume).</summary>
     /// <exception cref="RestoreFailedException">The segments cannot be fetched.</exception>
-    public abstract ValueTask<IReadOnlyList<ReplicationStore.StoredSegment>> SegmentsAsync(Timeline.Plan<TBackup> plan, IProgress<OperationProgress>? progress, CancellationToken cancellationToken);
+    public abstract ValueTask<IReadOnlyList<HistoryFile>> SegmentsAsync(Timeline.Plan<TBackup> plan, IProgress<OperationProgress>? progress, CancellationToken cancellationToken);
 
     /// <inheritdoc/>
     public void Dispose()

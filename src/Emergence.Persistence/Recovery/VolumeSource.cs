@@ -38,6 +38,6 @@ internal sealed class VolumeSource(DatabaseLocation location, BackupVerifier ver
         ValueTask.FromResult(verifier.VerifyCopy(backup, staging, IntegrityCheck.Quick, progress, cancellationToken));
 
     /// <inheritdoc/>
-    public override ValueTask<IReadOnlyList<ReplicationStore.StoredSegment>> SegmentsAsync(Timeline.Plan<BackupEntry> plan, IProgress<OperationProgress>? progress, CancellationToken cancellationToken) =>
+    public override ValueTask<IReadOnlyList<HistoryFile>> SegmentsAsync(Timeline.Plan<BackupEntry> plan, IProgress<OperationProgress>? progress, CancellationToken cancellationToken) =>
         ValueTask.FromResult(plan.Segments);
 }

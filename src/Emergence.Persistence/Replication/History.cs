@@ -12,7 +12,7 @@ namespace Emergence.Persistence.Replication;
 /// <param name="Run">The provable segments, in order, from the first.</param>
 /// <param name="Problem">Why the run ends before the newest segment (a gap, a damaged or missing file or record, an earlier format), when it does.</param>
 /// <param name="Ended">The restore that ended the generation, when one did: no point of it at or after that time is a state the database had.</param>
-public sealed record History(GenerationManifest Generation, IReadOnlyList<ReplicationStore.StoredSegment> Run, string? Problem, ReplicationStore.Ended? Ended)
+public sealed record History(GenerationManifest Generation, IReadOnlyList<HistoryFile> Run, string? Problem, ReplicationStore.Ended? Ended)
 {
     /// <summary>How much of each segment is checked.</summary>
     public enum Check
@@ -31,7 +31,7 @@ public sealed record History(GenerationManifest Generation, IReadOnlyList<Replic
     /// Level files beside the run that cross part of it in one step: each starts and ends at points of the run, with
     /// the content checksums the run has there. A restore uses them to reach its point with few files.
     /// </summary>
-    public IReadOnlyList<ReplicationStore.StoredSegment> Jumps { get; init; } = [];
+    public IReadOnlyList<HistoryFile> Jumps { get; init; } = [];
 
     /// <summary>The time of a point: 0 is the start of the run (the snapshot, when nothing was pruned), <c>i</c> the end of the run's <c>i</c>-th file.</summary>
     public DateTimeOffset TimeOf(int point) => point == 0
@@ -83,7 +83,7 @@ public sealed record History(GenerationManifest Generation, IReadOnlyList<Replic
     /// the finest level file), so the run has every point the history still holds; then the level files that cross
     /// part of the run, checked against it.
     /// </summary>
-    public static History Read(GenerationManifest generation, IReadOnlyList<ReplicationStore.StoredSegment> files, ReplicationStore.Ended? ended, Check check)
+    public static History Read(GenerationManifest generation, IReadOnlyList<HistoryFile> files, ReplicationStore.Ended? ended, Check check)
     {
         ArgumentNullException.ThrowIfNull(generation);
         ArgumentNullException.ThrowIfNull(files);
@@ -94,7 +94,7 @@ public sealed record History(GenerationManifest Generation, IReadOnlyList<Replic
 
         var segments = files.Where(f => f.Level == 0).ToDictionary(f => f.Sequence);
         var levels = files.Where(f => f.Level > 0 && f.Manifest is not null).OrderBy(f => f.Level).ThenBy(f => f.Sequence).ToList();
-        var run = new List<ReplicationStore.StoredSegment>();
+        var run = new List<HistoryFile>();
         // Retention deletes the oldest history: the run starts at the earliest file kept, whose start is then taken as
         // proven by whatever base lies at or after it.
         var starts = segments.Keys.Concat(levels.Select(l => l.Sequence)).ToList();
@@ -112,7 +112,7 @@ public sealed record History(GenerationManifest Generation, IReadOnlyList<Replic
         while (next <= newest)
         {
             string? problem = null;
-            ReplicationStore.StoredSegment? chosen = null;
+            HistoryFile? chosen = null;
             var name = ReplicationStore.SegmentName(next);
             if (segments.TryGetValue(next, out var segment))
             {
@@ -142,7 +142,7 @@ public sealed record History(GenerationManifest Generation, IReadOnlyList<Replic
     }
 
     /// <summary>The level files not in <paramref name="run"/> that start and end at points of it, with its checksums there.</summary>
-    private static List<ReplicationStore.StoredSegment> JumpsOver(List<ReplicationStore.StoredSegment> run, List<ReplicationStore.StoredSegment> levels, Check check)
+    private static List<HistoryFile> JumpsOver(List<HistoryFile> run, List<HistoryFile> levels, Check check)
     {
         if (run.Count == 0 || levels.Count == 0)
         {
@@ -163,7 +163,7 @@ public sealed record History(GenerationManifest Generation, IReadOnlyList<Replic
     }
 
     /// <summary>Why a file does not continue the run, or <see langword="null"/>.</summary>
-    private static string? Continues(ReplicationStore.StoredSegment file, bool first, WalPosition? previousEnd, string? previousHash, Check check) =>
+    private static string? Continues(HistoryFile file, bool first, WalPosition? previousEnd, string? previousHash, Check check) =>
         Follows(file.Manifest!, first, previousEnd, previousHash) ?? (check == Check.Quick ? FileProblem(file.Path, file.Manifest!.Size) : null);
 
     /// <summary>Why a file's record does not continue the history before it, or <see langword="null"/>.</summary>

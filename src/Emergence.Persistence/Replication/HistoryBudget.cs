@@ -104,7 +104,7 @@ public static class HistoryBudget
             + $"points can be restored back to {back}, not the {(int)options.RestoreWindow.TotalDays} days Persistence__Replication__RestoreWindowDays asks. Give the volume more space.";
     }
 
-    private static long Delete(ReplicationStore.StoredSegment file)
+    private static long Delete(HistoryFile file)
     {
         var size = RegularFile.LengthOrZero(file.Path);
         File.Delete(file.Path + ReplicationStore.ManifestSuffix);

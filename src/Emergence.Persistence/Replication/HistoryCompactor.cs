@@ -70,7 +70,7 @@ public static class HistoryCompactor
     /// place, its record not yet written) and a record whose level file is gone, so the period is merged again. A level
     /// file is only ever derived from the files below it, and one without a record is never read, so nothing is lost.
     /// </summary>
-    private static void SweepInterrupted(ReplicationStore store, GenerationManifest generation, List<ReplicationStore.StoredSegment> files)
+    private static void SweepInterrupted(ReplicationStore store, GenerationManifest generation, List<HistoryFile> files)
     {
         try
         {
@@ -83,7 +83,7 @@ public static class HistoryCompactor
         }
     }
 
-    private static void SweepInterruptedCore(ReplicationStore store, GenerationManifest generation, List<ReplicationStore.StoredSegment> files)
+    private static void SweepInterruptedCore(ReplicationStore store, GenerationManifest generation, List<HistoryFile> files)
     {
         foreach (var leftover in files.Where(f => f.Level > 0 && f.Manifest is null).ToList())
         {
@@ -103,7 +103,7 @@ public static class HistoryCompactor
     }
 
     /// <summary>Whether the files follow each other: numbers without a gap, each starting from the content the one before ended at.</summary>
-    private static bool FollowEachOther(List<ReplicationStore.StoredSegment> group)
+    private static bool FollowEachOther(List<HistoryFile> group)
     {
         for (var i = 1; i < group.Count; i++)
         {
@@ -117,7 +117,7 @@ public static class HistoryCompactor
         return group[0].Manifest!.StartHash is not null && group[^1].Manifest!.EndHash is not null;
     }
 
-    private static ReplicationStore.StoredSegment Write(ReplicationStore store, GenerationManifest generation, int level, List<ReplicationStore.StoredSegment> group, CancellationToken cancellationToken)
+    private static HistoryFile Write(ReplicationStore store, GenerationManifest generation, int level, List<HistoryFile> group, CancellationToken cancellationToken)
     {
         var (head, tail) = (group[0].Manifest!, group[^1].Manifest!);
         var directory = store.DirectoryOf(generation.Id);
@@ -196,7 +196,7 @@ public static class HistoryCompactor
         Durable.FsyncDirectory(directory);
         Durable.WriteFileAtomically(path + ReplicationStore.ManifestSuffix + Durable.TempSuffix, path + ReplicationStore.ManifestSuffix,
             JsonSerializer.SerializeToUtf8Bytes(manifest, PersistenceJson.Options));
-        return new ReplicationStore.StoredSegment(head.Sequence, path, manifest) { Level = level, Last = tail.Last };
+        return new HistoryFile(head.Sequence, path, manifest) { Level = level, Last = tail.Last };
     }
 
     /// <summary>
@@ -204,7 +204,7 @@ public static class HistoryCompactor
     /// newest file that holds it, unless a later file's run cut the database below it (then it reads as zeros, as a
     /// replay in order leaves it), and only within the final size.
     /// </summary>
-    private static IEnumerable<(uint Page, byte[] Data)> Merge(List<ReplicationStore.StoredSegment> group)
+    private static IEnumerable<(uint Page, byte[] Data)> Merge(List<HistoryFile> group)
     {
         var final = group[^1].Manifest!.DatabasePages;
         // The smallest size any file after file i cut the database to.

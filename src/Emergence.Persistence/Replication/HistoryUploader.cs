@@ -347,7 +347,7 @@ public sealed class HistoryUploader(
     }
 
     /// <summary>How many segments from the first follow each other by number with a readable record.</summary>
-    private static int UnbrokenRun(IReadOnlyList<ReplicationStore.StoredSegment> segments)
+    private static int UnbrokenRun(IReadOnlyList<HistoryFile> segments)
     {
         var run = 0;
         while (run < segments.Count && segments[run].Manifest is not null && segments[run].Sequence == segments[0].Sequence + run)

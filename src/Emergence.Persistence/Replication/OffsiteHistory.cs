@@ -32,23 +32,23 @@ public sealed class OffsiteHistory(OffsiteStore store, string databasePath)
     /// <summary>A history file's object name (a segment's, or a level file's): <c>replication/&lt;generation&gt;/&lt;file&gt;</c>.</summary>
     public static string FileBlob(SegmentManifest manifest) => $"{Prefix}{manifest?.Generation}/{manifest?.Filename}";
 
-    /// <summary>The container's replication history: generations oldest first, and each one's segments in order (<see cref="ReplicationStore.StoredSegment.Path"/> is the blob's name).</summary>
+    /// <summary>The container's replication history: generations oldest first, and each one's segments in order (<see cref="HistoryFile.Path"/> is the blob's name).</summary>
     /// <param name="Generations">The generations of this database whose record reads.</param>
     /// <param name="Segments">Each generation's segments.</param>
     /// <param name="Blobs">Every replication blob's name, by generation (to delete a generation whole).</param>
-    public sealed record Listing(IReadOnlyList<GenerationManifest> Generations, IReadOnlyDictionary<string, IReadOnlyList<ReplicationStore.StoredSegment>> Segments, IReadOnlyDictionary<string, IReadOnlyList<string>> Blobs)
+    public sealed record Listing(IReadOnlyList<GenerationManifest> Generations, IReadOnlyDictionary<string, IReadOnlyList<HistoryFile>> Segments, IReadOnlyDictionary<string, IReadOnlyList<string>> Blobs)
     {
         /// <summary>Each generation's level files in the container, by level then first segment.</summary>
-        public IReadOnlyDictionary<string, IReadOnlyList<ReplicationStore.StoredSegment>> Levels { get; init; } = new Dictionary<string, IReadOnlyList<ReplicationStore.StoredSegment>>();
+        public IReadOnlyDictionary<string, IReadOnlyList<HistoryFile>> Levels { get; init; } = new Dictionary<string, IReadOnlyList<HistoryFile>>();
 
         /// <summary>A generation's level files in the container.</summary>
-        public IReadOnlyList<ReplicationStore.StoredSegment> LevelsOf(string generation) => Levels.TryGetValue(generation, out var found) ? found : [];
+        public IReadOnlyList<HistoryFile> LevelsOf(string generation) => Levels.TryGetValue(generation, out var found) ? found : [];
 
         /// <summary>Every history file of a generation in the container: its segments, then its level files.</summary>
-        public IReadOnlyList<ReplicationStore.StoredSegment> FilesOf(string generation) => [.. SegmentsOf(generation), .. LevelsOf(generation)];
+        public IReadOnlyList<HistoryFile> FilesOf(string generation) => [.. SegmentsOf(generation), .. LevelsOf(generation)];
 
         /// <summary>A generation's segments, in order (none for an unknown one).</summary>
-        public IReadOnlyList<ReplicationStore.StoredSegment> SegmentsOf(string generation) => Segments.TryGetValue(generation, out var found) ? found : [];
+        public IReadOnlyList<HistoryFile> SegmentsOf(string generation) => Segments.TryGetValue(generation, out var found) ? found : [];
     }
 
     /// <summary>Lists the history in one request (paged by the service).</summary>
@@ -57,9 +57,9 @@ public sealed class OffsiteHistory(OffsiteStore store, string databasePath)
     {
         var blobs = await Store.ListUnderAsync(Prefix, cancellationToken).ConfigureAwait(false);
         var generations = new SortedDictionary<string, GenerationManifest>(StringComparer.Ordinal);
-        var segments = new Dictionary<string, SortedDictionary<long, ReplicationStore.StoredSegment>>(StringComparer.Ordinal);
+        var segments = new Dictionary<string, SortedDictionary<long, HistoryFile>>(StringComparer.Ordinal);
         var names = new Dictionary<string, List<string>>(StringComparer.Ordinal);
-        var levels = new Dictionary<string, List<ReplicationStore.StoredSegment>>(StringComparer.Ordinal);
+        var levels = new Dictionary<string, List<HistoryFile>>(StringComparer.Ordinal);
         foreach (var blob in blobs)
         {
             var parts = blob.Name[Prefix.Length..].Split('/');
@@ -91,7 +91,7 @@ public sealed class OffsiteHistory(OffsiteStore store, string databasePath)
                     segments[generation] = ofGeneration = [];
                 }
 
-                ofGeneration[sequence] = new ReplicationStore.StoredSegment(sequence, blob.Name, valid ? manifest : null);
+                ofGeneration[sequence] = new HistoryFile(sequence, blob.Name, valid ? manifest : null);
             }
             else if (ReplicationStore.TryParseLevelName(file, out var level, out var first, out var last))
             {
@@ -102,17 +102,17 @@ public sealed class OffsiteHistory(OffsiteStore store, string databasePath)
                     levels[generation] = ofGeneration = [];
                 }
 
-                ofGeneration.Add(new ReplicationStore.StoredSegment(first, blob.Name, valid ? manifest : null) { Level = level, Last = last });
+                ofGeneration.Add(new HistoryFile(first, blob.Name, valid ? manifest : null) { Level = level, Last = last });
             }
         }
 
         return new Listing(
             [.. generations.Values],
-            segments.Where(s => generations.ContainsKey(s.Key)).ToDictionary(s => s.Key, s => (IReadOnlyList<ReplicationStore.StoredSegment>)[.. s.Value.Values], StringComparer.Ordinal),
+            segments.Where(s => generations.ContainsKey(s.Key)).ToDictionary(s => s.Key, s => (IReadOnlyList<HistoryFile>)[.. s.Value.Values], StringComparer.Ordinal),
             names.ToDictionary(n => n.Key, n => (IReadOnlyList<string>)n.Value, StringComparer.Ordinal))
         {
             Levels = levels.Where(l => generations.ContainsKey(l.Key))
-                .ToDictionary(l => l.Key, l => (IReadOnlyList<ReplicationStore.StoredSegment>)[.. l.Value.OrderBy(f => f.Level).ThenBy(f => f.Sequence)], StringComparer.Ordinal),
+                .ToDictionary(l => l.Key, l => (IReadOnlyList<HistoryFile>)[.. l.Value.OrderBy(f => f.Level).ThenBy(f => f.Sequence)], StringComparer.Ordinal),
         };
     }
 
@@ -128,7 +128,7 @@ public sealed class OffsiteHistory(OffsiteStore store, string databasePath)
 
     /// <summary>Uploads a whole segment (one with a manifest) from the backup directory; its SHA-256 is checked before and after.</summary>
     /// <exception cref="OffsiteUnavailableException">The upload failed, or the file or the stored blob does not match the manifest.</exception>
-    public Task UploadSegmentAsync(ReplicationStore.StoredSegment segment, CancellationToken cancellationToken = default)
+    public Task UploadSegmentAsync(HistoryFile segment, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(segment);
         var manifest = segment.Manifest ?? throw new ArgumentException($"Segment {segment.Path} has no manifest; only whole segments are copied.", nameof(segment));
@@ -141,10 +141,10 @@ public sealed class OffsiteHistory(OffsiteStore store, string databasePath)
     /// replay stops there and names it; what was downloaded is checked by the replay against its manifest.
     /// </summary>
     /// <exception cref="OffsiteUnavailableException">A download failed.</exception>
-    public async Task<IReadOnlyList<ReplicationStore.StoredSegment>> DownloadAsync(IReadOnlyList<ReplicationStore.StoredSegment> segments, string directory, IProgress<Backups.OperationProgress>? progress = null, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<HistoryFile>> DownloadAsync(IReadOnlyList<HistoryFile> segments, string directory, IProgress<Backups.OperationProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(segments);
-        var local = new ReplicationStore.StoredSegment[segments.Count];
+        var local = new HistoryFile[segments.Count];
         var done = 0;
         await Parallel.ForEachAsync(Enumerable.Range(0, segments.Count), new ParallelOptions { MaxDegreeOfParallelism = OffsiteStore.Concurrency * 2, CancellationToken = cancellationToken }, async (i, ct) =>
         {

@@ -21,7 +21,7 @@ public static class ReplicationRetention
     /// <summary>What retention removes: files (record first), then whole generations.</summary>
     /// <param name="Segments">History files to delete.</param>
     /// <param name="Generations">Generations to delete whole.</param>
-    public sealed record Doomed(IReadOnlyList<ReplicationStore.StoredSegment> Segments, IReadOnlyList<GenerationManifest> Generations)
+    public sealed record Doomed(IReadOnlyList<HistoryFile> Segments, IReadOnlyList<GenerationManifest> Generations)
     {
         /// <summary>How many files go, counting those of the generations deleted whole.</summary>
         public int SegmentCount { get; init; }
@@ -31,14 +31,14 @@ public static class ReplicationRetention
     /// What no point of the restore window ending at <paramref name="now"/> needs, given <paramref name="kept"/> (the kept
     /// backups' manifests); <paramref name="current"/> is never deleted whole.
     /// </summary>
-    public static Doomed Select(IReadOnlyList<GenerationManifest> generations, Func<string, IReadOnlyList<ReplicationStore.StoredSegment>> filesOf,
+    public static Doomed Select(IReadOnlyList<GenerationManifest> generations, Func<string, IReadOnlyList<HistoryFile>> filesOf,
         IReadOnlyList<BackupManifest> kept, string? current, DateTimeOffset now, ReplicationOptions options)
     {
         ArgumentNullException.ThrowIfNull(generations);
         ArgumentNullException.ThrowIfNull(filesOf);
         ArgumentNullException.ThrowIfNull(kept);
         ArgumentNullException.ThrowIfNull(options);
-        var files = new List<ReplicationStore.StoredSegment>();
+        var files = new List<HistoryFile>();
         var whole = new List<GenerationManifest>();
         var count = 0;
         var windowStart = now - options.RestoreWindow;
@@ -73,7 +73,7 @@ public static class ReplicationRetention
     }
 
     /// <summary>The files wholly before the point every restore into the window starts from: the newest base at or before the window's start, else the earliest base.</summary>
-    private static IEnumerable<ReplicationStore.StoredSegment> Before(History history, IReadOnlyList<ReplicationStore.StoredSegment> all, List<int> bases, DateTimeOffset windowStart)
+    private static IEnumerable<HistoryFile> Before(History history, IReadOnlyList<HistoryFile> all, List<int> bases, DateTimeOffset windowStart)
     {
         if (bases.Count == 0)
         {
@@ -92,7 +92,7 @@ public static class ReplicationRetention
     }
 
     /// <summary>Files whose level's time has passed and that a coarser file covers.</summary>
-    private static IEnumerable<ReplicationStore.StoredSegment> Covered(IReadOnlyList<ReplicationStore.StoredSegment> all, DateTimeOffset now, ReplicationOptions options)
+    private static IEnumerable<HistoryFile> Covered(IReadOnlyList<HistoryFile> all, DateTimeOffset now, ReplicationOptions options)
     {
         var coarser = all.Where(f => f.Level > 0 && f.Manifest is not null).ToList();
         foreach (var file in all)

@@ -142,21 +142,8 @@ public sealed class ReplicationStore(string backupDirectory)
         }
     }
 
-    /// <summary>One history file as found on disk (or in the container): a segment, or a level file.</summary>
-    /// <param name="Sequence">Its (first) segment's number, from its name.</param>
-    /// <param name="Path">The file.</param>
-    /// <param name="Manifest">Its record, when it reads.</param>
-    public sealed record StoredSegment(long Sequence, string Path, SegmentManifest? Manifest)
-    {
-        /// <summary>Its level, from its name: 0 for a segment.</summary>
-        public int Level { get; init; }
-
-        /// <summary>The last segment it stands for, from its name.</summary>
-        public long Last { get; init; } = Sequence;
-    }
-
     /// <summary>A generation's level files, by level then first segment, those with a readable record and those without.</summary>
-    public IReadOnlyList<StoredSegment> Levels(string generation)
+    public IReadOnlyList<HistoryFile> Levels(string generation)
     {
         var directory = DirectoryOf(generation);
         if (!Directory.Exists(directory))
@@ -164,7 +151,7 @@ public sealed class ReplicationStore(string backupDirectory)
             return [];
         }
 
-        var found = new List<StoredSegment>();
+        var found = new List<HistoryFile>();
         foreach (var path in Directory.EnumerateFiles(directory, "L*" + LevelSuffix))
         {
             var name = Path.GetFileName(path);
@@ -172,7 +159,7 @@ public sealed class ReplicationStore(string backupDirectory)
             {
                 var manifest = VolumeRecord.Read<SegmentManifest>(directory, name + ManifestSuffix, _ => null!);
                 var valid = manifest is not null && manifest.Generation == generation && manifest.LevelOrZero == level && manifest.Sequence == first && manifest.Last == last && manifest.Filename == name;
-                found.Add(new StoredSegment(first, path, valid ? manifest : null) { Level = level, Last = last });
+                found.Add(new HistoryFile(first, path, valid ? manifest : null) { Level = level, Last = last });
             }
         }
 
@@ -180,10 +167,10 @@ public sealed class ReplicationStore(string backupDirectory)
     }
 
     /// <summary>Every history file of a generation: its segments in order, then its level files.</summary>
-    public IReadOnlyList<StoredSegment> Files(string generation) => [.. Segments(generation), .. Levels(generation)];
+    public IReadOnlyList<HistoryFile> Files(string generation) => [.. Segments(generation), .. Levels(generation)];
 
     /// <summary>A generation's segments in order, those with a readable manifest and those without (an interrupted write, or damage).</summary>
-    public IReadOnlyList<StoredSegment> Segments(string generation)
+    public IReadOnlyList<HistoryFile> Segments(string generation)
     {
         var directory = DirectoryOf(generation);
         if (!Directory.Exists(directory))
@@ -191,7 +178,7 @@ public sealed class ReplicationStore(string backupDirectory)
             return [];
         }
 
-        var segments = new SortedDictionary<long, StoredSegment>();
+        var segments = new SortedDictionary<long, HistoryFile>();
         foreach (var path in Directory.EnumerateFiles(directory))
         {
             var name = Path.GetFileName(path);
@@ -203,7 +190,7 @@ public sealed class ReplicationStore(string backupDirectory)
 
             var segment = Path.Combine(directory, SegmentName(sequence));
             var manifest = VolumeRecord.Read<SegmentManifest>(directory, SegmentName(sequence) + ManifestSuffix, _ => null!);
-            segments[sequence] = new StoredSegment(sequence, segment, manifest is not null && manifest.Sequence == sequence && manifest.Generation == generation ? manifest : null);
+            segments[sequence] = new HistoryFile(sequence, segment, manifest is not null && manifest.Sequence == sequence && manifest.Generation == generation ? manifest : null);
         }
 
         return [.. segments.Values];

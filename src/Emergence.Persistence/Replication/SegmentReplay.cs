@@ -26,7 +26,7 @@ public static class SegmentReplay
     /// <paramref name="skip"/>, the file already holds the first segment's frames up to that point: they are read
     /// and checked (the chain there must be the point's, at a commit), not applied.
     /// </summary>
-    public static Result Apply(string stagingPath, string generation, IReadOnlyList<ReplicationStore.StoredSegment> segments, WalPosition? skip, ILogger logger, CancellationToken cancellationToken = default)
+    public static Result Apply(string stagingPath, string generation, IReadOnlyList<HistoryFile> segments, WalPosition? skip, ILogger logger, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(segments);
         using var database = new FileStream(stagingPath, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
@@ -80,7 +80,7 @@ public static class SegmentReplay
     /// Reads and checks one segment whole, as a replay does, and brings <paramref name="hashes"/> past it without writing
     /// any file: what an audit of the history uses. Returns why the segment cannot be applied, or <see langword="null"/>.
     /// </summary>
-    public static string? ApplyToHashes(PageHashes hashes, ReplicationStore.StoredSegment segment)
+    public static string? ApplyToHashes(PageHashes hashes, HistoryFile segment)
     {
         ArgumentNullException.ThrowIfNull(hashes);
         ArgumentNullException.ThrowIfNull(segment);
@@ -158,7 +158,7 @@ public static class SegmentReplay
     /// file set to the run's final size. Returns why it could not be read, or <see langword="null"/>; a level file that
     /// fails half-way leaves the staged file at no recorded point, which the proof that follows every replay refuses.
     /// </summary>
-    private static string? ApplyLevel(ReplicationStore.StoredSegment segment, FileStream database)
+    private static string? ApplyLevel(HistoryFile segment, FileStream database)
     {
         var pageSize = segment.Manifest!.PageSize;
         try
@@ -187,7 +187,7 @@ public static class SegmentReplay
     }
 
     /// <summary>Reads and checks one segment whole (SHA-256 and size against its record, every frame against the chain); returns why it cannot be applied, or <see langword="null"/>.</summary>
-    internal static string? Read(ReplicationStore.StoredSegment segment, WalPosition? skip, out PageChanges changes)
+    internal static string? Read(HistoryFile segment, WalPosition? skip, out PageChanges changes)
     {
         var manifest = segment.Manifest!;
         var start = manifest.StartPosition;

@@ -33,7 +33,7 @@ public static class Timeline
     /// <param name="Problem">Why the plan stops short of the generation's newest segments (its provable run ends early), when it does.</param>
     /// <param name="StopsBefore">The segment it stops before then.</param>
     /// <typeparam name="TBackup">A backup on the volume or in the off-volume container.</typeparam>
-    public sealed record Plan<TBackup>(TBackup Backup, BackupManifest Manifest, GenerationManifest? Generation, IReadOnlyList<ReplicationStore.StoredSegment> Segments, WalPosition? Skip, ulong? BaseHash, DateTimeOffset ReachedAt, string? Problem = null, string? StopsBefore = null)
+    public sealed record Plan<TBackup>(TBackup Backup, BackupManifest Manifest, GenerationManifest? Generation, IReadOnlyList<HistoryFile> Segments, WalPosition? Skip, ulong? BaseHash, DateTimeOffset ReachedAt, string? Problem = null, string? StopsBefore = null)
     {
         /// <summary>Whether the plan crosses part of the run by level files beside it: then the plan along the run alone follows it.</summary>
         public bool UsesJumps { get; init; }
@@ -258,7 +258,7 @@ public static class Timeline
     /// after that state is in it, at its last version). Reaching furthest at each step is the fewest steps in all, since a
     /// point further on can use every file an earlier one can that still reaches past it.
     /// </summary>
-    public static IReadOnlyList<ReplicationStore.StoredSegment> Steps(History history, int from, int to)
+    public static IReadOnlyList<HistoryFile> Steps(History history, int from, int to)
     {
         ArgumentNullException.ThrowIfNull(history);
         var jumps = history.Jumps
@@ -266,7 +266,7 @@ public static class Timeline
             .Where(j => j.Start is not null && j.End is not null)
             .Select(j => (j.File, Start: j.Start!.Value, End: j.End!.Value))
             .ToLookup(j => j.File.Level);
-        var steps = new List<ReplicationStore.StoredSegment>();
+        var steps = new List<HistoryFile>();
         var at = from;
         while (at < to)
         {

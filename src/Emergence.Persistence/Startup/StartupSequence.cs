@@ -137,7 +137,7 @@ public sealed class StartupSequence(
     private RestoreResult? PerformRequestedRestore(DatabaseLocation location, VolumeLock volumeLock, List<string> warnings, CancellationToken cancellationToken)
     {
         var requestPath = RestoreRequest.PathFor(location.DatabaseDirectory);
-        var request = RestoreRequest.Read(requestPath);
+        var request = RestoreRequests.Read(location.DatabaseDirectory);
         if (request is null)
         {
             return null;
@@ -152,7 +152,7 @@ public sealed class StartupSequence(
                 var restored = request.Latest
                     ? restorer.RestoreToTime(location, volumeLock, target: null, force: true, why, cancellationToken: cancellationToken)
                     : restorer.Restore(location, volumeLock, request.Backup, force: true, why, cancellationToken: cancellationToken);
-                File.Delete(requestPath);
+                RestoreRequests.Delete(location.DatabaseDirectory);
                 return restored;
             }
 
@@ -164,8 +164,8 @@ public sealed class StartupSequence(
         }
 
         // Kept for the operator, never retried: a restore that failed once would fail on every start.
-        (request with { Error = error }).Write(RestoreRequest.FailedPathFor(location.DatabaseDirectory));
-        File.Delete(requestPath);
+        RestoreRequests.WriteFailed(location.DatabaseDirectory, request with { Error = error });
+        RestoreRequests.Delete(location.DatabaseDirectory);
         PersistenceLog.RestoreRequestFailed(logger, requestPath, error);
         warnings.Add($"The requested restore failed: {error}");
         return null;

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Emergence.Functions.Tests.Support;
 
 namespace Emergence.Functions.Tests.Railway;
 

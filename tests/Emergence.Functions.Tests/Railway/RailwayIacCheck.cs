@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Emergence.Functions.HostTests.Support;
+using Emergence.Functions.Tests.Support;
 using Tomlyn;
 using Tomlyn.Model;
 

@@ -1,3 +1,5 @@
+using Emergence.Functions.Tests.Support;
+
 namespace Emergence.Functions.Tests.Railway;
 
 /// <summary>.railway/railway.ts, evaluated with the pinned SDK, declares what the app needs and agrees with railway.toml.</summary>

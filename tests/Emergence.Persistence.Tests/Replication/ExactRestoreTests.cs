@@ -250,7 +250,7 @@ public sealed class ExactRestoreTests : IDisposable
         await ReplicateBatchesAsync(1);
 
         var newest = BackupCatalog.Scan(_h.BackupDirectory, _h.DatabasePath, _h.Time.GetUtcNow()).NewestGood!;
-        new RestoreRequest { Backup = newest.Name, RequestedAt = _h.Time.GetUtcNow(), Latest = true }.Write(RestoreRequest.PathFor(_h.Locate().DatabaseDirectory));
+        RestoreRequests.Write(_h.Locate().DatabaseDirectory, new RestoreRequest { Backup = newest.Name, RequestedAt = _h.Time.GetUtcNow(), Latest = true });
         Execute("UPDATE side SET v = 9;"); // after the request: a restore to the newest replicated commit drops it
         _writer.Close();
 

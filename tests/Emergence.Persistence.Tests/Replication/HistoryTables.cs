@@ -33,7 +33,7 @@ internal static class HistoryTables
         Pinned = true,
     };
 
-    public static ReplicationStore.StoredSegment Segment(int generation, int i) => new(i, $"/nowhere/g{generation}/{ReplicationStore.SegmentName(i)}", new SegmentManifest
+    public static HistoryFile Segment(int generation, int i) => new(i, $"/nowhere/g{generation}/{ReplicationStore.SegmentName(i)}", new SegmentManifest
     {
         Generation = $"g{generation}",
         Sequence = i,
@@ -58,7 +58,7 @@ internal static class HistoryTables
         EndHash = H(generation, i),
     });
 
-    public static IReadOnlyList<ReplicationStore.StoredSegment> Segments(int generation, int count, int from = 1) =>
+    public static IReadOnlyList<HistoryFile> Segments(int generation, int count, int from = 1) =>
         [.. Enumerable.Range(from, count - from + 1).Select(i => Segment(generation, i))];
 
     /// <summary>A backup pinned at frame <paramref name="frames"/> of generation <paramref name="generation"/>'s log, holding <paramref name="content"/>.</summary>

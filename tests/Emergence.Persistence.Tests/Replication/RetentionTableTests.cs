@@ -47,7 +47,7 @@ public sealed class RetentionTableTests
     [MemberData(nameof(Rows))]
     public void Select_KeepsWhatAKeptBackupCanBeReplayedFrom(string[] kept, string current, string[] segments, string[] generations)
     {
-        var all = new Dictionary<string, IReadOnlyList<ReplicationStore.StoredSegment>> { ["g1"] = Segments(1, 4), ["g2"] = Segments(2, 3) };
+        var all = new Dictionary<string, IReadOnlyList<HistoryFile>> { ["g1"] = Segments(1, 4), ["g2"] = Segments(2, 3) };
 
         var doomed = ReplicationRetention.Select([Generation(1), Generation(2)], id => all[id], [.. kept.Select(k => Backups[k])], current, Now, new ReplicationOptions());
 
@@ -71,7 +71,7 @@ public sealed class RetentionTableTests
     [Fact]
     public void OnceTheWindowHasPassed_AnOlderGenerationGoesWhole_AndTheCurrentOneKeepsFromItsNewestBaseBeforeTheWindow()
     {
-        var all = new Dictionary<string, IReadOnlyList<ReplicationStore.StoredSegment>> { ["g1"] = Segments(1, 4), ["g2"] = Segments(2, 3) };
+        var all = new Dictionary<string, IReadOnlyList<HistoryFile>> { ["g1"] = Segments(1, 4), ["g2"] = Segments(2, 3) };
         var kept = new[] { Backups["g1@0"], Backups["g2@1"], Backups["g2-content@3"] };
 
         var doomed = ReplicationRetention.Select([Generation(1), Generation(2)], id => all[id], kept, "g2", T0.AddDays(8), new ReplicationOptions());

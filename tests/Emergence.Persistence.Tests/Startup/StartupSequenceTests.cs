@@ -101,7 +101,7 @@ public sealed class StartupSequenceTests : IDisposable
         var target = await _h.BackupAsync(TimeSpan.FromMinutes(5));
         _h.AddNotes(100, "regret");
         var requestPath = RestoreRequest.PathFor(_h.Locate().DatabaseDirectory);
-        new RestoreRequest { Backup = target.Filename, RequestedAt = _h.Time.GetUtcNow() }.Write(requestPath);
+        RestoreRequests.Write(_h.Locate().DatabaseDirectory, new RestoreRequest { Backup = target.Filename, RequestedAt = _h.Time.GetUtcNow() });
 
         var result = await StartAsync();
 
@@ -116,7 +116,7 @@ public sealed class StartupSequenceTests : IDisposable
         await StartAsync();
         _h.AddNotes(3);
         var location = _h.Locate();
-        new RestoreRequest { Backup = "database_backup_20200101_000000.sqlite", RequestedAt = _h.Time.GetUtcNow() }.Write(RestoreRequest.PathFor(location.DatabaseDirectory));
+        RestoreRequests.Write(location.DatabaseDirectory, new RestoreRequest { Backup = "database_backup_20200101_000000.sqlite", RequestedAt = _h.Time.GetUtcNow() });
 
         var first = await StartAsync();
         var second = await StartAsync();

@@ -1,6 +1,6 @@
 using Emergence.Functions.Metrics;
 
-namespace Emergence.Functions.Tests;
+namespace Emergence.Functions.Tests.Metrics;
 
 public sealed class PrometheusTextTests
 {

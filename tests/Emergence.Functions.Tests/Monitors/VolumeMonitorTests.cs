@@ -1,7 +1,8 @@
+using Emergence.Functions.Tests.Support;
 using Emergence.Persistence.Health;
 using Microsoft.Extensions.Logging;
 
-namespace Emergence.Functions.Tests;
+namespace Emergence.Functions.Tests.Monitors;
 
 public sealed class VolumeMonitorTests : IDisposable
 {

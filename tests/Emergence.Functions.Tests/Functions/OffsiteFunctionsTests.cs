@@ -2,12 +2,13 @@ using System.Diagnostics;
 using Emergence.Functions.Backups;
 using Emergence.Functions.Functions;
 using Emergence.Functions.Health;
+using Emergence.Functions.Tests.Support;
 using Emergence.Persistence.Health;
 using Emergence.Persistence.Offsite;
 using Emergence.Persistence.Tests.Support;
 using Microsoft.Azure.Functions.Worker;
 
-namespace Emergence.Functions.Tests;
+namespace Emergence.Functions.Tests.Functions;
 
 public sealed class OffsiteFunctionsTests : IDisposable
 {

@@ -1,6 +1,7 @@
+using Emergence.Cli.Tests.Support;
 using Emergence.Persistence.Tests.Support;
 
-namespace Emergence.Cli.Tests;
+namespace Emergence.Cli.Tests.Commands;
 
 /// <summary><c>emergence-db replicate</c>, a real process, exports the metrics over OTLP/HTTP to a receiver on loopback.</summary>
 public sealed class ReplicateMetricsTests : IDisposable

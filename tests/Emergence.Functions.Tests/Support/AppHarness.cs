@@ -8,7 +8,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Time.Testing;
 
-namespace Emergence.Functions.Tests;
+namespace Emergence.Functions.Tests.Support;
 
 /// <summary>
 /// The function app's services as Program.cs registers them, against a per-test temp directory,

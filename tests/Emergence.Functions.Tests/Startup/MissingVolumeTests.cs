@@ -1,12 +1,13 @@
 using System.Text.Json;
 using Emergence.Functions.Functions;
 using Emergence.Functions.Startup;
+using Emergence.Functions.Tests.Support;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace Emergence.Functions.Tests;
+namespace Emergence.Functions.Tests.Startup;
 
 /// <summary>With a required volume missing, nothing is created on the container's layer, and the app starts by itself once it is there.</summary>
 public sealed class MissingVolumeTests : IDisposable

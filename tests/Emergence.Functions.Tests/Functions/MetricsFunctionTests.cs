@@ -1,12 +1,13 @@
 using System.Text.Json;
 using Emergence.Functions.Functions;
+using Emergence.Functions.Tests.Support;
 using Emergence.Persistence.Configuration;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Configuration;
 using OpenTelemetry.Metrics;
 
-namespace Emergence.Functions.Tests;
+namespace Emergence.Functions.Tests.Functions;
 
 [Collection(ExportedMetrics.Name)]
 public sealed class MetricsFunctionTests : IDisposable

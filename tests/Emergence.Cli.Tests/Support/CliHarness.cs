@@ -2,7 +2,7 @@ using System.Diagnostics;
 using Emergence.Persistence.Platform;
 using Microsoft.Extensions.Time.Testing;
 
-namespace Emergence.Cli.Tests;
+namespace Emergence.Cli.Tests.Support;
 
 /// <summary>Runs <c>emergence-db</c> in-process against a per-test temp directory and captures its output.</summary>
 public sealed class CliHarness : IDisposable

@@ -1,8 +1,9 @@
 using System.Text.Json;
 using Emergence.Functions.Functions;
+using Emergence.Functions.Tests.Support;
 using Microsoft.Azure.Functions.Worker.Core.FunctionMetadata;
 
-namespace Emergence.Functions.Tests;
+namespace Emergence.Functions.Tests.Functions;
 
 public sealed class FunctionMetadataTests
 {

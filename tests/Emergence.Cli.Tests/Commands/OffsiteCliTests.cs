@@ -1,7 +1,8 @@
 using System.Text.Json;
+using Emergence.Cli.Tests.Support;
 using Emergence.Persistence.Tests.Support;
 
-namespace Emergence.Cli.Tests;
+namespace Emergence.Cli.Tests.Commands;
 
 /// <summary>The off-volume commands against a real Azurite on loopback.</summary>
 public sealed class OffsiteCliTests : IDisposable

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Emergence.Functions.Functions;
 using Emergence.Functions.Startup;
+using Emergence.Functions.Tests.Support;
 using Emergence.Persistence.Backups;
 using Emergence.Persistence.Database;
 using Emergence.Persistence.Volumes;
@@ -9,7 +10,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Extensions.Logging;
 
-namespace Emergence.Functions.Tests;
+namespace Emergence.Functions.Tests.Functions;
 
 public sealed class BackupFunctionsTests : IDisposable
 {
@@ -67,7 +68,7 @@ public sealed class BackupFunctionsTests : IDisposable
     public async Task Timer_StartupFailed_SkipsWithAWarning()
     {
         var location = _app.Get<Persistence.Database.DatabaseLocator>().Configured();
-        _app.Get<Startup.StartupState>().Complete(new Persistence.Startup.StartupResult { Location = location, FailedStep = "lock", Failure = "held by pid 1" });
+        _app.Get<StartupState>().Complete(new Persistence.Startup.StartupResult { Location = location, FailedStep = "lock", Failure = "held by pid 1" });
 
         await RunTimerAsync();
 

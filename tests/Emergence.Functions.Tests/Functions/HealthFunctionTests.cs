@@ -1,10 +1,11 @@
 using System.Text.Json;
 using Emergence.Functions.Functions;
 using Emergence.Functions.Startup;
+using Emergence.Functions.Tests.Support;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 
-namespace Emergence.Functions.Tests;
+namespace Emergence.Functions.Tests.Functions;
 
 public sealed class HealthFunctionTests : IDisposable
 {

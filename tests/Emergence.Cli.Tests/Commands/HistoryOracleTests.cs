@@ -1,9 +1,10 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using Emergence.Cli.Tests.Support;
 using Emergence.Persistence.Tests.Support;
 
-namespace Emergence.Cli.Tests;
+namespace Emergence.Cli.Tests.Commands;
 
 /// <summary>
 /// The history oracle, with real processes: a sqlite3 writer commits transactions that each write two tables (a

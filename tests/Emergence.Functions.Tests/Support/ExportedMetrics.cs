@@ -1,4 +1,4 @@
-namespace Emergence.Functions.Tests;
+namespace Emergence.Functions.Tests.Support;
 
 /// <summary>
 /// Tests that read exported metrics run alone: an exporter subscribes to the meter by name, so another test's

@@ -1,8 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
+using Emergence.Cli.Tests.Support;
 using Emergence.Persistence.Tests.Support;
 
-namespace Emergence.Cli.Tests;
+namespace Emergence.Cli.Tests.Commands;
 
 /// <summary>
 /// Replication between real processes: a sqlite3 writer committing numbered rows stamped with their commit

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Emergence.Functions.Tests;
+namespace Emergence.Functions.Tests.Support;
 
 /// <summary>Prometheus text parsed into samples keyed by name and labels as written (<c>name{a="b"}</c>).</summary>
 public static class PrometheusScrape

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Emergence.Cli.Tests;
+namespace Emergence.Cli.Tests.Support;
 
 /// <summary>
 /// A sqlite3 shell as the app's writer, reading statements from the test: each <see cref="CommitOne"/> sends the one

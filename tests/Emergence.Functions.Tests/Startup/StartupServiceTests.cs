@@ -1,9 +1,10 @@
 using Emergence.Functions.Startup;
+using Emergence.Functions.Tests.Support;
 using Emergence.Persistence.Backups;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace Emergence.Functions.Tests;
+namespace Emergence.Functions.Tests.Startup;
 
 public sealed class StartupServiceTests : IDisposable
 {
@@ -153,7 +154,7 @@ public sealed class StartupServiceTests : IDisposable
         }
 
         var health = Assert.IsType<Microsoft.AspNetCore.Mvc.ContentResult>(
-            await strict.Create<Functions.HealthFunction>().Run(new Microsoft.AspNetCore.Http.DefaultHttpContext().Request));
+            await strict.Create<Emergence.Functions.Functions.HealthFunction>().Run(new Microsoft.AspNetCore.Http.DefaultHttpContext().Request));
         await service.StopAsync(TestContext.Current.CancellationToken);
 
         Assert.NotNull(strict.Get<StartupState>().VolumeProblem);

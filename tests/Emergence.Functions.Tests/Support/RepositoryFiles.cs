@@ -1,4 +1,4 @@
-namespace Emergence.Functions.Tests;
+namespace Emergence.Functions.Tests.Support;
 
 /// <summary>Finds files of the repository (the directory holding Functions.sln) and of the function app's build output.</summary>
 public static class RepositoryFiles
