@@ -37,7 +37,7 @@ public sealed class AzureObjectStore(BlobContainerClient container) : IObjectSto
             TransferValidation = new UploadTransferValidationOptions { ChecksumAlgorithm = StorageChecksumAlgorithm.MD5 },
             Conditions = createOnly ? new BlobRequestConditions { IfNoneMatch = ETag.All } : null,
         };
-        Task<bool> Upload() => Created($"upload {key}", () => blob.UploadAsync(new BinaryData(content), options, cancellationToken));
+        Task<bool> Upload() => Created($"upload {key}", () => blob.UploadAsync(new BinaryData(content), options, cancellationToken), cancellationToken);
         try
         {
             return await Upload().ConfigureAwait(false);
@@ -60,7 +60,7 @@ public sealed class AzureObjectStore(BlobContainerClient container) : IObjectSto
         {
             using var content = new MemoryStream(part.ToArray(), writable: false);
             await blob.StageBlockAsync(BlockId(number), content, stage, ct).ConfigureAwait(false);
-        }, progress, cancellationToken)).ConfigureAwait(false);
+        }, progress, cancellationToken), cancellationToken).ConfigureAwait(false);
         FileParts.Check(key, expected, checksum, size);
         var commit = new CommitBlockListOptions
         {
@@ -68,7 +68,7 @@ public sealed class AzureObjectStore(BlobContainerClient container) : IObjectSto
             HttpHeaders = new BlobHttpHeaders { ContentType = "application/octet-stream" },
             Conditions = createOnly ? new BlobRequestConditions { IfNoneMatch = ETag.All } : null,
         };
-        return await Created($"commit {key}", () => blob.CommitBlockListAsync(Enumerable.Range(1, parts).Select(BlockId), commit, cancellationToken)).ConfigureAwait(false);
+        return await Created($"commit {key}", () => blob.CommitBlockListAsync(Enumerable.Range(1, parts).Select(BlockId), commit, cancellationToken), cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -83,7 +83,7 @@ public sealed class AzureObjectStore(BlobContainerClient container) : IObjectSto
         {
             return null;
         }
-        catch (Exception ex) when (OffsiteErrors.IsRequestFailure(ex))
+        catch (Exception ex) when (OffsiteErrors.IsRequestFailure(ex, cancellationToken))
         {
             throw OffsiteErrors.Unavailable($"read back {key}", ex);
         }
@@ -106,7 +106,7 @@ public sealed class AzureObjectStore(BlobContainerClient container) : IObjectSto
                 var metadata = item.Metadata is { } given ? new Dictionary<string, string>(given, StringComparer.OrdinalIgnoreCase) : new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
                 found.Add(new StoredObject(item.Name, item.Properties.ContentLength ?? 0, item.Properties.LastModified, metadata));
             }
-        }).ConfigureAwait(false);
+        }, cancellationToken).ConfigureAwait(false);
         return found;
     }
 
@@ -127,7 +127,7 @@ public sealed class AzureObjectStore(BlobContainerClient container) : IObjectSto
         {
             return false;
         }
-        catch (Exception ex) when (OffsiteErrors.IsRequestFailure(ex))
+        catch (Exception ex) when (OffsiteErrors.IsRequestFailure(ex, cancellationToken))
         {
             throw OffsiteErrors.Unavailable($"download {key}", ex);
         }
@@ -145,7 +145,7 @@ public sealed class AzureObjectStore(BlobContainerClient container) : IObjectSto
         {
             return null;
         }
-        catch (Exception ex) when (OffsiteErrors.IsRequestFailure(ex))
+        catch (Exception ex) when (OffsiteErrors.IsRequestFailure(ex, cancellationToken))
         {
             throw OffsiteErrors.Unavailable($"download {key}", ex);
         }
@@ -153,15 +153,15 @@ public sealed class AzureObjectStore(BlobContainerClient container) : IObjectSto
 
     /// <inheritdoc />
     public Task DeleteAsync(string key, CancellationToken cancellationToken) =>
-        OffsiteErrors.Guard($"delete {key}", () => _container.DeleteBlobIfExistsAsync(key, DeleteSnapshotsOption.IncludeSnapshots, cancellationToken: cancellationToken));
+        OffsiteErrors.Guard($"delete {key}", () => _container.DeleteBlobIfExistsAsync(key, DeleteSnapshotsOption.IncludeSnapshots, cancellationToken: cancellationToken), cancellationToken);
 
     private async Task EnsureContainerAsync(CancellationToken cancellationToken) =>
-        await OffsiteErrors.Guard("create the container", () => _container.CreateIfNotExistsAsync(cancellationToken: cancellationToken)).ConfigureAwait(false);
+        await OffsiteErrors.Guard("create the container", () => _container.CreateIfNotExistsAsync(cancellationToken: cancellationToken), cancellationToken).ConfigureAwait(false);
 
     private static string BlockId(int number) => Convert.ToBase64String(Encoding.ASCII.GetBytes($"block-{number - 1:D8}"));
 
     /// <summary>Runs a conditional write: <see langword="false"/> when the blob already existed.</summary>
-    private static async Task<bool> Created<T>(string doing, Func<Task<T>> write)
+    private static async Task<bool> Created<T>(string doing, Func<Task<T>> write, CancellationToken cancellationToken)
     {
         try
         {
@@ -172,9 +172,13 @@ public sealed class AzureObjectStore(BlobContainerClient container) : IObjectSto
         {
             return false;
         }
-        catch (Exception ex) when (OffsiteErrors.IsRequestFailure(ex))
+        catch (Exception ex) when (OffsiteErrors.IsRequestFailure(ex, cancellationToken))
         {
             throw OffsiteErrors.Unavailable(doing, ex);
+        }
+        catch (Exception ex) when (cancellationToken.IsCancellationRequested && ex is not OperationCanceledException)
+        {
+            throw new OperationCanceledException($"Cancelled while trying to {doing}.", ex, cancellationToken);
         }
     }
 

@@ -21,6 +21,14 @@ public static class OffsiteErrors
         };
     }
 
+    /// <summary>
+    /// Whether <paramref name="exception"/> is a failed request (or a broken connection), not a bug or the caller's
+    /// cancellation: once <paramref name="cancellationToken"/> is cancelled, whatever a request threw (a connection
+    /// cut off mid-send surfaces as an I/O error or a wrapped cancellation) is the cancellation's doing.
+    /// </summary>
+    public static bool IsRequestFailure(Exception exception, CancellationToken cancellationToken) =>
+        !cancellationToken.IsCancellationRequested && IsRequestFailure(exception);
+
     /// <summary>Whether <paramref name="exception"/> is a failed request (or a broken connection), not a bug or the caller's cancellation.</summary>
     public static bool IsRequestFailure(Exception exception) =>
         exception is RequestFailedException or AmazonServiceException or AmazonClientException or AggregateException or HttpRequestException or TimeoutException
@@ -37,31 +45,39 @@ public static class OffsiteErrors
         return (end < 0 ? line : line[..end]).ToString();
     }
 
-    /// <summary>Runs one request, turning its failure into <see cref="OffsiteUnavailableException"/> naming what was being done.</summary>
-    public static async Task Guard(string doing, Func<Task> action)
+    /// <summary>Runs one request, turning its failure into <see cref="OffsiteUnavailableException"/> naming what was being done, and anything it threw once <paramref name="cancellationToken"/> was cancelled into <see cref="OperationCanceledException"/>.</summary>
+    public static async Task Guard(string doing, Func<Task> action, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(action);
         try
         {
             await action().ConfigureAwait(false);
         }
-        catch (Exception ex) when (IsRequestFailure(ex))
+        catch (Exception ex) when (IsRequestFailure(ex, cancellationToken))
         {
             throw Unavailable(doing, ex);
         }
+        catch (Exception ex) when (cancellationToken.IsCancellationRequested && ex is not OperationCanceledException)
+        {
+            throw new OperationCanceledException($"Cancelled while trying to {doing}.", ex, cancellationToken);
+        }
     }
 
-    /// <summary>Runs one request and returns its answer, turning its failure into <see cref="OffsiteUnavailableException"/> naming what was being done.</summary>
-    public static async Task<T> Guard<T>(string doing, Func<Task<T>> action)
+    /// <summary>Runs one request and returns its answer, turning its failure into <see cref="OffsiteUnavailableException"/> naming what was being done, and anything it threw once <paramref name="cancellationToken"/> was cancelled into <see cref="OperationCanceledException"/>.</summary>
+    public static async Task<T> Guard<T>(string doing, Func<Task<T>> action, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(action);
         try
         {
             return await action().ConfigureAwait(false);
         }
-        catch (Exception ex) when (IsRequestFailure(ex))
+        catch (Exception ex) when (IsRequestFailure(ex, cancellationToken))
         {
             throw Unavailable(doing, ex);
+        }
+        catch (Exception ex) when (cancellationToken.IsCancellationRequested && ex is not OperationCanceledException)
+        {
+            throw new OperationCanceledException($"Cancelled while trying to {doing}.", ex, cancellationToken);
         }
     }
 }

@@ -134,7 +134,7 @@ public sealed class OffsiteStore
             {
                 result = await BackupStreams.DecompressAsync(content, output, cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception ex) when (OffsiteErrors.IsRequestFailure(ex) && ex is not InvalidDataException)
+            catch (Exception ex) when (OffsiteErrors.IsRequestFailure(ex, cancellationToken) && ex is not InvalidDataException)
             {
                 throw OffsiteErrors.Unavailable($"download {backup.Name}", ex);
             }

@@ -27,6 +27,7 @@ public sealed class S3ObjectStore(IAmazonS3 client, S3TargetOptions options) : I
 
     private readonly IAmazonS3 _client = client ?? throw new ArgumentNullException(nameof(client));
     private readonly S3TargetOptions _options = options ?? throw new ArgumentNullException(nameof(options));
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Key, string ETag, long Size), IReadOnlyDictionary<string, string>> _heads = new();
 
     /// <inheritdoc />
     public string Kind => "s3";
@@ -93,7 +94,15 @@ public sealed class S3ObjectStore(IAmazonS3 client, S3TargetOptions options) : I
             request.Metadata.Add(name, value);
         }
 
-        return await Created($"upload {key}", () => _client.PutObjectAsync(request, cancellationToken)).ConfigureAwait(false);
+        string? etag = null;
+        var created = await Created($"upload {key}", async () => etag = (await _client.PutObjectAsync(request, cancellationToken).ConfigureAwait(false)).ETag, cancellationToken).ConfigureAwait(false);
+        if (created && etag is not null)
+        {
+            // What was just written is what a listing will show under this ETag: no head to read for it later.
+            Remember(key, etag, content.Length, new Dictionary<string, string>(metadata, StringComparer.OrdinalIgnoreCase));
+        }
+
+        return created;
     }
 
     /// <inheritdoc />
@@ -106,7 +115,7 @@ public sealed class S3ObjectStore(IAmazonS3 client, S3TargetOptions options) : I
             start.Metadata.Add(name, value);
         }
 
-        var upload = await OffsiteErrors.Guard($"start the upload of {key}", () => _client.InitiateMultipartUploadAsync(start, cancellationToken)).ConfigureAwait(false);
+        var upload = await OffsiteErrors.Guard($"start the upload of {key}", () => _client.InitiateMultipartUploadAsync(start, cancellationToken), cancellationToken).ConfigureAwait(false);
         var etags = new System.Collections.Concurrent.ConcurrentDictionary<int, string>();
         try
         {
@@ -123,7 +132,7 @@ public sealed class S3ObjectStore(IAmazonS3 client, S3TargetOptions options) : I
                     UseChunkEncoding = false,
                 }, ct).ConfigureAwait(false);
                 etags[number] = response.ETag;
-            }, progress, cancellationToken)).ConfigureAwait(false);
+            }, progress, cancellationToken), cancellationToken).ConfigureAwait(false);
             FileParts.Check(key, expected, checksum, size);
             var complete = new CompleteMultipartUploadRequest
             {
@@ -133,7 +142,7 @@ public sealed class S3ObjectStore(IAmazonS3 client, S3TargetOptions options) : I
                 PartETags = [.. etags.OrderBy(e => e.Key).Select(e => new PartETag(e.Key, e.Value))],
                 IfNoneMatch = createOnly ? "*" : null,
             };
-            var created = await Created($"complete the upload of {key}", () => _client.CompleteMultipartUploadAsync(complete, cancellationToken)).ConfigureAwait(false);
+            var created = await Created($"complete the upload of {key}", () => _client.CompleteMultipartUploadAsync(complete, cancellationToken), cancellationToken).ConfigureAwait(false);
             if (!created)
             {
                 await AbortAsync(start.Key, upload.UploadId).ConfigureAwait(false);
@@ -150,7 +159,10 @@ public sealed class S3ObjectStore(IAmazonS3 client, S3TargetOptions options) : I
     }
 
     /// <inheritdoc />
-    public async Task<StoredObject?> GetAsync(string key, CancellationToken cancellationToken)
+    public async Task<StoredObject?> GetAsync(string key, CancellationToken cancellationToken) => (await HeadAsync(key, cancellationToken).ConfigureAwait(false)).Object;
+
+    /// <summary>Reads an object's head: the object as <see cref="GetAsync"/> gives it, and its ETag; both <see langword="null"/> when it does not exist.</summary>
+    private async Task<(StoredObject? Object, string? ETag)> HeadAsync(string key, CancellationToken cancellationToken)
     {
         try
         {
@@ -161,13 +173,14 @@ public sealed class S3ObjectStore(IAmazonS3 client, S3TargetOptions options) : I
                 metadata[name.StartsWith(MetadataPrefix, StringComparison.OrdinalIgnoreCase) ? name[MetadataPrefix.Length..] : name] = head.Metadata[name];
             }
 
-            return new StoredObject(key, head.ContentLength, head.LastModified is { } modified ? new DateTimeOffset(modified.ToUniversalTime(), TimeSpan.Zero) : null, metadata);
+            var modified = head.LastModified is { } at ? new DateTimeOffset(at.ToUniversalTime(), TimeSpan.Zero) : (DateTimeOffset?)null;
+            return (new StoredObject(key, head.ContentLength, modified, metadata), head.ETag);
         }
         catch (AmazonS3Exception ex) when (ex.StatusCode == HttpStatusCode.NotFound && ex.ErrorCode != "NoSuchBucket")
         {
-            return null;
+            return (null, null);
         }
-        catch (Exception ex) when (OffsiteErrors.IsRequestFailure(ex))
+        catch (Exception ex) when (OffsiteErrors.IsRequestFailure(ex, cancellationToken))
         {
             throw OffsiteErrors.Unavailable($"read back {key}", ex);
         }
@@ -176,15 +189,15 @@ public sealed class S3ObjectStore(IAmazonS3 client, S3TargetOptions options) : I
     /// <inheritdoc />
     public async Task<IReadOnlyList<StoredObject>> ListAsync(string prefix, bool withMetadata, CancellationToken cancellationToken)
     {
-        var found = new List<StoredObject>();
+        var found = new List<(StoredObject Object, string? ETag)>();
         var request = new ListObjectsV2Request { BucketName = _options.Bucket, Prefix = _options.Prefix + prefix };
         do
         {
-            var page = await OffsiteErrors.Guard($"list {(prefix.Length == 0 ? "the bucket" : prefix)}", () => _client.ListObjectsV2Async(request, cancellationToken)).ConfigureAwait(false);
+            var page = await OffsiteErrors.Guard($"list {(prefix.Length == 0 ? "the bucket" : prefix)}", () => _client.ListObjectsV2Async(request, cancellationToken), cancellationToken).ConfigureAwait(false);
             foreach (var item in page.S3Objects ?? [])
             {
                 var modified = item.LastModified is { } at ? new DateTimeOffset(at.ToUniversalTime(), TimeSpan.Zero) : (DateTimeOffset?)null;
-                found.Add(new StoredObject(item.Key[_options.Prefix.Length..], item.Size ?? 0, modified, new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)));
+                found.Add((new StoredObject(item.Key[_options.Prefix.Length..], item.Size ?? 0, modified, new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)), item.ETag));
             }
 
             request.ContinuationToken = page.IsTruncated == true ? page.NextContinuationToken : null;
@@ -193,14 +206,42 @@ public sealed class S3ObjectStore(IAmazonS3 client, S3TargetOptions options) : I
 
         if (!withMetadata)
         {
-            return found;
+            return [.. found.Select(f => f.Object)];
         }
 
-        // S3 lists no metadata: each object's head is read, a few at a time. One that has gone since is left out.
+        // S3 lists no metadata: each object's head is read, a few at a time, unless this store has read or written the
+        // object under the ETag listed (an object is never rewritten in place, and a rewrite would change its ETag).
+        // One that has gone since is left out.
         var described = new StoredObject?[found.Count];
         await Parallel.ForEachAsync(Enumerable.Range(0, found.Count), new ParallelOptions { MaxDegreeOfParallelism = FileParts.Concurrency * 2, CancellationToken = cancellationToken }, async (i, ct) =>
-            described[i] = await GetAsync(found[i].Key, ct).ConfigureAwait(false)).ConfigureAwait(false);
+        {
+            var (listed, etag) = found[i];
+            if (etag is not null && _heads.TryGetValue((listed.Key, etag, listed.Size), out var known))
+            {
+                described[i] = listed with { Metadata = known };
+                return;
+            }
+
+            var (head, headETag) = await HeadAsync(listed.Key, ct).ConfigureAwait(false);
+            if (head is not null && headETag is not null)
+            {
+                Remember(listed.Key, headETag, head.Size, head.Metadata);
+            }
+
+            described[i] = head;
+        }).ConfigureAwait(false);
         return [.. described.OfType<StoredObject>()];
+    }
+
+    /// <summary>Keeps an object's metadata by key, ETag and size, so a later listing needs no head for it (bounded: cleared past 100,000 objects).</summary>
+    private void Remember(string key, string etag, long size, IReadOnlyDictionary<string, string> metadata)
+    {
+        if (_heads.Count > 100_000)
+        {
+            _heads.Clear();
+        }
+
+        _heads[(key, etag, size)] = metadata;
     }
 
     /// <inheritdoc />
@@ -246,7 +287,7 @@ public sealed class S3ObjectStore(IAmazonS3 client, S3TargetOptions options) : I
         {
             return null;
         }
-        catch (Exception ex) when (OffsiteErrors.IsRequestFailure(ex))
+        catch (Exception ex) when (OffsiteErrors.IsRequestFailure(ex, cancellationToken))
         {
             throw OffsiteErrors.Unavailable($"download {key}", ex);
         }
@@ -254,7 +295,7 @@ public sealed class S3ObjectStore(IAmazonS3 client, S3TargetOptions options) : I
 
     /// <inheritdoc />
     public Task DeleteAsync(string key, CancellationToken cancellationToken) =>
-        OffsiteErrors.Guard($"delete {key}", () => _client.DeleteObjectAsync(new DeleteObjectRequest { BucketName = _options.Bucket, Key = _options.Prefix + key }, cancellationToken));
+        OffsiteErrors.Guard($"delete {key}", () => _client.DeleteObjectAsync(new DeleteObjectRequest { BucketName = _options.Bucket, Key = _options.Prefix + key }, cancellationToken), cancellationToken);
 
     /// <summary>The Content-MD5 header's value: the store checks the body against it (integrity in transit, not security).</summary>
 #pragma warning disable CA5351 // S3 defines Content-MD5; the content's SHA-256 is what proves it.
@@ -274,7 +315,7 @@ public sealed class S3ObjectStore(IAmazonS3 client, S3TargetOptions options) : I
                 await response.ResponseStream.ReadExactlyAsync(bytes, bounded.Token).ConfigureAwait(false);
                 return bytes;
             }
-            catch (Exception ex) when (!cancellationToken.IsCancellationRequested && (OffsiteErrors.IsRequestFailure(ex) || ex is OperationCanceledException or EndOfStreamException))
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested && (OffsiteErrors.IsRequestFailure(ex, cancellationToken) || ex is OperationCanceledException or EndOfStreamException))
             {
                 if (attempt >= RangeTries)
                 {
@@ -297,7 +338,7 @@ public sealed class S3ObjectStore(IAmazonS3 client, S3TargetOptions options) : I
     }
 
     /// <summary>Runs a conditional write: <see langword="false"/> when the object already existed.</summary>
-    private static async Task<bool> Created<T>(string doing, Func<Task<T>> write)
+    private static async Task<bool> Created<T>(string doing, Func<Task<T>> write, CancellationToken cancellationToken)
     {
         try
         {
@@ -308,9 +349,13 @@ public sealed class S3ObjectStore(IAmazonS3 client, S3TargetOptions options) : I
         {
             return false;
         }
-        catch (Exception ex) when (OffsiteErrors.IsRequestFailure(ex))
+        catch (Exception ex) when (OffsiteErrors.IsRequestFailure(ex, cancellationToken))
         {
             throw OffsiteErrors.Unavailable(doing, ex);
+        }
+        catch (Exception ex) when (cancellationToken.IsCancellationRequested && ex is not OperationCanceledException)
+        {
+            throw new OperationCanceledException($"Cancelled while trying to {doing}.", ex, cancellationToken);
         }
     }
 
