@@ -10,41 +10,48 @@ namespace Emergence.Persistence.Tests.Metrics;
 
 /// <summary>
 /// What the history uploader costs in requests, counted by Azurite's own request log: an idle database costs a
-/// probe now and then, not listings, and the probe is enough to notice a deleted container and fill it again.
+/// probe now and then, not listings, and the probe is enough to notice a deleted container and fill it again; a
+/// busy one costs one request per file it uploads.
 /// </summary>
-public sealed class IdleRequestsTests : IDisposable
+public sealed class UploaderRequestsTests : IDisposable
 {
     private const string Container = "emergence-backups";
     private readonly Azurite _azurite = Azurite.Start(debugLog: true);
-    private readonly TestHarness _h;
-    private readonly SqliteConnection _writer;
+    private TestHarness _h = null!;
+    private SqliteConnection _writer = null!;
     private int _passes;
 
-    public IdleRequestsTests()
+    /// <summary>A database with a row, replicated every <paramref name="intervalSeconds"/>, Azurite as its off-volume target.</summary>
+    private void Start(int intervalSeconds)
     {
         _h = new TestHarness(
             new Dictionary<string, string?>
             {
                 ["Persistence:Offsite:ConnectionString"] = _azurite.ConnectionString,
                 ["Persistence:Offsite:Container"] = Container,
-                ["Persistence:Replication:IntervalSeconds"] = "60",
+                ["Persistence:Replication:IntervalSeconds"] = intervalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
             },
             configureServices: OffsiteServer.FastRetries);
         Directory.CreateDirectory(Path.GetDirectoryName(_h.DatabasePath)!);
         _writer = _h.Get<SqliteConnectionFactory>().OpenOrCreate(_h.DatabasePath);
-        using var command = _writer.CreateCommand();
-        command.CommandText = "CREATE TABLE rows (n INTEGER PRIMARY KEY, pad BLOB NOT NULL); INSERT INTO rows (pad) VALUES (randomblob(300));";
-        command.ExecuteNonQuery();
+        Execute("CREATE TABLE rows (n INTEGER PRIMARY KEY, pad BLOB NOT NULL); INSERT INTO rows (pad) VALUES (randomblob(300));");
     }
 
     public void Dispose()
     {
-        _writer.Dispose();
-        _h.Dispose();
+        _writer?.Dispose();
+        _h?.Dispose();
         _azurite.Dispose();
     }
 
     private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    private void Execute(string sql)
+    {
+        using var command = _writer.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
 
     private int LoggedRequests() => _azurite.LoggedRequests().Count;
 
@@ -67,14 +74,13 @@ public sealed class IdleRequestsTests : IDisposable
     [Fact]
     public async Task IdleHour_CostsAtMostTwelveRequests_AndADeletedContainerIsFilledAgainAfterTheNextProbe()
     {
+        Start(intervalSeconds: 60);
         var location = _h.Locate();
         using (var session = await ReplicationSession.OpenAsync(location, _h.Get<SqliteConnectionFactory>(), _h.Get<BackupService>(), _h.Time, NullLogger.Instance, 64L << 20, null, Token))
         {
             for (var i = 0; i < 3; i++)
             {
-                using var command = _writer.CreateCommand();
-                command.CommandText = "INSERT INTO rows (pad) VALUES (randomblob(300));";
-                command.ExecuteNonQuery();
+                Execute("INSERT INTO rows (pad) VALUES (randomblob(300));");
                 _h.Time.Advance(TimeSpan.FromSeconds(1));
                 Assert.NotNull(session.Poll().Segment);
             }
@@ -117,6 +123,79 @@ public sealed class IdleRequestsTests : IDisposable
             Assert.True((await last.ExistsAsync(Token)).Value, "the last segment was not uploaded again within two probe intervals");
             Assert.True((await snapshot.ExistsAsync(Token)).Value, "the snapshot was not uploaded again within two probe intervals");
             Assert.Contains(_h.Logs.GetSnapshot(), r => r.Id.Name == "OffsiteObjectMissing");
+        }
+        finally
+        {
+            await cancel.CancelAsync();
+            await run;
+        }
+    }
+
+    /// <summary>Waits (polling, generously) for the uploader to finish a pass that started after <paramref name="before"/> passes.</summary>
+    private async Task<bool> PassAfterAsync(int before, int polls = 3000)
+    {
+        for (var poll = 0; poll < polls && Volatile.Read(ref _passes) <= before; poll++)
+        {
+            await Task.Delay(10, Token);
+        }
+
+        return Volatile.Read(ref _passes) > before;
+    }
+
+    [Fact]
+    public async Task BusyMinutes_CostOneRequestPerUploadedFile()
+    {
+        Start(intervalSeconds: 1);
+        var location = _h.Locate();
+        var store = new ReplicationStore(_h.BackupDirectory);
+        using var session = await ReplicationSession.OpenAsync(location, _h.Get<SqliteConnectionFactory>(), _h.Get<BackupService>(), _h.Time, NullLogger.Instance, 64L << 20, null, Token);
+        var generation = store.Generations(_h.DatabasePath).Single();
+        var uploader = _h.Get<HistoryUploader>();
+        uploader.CaughtUp += _ => Interlocked.Increment(ref _passes);
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(Token);
+        var run = uploader.RunAsync(location, cancel.Token);
+        try
+        {
+            // A commit a second, each second's commits closed into a segment, the levels merged every 10 s (as the
+            // replicator does), and an upload pass every interval.
+            async Task<bool> BusySecondAsync(int second, int polls = 3000)
+            {
+                Execute("INSERT INTO rows (pad) VALUES (randomblob(200));");
+                var passes = Volatile.Read(ref _passes);
+                _h.Time.Advance(TimeSpan.FromSeconds(1));
+                Assert.NotNull(session.Poll().Segment);
+                if (second % 10 == 0)
+                {
+                    HistoryCompactor.Compact(store, generation, closed: false, NullLogger.Instance, Token);
+                }
+
+                return await PassAfterAsync(passes, polls);
+            }
+
+            // The first uploads (the generation, the snapshot's backup) settle first: until a pass ends with everything
+            // off the volume, then 20 s more.
+            var settled = 0;
+            for (var second = 1; second <= 30; second++)
+            {
+                settled = await BusySecondAsync(second, polls: 200) ? settled + 1 : 0;
+            }
+
+            Assert.True(settled >= 20, "the uploader had not caught up after 10 busy seconds");
+
+            var filesBefore = store.Files(generation.Id).Count;
+            var before = _azurite.LoggedRequests().Count;
+            for (var second = 31; second <= 151; second++)
+            {
+                Assert.True(await BusySecondAsync(second), $"the uploader did not finish a pass within 30 s of busy second {second}");
+            }
+
+            var requests = _azurite.LoggedRequests().Skip(before).ToList();
+            var uploaded = store.Files(generation.Id).Count - filesBefore;
+
+            Assert.True(uploaded >= 120, $"only {uploaded} files were written in 121 busy seconds");
+            var puts = requests.Count(m => m == "PUT");
+            Assert.InRange(puts, uploaded - 2, uploaded + 2);
+            Assert.True(requests.Count <= puts + 2, $"{requests.Count} requests for {puts} uploads: {string.Join(", ", requests.Where(m => m != "PUT").GroupBy(m => m).Select(g => $"{g.Count()} {g.Key}"))} besides");
         }
         finally
         {
