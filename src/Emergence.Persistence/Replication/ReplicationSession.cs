@@ -469,7 +469,14 @@ public sealed class ReplicationSession : IDisposable
         {
             _open = null;
             open.Dispose();
-            File.Delete(open.TempPath);
+            try
+            {
+                File.Delete(open.TempPath);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // A temporary file is never taken for a segment (it has no manifest); the session's own error, if any, is the one to report.
+            }
         }
     }
 
