@@ -109,7 +109,7 @@ public static class PersistenceServiceCollectionExtensions
         services.AddOptions<BlobClientOptions>(OffsiteConnector.ClientName).Configure<PersistenceMetrics, IOptions<PersistenceOptions>>((clientOptions, metrics, options) =>
             clientOptions.AddPolicy(new OffsiteRequestPolicy(metrics, PersistenceMetrics.AzureTarget(options.Value.Offsite.Container ?? "")), HttpPipelinePosition.PerRetry));
         // The S3 client is built on first use too, only when a bucket is configured; tests shorten its retries by configuring these options.
-        services.AddOptions<AmazonS3Config>(OffsiteConnector.ClientName).Configure(S3ObjectStore.Defaults);
+        services.AddOptions<AmazonS3Config>(OffsiteConnector.ClientName).Configure(S3Clients.Defaults);
         services.TryAddSingleton<OffsiteConnector>();
         services.TryAddSingleton<OffsiteActivity>();
         services.TryAddSingleton<BackupDownloader>();
