@@ -20,7 +20,7 @@ namespace Emergence.Persistence.Backups;
 internal sealed class BackupWriter(SqliteConnectionFactory connections, PersistenceOptions options, IntegrityRecord integrity, TimeProvider time, ILogger logger)
 {
     private const int BufferSize = 1 << 20;
-    private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(200);
+    private readonly BackupCopy _copy = new(connections, time);
 
     /// <summary>The files of one backup: the final names and the temporary ones they are written under.</summary>
     private sealed record Files(string Name, string Final, string Copy, string CompressedCopy, string Manifest, string ManifestTemp)
@@ -69,7 +69,7 @@ internal sealed class BackupWriter(SqliteConnectionFactory connections, Persiste
         {
             var expected = BackupSpace.DatabaseBytes(source);
             progress?.Report(new OperationProgress("copy", 0, expected));
-            var (position, pinned, contentAt) = steps.Run("copy", files.Copy, () => Copy(source, files.Copy, expected, progress));
+            var (position, pinned, contentAt) = steps.Run("copy", files.Copy, () => _copy.Write(source, files.Copy, expected, progress));
             cancellationToken.ThrowIfCancellationRequested();
 
             // The copy is page-exact: its check is a check of the live database as of the copy.
@@ -102,17 +102,7 @@ internal sealed class BackupWriter(SqliteConnectionFactory connections, Persiste
                 Durable.FsyncDirectory(directory);
             });
 
-            var baseline = swept.NewestGood?.Manifest;
-            var suspect = ContentLoss.LostEveryTable(baseline, facts.SchemaObjects);
-            var manifest = ManifestFor(files, source, reason, swept, facts, (checksum, size, contentChecksum), hashes, (contentAt, position, pinned), suspect, compress);
-            steps.Run("manifest", files.Manifest, () => Durable.WriteFileAtomically(files.ManifestTemp, files.Manifest, JsonSerializer.SerializeToUtf8Bytes(manifest, PersistenceJson.Options)));
-            var durationMs = (long)time.GetElapsedTime(started).TotalMilliseconds;
-            PersistenceLog.BackupCompleted(logger, reason, files.Final, size, durationMs, checksum);
-            if (suspect is not null)
-            {
-                PersistenceLog.BackupSuspect(logger, files.Name, source, suspect, baseline!.Filename);
-            }
-
+            var manifest = WriteManifest(steps, files, source, reason, swept, facts, (checksum, size, contentChecksum), hashes, (contentAt, position, pinned), compress, started);
             progress?.Report(new OperationProgress("done", size, size));
             return new Written(manifest, position, pinned, hashes);
         }
@@ -121,6 +111,27 @@ internal sealed class BackupWriter(SqliteConnectionFactory connections, Persiste
             RemovePartials(files.Copy, files.CompressedCopy, files.ManifestTemp, renamed ? files.Final : null);
             throw;
         }
+    }
+
+    /// <summary>
+    /// Writes the renamed backup's manifest, last (a backup without one is incomplete), and logs the backup, and the
+    /// suspicion when its content lost every table the newest good backup had.
+    /// </summary>
+    private BackupManifest WriteManifest(BackupSteps steps, Files files, string source, string reason, BackupInventory swept, DatabaseFacts facts,
+        (string Checksum, long Size, string ContentChecksum) stored, PageHashes hashes, (DateTimeOffset ContentAt, WalPosition? Position, bool Pinned) point, bool compress, long started)
+    {
+        var baseline = swept.NewestGood?.Manifest;
+        var suspect = ContentLoss.LostEveryTable(baseline, facts.SchemaObjects);
+        var manifest = ManifestFor(files, source, reason, swept, facts, stored, hashes, point, suspect, compress);
+        steps.Run("manifest", files.Manifest, () => Durable.WriteFileAtomically(files.ManifestTemp, files.Manifest, JsonSerializer.SerializeToUtf8Bytes(manifest, PersistenceJson.Options)));
+        var durationMs = (long)time.GetElapsedTime(started).TotalMilliseconds;
+        PersistenceLog.BackupCompleted(logger, reason, files.Final, stored.Size, durationMs, stored.Checksum);
+        if (suspect is not null)
+        {
+            PersistenceLog.BackupSuspect(logger, files.Name, source, suspect, baseline!.Filename);
+        }
+
+        return manifest;
     }
 
     /// <summary>
@@ -212,72 +223,6 @@ internal sealed class BackupWriter(SqliteConnectionFactory connections, Persiste
         if (available < needed)
         {
             throw new BackupFailedException("preflight", directory, $"not enough free space: the backup needs about {needed} bytes, {available} are available");
-        }
-    }
-
-    /// <summary>Copies the database; returns the log position the copy holds, whether it was read with writers held off, and when its content was fixed.</summary>
-    private (WalPosition? Position, bool Pinned, DateTimeOffset ContentAt) Copy(string source, string tempPath, long expectedBytes, IProgress<OperationProgress>? progress)
-    {
-        // One sqlite3_backup_step(-1) under a single read transaction: a consistent snapshot while writers
-        // keep committing to the WAL. Incremental steps would restart on every write and might never finish.
-        // The step reports nothing while it runs, so progress is read from the growing copy's size.
-        using var ticker = progress is null ? null : time.CreateTimer(
-            _ => progress.Report(new OperationProgress("copy", RegularFile.LengthOrZero(tempPath), expectedBytes)), null, ProgressInterval, ProgressInterval);
-        using var from = connections.OpenMapped(source, SqliteOpenMode.ReadWrite);
-        using var to = connections.OpenCopyTarget(tempPath);
-
-        // The source is read through a memory map, which spares a copy per page (measured: ~20% faster for
-        // 1 GiB). The copy needs no journal and no syncs while written: it is worthless until fsynced and renamed.
-        // Its page writes reach the kernel gathered into 64 KiB ones (OpenCopyTarget): half the time for 1 GiB.
-        DatabaseInspector.Execute(to, "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;");
-        var (position, pinned) = Pin(from, source);
-        var contentAt = time.GetUtcNow();
-        try
-        {
-            from.BackupDatabase(to);
-        }
-        finally
-        {
-            if (pinned)
-            {
-                DatabaseInspector.Execute(from, "COMMIT");
-            }
-        }
-
-        // The copy carries the source's WAL header. Switch it to a rollback journal so that a read-only
-        // open (verification, restore) creates no -wal/-shm files beside it.
-        DatabaseInspector.Execute(to, "PRAGMA journal_mode = DELETE;");
-        // Unpinned, the copy's read began inside the backup step: only its end bounds the commits it holds.
-        return (position, pinned, pinned ? contentAt : time.GetUtcNow());
-    }
-
-    /// <summary>
-    /// Opens the read transaction the copy is taken under while no writer can commit, and reads the log's end
-    /// then: the copy holds exactly the commits up to that point of the log, which is what a restore replays
-    /// history from. The write lock is held only for the moment of the read (a scan of the <c>-wal</c> with ordinary
-    /// reads; the database file and <c>-shm</c> are never opened that way). When the lock cannot be had within the
-    /// busy timeout, the copy is taken unpinned (its position unknown), as a plain backup.
-    /// </summary>
-    private (WalPosition? Position, bool Pinned) Pin(SqliteConnection from, string source)
-    {
-        using var gate = connections.OpenForProbe(source);
-        try
-        {
-            DatabaseInspector.Execute(gate, "BEGIN IMMEDIATE");
-        }
-        catch (SqliteException ex) when (ex.SqliteErrorCode is 5 or 6)
-        {
-            return (null, false);
-        }
-
-        try
-        {
-            DatabaseInspector.Execute(from, "BEGIN; SELECT count(*) FROM sqlite_schema;");
-            return (WalTail.EndOf(source + "-wal"), true);
-        }
-        finally
-        {
-            DatabaseInspector.Execute(gate, "ROLLBACK");
         }
     }
 

@@ -109,7 +109,7 @@ public static class PersistenceServiceCollectionExtensions
         services.AddOptions<BlobClientOptions>(OffsiteConnector.ClientName).Configure<PersistenceMetrics, IOptions<PersistenceOptions>>((clientOptions, metrics, options) =>
             clientOptions.AddPolicy(new OffsiteRequestPolicy(metrics, PersistenceMetrics.AzureTarget(options.Value.Offsite.Container ?? "")), HttpPipelinePosition.PerRetry));
         // The S3 client is built on first use too, only when a bucket is configured; tests shorten its retries by configuring these options.
-        services.AddOptions<AmazonS3Config>(OffsiteConnector.ClientName).Configure(S3ObjectStore.Defaults);
+        services.AddOptions<AmazonS3Config>(OffsiteConnector.ClientName).Configure(S3Clients.Defaults);
         services.AddOptions<AmazonS3Config>(OffsiteConnector.ClientName).Configure<PersistenceMetrics, IOptions<PersistenceOptions>>((config, metrics, options) =>
             config.HttpClientFactory = new S3RequestCounter(metrics, PersistenceMetrics.S3Target(options.Value.Offsite.S3.Name ?? "")));
         services.TryAddSingleton<OffsiteConnector>();

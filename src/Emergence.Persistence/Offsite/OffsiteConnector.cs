@@ -13,7 +13,7 @@ public sealed class OffsiteConnector(IOptions<PersistenceOptions> options, IAzur
     /// <summary>The name the blob service client and the S3 client's configuration are registered under.</summary>
     public const string ClientName = "Default";
 
-    private readonly Lazy<AmazonS3Client> _s3 = new(() => S3ObjectStore.CreateClient(options.Value.Offsite.S3, s3Configs.Get(ClientName)), LazyThreadSafetyMode.ExecutionAndPublication);
+    private readonly Lazy<AmazonS3Client> _s3 = new(() => S3Clients.Create(options.Value.Offsite.S3, s3Configs.Get(ClientName)), LazyThreadSafetyMode.ExecutionAndPublication);
 
     /// <summary>Whether off-volume copies are configured.</summary>
     public bool Enabled => options.Value.Offsite.Enabled;

@@ -13,7 +13,7 @@ namespace Emergence.Persistence.Offsite;
 /// incomplete and ignored, as on the volume. Objects are created, never overwritten: where the store supports
 /// conditional writes, an object that already exists is kept, and accepted only when it is the same content.
 /// </summary>
-public sealed class OffsiteStore
+public sealed partial class OffsiteStore
 {
     /// <summary>The metadata key holding the object's lowercase hex SHA-256.</summary>
     public const string ChecksumMetadataKey = "sha256";
@@ -50,38 +50,6 @@ public sealed class OffsiteStore
 
     /// <summary>Where the target is, for messages: the endpoint and container or bucket, never a key or token.</summary>
     public string Describe() => Objects.Describe();
-
-    /// <summary>Backups in the target, newest first, each with its manifest when it has a readable one.</summary>
-    /// <exception cref="OffsiteUnavailableException">The target cannot be listed.</exception>
-    public async Task<IReadOnlyList<OffsiteBackup>> ListAsync(CancellationToken cancellationToken = default) =>
-        (await ScanAsync(cancellationToken).ConfigureAwait(false)).Backups;
-
-    /// <summary>
-    /// Lists the target once: its backups, newest first, with their manifests, and the manifest objects
-    /// whose backup object is missing (left by an interrupted rotation). A missing container holds nothing.
-    /// </summary>
-    /// <exception cref="OffsiteUnavailableException">The target cannot be listed.</exception>
-    public async Task<OffsiteInventory> ScanAsync(CancellationToken cancellationToken = default)
-    {
-        var data = new Dictionary<string, StoredObject>(StringComparer.Ordinal);
-        var manifests = new Dictionary<string, StoredObject>(StringComparer.Ordinal);
-        foreach (var item in await Objects.ListAsync("", withMetadata: false, cancellationToken).ConfigureAwait(false))
-        {
-            if (_naming.IsBackupName(item.Key))
-            {
-                data[item.Key] = item;
-            }
-            else if (item.Key.EndsWith(BackupNaming.ManifestSuffix, StringComparison.Ordinal)
-                && _naming.IsBackupName(item.Key[..^BackupNaming.ManifestSuffix.Length]))
-            {
-                manifests[item.Key[..^BackupNaming.ManifestSuffix.Length]] = item;
-            }
-        }
-
-        var backups = await Task.WhenAll(data.Values.Select(item => DescribeAsync(item, manifests.GetValueOrDefault(item.Key), cancellationToken))).ConfigureAwait(false);
-        var stray = manifests.Keys.Where(name => !data.ContainsKey(name)).Select(BackupNaming.ManifestNameFor).Order(StringComparer.Ordinal).ToList();
-        return new OffsiteInventory([.. backups.OrderByDescending(b => (b.Stamp, b.Sequence))], stray);
-    }
 
     /// <summary>
     /// Uploads a verified local backup and then its manifest. The parts are sent while the file is hashed in
@@ -267,67 +235,5 @@ public sealed class OffsiteStore
         throw new OffsiteUnavailableException(created
             ? $"the stored object {key} does not match what was sent ({stored.Size} bytes, sha256 '{recorded}'; sent {size} bytes, {checksum})."
             : $"{key} already exists in {Objects.Name} with other content ({stored.Size} bytes, sha256 '{recorded}'; this copy is {size} bytes, {checksum}): it was not overwritten. Another deployment may be writing to the same place.");
-    }
-
-    /// <summary>
-    /// Manifests already read, by target, name, size and time written: a manifest object is never rewritten in
-    /// place, so a listing that shows the same one again needs no download (each upload run and retention pass
-    /// would otherwise read every manifest in the target).
-    /// </summary>
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(string Target, string Key, long Size, DateTimeOffset? Written), BackupManifest> ReadManifests = new();
-
-    private async Task<OffsiteBackup> DescribeAsync(StoredObject item, StoredObject? manifestObject, CancellationToken cancellationToken)
-    {
-        if (!_naming.TryParse(item.Key, out var stamp, out var sequence))
-        {
-            throw new ArgumentException($"{item.Key} is not a backup's name.", nameof(item));
-        }
-
-        BackupManifest? manifest = null;
-        string? error = "it has no manifest (the upload never finished)";
-        var cacheKey = manifestObject is null ? default : (Objects.Describe(), manifestObject.Key, manifestObject.Size, manifestObject.LastModified);
-        if (manifestObject is not null && manifestObject.LastModified is not null && ReadManifests.TryGetValue(cacheKey, out var known))
-        {
-            (manifest, error) = (known, null);
-        }
-        else if (manifestObject is not null && await ReadTextAsync(BackupNaming.ManifestNameFor(item.Key), cancellationToken).ConfigureAwait(false) is { } json)
-        {
-            manifest = BackupCatalog.ParseManifest(json, item.Key, out error);
-            if (manifest is not null && manifestObject.LastModified is not null)
-            {
-                if (ReadManifests.Count > 10_000)
-                {
-                    ReadManifests.Clear();
-                }
-
-                ReadManifests[cacheKey] = manifest;
-            }
-        }
-
-        return new OffsiteBackup
-        {
-            Name = item.Key,
-            Stamp = stamp,
-            Sequence = sequence,
-            Size = item.Size,
-            UploadedAt = item.LastModified,
-            Manifest = manifest,
-            ManifestError = error,
-        };
-    }
-
-    private async Task<string?> ReadTextAsync(string key, CancellationToken cancellationToken)
-    {
-        using var buffer = new MemoryStream();
-        try
-        {
-            return await Objects.DownloadToAsync(key, buffer, null, cancellationToken).ConfigureAwait(false)
-                ? System.Text.Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length)
-                : null;
-        }
-        catch (OffsiteUnavailableException ex)
-        {
-            throw new OffsiteUnavailableException($"cannot read the manifest of {key[..^BackupNaming.ManifestSuffix.Length]}: {ex.Message}", ex);
-        }
     }
 }

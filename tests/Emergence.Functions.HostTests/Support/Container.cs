@@ -7,25 +7,6 @@ using Emergence.Persistence.Tests.Support;
 
 namespace Emergence.Functions.HostTests.Support;
 
-/// <summary>How one container of the service is started: its volume and the variables Railway would give it.</summary>
-public sealed record ContainerSpec
-{
-    /// <summary>The service's volume, or null for a container started without one.</summary>
-    public LoopVolume? Volume { get; init; }
-
-    /// <summary>Where Railway mounts the volume (and what it puts in <c>RAILWAY_VOLUME_MOUNT_PATH</c>).</summary>
-    public string MountPath { get; init; } = "/app/data";
-
-    /// <summary>Directories that exist on the container's own layer (e.g. /app/data without a volume on it).</summary>
-    public IReadOnlyList<string> LayerDirectories { get; init; } = [];
-
-    /// <summary>Directories that exist but cannot be written (an empty read-only file system on each).</summary>
-    public IReadOnlyList<string> ReadOnlyDirectories { get; init; } = [];
-
-    /// <summary>Service variables on top of the image's ENV; a null value removes the variable.</summary>
-    public IReadOnlyDictionary<string, string?> Variables { get; init; } = new Dictionary<string, string?>();
-}
-
 /// <summary>
 /// One container of the service, as Railway runs the image: the Dockerfile's ENV and CMD
 /// (<c>/opt/emergence/start.sh</c>, which hands over to the host), the published app at
@@ -76,7 +57,7 @@ public sealed class Container : IAsyncDisposable
         var name = "rehearsal-" + Interlocked.Increment(ref _count).ToString(CultureInfo.InvariantCulture);
         var port = FreePort();
         var output = new ConsoleOutput();
-        var environment = Environment(rehearsal, spec, port);
+        var environment = ContainerCommand.Environment(rehearsal, spec, port);
         var process = Launch(rehearsal, spec, name, environment, rehearsal.Image.Command, output);
         return new Container(process, name, port, output, environment);
     }
@@ -85,7 +66,7 @@ public sealed class Container : IAsyncDisposable
     public static (int Exit, string Output) Run(Rehearsal rehearsal, ContainerSpec spec, params string[] command)
     {
         var output = new ConsoleOutput();
-        using var process = Launch(rehearsal, spec, "rehearsal-shell", Environment(rehearsal, spec, FreePort()), command, output);
+        using var process = Launch(rehearsal, spec, "rehearsal-shell", ContainerCommand.Environment(rehearsal, spec, FreePort()), command, output);
         process.WaitForExit();
         return (process.ExitCode, output.Text);
     }
@@ -209,54 +190,10 @@ public sealed class Container : IAsyncDisposable
         File.WriteAllText(startScript, host.StartScript);
 
         var info = new ProcessStartInfo("unshare") { RedirectStandardOutput = true, RedirectStandardError = true };
-        void Add(params string[] args)
+        foreach (var arg in ContainerCommand.Arguments(rehearsal, spec, state, name, startScript, environment, command))
         {
-            foreach (var arg in args)
-            {
-                info.ArgumentList.Add(arg);
-            }
+            info.ArgumentList.Add(arg);
         }
-
-        Add("--mount", "--pid", "--uts", "--fork", "--kill-child", "--", "/bin/sh", Path.Combine(AppContext.BaseDirectory, "container.sh"), state, name);
-
-        foreach (var directory in spec.LayerDirectories)
-        {
-            Add("--dir", directory);
-        }
-
-        foreach (var directory in spec.ReadOnlyDirectories)
-        {
-            Add("--read-only-dir", directory);
-        }
-
-        if (spec.Volume is { } volume)
-        {
-            Add("--volume", volume.Device, spec.MountPath);
-        }
-
-        if (host.Directory is { } hostDirectory)
-        {
-            Add("--bind-ro", hostDirectory, FunctionsHost.ImageHostDirectory);
-        }
-
-        foreach (var (target, published) in rehearsal.Published)
-        {
-            Add("--bind-ro", published, target);
-        }
-
-        foreach (var (source, target) in rehearsal.Image.ContextCopies)
-        {
-            Add("--copy", Repository.Path(source), target);
-        }
-
-        Add("--copy", startScript, "/opt/startup/start_nonappservice.sh");
-        Add("--", "env", "-i");
-        foreach (var (key, value) in environment)
-        {
-            Add($"{key}={value}");
-        }
-
-        Add([.. command]);
 
         var process = new Process { StartInfo = info };
         process.OutputDataReceived += (_, e) =>
@@ -277,46 +214,6 @@ public sealed class Container : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return process;
-    }
-
-    /// <summary>The container's environment: a root shell's basics, the image's ENV, what Railway injects, the spec's variables.</summary>
-    private static Dictionary<string, string> Environment(Rehearsal rehearsal, ContainerSpec spec, int port)
-    {
-        var environment = new Dictionary<string, string>(StringComparer.Ordinal)
-        {
-            ["PATH"] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-            ["HOME"] = "/root",
-        };
-        foreach (var (key, value) in rehearsal.Host!.Environment)
-        {
-            environment[key] = value;
-        }
-
-        foreach (var (key, value) in rehearsal.Image.Environment)
-        {
-            environment[key] = value;
-        }
-
-        environment["PORT"] = port.ToString(CultureInfo.InvariantCulture);
-        if (spec.Volume is not null)
-        {
-            environment["RAILWAY_VOLUME_NAME"] = "rehearsal-volume";
-            environment["RAILWAY_VOLUME_MOUNT_PATH"] = spec.MountPath;
-        }
-
-        foreach (var (key, value) in spec.Variables)
-        {
-            if (value is null)
-            {
-                environment.Remove(key);
-            }
-            else
-            {
-                environment[key] = value;
-            }
-        }
-
-        return environment;
     }
 
     /// <summary>The container's first process: the one child of <c>unshare --fork</c>.</summary>
@@ -343,11 +240,4 @@ public sealed class Container : IAsyncDisposable
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
-}
-
-/// <summary>The outcome of a deploy healthcheck: passed or not, every poll's status (0: no answer), how long it took, the last body.</summary>
-public sealed record Healthcheck(bool Passed, IReadOnlyList<int> Polls, TimeSpan Elapsed, string? LastBody)
-{
-    public override string ToString() =>
-        $"{(Passed ? "passed" : "failed")} after {Elapsed.TotalSeconds:0.0} s, polls {string.Join(',', Polls)}; last body: {LastBody}";
 }

@@ -71,17 +71,7 @@ public sealed class Azurite : IDisposable
     /// </summary>
     public static Azurite Start(bool debugLog = false)
     {
-        var executable = Path.Combine(RepositoryRoot(), "node_modules", ".bin", "azurite-blob");
-        if (!File.Exists(executable))
-        {
-            var why = $"Azurite is not installed ({executable} is missing): run 'npm ci' in the repository.";
-            if (string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase))
-            {
-                Assert.Fail(why + " CI must run the storage tests.");
-            }
-
-            Assert.Skip(why);
-        }
+        var executable = LoopbackServer.Installed("Azurite", Path.Combine(RepositoryRoot(), "node_modules", ".bin", "azurite-blob"));
 
         var azurite = new Azurite(executable, debugLog);
         azurite.Resume();
@@ -111,14 +101,7 @@ public sealed class Azurite : IDisposable
     public void Dispose()
     {
         Kill();
-        try
-        {
-            Directory.Delete(Location, recursive: true);
-        }
-        catch (IOException)
-        {
-            // Left for the OS temp cleaner.
-        }
+        LoopbackServer.DeleteData(Location);
     }
 
     /// <summary>A port nothing listens on at the moment.</summary>

@@ -39,8 +39,8 @@ public sealed class OffsiteServer : IDisposable
         if (s3rver is not null)
         {
             var config = new AmazonS3Config();
-            S3ObjectStore.Defaults(config);
-            _client = S3ObjectStore.CreateClient(S3Options(s3rver.Endpoint), config);
+            S3Clients.Defaults(config);
+            _client = S3Clients.Create(S3Options(s3rver.Endpoint), config);
             Objects = new S3ObjectStore(_client, S3Options(s3rver.Endpoint));
         }
         else

@@ -45,17 +45,7 @@ public sealed class S3rver : IDisposable
     /// </summary>
     public static S3rver Start(string bucket)
     {
-        var executable = Path.Combine(Azurite.RepositoryRoot(), "node_modules", ".bin", "s3rver");
-        if (!File.Exists(executable))
-        {
-            var why = $"s3rver is not installed ({executable} is missing): run 'npm ci' in the repository.";
-            if (string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase))
-            {
-                Assert.Fail(why + " CI must run the storage tests.");
-            }
-
-            Assert.Skip(why);
-        }
+        var executable = LoopbackServer.Installed("s3rver", Path.Combine(Azurite.RepositoryRoot(), "node_modules", ".bin", "s3rver"));
 
         var server = new S3rver(executable, bucket);
         server.Resume();
@@ -78,13 +68,6 @@ public sealed class S3rver : IDisposable
     public void Dispose()
     {
         Kill();
-        try
-        {
-            Directory.Delete(Location, recursive: true);
-        }
-        catch (IOException)
-        {
-            // Left for the OS temp cleaner.
-        }
+        LoopbackServer.DeleteData(Location);
     }
 }
