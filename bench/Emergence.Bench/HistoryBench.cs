@@ -173,7 +173,7 @@ internal static class HistoryBench
         }
 
         var (f, q, h) = (new Stats(full), new Stats(quick), new Stats(proof));
-        line(string.Create(inv, $"On the restored database: integrity_check (after every replay) {f.Describe()}, quick_check (a plain restore's check) {q.Describe()}, the content proof {h.Describe()}: integrity_check is {f.Median / p.Median:0.00}× a plain restore by itself."));
+        line(string.Create(inv, $"On the restored database: integrity_check (the drill's check after its replay; a restore's replay is proven by content instead) {f.Describe()}, quick_check (a plain restore's check) {q.Describe()}, the content proof {h.Describe()}: integrity_check is {f.Median / p.Median:0.00}× a plain restore by itself."));
         line("");
     }
 

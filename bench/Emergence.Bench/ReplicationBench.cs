@@ -324,7 +324,7 @@ internal static class ReplicationBench
         var segments = new ReplicationStore(location.BackupDirectory).Generations(location.DatabasePath).Sum(g => new ReplicationStore(location.BackupDirectory).Segments(g.Id).Count);
         var p = new Stats(plain);
         var t = new Stats(toTime);
-        line(string.Create(inv, $"Restore of a {options.SizeMib} MiB database: plain (the backup) {p.Describe()}; to the newest point (the same backup, then {segments} one-second segments of {CommitsPerPoll} commits each, then integrity_check and the content proof) {t.Describe()}: {t.Median / p.Median:0.00}× ({plain.Count} runs each, taking turns)."));
+        line(string.Create(inv, $"Restore of a {options.SizeMib} MiB database: plain (the backup) {p.Describe()}; to the newest point (the same backup, then {segments} one-second segments of {CommitsPerPoll} commits each, then the content proof) {t.Describe()}: {t.Median / p.Median:0.00}× ({plain.Count} runs each, taking turns)."));
         var h = new Stats(proof);
         line(string.Create(inv, $"The content proof (hashing every page of the result) {h.Describe()}: {h.Median / t.Median:P0} of the restore to the newest point, {h.Median / p.Median:0.00}× a plain restore."));
         line(string.Create(inv, $"The replicator's share per commit: {PageHashNanoseconds():0} ns to hash a 4 KiB page (XXH3, median of 5 rounds of 100,000 pages), for each page a commit writes."));
