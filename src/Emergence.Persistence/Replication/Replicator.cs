@@ -12,7 +12,7 @@ namespace Emergence.Persistence.Replication;
 
 /// <summary>
 /// Replicates one database until cancelled: resumes or starts a generation, polls its log every
-/// <see cref="ReplicationOptions.Interval"/> (stepping along it every <see cref="TailInterval"/> between polls), starts a new generation (from a fresh backup) when the history
+/// <see cref="ReplicationOptions.Interval"/>, starts a new generation (from a fresh backup) when the history
 /// breaks, retries after failures, and records its state for health; beside it a <see cref="HistoryUploader"/>
 /// copies closed segments off the volume. The function app runs it as a hosted
 /// service; <c>emergence-db replicate</c> runs it in the foreground.
@@ -29,9 +29,6 @@ public sealed class Replicator(
 {
     /// <summary>How long to wait after a failure before trying again.</summary>
     public static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(5);
-
-    /// <summary>How often the session steps along the log between polls: copying what is new and checkpointing past the threshold.</summary>
-    public static readonly TimeSpan TailInterval = TimeSpan.FromMilliseconds(100);
 
     /// <summary>How often the history no point of the restore window needs is deleted.</summary>
     public static readonly TimeSpan PruneInterval = TimeSpan.FromMinutes(10);
@@ -87,45 +84,32 @@ public sealed class Replicator(
                 }
 
                 after = null;
-                var due = time.GetTimestamp();
                 while (true)
                 {
                     var started = time.GetTimestamp();
-                    var polling = time.GetElapsedTime(due, started) >= TimeSpan.Zero;
-                    var result = polling ? session.Poll() : session.Tail();
-                    if (result is not null)
+                    var result = session.Poll();
+                    if (result.Segment is { } written)
                     {
-                        foreach (var written in result.Segments)
-                        {
-                            metrics?.SegmentWritten(written.Size);
-                        }
-
-                        highWater = Math.Max(highWater, session.LogHighWaterBytes);
-                        Record(location, session, result, null, highWater);
-                        Polled?.Invoke(result);
+                        metrics?.SegmentWritten(written.Size);
                     }
 
-                    if (polling)
+                    highWater = Math.Max(highWater, session.LogHighWaterBytes);
+                    Record(location, session, result, null, highWater);
+                    Polled?.Invoke(result);
+                    compacting = CompactInBackground(location, session.Generation.Id, compacting, ref lastCompaction, cancellationToken);
+                    if (time.GetUtcNow() - lastPrune >= PruneInterval && compacting.IsCompleted)
                     {
-                        // Polls start an interval apart; a poll that took longer is followed by the next at once.
-                        due = started + (long)(settings.Interval.TotalSeconds * time.TimestampFrequency);
-                        compacting = CompactInBackground(location, session.Generation.Id, compacting, ref lastCompaction, cancellationToken);
-                        if (time.GetUtcNow() - lastPrune >= PruneInterval && compacting.IsCompleted)
-                        {
-                            ReplicationRetention.Prune(location, time.GetUtcNow(), session.Generation.Id, settings, logger);
-                            var thinned = HistoryBudget.Thin(location, HistoryBudget.FreeBytes(location.BackupDirectory), session.Generation.Id, time.GetUtcNow(), settings, logger);
-                            var histories = History.ReadAll(location.BackupDirectory, location.DatabasePath);
-                            Audit(location, histories);
-                            MeasureWindow(histories);
-                            RecordThinning(location, thinned, settings);
-                            lastPrune = time.GetUtcNow();
-                        }
+                        ReplicationRetention.Prune(location, time.GetUtcNow(), session.Generation.Id, settings, logger);
+                        var thinned = HistoryBudget.Thin(location, HistoryBudget.FreeBytes(location.BackupDirectory), session.Generation.Id, time.GetUtcNow(), settings, logger);
+                        var histories = History.ReadAll(location.BackupDirectory, location.DatabasePath);
+                        Audit(location, histories);
+                        MeasureWindow(histories);
+                        RecordThinning(location, thinned, settings);
+                        lastPrune = time.GetUtcNow();
                     }
 
-                    // Between polls the session steps along the log every TailInterval, so that a fast writer's log
-                    // is checkpointed near the threshold rather than a whole interval's growth past it.
-                    var untilPoll = time.GetElapsedTime(time.GetTimestamp(), due);
-                    var rest = untilPoll < TailInterval ? untilPoll : TailInterval - time.GetElapsedTime(started);
+                    // Polls start an interval apart; a poll that took longer is followed by the next at once.
+                    var rest = settings.Interval - time.GetElapsedTime(started);
                     if (rest > TimeSpan.Zero)
                     {
                         await Task.Delay(rest, time, cancellationToken).ConfigureAwait(false);
@@ -163,14 +147,7 @@ public sealed class Replicator(
             }
         }
 
-        try
-        {
-            await compacting.ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            // A compaction pass stopped between files by the same cancellation: what it wrote is whole, the rest waits.
-        }
+        await compacting.ConfigureAwait(false);
     }
 
     /// <summary>
