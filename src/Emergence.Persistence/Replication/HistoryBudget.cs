@@ -25,16 +25,24 @@ public static class HistoryBudget
     /// <param name="Needed">The free bytes the volume needs.</param>
     public sealed record Thinned(int Files, long Bytes, DateTimeOffset? From, long Needed);
 
-    /// <summary>Thins the history when <paramref name="freeBytes"/> is short of what the database and its next backup need; <see langword="null"/> when it is not.</summary>
+    /// <summary>
+    /// Thins the history, oldest first, when <paramref name="freeBytes"/> is less than one and a half times what the
+    /// database and its next backup need, until twice that is free (or nothing older than the newest base is left);
+    /// <see langword="null"/> when there is room.
+    /// </summary>
     public static Thinned? Thin(DatabaseLocation location, long freeBytes, string? current, DateTimeOffset now, ReplicationOptions options, ILogger logger)
     {
         ArgumentNullException.ThrowIfNull(location);
         ArgumentNullException.ThrowIfNull(options);
         var needed = BackupSpace.Required(BackupSpace.DatabaseBytes(location.DatabasePath));
-        if (freeBytes >= needed)
+        // Thinned once less than half as much again is left, to twice what is needed: the history goes on growing
+        // between checks, and a volume kept at the edge would be short (for the next backup, or the writer) before the next.
+        if (freeBytes >= needed + (needed / 2))
         {
             return null;
         }
+
+        var target = needed * 2;
 
         var store = new ReplicationStore(location.BackupDirectory);
         var kept = BackupCatalog.Scan(location.BackupDirectory, location.DatabasePath, now).Verified.Select(b => b.Manifest!).ToList();
@@ -55,7 +63,7 @@ public static class HistoryBudget
                 var gone = new HashSet<string>(StringComparer.Ordinal);
                 foreach (var step in history.Run.Take(newestBase))
                 {
-                    if (freeBytes + bytes >= needed)
+                    if (freeBytes + bytes >= target)
                     {
                         break;
                     }
@@ -69,7 +77,7 @@ public static class HistoryBudget
                 }
             }
 
-            if (freeBytes + bytes >= needed)
+            if (freeBytes + bytes >= target)
             {
                 break;
             }

@@ -107,6 +107,12 @@ public sealed class Replicator(
                         RecordThinning(location, thinned, settings);
                         lastPrune = time.GetUtcNow();
                     }
+                    else if (compacting.IsCompleted && HistoryBudget.Thin(location, HistoryBudget.FreeBytes(location.BackupDirectory), session.Generation.Id, time.GetUtcNow(), settings, logger) is { } thinned)
+                    {
+                        // Checked at every poll (two stat calls when there is room): a busy writer's history can take a
+                        // small volume's free space in far less than the 10 minutes between prunes.
+                        RecordThinning(location, thinned, settings);
+                    }
 
                     // Polls start an interval apart; a poll that took longer is followed by the next at once.
                     var rest = settings.Interval - time.GetElapsedTime(started);
