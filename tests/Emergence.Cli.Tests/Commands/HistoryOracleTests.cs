@@ -26,6 +26,7 @@ public sealed class HistoryOracleTests : IDisposable
     private static readonly string[] CheckpointModes = ["PASSIVE", "RESTART", "TRUNCATE"];
 
     private readonly Random _random = new(20261202);
+    private readonly List<string> _refusals = [];
     private Azurite? _azurite;
 
     public HistoryOracleTests()
@@ -211,6 +212,7 @@ public sealed class HistoryOracleTests : IDisposable
             {
                 Assert.Equal(1, exit);
                 Assert.False(string.IsNullOrWhiteSpace(error), "a refused restore says why");
+                _refusals.Add($"{text}: {error.Trim()}");
                 results.Add((point, null));
                 continue;
             }
@@ -260,13 +262,13 @@ public sealed class HistoryOracleTests : IDisposable
 
         var points = Enumerable.Range(0, 100).Select(_ => started + ((ended - started) * _random.NextDouble())).Order().ToList();
         var local = RestoreEach(points);
-        Assert.True(local.Count(r => r.K is not null) >= 90, $"{local.Count(r => r.K is null)} of 100 restores refused");
+        Assert.True(local.Count(r => r.K is not null) >= 90, $"{local.Count(r => r.K is null)} of 100 restores refused: {string.Join(" | ", _refusals.Take(5))}");
         AssertNoCommitAfterThePoint(local, truth, down);
         var ks = local.Where(r => r.K is not null).Select(r => r.K!.Value).ToList();
         Assert.Equal(ks.Order(), ks); // a later point never gives an earlier state
 
         var offsite = RestoreEach(points.Where((_, i) => i % 4 == 0), "--offsite");
-        Assert.True(offsite.Count(r => r.K is not null) >= 20, $"{offsite.Count(r => r.K is null)} of 25 restores from the container refused");
+        Assert.True(offsite.Count(r => r.K is not null) >= 20, $"{offsite.Count(r => r.K is null)} of 25 restores from the container refused: {string.Join(" | ", _refusals.TakeLast(5))}");
         AssertNoCommitAfterThePoint(offsite, truth, down);
     }
 
