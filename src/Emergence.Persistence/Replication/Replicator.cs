@@ -153,7 +153,14 @@ public sealed class Replicator(
             }
         }
 
-        await compacting.ConfigureAwait(false);
+        try
+        {
+            await compacting.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // A compaction pass stopped between files by the same cancellation: what it wrote is whole, the rest waits.
+        }
     }
 
     /// <summary>
