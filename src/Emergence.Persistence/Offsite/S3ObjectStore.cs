@@ -25,7 +25,7 @@ public sealed class S3ObjectStore(IAmazonS3 client, S3TargetOptions options) : I
 
     private readonly IAmazonS3 _client = client ?? throw new ArgumentNullException(nameof(client));
     private readonly S3TargetOptions _options = options ?? throw new ArgumentNullException(nameof(options));
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Key, string ETag, long Size), IReadOnlyDictionary<string, string>> _heads = new();
+    private readonly S3Heads _heads = new();
 
     /// <inheritdoc />
     public string Kind => "s3";
@@ -60,7 +60,7 @@ public sealed class S3ObjectStore(IAmazonS3 client, S3TargetOptions options) : I
         if (created && etag is not null)
         {
             // What was just written is what a listing will show under this ETag: no head to read for it later.
-            Remember(key, etag, content.Length, new Dictionary<string, string>(metadata, StringComparer.OrdinalIgnoreCase));
+            _heads.Remember(key, etag, content.Length, new Dictionary<string, string>(metadata, StringComparer.OrdinalIgnoreCase));
         }
 
         return created;
@@ -177,7 +177,7 @@ public sealed class S3ObjectStore(IAmazonS3 client, S3TargetOptions options) : I
         await Parallel.ForEachAsync(Enumerable.Range(0, found.Count), new ParallelOptions { MaxDegreeOfParallelism = FileParts.Concurrency * 2, CancellationToken = cancellationToken }, async (i, ct) =>
         {
             var (listed, etag) = found[i];
-            if (etag is not null && _heads.TryGetValue((listed.Key, etag, listed.Size), out var known))
+            if (_heads.TryGet(listed.Key, etag, listed.Size, out var known))
             {
                 described[i] = listed with { Metadata = known };
                 return;
@@ -186,23 +186,12 @@ public sealed class S3ObjectStore(IAmazonS3 client, S3TargetOptions options) : I
             var (head, headETag) = await HeadAsync(listed.Key, ct).ConfigureAwait(false);
             if (head is not null && headETag is not null)
             {
-                Remember(listed.Key, headETag, head.Size, head.Metadata);
+                _heads.Remember(listed.Key, headETag, head.Size, head.Metadata);
             }
 
             described[i] = head;
         }).ConfigureAwait(false);
         return [.. described.OfType<StoredObject>()];
-    }
-
-    /// <summary>Keeps an object's metadata by key, ETag and size, so a later listing needs no head for it (bounded: cleared past 100,000 objects).</summary>
-    private void Remember(string key, string etag, long size, IReadOnlyDictionary<string, string> metadata)
-    {
-        if (_heads.Count > 100_000)
-        {
-            _heads.Clear();
-        }
-
-        _heads[(key, etag, size)] = metadata;
     }
 
     /// <inheritdoc />
