@@ -172,13 +172,9 @@ public sealed class AzureObjectStore(BlobContainerClient container) : IObjectSto
         {
             return false;
         }
-        catch (Exception ex) when (OffsiteErrors.IsRequestFailure(ex, cancellationToken))
+        catch (Exception ex) when (OffsiteErrors.Translates(ex, cancellationToken))
         {
-            throw OffsiteErrors.Unavailable(doing, ex);
-        }
-        catch (Exception ex) when (cancellationToken.IsCancellationRequested && ex is not OperationCanceledException)
-        {
-            throw new OperationCanceledException($"Cancelled while trying to {doing}.", ex, cancellationToken);
+            throw OffsiteErrors.Translate(doing, ex, cancellationToken);
         }
     }
 

@@ -29,6 +29,22 @@ public static class OffsiteErrors
     public static bool IsRequestFailure(Exception exception, CancellationToken cancellationToken) =>
         !cancellationToken.IsCancellationRequested && IsRequestFailure(exception);
 
+    /// <summary>
+    /// Whether a request's exception is one <see cref="Translate"/> turns into the store's own: a failed request, or
+    /// anything but an <see cref="OperationCanceledException"/> once <paramref name="cancellationToken"/> is cancelled.
+    /// </summary>
+    public static bool Translates(Exception exception, CancellationToken cancellationToken) =>
+        IsRequestFailure(exception, cancellationToken) || (cancellationToken.IsCancellationRequested && exception is not OperationCanceledException);
+
+    /// <summary>
+    /// The exception to throw for a request that failed while <paramref name="doing"/>: <see cref="OperationCanceledException"/>
+    /// once <paramref name="cancellationToken"/> is cancelled, else <see cref="OffsiteUnavailableException"/>.
+    /// </summary>
+    public static Exception Translate(string doing, Exception exception, CancellationToken cancellationToken) =>
+        cancellationToken.IsCancellationRequested
+            ? new OperationCanceledException($"Cancelled while trying to {doing}.", exception, cancellationToken)
+            : Unavailable(doing, exception);
+
     /// <summary>Whether <paramref name="exception"/> is a failed request (or a broken connection), not a bug or the caller's cancellation.</summary>
     public static bool IsRequestFailure(Exception exception) =>
         exception is RequestFailedException or AmazonServiceException or AmazonClientException or AggregateException or HttpRequestException or TimeoutException
@@ -53,13 +69,9 @@ public static class OffsiteErrors
         {
             await action().ConfigureAwait(false);
         }
-        catch (Exception ex) when (IsRequestFailure(ex, cancellationToken))
+        catch (Exception ex) when (Translates(ex, cancellationToken))
         {
-            throw Unavailable(doing, ex);
-        }
-        catch (Exception ex) when (cancellationToken.IsCancellationRequested && ex is not OperationCanceledException)
-        {
-            throw new OperationCanceledException($"Cancelled while trying to {doing}.", ex, cancellationToken);
+            throw Translate(doing, ex, cancellationToken);
         }
     }
 
@@ -71,13 +83,9 @@ public static class OffsiteErrors
         {
             return await action().ConfigureAwait(false);
         }
-        catch (Exception ex) when (IsRequestFailure(ex, cancellationToken))
+        catch (Exception ex) when (Translates(ex, cancellationToken))
         {
-            throw Unavailable(doing, ex);
-        }
-        catch (Exception ex) when (cancellationToken.IsCancellationRequested && ex is not OperationCanceledException)
-        {
-            throw new OperationCanceledException($"Cancelled while trying to {doing}.", ex, cancellationToken);
+            throw Translate(doing, ex, cancellationToken);
         }
     }
 }

@@ -299,13 +299,9 @@ public sealed class S3ObjectStore(IAmazonS3 client, S3TargetOptions options) : I
         {
             return false;
         }
-        catch (Exception ex) when (OffsiteErrors.IsRequestFailure(ex, cancellationToken))
+        catch (Exception ex) when (OffsiteErrors.Translates(ex, cancellationToken))
         {
-            throw OffsiteErrors.Unavailable(doing, ex);
-        }
-        catch (Exception ex) when (cancellationToken.IsCancellationRequested && ex is not OperationCanceledException)
-        {
-            throw new OperationCanceledException($"Cancelled while trying to {doing}.", ex, cancellationToken);
+            throw OffsiteErrors.Translate(doing, ex, cancellationToken);
         }
     }
 
