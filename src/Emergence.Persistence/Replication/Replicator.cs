@@ -97,21 +97,29 @@ public sealed class Replicator(
                     Record(location, session, result, null, highWater);
                     Polled?.Invoke(result);
                     compacting = CompactInBackground(location, session.Generation.Id, compacting, ref lastCompaction, cancellationToken);
-                    if (time.GetUtcNow() - lastPrune >= PruneInterval && compacting.IsCompleted)
+                    if (compacting.IsCompleted)
                     {
-                        ReplicationRetention.Prune(location, time.GetUtcNow(), session.Generation.Id, settings, logger);
+                        var pruning = time.GetUtcNow() - lastPrune >= PruneInterval;
+                        if (pruning)
+                        {
+                            ReplicationRetention.Prune(location, time.GetUtcNow(), session.Generation.Id, settings, logger);
+                        }
+
+                        // The budget is checked at every poll (two stat calls when there is room): a busy writer's history
+                        // can take a small volume's free space in far less than the 10 minutes between prunes.
                         var thinned = HistoryBudget.Thin(location, HistoryBudget.FreeBytes(location.BackupDirectory), session.Generation.Id, time.GetUtcNow(), settings, logger);
-                        var histories = History.ReadAll(location.BackupDirectory, location.DatabasePath);
-                        Audit(location, histories);
-                        MeasureWindow(histories);
-                        RecordThinning(location, thinned, settings);
-                        lastPrune = time.GetUtcNow();
-                    }
-                    else if (compacting.IsCompleted && HistoryBudget.Thin(location, HistoryBudget.FreeBytes(location.BackupDirectory), session.Generation.Id, time.GetUtcNow(), settings, logger) is { } thinned)
-                    {
-                        // Checked at every poll (two stat calls when there is room): a busy writer's history can take a
-                        // small volume's free space in far less than the 10 minutes between prunes.
-                        RecordThinning(location, thinned, settings);
+                        if (pruning)
+                        {
+                            var histories = History.ReadAll(location.BackupDirectory, location.DatabasePath);
+                            Audit(location, histories);
+                            MeasureWindow(histories);
+                            lastPrune = time.GetUtcNow();
+                        }
+
+                        if (pruning || thinned is not null)
+                        {
+                            RecordThinning(location, thinned, settings);
+                        }
                     }
 
                     // Polls start an interval apart; a poll that took longer is followed by the next at once.
