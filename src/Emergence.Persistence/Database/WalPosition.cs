@@ -31,8 +31,11 @@ public sealed record WalPosition(uint Salt1, uint Salt2, uint CheckpointSequence
     public bool IsLog(WalFormat.Header header) => header is not null && header.Salt1 == Salt1 && header.Salt2 == Salt2 && header.CheckpointSequence == CheckpointSequence;
 
     /// <summary>
-    /// Whether <paramref name="header"/> is the log that follows this one: SQLite restarts a log by
-    /// incrementing the checkpoint sequence and the first salt.
+    /// Whether <paramref name="header"/> is another log than this position's: its salts differ. SQLite gives every new log
+    /// new salts (the first one more than before and the second random, or both random when the connection that writes the
+    /// log's first frame has not itself restarted a log). The checkpoint sequence says nothing here: each connection counts
+    /// its own restarts, so a new connection's restart can write the same number again, or a lower one. Which log came
+    /// before is known only to a reader held without a break (see <see cref="WalTail"/>).
     /// </summary>
-    public bool IsNextLog(WalFormat.Header header) => header is not null && header.CheckpointSequence == unchecked(CheckpointSequence + 1) && header.Salt1 == unchecked(Salt1 + 1);
+    public bool IsOtherLog(WalFormat.Header header) => header is not null && (header.Salt1 != Salt1 || header.Salt2 != Salt2);
 }

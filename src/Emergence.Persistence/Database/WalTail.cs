@@ -27,10 +27,16 @@ internal static class WalTail
         /// <summary>The same log: frames were read on from the position.</summary>
         SameLog,
 
-        /// <summary>The log restarted once, as SQLite restarts it: frames were read from its start.</summary>
+        /// <summary>
+        /// Another log than the position's (its salts differ): the log restarted, and frames were read from its start. That it
+        /// is the very next log, and that every frame of the position's log had been copied, the caller knows by holding a
+        /// read transaction without a break since the position was read: under a reader, SQLite restarts a log only when
+        /// every frame is checkpointed and the reader reads none of them, and then cannot checkpoint the next log's frames
+        /// (so cannot restart it again) until that reader ends.
+        /// </summary>
         NextLog,
 
-        /// <summary>Another log, or the position's frame is no longer there: the history cannot be followed.</summary>
+        /// <summary>The position's frames are no longer there, or the page size changed: the history cannot be followed.</summary>
         Broken,
     }
 
@@ -102,13 +108,13 @@ internal static class WalTail
         {
             (continuity, origin) = (Continuity.SameLog, position);
         }
-        else if (position.IsNextLog(header))
+        else if (position.IsOtherLog(header))
         {
             (continuity, origin) = (Continuity.NextLog, WalPosition.StartOf(header));
         }
         else
         {
-            return (Continuity.Broken, null, $"the log restarted without being followed (checkpoint sequence {position.CheckpointSequence} → {header.CheckpointSequence}, salts changed)");
+            return (Continuity.Broken, null, $"the log's header changed (checkpoint sequence {position.CheckpointSequence} → {header.CheckpointSequence}) without new salts");
         }
 
         if (header.PageSize != origin.PageSize)

@@ -198,7 +198,8 @@ public sealed record History(GenerationManifest Generation, IReadOnlyList<Histor
                 : $"does not continue the history before it (frame {manifest.FirstFrame} after frame {previousEnd.Frames})";
         }
 
-        return manifest.FirstFrame == 1 && previousEnd.IsNextLog(start.Header) ? null : "belongs to a log that does not follow the one before it";
+        // A new log (new salts) from its first frame; the content checksums above prove nothing was lost between the logs.
+        return manifest.FirstFrame == 1 && previousEnd.IsOtherLog(start.Header) ? null : "belongs to a log that does not follow the one before it";
     }
 
     private static string? FileProblem(string path, long size)
