@@ -113,6 +113,12 @@ public sealed class ReplicationSession : IDisposable
             session.Position = snapshot.Position;
             var generations = store.Generations(location.DatabasePath);
             var last = generations.Count > 0 ? generations[^1] : null;
+            if (last is not null)
+            {
+                // Only the newest generation was being written: what a killed session left half done there goes first.
+                store.SweepInterrupted(last.Id);
+            }
+
             var tip = after is null && last is not null ? TipOf(store, last) : null;
             if (tip is not null && tip.Hash == snapshot.Hashes.Checksum)
             {

@@ -211,8 +211,12 @@ public sealed class ReplicationStore(string backupDirectory)
         return manifest;
     }
 
-    /// <summary>Deletes what interrupted writes left in a generation's folder (<c>*.tmp</c>, segments without a manifest past the last whole one).</summary>
-    public void SweepTemporary(string generation)
+    /// <summary>
+    /// Deletes what interrupted writes left in a generation's folder: a segment's temporary files (<c>*.tmp</c>: a segment
+    /// being filled, its record being written) and a newest segment renamed into place with no record at all (a commit killed between its
+    /// two steps, which the history never counted; an unreadable record is damage, and stays to be named).
+    /// </summary>
+    public void SweepInterrupted(string generation)
     {
         var directory = DirectoryOf(generation);
         if (!Directory.Exists(directory))
@@ -220,9 +224,23 @@ public sealed class ReplicationStore(string backupDirectory)
             return;
         }
 
-        foreach (var temp in Directory.EnumerateFiles(directory, "*" + Durable.TempSuffix))
+        // A level file's temporary is the compactor's to sweep (a pass may be writing one now).
+        foreach (var temp in Directory.EnumerateFiles(directory, "*" + Durable.TempSuffix).Where(IsSegmentTemporary))
         {
             File.Delete(temp);
         }
+
+        var files = Files(generation);
+        if (files.Count > 0 && files.MaxBy(f => f.Last) is { Level: 0, Manifest: null } orphan && files.Count(f => f.Last == orphan.Last) == 1
+            && !File.Exists(orphan.Path + ManifestSuffix))
+        {
+            File.Delete(orphan.Path);
+        }
+    }
+
+    private static bool IsSegmentTemporary(string path)
+    {
+        var name = Path.GetFileName(path)[..^Durable.TempSuffix.Length];
+        return TryParseSegmentName(name.EndsWith(ManifestSuffix, StringComparison.Ordinal) ? name[..^ManifestSuffix.Length] : name, out _);
     }
 }
