@@ -5,10 +5,13 @@ namespace Emergence.Bench;
 /// <summary>The benchmark's command line.</summary>
 public sealed record Arguments(int SizeMib, int SmallMib, int Runs, int WriterSeconds, int WriterTrials, string Directory, string Output, IReadOnlySet<string> Sections, bool Reuse)
 {
+    /// <summary>The replication section's second writer: commits a second, 0 for as fast as it can commit (<c>--writer-rate</c>).</summary>
+    public int WriterRate { get; init; }
+
     /// <summary>What a full run measures; <c>--sections</c> picks some of them (for investigating one figure).</summary>
     public static readonly string[] AllSections = ["copy", "writer", "health", "compression", "offsite", "linearity", "replication", "history", "history-rate"];
 
-    private static readonly string[] Known = ["--size-mib", "--small-mib", "--runs", "--writer-seconds", "--writer-trials", "--dir", "--out", "--sections", "--reuse"];
+    private static readonly string[] Known = ["--size-mib", "--small-mib", "--runs", "--writer-seconds", "--writer-trials", "--dir", "--out", "--sections", "--reuse", "--writer-rate"];
 
     /// <summary>Parses <c>--name value</c> pairs; throws <see cref="ArgumentException"/> naming what is wrong.</summary>
     public static Arguments Parse(string[] args)
@@ -35,6 +38,12 @@ public sealed record Arguments(int SizeMib, int SmallMib, int Runs, int WriterSe
             throw new ArgumentException($"unknown section '{unknown}'; expected some of {string.Join(",", AllSections)}.");
         }
 
+        var rate = values.GetValueOrDefault("--writer-rate", "0");
+        if (!int.TryParse(rate, NumberStyles.None, CultureInfo.InvariantCulture, out var writerRate))
+        {
+            throw new ArgumentException($"--writer-rate expects a whole number of commits a second, 0 for as fast as the writer can commit, not '{rate}'.");
+        }
+
         return new Arguments(
             Int("--size-mib", 1024),
             Int("--small-mib", 100),
@@ -49,6 +58,7 @@ public sealed record Arguments(int SizeMib, int SmallMib, int Runs, int WriterSe
                 "true" => true,
                 "false" => false,
                 var other => throw new ArgumentException($"--reuse expects true or false, not '{other}'."),
-            });
+            })
+        { WriterRate = writerRate };
     }
 }

@@ -32,6 +32,7 @@ internal static class ReplicationBench
         line("## WAL replication");
         line("");
         SteadyWriter(options, services, line, inv);
+        FullSpeed(options, services, line, inv);
         RestoreToTime(options, services, line, inv);
     }
 
@@ -145,6 +146,120 @@ internal static class ReplicationBench
         line("");
     }
 
+    /// <summary>
+    /// The writer at <see cref="Arguments.WriterRate"/> (0: as fast as it can commit), with the replicator off and on in
+    /// trials taking turns: commits a second, commit latency, the replication lag, the log's high-water mark, and every
+    /// error the writer saw (<c>SQLITE_BUSY</c> counted apart).
+    /// </summary>
+    private static void FullSpeed(Arguments options, Func<string, string, ServiceProvider> services, Action<string> line, CultureInfo inv)
+    {
+        var work = Path.Combine(options.Directory, "replication-full-speed");
+        if (Directory.Exists(work))
+        {
+            Directory.Delete(work, recursive: true);
+        }
+
+        using var provider = services(Path.Combine(work, "data", "database.sqlite"), "none");
+        var location = provider.GetRequiredService<DatabaseLocator>().Resolve();
+        var connections = provider.GetRequiredService<SqliteConnectionFactory>();
+        var checkpointBytes = provider.GetRequiredService<Microsoft.Extensions.Options.IOptions<Emergence.Persistence.Configuration.PersistenceOptions>>().Value.Replication.CheckpointBytes;
+        Directory.CreateDirectory(location.DatabaseDirectory);
+        using (var create = connections.OpenOrCreate(location.DatabasePath))
+        {
+            Execute(create, "CREATE TABLE rows (n INTEGER PRIMARY KEY, pad BLOB NOT NULL)");
+        }
+
+        var seconds = Math.Max(4, options.WriterSeconds);
+        var trials = Math.Max(1, options.WriterTrials);
+        var sides = new[] { new Side(), new Side() };
+        var lag = new List<double>();
+        for (var trial = 0; trial < 2 * trials; trial++)
+        {
+            var replicate = trial % 2 == 1;
+            var side = sides[trial % 2];
+            using (var truncate = connections.OpenExisting(location.DatabasePath))
+            {
+                // Each trial starts from an empty log, so that its high-water mark is its own.
+                Execute(truncate, "PRAGMA wal_checkpoint(TRUNCATE)");
+            }
+
+            using var cancel = new CancellationTokenSource();
+            var activity = provider.GetRequiredService<ReplicationActivity>();
+            Task? replicator = null;
+            if (replicate)
+            {
+                replicator = Task.Factory.StartNew(() => provider.GetRequiredService<Replicator>().RunAsync(location, cancel.Token), TaskCreationOptions.LongRunning).Unwrap();
+                WaitForFirstPoll(activity, location, DateTimeOffset.UtcNow);
+            }
+
+            using var sampling = new CancellationTokenSource();
+            var sampler = new Thread(() =>
+            {
+                while (!sampling.IsCancellationRequested)
+                {
+                    if (replicate && activity.StateFor(location.BackupDirectory) is { CaughtUpAt: { } caughtUp })
+                    {
+                        lag.Add((DateTimeOffset.UtcNow - caughtUp).TotalSeconds);
+                    }
+
+                    var wal = new FileInfo(location.DatabasePath + "-wal");
+                    side.HighWater = Math.Max(side.HighWater, wal.Exists ? wal.Length : 0);
+                    Thread.Sleep(20);
+                }
+            });
+            sampler.Start();
+            var (committed, busy, errors) = Write(connections, location.DatabasePath, TimeSpan.FromSeconds(seconds), side.Latencies, options.WriterRate);
+            side.Commits += committed;
+            side.Busy += busy;
+            side.Errors += errors;
+            if (replicate)
+            {
+                Thread.Sleep(2000); // the last commits reach a segment and the log a checkpoint before stopping
+            }
+
+            sampling.Cancel();
+            sampler.Join();
+            if (replicate)
+            {
+                cancel.Cancel();
+                replicator!.GetAwaiter().GetResult();
+            }
+        }
+
+        var rate = options.WriterRate == 0 ? "as fast as it can commit" : string.Create(inv, $"{options.WriterRate} commits a second");
+        line(string.Create(inv, $"Writer {rate} (`--writer-rate {options.WriterRate}`; one-row commits of {PayloadBytes} bytes, synchronous=FULL) for {seconds} s per trial, {2 * trials} trials taking turns (off, on, …); checkpoint threshold {checkpointBytes >> 10} KiB, poll interval {provider.GetRequiredService<Microsoft.Extensions.Options.IOptions<Emergence.Persistence.Configuration.PersistenceOptions>>().Value.Replication.Interval.TotalSeconds:0.#} s."));
+        line("");
+        var off = sides[0];
+        var on = sides[1];
+        var offStats = new Stats(off.Latencies);
+        var onStats = new Stats(on.Latencies);
+        var lagStats = new Stats(lag);
+        line("| figure | replication off | replication on | on/off |");
+        line("|---|---|---|---|");
+        line(string.Create(inv, $"| commits per second | {off.Commits / (double)(seconds * trials):0} | {on.Commits / (double)(seconds * trials):0} | {on.Commits / (double)Math.Max(1, off.Commits):0.00}× |"));
+        line(string.Create(inv, $"| commit p50 | {offStats.Median:0.000} ms | {onStats.Median:0.000} ms | {onStats.Median / offStats.Median:0.00}× |"));
+        line(string.Create(inv, $"| commit p99 | {offStats.Percentile(99):0.000} ms | {onStats.Percentile(99):0.000} ms | {onStats.Percentile(99) / offStats.Percentile(99):0.00}× |"));
+        line(string.Create(inv, $"| commit max | {offStats.Max:0.0} ms | {onStats.Max:0.0} ms | |"));
+        line(string.Create(inv, $"| `-wal` high-water | {off.HighWater / 1048576.0:0.0} MiB | {on.HighWater / 1048576.0:0.0} MiB | |"));
+        line(string.Create(inv, $"| lag p50 / p99 / max | | {lagStats.Median:0.00} / {lagStats.Percentile(99):0.00} / {lagStats.Max:0.00} s | |"));
+        line(string.Create(inv, $"| `SQLITE_BUSY` / other errors seen by the writer | {off.Busy} / {off.Errors} | {on.Busy} / {on.Errors} | |"));
+        line("");
+    }
+
+    /// <summary>One side's figures over its trials.</summary>
+    private sealed class Side
+    {
+        public List<double> Latencies { get; } = [];
+
+        public long Commits { get; set; }
+
+        public long Busy { get; set; }
+
+        public long Errors { get; set; }
+
+        public long HighWater { get; set; }
+    }
+
     private static void RestoreToTime(Arguments options, Func<string, string, ServiceProvider> services, Action<string> line, CultureInfo inv)
     {
         const int Polls = 3600;
@@ -240,27 +355,50 @@ internal static class ReplicationBench
 
     private static long Write(SqliteConnectionFactory connections, string database, TimeSpan duration, List<double> latencies)
     {
+        var (count, busy, errors) = Write(connections, database, duration, latencies, CommitsPerSecond);
+        return busy + errors == 0 ? count : throw new InvalidOperationException($"the steady writer saw {busy} SQLITE_BUSY and {errors} other errors");
+    }
+
+    /// <summary>Commits one row at a time at <paramref name="rate"/> a second (0: as fast as it can), counting what failed.</summary>
+    private static (long Commits, long Busy, long Errors) Write(SqliteConnectionFactory connections, string database, TimeSpan duration, List<double> latencies, int rate)
+    {
         using var connection = connections.OpenExisting(database);
         using var command = connection.CreateCommand();
         command.CommandText = $"INSERT INTO rows (pad) VALUES (randomblob({PayloadBytes}))";
         var clock = Stopwatch.StartNew();
         var count = 0L;
+        var busy = 0L;
+        var errors = 0L;
         while (clock.Elapsed < duration)
         {
             // Commits are due at a steady rate; one that falls behind is not made up for by a burst.
-            var due = TimeSpan.FromSeconds(count / (double)CommitsPerSecond);
+            var due = rate == 0 ? TimeSpan.Zero : TimeSpan.FromSeconds(count / (double)rate);
             if (due > clock.Elapsed)
             {
                 Thread.Sleep(due - clock.Elapsed);
             }
 
             var started = Stopwatch.GetTimestamp();
-            command.ExecuteNonQuery();
+            try
+            {
+                command.ExecuteNonQuery();
+            }
+            catch (SqliteException ex) when (ex.SqliteErrorCode is 5 or 6)
+            {
+                busy++;
+                continue;
+            }
+            catch (Exception ex) when (ex is SqliteException or IOException)
+            {
+                errors++;
+                continue;
+            }
+
             latencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             count++;
         }
 
-        return count;
+        return (count, busy, errors);
     }
 
     /// <summary>Waits for this trial's replicator to have polled once, so no lag is sampled from the last trial's state.</summary>

@@ -35,7 +35,10 @@ public sealed class ReplicationSession : IDisposable
     private readonly SqliteTransaction?[] _transactions = new SqliteTransaction?[2];
     private readonly ulong? _inode;
     private PageHashes _hashes = PageHashes.Empty();
+    private readonly MemoryStream _buffer = new();
     private DateTimeOffset _lastStamp;
+    private DateTimeOffset _caughtUpAt;
+    private OpenSegment? _open;
     private bool _resumedByContent;
     private int _current;
 
@@ -49,6 +52,7 @@ public sealed class ReplicationSession : IDisposable
         _checkpointBytes = checkpointBytes;
         Generation = generation;
         NextSequence = 1;
+        _caughtUpAt = time.GetUtcNow(); // what is committed before the reader is held is in the snapshot taken after it
         _inode = NativeMethods.InodeOf(location.DatabasePath);
         _readers[0] = connections.OpenReadOnly(location.DatabasePath);
         _readers[1] = connections.OpenReadOnly(location.DatabasePath);
@@ -199,36 +203,81 @@ public sealed class ReplicationSession : IDisposable
         : $"the database's content is not the history's newest point (checksum {PageHashes.Format(tip.Hash)}): commits were made while no replicator ran, or the database was replaced";
 
     /// <summary>What one poll did.</summary>
-    /// <param name="Segment">The segment written, when there were new commits.</param>
+    /// <param name="Segment">The segment written, when there were new commits (the last, when more than one was).</param>
     /// <param name="CaughtUpAt">Every commit before this time is now in a durable segment.</param>
     /// <param name="LogBytes">The log's size.</param>
     /// <param name="Checkpointed">Whether the session checkpointed so the log can restart.</param>
-    public sealed record PollResult(SegmentManifest? Segment, DateTimeOffset CaughtUpAt, long LogBytes, bool Checkpointed);
+    public sealed record PollResult(SegmentManifest? Segment, DateTimeOffset CaughtUpAt, long LogBytes, bool Checkpointed)
+    {
+        /// <summary>Every segment made durable by this call, in order (a log that restarted ends one).</summary>
+        public IReadOnlyList<SegmentManifest> Segments { get; init; } = Segment is null ? [] : [Segment];
+    }
 
     /// <summary>Copies every commit since the last poll into a durable segment; checkpoints when the log has grown.</summary>
     /// <exception cref="ReplicationBrokenException">The history cannot be followed: a new generation must start.</exception>
     public PollResult Poll()
     {
         var started = _time.GetUtcNow();
+        var closed = new List<SegmentManifest>();
+        var checkpointed = Step(started, closed);
+        if (_open is not null)
+        {
+            closed.Add(Close());
+        }
+
+        return Result(closed, started, checkpointed);
+    }
+
+    /// <summary>
+    /// Between polls: copies the commits since the last step into the open segment (not yet durable), and checkpoints
+    /// when the log has passed <see cref="Configuration.ReplicationOptions.CheckpointBytes"/>, so that a writer faster
+    /// than one poll's worth of log a second cannot grow it far past the threshold. A segment is made durable here only
+    /// when the log restarted under it; the result is <see langword="null"/> when none was.
+    /// </summary>
+    /// <exception cref="ReplicationBrokenException">The history cannot be followed: a new generation must start.</exception>
+    public PollResult? Tail()
+    {
+        var started = _time.GetUtcNow();
+        var closed = new List<SegmentManifest>();
+        var checkpointed = Step(started, closed);
+        return closed.Count == 0 && !checkpointed ? null : Result(closed, _caughtUpAt, checkpointed);
+    }
+
+    private PollResult Result(List<SegmentManifest> closed, DateTimeOffset caughtUpAt, bool checkpointed)
+    {
+        var logBytes = RegularFile.LengthOrZero(WalPath);
+        LogHighWaterBytes = Math.Max(LogHighWaterBytes, logBytes);
+        return new PollResult(closed.Count > 0 ? closed[^1] : null, caughtUpAt, logBytes, checkpointed) { Segments = closed };
+    }
+
+    /// <summary>Hands the read over, copies what is new into the open segment, and checkpoints when the log has grown.</summary>
+    private bool Step(DateTimeOffset started, List<SegmentManifest> closed)
+    {
         if (NativeMethods.InodeOf(_location.DatabasePath) is { } inode && _inode is { } own && inode != own)
         {
             throw new ReplicationBrokenException($"the database file {_location.DatabasePath} was replaced");
         }
 
         Handover();
-        var segment = CopyToSegment();
-        var checkpointed = false;
-        // The log's length in use, not the file's: SQLite restarts a log by writing from its start again, so the
-        // file keeps its largest size and would trigger a checkpoint at every poll under a trickle of commits.
-        if (LogBytesInUse() >= _checkpointBytes)
+        if (Append(started) is { } ended)
         {
-            segment = Checkpoint(segment) ?? segment;
-            checkpointed = true;
+            closed.Add(ended);
         }
 
-        var logBytes = RegularFile.LengthOrZero(WalPath);
-        LogHighWaterBytes = Math.Max(LogHighWaterBytes, logBytes);
-        return new PollResult(segment, started, logBytes, checkpointed);
+        if (_open is null)
+        {
+            _caughtUpAt = started;
+        }
+
+        // The log's length in use, not the file's: SQLite restarts a log by writing from its start again, so the
+        // file keeps its largest size and would trigger a checkpoint at every poll under a trickle of commits.
+        if (LogBytesInUse() < _checkpointBytes)
+        {
+            return false;
+        }
+
+        Checkpoint(started, closed);
+        return true;
     }
 
     private long LogBytesInUse() => Position is { } at ? WalFormat.HeaderSize + (at.Frames * (WalFormat.FrameHeaderSize + (long)at.PageSize)) : 0;
@@ -237,9 +286,8 @@ public sealed class ReplicationSession : IDisposable
     /// The time a segment is stamped with: now, read after its commits were copied (so every commit in it was made
     /// before it), but never earlier than the generation's last stamp, whatever the clock did.
     /// </summary>
-    private DateTimeOffset Stamp()
+    private DateTimeOffset Stamp(DateTimeOffset now)
     {
-        var now = _time.GetUtcNow();
         if (now < _lastStamp)
         {
             if (_lastStamp - now > TimeSpan.FromSeconds(1))
@@ -256,6 +304,8 @@ public sealed class ReplicationSession : IDisposable
     /// <summary>Closes the readers (they do not checkpoint: the connections are read-only).</summary>
     public void Dispose()
     {
+        Abandon();
+        _buffer.Dispose();
         for (var i = 0; i < 2; i++)
         {
             _transactions[i]?.Dispose();
@@ -264,77 +314,102 @@ public sealed class ReplicationSession : IDisposable
         }
     }
 
-    private SegmentManifest? CopyToSegment() => Stage() is { } staged ? Finish(staged) : null;
+    /// <summary>
+    /// The segment being filled: the commits copied since it began, in its temporary file, not yet durable. Between a
+    /// copy and <see cref="Close"/> the frames are only in the log and that file: a crash before it leaves the stored
+    /// generation at its last durable segment, which no longer follows the log, so the next start begins a new
+    /// generation rather than leave a gap.
+    /// </summary>
+    private sealed class OpenSegment(string tempPath, FileStream file, long sequence, string name, WalPosition origin, ulong startHash, bool resumedByContent) : IDisposable
+    {
+        public string TempPath { get; } = tempPath;
 
-    /// <summary>A segment copied into its temporary file, not yet durable.</summary>
-    private sealed record Staged(string TempPath, SegmentManifest Manifest);
+        public FileStream File { get; } = file;
+
+        public Sha256 Hash { get; } = new();
+
+        public long Sequence { get; } = sequence;
+
+        public string Name { get; } = name;
+
+        public WalPosition Origin { get; } = origin;
+
+        public ulong StartHash { get; } = startHash;
+
+        public bool ResumedByContent { get; } = resumedByContent;
+
+        public WalPosition To { get; set; } = origin;
+
+        public int Commits { get; set; }
+
+        public uint DatabasePages { get; set; }
+
+        public long Bytes { get; set; }
+
+        public ulong EndHash { get; set; } = startHash;
+
+        /// <summary>When its last commits had been copied: every commit in it was made before.</summary>
+        public DateTimeOffset SeenAt { get; set; }
+
+        /// <summary>The start of the step that last copied into it: every commit before was in the log then, and is in it.</summary>
+        public DateTimeOffset Covers { get; set; }
+
+        public void Dispose()
+        {
+            File.Dispose();
+            Hash.Dispose();
+        }
+    }
 
     /// <summary>
-    /// Copies the commits since the position into the next segment's temporary file and moves the position
-    /// on; <see cref="Finish"/> makes it durable. Between the two the frames are only in the log and that file:
-    /// a crash before <see cref="Finish"/> leaves the stored generation at its last durable segment, which no
-    /// longer follows the log, so the next start begins a new generation rather than leave a gap. The content
-    /// checksum follows every copied commit; any failure ends the session (its checksum is then ahead of the
-    /// stored history), and the next one proves where it stands again.
+    /// Copies the commits since the position into the open segment (beginning one when there is none) and moves the
+    /// position on. When the log restarted since the open segment's last frame, that segment is made durable first and
+    /// returned: a segment holds the frames of one log. The content checksum follows every copied commit; any failure
+    /// ends the session (its checksum is then ahead of the stored history), and the next one proves where it stands again.
     /// </summary>
-    private Staged? Stage()
+    private SegmentManifest? Append(DateTimeOffset started)
     {
-        var directory = _store.DirectoryOf(Generation.Id);
-        var name = ReplicationStore.SegmentName(NextSequence);
-        var temp = Path.Combine(directory, name) + Durable.TempSuffix;
-        WalTail.Result read;
         var before = _hashes.Checksum;
-        using var hash = new Sha256();
-        using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
-        {
-            read = WalTail.CopyCommitted(WalPath, Position, file, hash, Apply);
-        }
-
-        var seenAt = Stamp();
+        _buffer.SetLength(0);
+        var read = WalTail.CopyCommitted(WalPath, Position, _buffer, null, Apply);
+        var seenAt = _time.GetUtcNow();
         if (read.Continuity == WalTail.Continuity.Broken)
         {
-            File.Delete(temp);
+            Abandon();
             throw new ReplicationBrokenException(read.Why!);
         }
 
         if (read.Bytes == 0)
         {
-            File.Delete(temp);
             Position = read.To ?? Position;
             return null;
         }
 
-        var origin = read.From!;
-        var to = read.To!;
-        var manifest = new SegmentManifest
-        {
-            Generation = Generation.Id,
-            Sequence = NextSequence,
-            Filename = name,
-            Salt1 = origin.Salt1,
-            Salt2 = origin.Salt2,
-            CheckpointSequence = origin.CheckpointSequence,
-            FirstFrame = origin.Frames + 1,
-            LastFrame = to.Frames,
-            StartChain = [origin.S1, origin.S2],
-            EndChain = [to.S1, to.S2],
-            PageSize = origin.PageSize,
-            BigEndianChecksums = origin.BigEndianChecksums,
-            Commits = read.Commits,
-            DatabasePages = read.DatabasePages,
-            FirstCommitAt = seenAt,
-            LastCommitAt = seenAt,
-            Size = read.Bytes,
-            Checksum = hash.Finish(),
-            Format = GenerationManifest.CurrentFormat,
-            StartHash = PageHashes.Format(before),
-            EndHash = PageHashes.Format(_hashes.Checksum),
-            ResumedByContent = _resumedByContent ? true : null,
-        };
+        var closed = _open is not null && _open.To != read.From ? Close() : null;
+        _open ??= Begin(read.From!, before);
+        var bytes = _buffer.GetBuffer().AsSpan(0, (int)_buffer.Length);
+        _open.File.Write(bytes);
+        _open.Hash.Append(bytes);
+        _open.To = read.To!;
+        _open.Commits += read.Commits;
+        _open.DatabasePages = read.DatabasePages;
+        _open.Bytes += read.Bytes;
+        _open.EndHash = _hashes.Checksum;
+        _open.SeenAt = seenAt;
+        _open.Covers = started;
+        Position = read.To;
+        return closed;
+    }
+
+    private OpenSegment Begin(WalPosition origin, ulong startHash)
+    {
+        var name = ReplicationStore.SegmentName(NextSequence);
+        var temp = Path.Combine(_store.DirectoryOf(Generation.Id), name) + Durable.TempSuffix;
+        var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
+        var open = new OpenSegment(temp, file, NextSequence, name, origin, startHash, _resumedByContent);
         _resumedByContent = false;
-        Position = to;
         NextSequence++;
-        return new Staged(temp, manifest);
+        return open;
     }
 
     /// <summary>Brings the content checksum past one copied transaction: its pages, then the database's size after it.</summary>
@@ -348,30 +423,90 @@ public sealed class ReplicationSession : IDisposable
         _hashes.Resize(databasePages);
     }
 
-    /// <summary>Fsyncs a staged segment, renames it into place and writes its manifest.</summary>
-    private SegmentManifest Finish(Staged staged)
+    /// <summary>Makes the open segment durable: fsyncs it, renames it into place and writes its manifest.</summary>
+    private SegmentManifest Close()
     {
-        Durable.FsyncFile(staged.TempPath);
-        return _store.Commit(staged.TempPath, staged.Manifest);
+        var open = _open!;
+        _open = null;
+        try
+        {
+            open.File.Flush(flushToDisk: true);
+            open.File.Dispose();
+            var seenAt = Stamp(open.SeenAt);
+            var manifest = new SegmentManifest
+            {
+                Generation = Generation.Id,
+                Sequence = open.Sequence,
+                Filename = open.Name,
+                Salt1 = open.Origin.Salt1,
+                Salt2 = open.Origin.Salt2,
+                CheckpointSequence = open.Origin.CheckpointSequence,
+                FirstFrame = open.Origin.Frames + 1,
+                LastFrame = open.To.Frames,
+                StartChain = [open.Origin.S1, open.Origin.S2],
+                EndChain = [open.To.S1, open.To.S2],
+                PageSize = open.Origin.PageSize,
+                BigEndianChecksums = open.Origin.BigEndianChecksums,
+                Commits = open.Commits,
+                DatabasePages = open.DatabasePages,
+                FirstCommitAt = seenAt,
+                LastCommitAt = seenAt,
+                Size = open.Bytes,
+                Checksum = open.Hash.Finish(),
+                Format = GenerationManifest.CurrentFormat,
+                StartHash = PageHashes.Format(open.StartHash),
+                EndHash = PageHashes.Format(open.EndHash),
+                ResumedByContent = open.ResumedByContent ? true : null,
+            };
+            var committed = _store.Commit(open.TempPath, manifest);
+            _caughtUpAt = open.Covers;
+            return committed;
+        }
+        finally
+        {
+            open.Dispose();
+        }
+    }
+
+    /// <summary>Drops the open segment's temporary file (the session is ending without it).</summary>
+    private void Abandon()
+    {
+        if (_open is { } open)
+        {
+            _open = null;
+            open.Dispose();
+            try
+            {
+                File.Delete(open.TempPath);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // A temporary file is never taken for a segment (it has no manifest); the session's own error, if any, is the one to report.
+            }
+        }
     }
 
     /// <summary>
     /// Lets the log restart: with the write lock held (writers wait, readers do not), copies the last
     /// commits, checkpoints every frame, and opens the next reader before releasing the lock, so the first
-    /// writer after it restarts the log and no frame leaves it uncopied.
+    /// writer after it restarts the log and no frame leaves it uncopied. The open segment is made durable
+    /// at the next poll, or at the next step that finds the log restarted.
     /// </summary>
-    private SegmentManifest? Checkpoint(SegmentManifest? written)
+    private void Checkpoint(DateTimeOffset started, List<SegmentManifest> closed)
     {
         // Most frames are checkpointed before the lock is taken, so that holding it costs little; under it
         // the last commits are only copied (made durable once it is released) and the rest checkpointed.
         using var checkpointer = _connections.OpenForProbe(_location.DatabasePath);
         RunCheckpoint(checkpointer);
         using var writer = _connections.OpenForProbe(_location.DatabasePath);
-        Staged? tail;
-        DatabaseInspector.Execute(writer, "BEGIN IMMEDIATE");
+        LockWriters(writer);
         try
         {
-            tail = Stage();
+            if (Append(started) is { } ended)
+            {
+                closed.Add(ended);
+            }
+
             EndRead(_current);
             var (frames, done) = RunCheckpoint(checkpointer);
             BeginRead(_current);
@@ -382,8 +517,48 @@ public sealed class ReplicationSession : IDisposable
         {
             DatabaseInspector.Execute(writer, "ROLLBACK");
         }
+    }
 
-        return tail is null ? written : Finish(tail);
+    /// <summary>How long <see cref="LockWriters"/> tries back to back before it yields the processor between tries.</summary>
+    private static readonly TimeSpan TightTries = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>
+    /// Takes the write lock (<c>BEGIN IMMEDIATE</c>) against a writer that commits back to back. SQLite's own busy
+    /// handler sleeps between tries (1, 2, 5, 10 … 100 ms), and a writer that takes the lock again a few microseconds
+    /// after each commit holds it at every try: measured here, the checkpoint then waited up to seconds while the log
+    /// grew. Trying again at once (yielding the processor between tries) takes the lock in one of those gaps.
+    /// </summary>
+    /// <exception cref="SqliteException">The lock was not had within the connection's busy timeout, or SQLite failed.</exception>
+    private void LockWriters(SqliteConnection connection)
+    {
+        var handle = connection.Handle!;
+        SQLitePCL.raw.sqlite3_busy_timeout(handle, 0);
+        var started = _time.GetTimestamp();
+        var spin = default(SpinWait);
+        while (true)
+        {
+            var rc = SQLitePCL.raw.sqlite3_exec(handle, "BEGIN IMMEDIATE");
+            if (rc == SQLitePCL.raw.SQLITE_OK)
+            {
+                return;
+            }
+
+            if ((rc & 0xFF) != SQLitePCL.raw.SQLITE_BUSY || _time.GetElapsedTime(started) > _connections.BusyTimeout)
+            {
+                SqliteException.ThrowExceptionForRC(rc, handle);
+            }
+
+            // The writer leaves the lock free for microseconds between commits: tries back to back find that gap
+            // within milliseconds, where yielding the processor between tries left it to be preempted for hundreds.
+            if (_time.GetElapsedTime(started) < TightTries)
+            {
+                Thread.SpinWait(50);
+            }
+            else
+            {
+                spin.SpinOnce(sleep1Threshold: -1);
+            }
+        }
     }
 
     private static (int Frames, int Checkpointed) RunCheckpoint(SqliteConnection connection)

@@ -12,7 +12,7 @@ namespace Emergence.Persistence.Replication;
 
 /// <summary>
 /// Replicates one database until cancelled: resumes or starts a generation, polls its log every
-/// <see cref="ReplicationOptions.Interval"/>, starts a new generation (from a fresh backup) when the history
+/// <see cref="ReplicationOptions.Interval"/> (stepping along it every <see cref="TailInterval"/> between polls), starts a new generation (from a fresh backup) when the history
 /// breaks, retries after failures, and records its state for health; beside it a <see cref="HistoryUploader"/>
 /// copies closed segments off the volume. The function app runs it as a hosted
 /// service; <c>emergence-db replicate</c> runs it in the foreground.
@@ -29,6 +29,9 @@ public sealed class Replicator(
 {
     /// <summary>How long to wait after a failure before trying again.</summary>
     public static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(5);
+
+    /// <summary>How often the session steps along the log between polls: copying what is new and checkpointing past the threshold.</summary>
+    public static readonly TimeSpan TailInterval = TimeSpan.FromMilliseconds(100);
 
     /// <summary>How often the history no point of the restore window needs is deleted.</summary>
     public static readonly TimeSpan PruneInterval = TimeSpan.FromMinutes(10);
@@ -84,46 +87,59 @@ public sealed class Replicator(
                 }
 
                 after = null;
+                var due = time.GetTimestamp();
                 while (true)
                 {
                     var started = time.GetTimestamp();
-                    var result = session.Poll();
-                    if (result.Segment is { } written)
+                    var polling = time.GetElapsedTime(due, started) >= TimeSpan.Zero;
+                    var result = polling ? session.Poll() : session.Tail();
+                    if (result is not null)
                     {
-                        metrics?.SegmentWritten(written.Size);
+                        foreach (var written in result.Segments)
+                        {
+                            metrics?.SegmentWritten(written.Size);
+                        }
+
+                        highWater = Math.Max(highWater, session.LogHighWaterBytes);
+                        Record(location, session, result, null, highWater);
+                        Polled?.Invoke(result);
                     }
 
-                    highWater = Math.Max(highWater, session.LogHighWaterBytes);
-                    Record(location, session, result, null, highWater);
-                    Polled?.Invoke(result);
-                    compacting = CompactInBackground(location, session.Generation.Id, compacting, ref lastCompaction, cancellationToken);
-                    if (compacting.IsCompleted)
+                    if (polling)
                     {
-                        var pruning = time.GetUtcNow() - lastPrune >= PruneInterval;
-                        if (pruning)
+                        // Polls start an interval apart; a poll that took longer is followed by the next at once.
+                        due = started + (long)(settings.Interval.TotalSeconds * time.TimestampFrequency);
+                        compacting = CompactInBackground(location, session.Generation.Id, compacting, ref lastCompaction, cancellationToken);
+                        if (compacting.IsCompleted)
                         {
-                            ReplicationRetention.Prune(location, time.GetUtcNow(), session.Generation.Id, settings, logger);
-                        }
+                            var pruning = time.GetUtcNow() - lastPrune >= PruneInterval;
+                            if (pruning)
+                            {
+                                ReplicationRetention.Prune(location, time.GetUtcNow(), session.Generation.Id, settings, logger);
+                            }
 
-                        // The budget is checked at every poll (two stat calls when there is room): a busy writer's history
-                        // can take a small volume's free space in far less than the 10 minutes between prunes.
-                        var thinned = HistoryBudget.Thin(location, HistoryBudget.FreeBytes(location.BackupDirectory), session.Generation.Id, time.GetUtcNow(), settings, logger);
-                        if (pruning)
-                        {
-                            var histories = History.ReadAll(location.BackupDirectory, location.DatabasePath);
-                            Audit(location, histories);
-                            MeasureWindow(histories);
-                            lastPrune = time.GetUtcNow();
-                        }
+                            // The budget is checked at every poll (two stat calls when there is room): a busy writer's history
+                            // can take a small volume's free space in far less than the 10 minutes between prunes.
+                            var thinned = HistoryBudget.Thin(location, HistoryBudget.FreeBytes(location.BackupDirectory), session.Generation.Id, time.GetUtcNow(), settings, logger);
+                            if (pruning)
+                            {
+                                var histories = History.ReadAll(location.BackupDirectory, location.DatabasePath);
+                                Audit(location, histories);
+                                MeasureWindow(histories);
+                                lastPrune = time.GetUtcNow();
+                            }
 
-                        if (pruning || thinned is not null)
-                        {
-                            RecordThinning(location, thinned, settings);
+                            if (pruning || thinned is not null)
+                            {
+                                RecordThinning(location, thinned, settings);
+                            }
                         }
                     }
 
-                    // Polls start an interval apart; a poll that took longer is followed by the next at once.
-                    var rest = settings.Interval - time.GetElapsedTime(started);
+                    // Between polls the session steps along the log every TailInterval, so that a fast writer's log
+                    // is checkpointed near the threshold rather than a whole interval's growth past it.
+                    var untilPoll = time.GetElapsedTime(time.GetTimestamp(), due);
+                    var rest = untilPoll < TailInterval ? untilPoll : TailInterval - time.GetElapsedTime(started);
                     if (rest > TimeSpan.Zero)
                     {
                         await Task.Delay(rest, time, cancellationToken).ConfigureAwait(false);
