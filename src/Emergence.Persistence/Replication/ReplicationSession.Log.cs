@@ -19,7 +19,21 @@ public sealed partial class ReplicationSession
         // Most frames are checkpointed before the lock is taken, so that holding it costs little; under it
         // the last commits are only copied (made durable once it is released) and the rest checkpointed.
         using var checkpointer = _connections.OpenForProbe(_location.DatabasePath);
-        RunCheckpoint(checkpointer);
+        var (logFrames, backfilled) = RunCheckpoint(checkpointer);
+
+        // A fast writer grows the log while that runs, past the reader's mark, which no checkpoint passes: step along
+        // (the copy moves the mark) and checkpoint again, until little is left for the time the lock is held.
+        for (var round = 0; round < CatchUpRounds && (long)(logFrames - backfilled) * FrameBytes() > CatchUpBytes; round++)
+        {
+            Handover();
+            if (Append(started) is { } caughtUp)
+            {
+                closed.Add(caughtUp);
+            }
+
+            (logFrames, backfilled) = RunCheckpoint(checkpointer);
+        }
+
         using var writer = _connections.OpenForProbe(_location.DatabasePath);
         LockWriters(writer);
         try
@@ -40,6 +54,14 @@ public sealed partial class ReplicationSession
             DatabaseInspector.Execute(writer, "ROLLBACK");
         }
     }
+
+    /// <summary>How many times a checkpoint steps along the log and checkpoints again before it takes the lock.</summary>
+    private const int CatchUpRounds = 3;
+
+    /// <summary>What may be left to checkpoint under the lock without another round first.</summary>
+    private const long CatchUpBytes = 512 << 10;
+
+    private long FrameBytes() => WalFormat.FrameHeaderSize + (long)(Position?.PageSize ?? 4096);
 
     /// <summary>How long <see cref="LockWriters"/> tries back to back before it yields the processor between tries.</summary>
     private static readonly TimeSpan TightTries = TimeSpan.FromMilliseconds(50);

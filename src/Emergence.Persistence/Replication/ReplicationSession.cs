@@ -38,6 +38,8 @@ public sealed partial class ReplicationSession : IDisposable
     private DateTimeOffset _lastStamp;
     private DateTimeOffset _caughtUpAt;
     private OpenSegment? _open;
+    private (long? At, long Bytes) _growth;
+    private TimeSpan _checkpointTook;
     private bool _resumedByContent;
     private int _current;
 
@@ -156,13 +158,40 @@ public sealed partial class ReplicationSession : IDisposable
 
         // The log's length in use, not the file's: SQLite restarts a log by writing from its start again, so the
         // file keeps its largest size and would trigger a checkpoint at every poll under a trickle of commits.
-        if (LogBytesInUse() < _checkpointBytes)
+        if (!CheckpointDue(LogBytesInUse()))
         {
             return false;
         }
 
+        var checkpointing = _time.GetTimestamp();
         Checkpoint(started, closed);
+        _checkpointTook = _time.GetElapsedTime(checkpointing);
+        _growth = (null, 0);
         return true;
+    }
+
+    /// <summary>
+    /// Whether the log is at the threshold, or will be before a checkpoint begun now could end: the log's growth since the
+    /// last step, at the same rate for one more step and for as long as the last checkpoint took. A trickle of commits
+    /// checkpoints at the threshold; a writer at full speed (tens of MiB a second) early enough that the log stays near it.
+    /// </summary>
+    private bool CheckpointDue(long inUse)
+    {
+        var now = _time.GetTimestamp();
+        var ahead = 0.0;
+        if (_growth is ({ } then, var before) && inUse >= before)
+        {
+            var elapsed = _time.GetElapsedTime(then, now);
+            if (elapsed > TimeSpan.Zero)
+            {
+                ahead = (inUse - before) / elapsed.TotalSeconds * (elapsed + _checkpointTook).TotalSeconds;
+            }
+        }
+
+        _growth = (now, inUse);
+
+        // Never for a log a quarter of the threshold or less: a checkpoint as the log restarts would only hold writers up.
+        return inUse >= _checkpointBytes || (inUse > _checkpointBytes / 4 && inUse + ahead >= _checkpointBytes);
     }
 
     private long LogBytesInUse() => Position is { } at ? WalFormat.HeaderSize + (at.Frames * (WalFormat.FrameHeaderSize + (long)at.PageSize)) : 0;
