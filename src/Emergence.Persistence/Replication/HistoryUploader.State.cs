@@ -57,7 +57,7 @@ public sealed partial class HistoryUploader
                 var run = UnbrokenRun(segments);
                 state.Uploaded[generation.Id] = segments.Count == 0 ? 0 : segments[0].Sequence - 1 + run;
                 state.Probe = state.Uploaded[generation.Id] == 0 ? OffsiteHistory.GenerationBlob(generation.Id) : OffsiteHistory.SegmentBlob(generation.Id, state.Uploaded[generation.Id]);
-                state.Levels.UnionWith(listing.LevelsOf(generation.Id).Select(l => l.Path));
+                state.Levels.UnionWith(listing.LevelsOf(generation.Id).Select(l => l.ObjectName));
             }
 
             await state.ListBackupsAsync(remote, cancellationToken).ConfigureAwait(false);

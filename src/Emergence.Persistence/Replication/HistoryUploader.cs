@@ -285,7 +285,7 @@ public sealed partial class HistoryUploader(
         var generations = new ReplicationStore(location.BackupDirectory).Generations(location.DatabasePath);
         var current = generations.Count == 0 ? null : generations[^1].Id;
         var doomed = ReplicationRetention.Select(listing.Generations, listing.FilesOf, [.. complete.Select(b => b.Manifest!)], current, now, options.Value.Replication);
-        await remote.DeleteAsync(doomed.Segments.Select(s => s.Path), cancellationToken).ConfigureAwait(false);
+        await remote.DeleteAsync(doomed.Segments.Select(s => s.ObjectName), cancellationToken).ConfigureAwait(false);
         foreach (var generation in doomed.Generations)
         {
             // The record goes last: until then what is left is still a generation, missing its first segments.
