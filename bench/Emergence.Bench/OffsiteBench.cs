@@ -61,23 +61,7 @@ internal static class OffsiteBench
         var providers = new List<ServiceProvider>();
         try
         {
-            var stores = new List<(Target Target, OffsiteStore Store, BackupDownloader Downloader)>();
-            foreach (var target in Targets)
-            {
-                var data = Path.Combine(directory, $"offsite-{target.Executable}");
-                if (Directory.Exists(data))
-                {
-                    Directory.Delete(data, recursive: true);
-                }
-
-                Directory.CreateDirectory(data);
-                var port = FreePort();
-                servers.Add(StartServer(Path.Combine(Directory.GetCurrentDirectory(), "node_modules", ".bin", target.Executable), target.Arguments(port, data), port));
-                var provider = servicesWith(target.Settings(port));
-                providers.Add(provider);
-                stores.Add((target, provider.GetRequiredService<OffsiteConnector>().For(location)!, provider.GetRequiredService<BackupDownloader>()));
-            }
-
+            var stores = StartTargets(servicesWith, location, directory, servers, providers);
             var uploads = stores.ToDictionary(s => s.Target.Name, _ => new List<double>());
             var downloads = stores.ToDictionary(s => s.Target.Name, _ => new List<double>());
             long size = 0;
@@ -85,44 +69,15 @@ internal static class OffsiteBench
             {
                 foreach (var (target, store, downloader) in run % 2 == 0 ? stores : Enumerable.Reverse(stores))
                 {
-                    var manifest = backups.CreateAsync(location, BackupReason.Manual, TimeSpan.FromMinutes(1)).GetAwaiter().GetResult();
-                    var entry = BackupCatalog.Scan(location.BackupDirectory, location.DatabasePath, TimeProvider.System.GetUtcNow()).Verified.First(b => b.Name == manifest.Filename);
-                    size = manifest.Size;
-                    settle();
-                    uploads[target.Name].Add(Time(() => store.UploadAsync(entry).GetAwaiter().GetResult()));
-                    var copy = store.ListAsync().GetAwaiter().GetResult().First(b => b.Name == manifest.Filename);
-                    var downloaded = Path.Combine(directory, "download.sqlite");
-                    settle();
-                    downloads[target.Name].Add(Time(() =>
-                    {
-                        var verification = downloader.FetchAsync(store, copy, downloaded, IntegrityCheck.Quick).GetAwaiter().GetResult();
-                        if (!verification.Ok)
-                        {
-                            throw new InvalidOperationException(verification.Problem);
-                        }
-                    }));
-                    File.Delete(downloaded);
-                    store.DeleteAsync(manifest.Filename).GetAwaiter().GetResult();
-                    File.Delete(manifest.BackupPath + BackupNaming.ManifestSuffix);
-                    File.Delete(manifest.BackupPath);
-                    Console.WriteLine(string.Create(inv, $"offsite run {run + 1}, {target.Name}: upload {uploads[target.Name][^1]:0.00} s, download + verify {downloads[target.Name][^1]:0.00} s"));
+                    var (upload, download, bytes) = RoundTrip(store, downloader, location, backups, directory, settle);
+                    uploads[target.Name].Add(upload);
+                    downloads[target.Name].Add(download);
+                    size = bytes;
+                    Console.WriteLine(string.Create(inv, $"offsite run {run + 1}, {target.Name}: upload {upload:0.00} s, download + verify {download:0.00} s"));
                 }
             }
 
-            line("| target | step | time | MiB/s | ratio to the full local backup |");
-            line("|---|---|---|---|---|");
-            foreach (var (target, _, _) in stores)
-            {
-                foreach (var (step, samples) in new[] { ("upload (8 MiB parts, 4 in flight, SHA-256 checked before commit, read back)", uploads[target.Name]), ("download + SHA-256 + quick_check (the restore path)", downloads[target.Name]) })
-                {
-                    var stats = new Stats(samples);
-                    line(string.Create(inv, $"| {target.Name} | {step} | {stats.Describe()} | {size / 1048576.0 / stats.Median:0} | {stats.Median / fullBackupSeconds:0.00}× |"));
-                }
-            }
-
-            line("");
-            line(string.Create(inv, $"A {size >> 20} MiB backup, {runs} runs per target taking turns. Full local verified backup (median above): {fullBackupSeconds:0.000} s. Both servers run on the same 2 cores and write to the same disk, so these are upper bounds for the client's own cost, not a network measurement."));
-            line("");
+            Report(stores.Select(s => s.Target), uploads, downloads, size, runs, fullBackupSeconds, line);
         }
         finally
         {
@@ -138,6 +93,80 @@ internal static class OffsiteBench
                 server.Dispose();
             }
         }
+    }
+
+    /// <summary>
+    /// Starts each target's server on a free port over a fresh data folder, and the app's services pointed at it; what
+    /// it starts is added to <paramref name="servers"/> and <paramref name="providers"/> at once, for the caller to stop.
+    /// </summary>
+    private static List<(Target Target, OffsiteStore Store, BackupDownloader Downloader)> StartTargets(Func<Dictionary<string, string?>, ServiceProvider> servicesWith, DatabaseLocation location, string directory, List<Process> servers, List<ServiceProvider> providers)
+    {
+        var stores = new List<(Target Target, OffsiteStore Store, BackupDownloader Downloader)>();
+        foreach (var target in Targets)
+        {
+            var data = Path.Combine(directory, $"offsite-{target.Executable}");
+            if (Directory.Exists(data))
+            {
+                Directory.Delete(data, recursive: true);
+            }
+
+            Directory.CreateDirectory(data);
+            var port = FreePort();
+            servers.Add(StartServer(Path.Combine(Directory.GetCurrentDirectory(), "node_modules", ".bin", target.Executable), target.Arguments(port, data), port));
+            var provider = servicesWith(target.Settings(port));
+            providers.Add(provider);
+            stores.Add((target, provider.GetRequiredService<OffsiteConnector>().For(location)!, provider.GetRequiredService<BackupDownloader>()));
+        }
+
+        return stores;
+    }
+
+    /// <summary>
+    /// A new backup uploaded to the target and downloaded back with its verification, each timed after the machine
+    /// settled; the backup is then deleted from both sides. Returns the two times and the backup's size.
+    /// </summary>
+    private static (double Upload, double Download, long Size) RoundTrip(OffsiteStore store, BackupDownloader downloader, DatabaseLocation location, BackupService backups, string directory, Action settle)
+    {
+        var manifest = backups.CreateAsync(location, BackupReason.Manual, TimeSpan.FromMinutes(1)).GetAwaiter().GetResult();
+        var entry = BackupCatalog.Scan(location.BackupDirectory, location.DatabasePath, TimeProvider.System.GetUtcNow()).Verified.First(b => b.Name == manifest.Filename);
+        settle();
+        var upload = Time(() => store.UploadAsync(entry).GetAwaiter().GetResult());
+        var copy = store.ListAsync().GetAwaiter().GetResult().First(b => b.Name == manifest.Filename);
+        var downloaded = Path.Combine(directory, "download.sqlite");
+        settle();
+        var download = Time(() =>
+        {
+            var verification = downloader.FetchAsync(store, copy, downloaded, IntegrityCheck.Quick).GetAwaiter().GetResult();
+            if (!verification.Ok)
+            {
+                throw new InvalidOperationException(verification.Problem);
+            }
+        });
+        File.Delete(downloaded);
+        store.DeleteAsync(manifest.Filename).GetAwaiter().GetResult();
+        File.Delete(manifest.BackupPath + BackupNaming.ManifestSuffix);
+        File.Delete(manifest.BackupPath);
+        return (upload, download, manifest.Size);
+    }
+
+    /// <summary>The section's table: per target and step, the median time, the rate and the ratio to the full local backup.</summary>
+    private static void Report(IEnumerable<Target> targets, Dictionary<string, List<double>> uploads, Dictionary<string, List<double>> downloads, long size, int runs, double fullBackupSeconds, Action<string> line)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        line("| target | step | time | MiB/s | ratio to the full local backup |");
+        line("|---|---|---|---|---|");
+        foreach (var target in targets)
+        {
+            foreach (var (step, samples) in new[] { ("upload (8 MiB parts, 4 in flight, SHA-256 checked before commit, read back)", uploads[target.Name]), ("download + SHA-256 + quick_check (the restore path)", downloads[target.Name]) })
+            {
+                var stats = new Stats(samples);
+                line(string.Create(inv, $"| {target.Name} | {step} | {stats.Describe()} | {size / 1048576.0 / stats.Median:0} | {stats.Median / fullBackupSeconds:0.00}× |"));
+            }
+        }
+
+        line("");
+        line(string.Create(inv, $"A {size >> 20} MiB backup, {runs} runs per target taking turns. Full local verified backup (median above): {fullBackupSeconds:0.000} s. Both servers run on the same 2 cores and write to the same disk, so these are upper bounds for the client's own cost, not a network measurement."));
+        line("");
     }
 
     private static Process StartServer(string executable, string[] arguments, int port)

@@ -1,209 +1,15 @@
 using System.Text.Json;
 using Emergence.Cli.Tests.Support;
 using Emergence.Persistence.Tests.Support;
-using Emergence.Persistence.Volumes;
 
 namespace Emergence.Cli.Tests;
 
+/// <summary>The command line itself: usage and its errors, settings and global options, backup names, the help and the operating guide, and the binary run as a process.</summary>
 public sealed class CliTests : IDisposable
 {
     private readonly CliHarness _cli = new();
 
     public void Dispose() => _cli.Dispose();
-
-    private async Task<JsonElement> BackupAsync()
-    {
-        _cli.Time.Advance(TimeSpan.FromMinutes(1));
-        var (exit, output, error) = await _cli.RunAsync("backup", "--json");
-        Assert.True(exit == 0, error);
-        return JsonDocument.Parse(output).RootElement;
-    }
-
-    [Fact]
-    public async Task Startup_FreshDirectory_CreatesMigratesBacksUpAndReportsHealthy()
-    {
-        var (exit, output, _) = await _cli.RunAsync("startup");
-
-        Assert.Equal(0, exit);
-        Assert.Contains("created the database; version 0 -> 1", output, StringComparison.Ordinal);
-        Assert.Contains("status:    healthy", output, StringComparison.Ordinal);
-        Assert.Equal("1", Sqlite3.Query(_cli.DatabasePath, "PRAGMA user_version;"));
-    }
-
-    [Fact]
-    public async Task Status_MissingDatabase_ExitsTwoAndNamesIt()
-    {
-        var (exit, output, _) = await _cli.RunAsync("status", "--json");
-
-        Assert.Equal(2, exit);
-        var report = JsonDocument.Parse(output).RootElement;
-        Assert.Equal("unhealthy", report.GetProperty("status").GetString());
-        Assert.Contains(report.GetProperty("problems").EnumerateArray(), p => p.GetString() == $"The database file {_cli.DatabasePath} does not exist.");
-        Assert.False(File.Exists(_cli.DatabasePath));
-    }
-
-    [Fact]
-    public async Task Status_StaleBackup_ExitsOneForDegraded()
-    {
-        await _cli.RunAsync("startup");
-        _cli.Time.Advance(TimeSpan.FromHours(3));
-
-        var (exit, output, _) = await _cli.RunAsync("status");
-
-        Assert.Equal(1, exit);
-        Assert.Contains("status:    degraded", output, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public async Task Backup_Json_PrintsAManifestWhoseChecksumMatchesTheFile()
-    {
-        await _cli.RunAsync("startup");
-
-        var manifest = await BackupAsync();
-
-        Assert.Equal("manual", manifest.GetProperty("reason").GetString());
-        var path = manifest.GetProperty("backup_path").GetString()!;
-        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(path))), manifest.GetProperty("checksum").GetString());
-    }
-
-    [Fact]
-    public async Task Backup_NoDatabase_ExitsOneWithTheReasonOnStderr()
-    {
-        var (exit, output, error) = await _cli.RunAsync("backup");
-
-        Assert.Equal(1, exit);
-        Assert.Empty(output);
-        Assert.Contains("does not exist", error, StringComparison.Ordinal);
-        Assert.False(File.Exists(_cli.DatabasePath));
-    }
-
-    [Fact]
-    public async Task List_Json_ListsNewestFirstWithSizeAgeAndChecksum()
-    {
-        await _cli.RunAsync("startup");
-        var second = await BackupAsync();
-
-        var (exit, output, _) = await _cli.RunAsync("list", "--json");
-
-        Assert.Equal(0, exit);
-        var rows = JsonDocument.Parse(output).RootElement.EnumerateArray().ToList();
-        Assert.Equal(2, rows.Count);
-        Assert.Equal(second.GetProperty("filename").GetString(), rows[0].GetProperty("name").GetString());
-        Assert.Equal(0, rows[0].GetProperty("age_seconds").GetInt64());
-        Assert.Equal(60, rows[1].GetProperty("age_seconds").GetInt64());
-        Assert.All(rows, r => Assert.Equal(64, r.GetProperty("checksum").GetString()!.Length));
-    }
-
-    [Fact]
-    public async Task ListAndVerify_BackupStampedAnHourInTheFuture_OrderItAfterTheOthersAsRotationDoes()
-    {
-        await _cli.RunAsync("startup");
-        using (var skewed = new CliHarness())
-        {
-            // Another process on the same volume whose clock runs an hour ahead.
-            skewed.Settings["Persistence__DatabasePath"] = _cli.DatabasePath;
-            skewed.Time.Advance(TimeSpan.FromHours(1));
-            Assert.Equal(0, (await skewed.RunAsync("backup")).Exit);
-        }
-
-        _cli.Time.Advance(TimeSpan.FromMinutes(1));
-        var (listExit, listed, _) = await _cli.RunAsync("list", "--json");
-        var (verifyExit, verified, _) = await _cli.RunAsync("verify", "--json");
-
-        Assert.Equal(0, listExit);
-        var names = JsonDocument.Parse(listed).RootElement.EnumerateArray().Select(r => r.GetProperty("name").GetString()).ToList();
-        Assert.Equal(["database_backup_20250114_103000.sqlite", "database_backup_20250114_113000.sqlite"], names);
-        Assert.Equal(0, verifyExit);
-        var newest = Assert.Single(JsonDocument.Parse(verified).RootElement.EnumerateArray());
-        Assert.Equal("database_backup_20250114_103000.sqlite", newest.GetProperty("name").GetString());
-    }
-
-    [Fact]
-    public async Task Verify_CorruptedBackup_ExitsOneAndNamesIt()
-    {
-        await _cli.RunAsync("startup");
-        var manifest = await BackupAsync();
-        var path = manifest.GetProperty("backup_path").GetString()!;
-        var bytes = File.ReadAllBytes(path);
-        bytes[bytes.Length / 2] ^= 0x55;
-        File.WriteAllBytes(path, bytes);
-
-        var (exit, output, _) = await _cli.RunAsync("verify", "--all");
-
-        Assert.Equal(1, exit);
-        Assert.Contains($"FAILED  {manifest.GetProperty("filename").GetString()}", output, StringComparison.Ordinal);
-        Assert.Contains("ok      database_backup_20250114_103000.sqlite", output, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public async Task Verify_Full_RunsIntegrityCheck()
-    {
-        await _cli.RunAsync("startup");
-
-        var (exit, output, _) = await _cli.RunAsync("verify", "--full", "--json");
-
-        Assert.Equal(0, exit);
-        var result = Assert.Single(JsonDocument.Parse(output).RootElement.EnumerateArray());
-        Assert.Equal("integrity_check", result.GetProperty("check").GetString());
-        Assert.True(result.GetProperty("ok").GetBoolean());
-    }
-
-    [Fact]
-    public async Task Restore_WhileTheAppHoldsTheLock_RefusesAtOnce()
-    {
-        await _cli.RunAsync("startup");
-        using var app = VolumeLock.TryAcquire(Path.Combine(Path.GetDirectoryName(_cli.DatabasePath)!, VolumeLock.FileName), TimeProvider.System, out _);
-
-        var (exit, _, error) = await _cli.RunAsync("restore", "--latest", "--force");
-
-        Assert.Equal(1, exit);
-        Assert.Contains("is held by pid", error, StringComparison.Ordinal);
-        Assert.Contains("--on-next-start", error, StringComparison.Ordinal);
-        Assert.DoesNotContain("[LockWaiting]", error, StringComparison.Ordinal); // it tried the lock once instead of waiting for it
-    }
-
-    [Fact]
-    public async Task Restore_LatestWithForce_RestoresAndQuarantines()
-    {
-        await _cli.RunAsync("startup");
-        File.Delete(_cli.DatabasePath + "-wal");
-        File.Delete(_cli.DatabasePath + "-shm");
-
-        var (exit, output, error) = await _cli.RunAsync("restore", "--latest", "--force");
-
-        Assert.True(exit == 0, error);
-        Assert.Contains("restored:    database_backup_20250114_103000.sqlite", output, StringComparison.Ordinal);
-        Assert.Contains("quarantine", output, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public async Task Restore_HealthyDatabaseWithoutForce_ExitsOne()
-    {
-        await _cli.RunAsync("startup");
-
-        var (exit, _, error) = await _cli.RunAsync("restore", "--latest");
-
-        Assert.Equal(1, exit);
-        Assert.Contains("--force", error, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public async Task RestoreOnNextStart_WritesARequestThatTheNextStartupPerforms()
-    {
-        await _cli.RunAsync("startup");
-
-        var (exit, output, _) = await _cli.RunAsync("restore", "--on-next-start", "--latest", "--json");
-        var request = Path.Combine(Path.GetDirectoryName(_cli.DatabasePath)!, ".restore-request");
-        var written = File.Exists(request);
-        var (startupExit, startupOutput, _) = await _cli.RunAsync("startup");
-
-        Assert.Equal(0, exit);
-        Assert.Equal("database_backup_20250114_103000.sqlite", JsonDocument.Parse(output).RootElement.GetProperty("backup").GetString());
-        Assert.True(written);
-        Assert.Equal(0, startupExit);
-        Assert.Contains("restored:  database_backup_20250114_103000.sqlite (requested)", startupOutput, StringComparison.Ordinal);
-        Assert.False(File.Exists(request));
-    }
 
     [Theory]
     [InlineData("restore", "../../etc/passwd")]
@@ -314,17 +120,6 @@ public sealed class CliTests : IDisposable
 
         Assert.Equal(64, exit);
         Assert.StartsWith($"emergence-db: Option --database='{_cli.Root}' is invalid: expected the path of a database file, not a directory.", error, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public async Task Status_MistypedDatabase_CreatesNoDirectory()
-    {
-        var mistyped = Path.Combine(_cli.Root, "dtaa", "nested", "database.sqlite");
-
-        var (exit, _, _) = await _cli.RunAsync("status", "--database", mistyped);
-
-        Assert.Equal(2, exit);
-        Assert.False(Directory.Exists(Path.Combine(_cli.Root, "dtaa")));
     }
 
     [Fact]

@@ -47,6 +47,22 @@ public sealed class KeysTests(Rehearsal rehearsal) : RehearsalTest(rehearsal)
         Assert.True(Json(listedAgainBody).GetArrayLength() >= 2, listedAgainBody);
 
         // Malformed requests and a backup that fails (the volume is full) answer without a stack trace or a key.
+        var bodies = await AnswersToBadRequestsAsync(second, functionKey);
+        foreach (var body in bodies)
+        {
+            Assert.DoesNotContain("   at ", body, StringComparison.Ordinal);
+            Assert.DoesNotContain("Exception", body, StringComparison.Ordinal);
+            Assert.DoesNotContain(functionKey, body, StringComparison.Ordinal);
+            Assert.DoesNotContain(masterKey, body, StringComparison.Ordinal);
+        }
+    }
+
+    /// <summary>
+    /// What <paramref name="app"/> answers to malformed requests, to a backup that fails because the volume is full, and
+    /// then to health: the bodies, for the caller to search for a stack trace or a key.
+    /// </summary>
+    private static async Task<List<string>> AnswersToBadRequestsAsync(Container app, string functionKey)
+    {
         var bodies = new List<string>();
         foreach (var (method, path, content) in new[]
         {
@@ -56,24 +72,18 @@ public sealed class KeysTests(Rehearsal rehearsal) : RehearsalTest(rehearsal)
             (HttpMethod.Delete, "api/backups", ""),
         })
         {
-            bodies.Add((await SendAsync(second, method, path, functionKey, content)).Body);
+            bodies.Add((await SendAsync(app, method, path, functionKey, content)).Body);
         }
 
-        second.ExecChecked("sh", "-c", "dd if=/dev/zero of=/app/data/filler bs=1M 2>/dev/null; sync; true");
-        var (failed, failedBody) = await SendAsync(second, HttpMethod.Post, "api/backups", functionKey);
+        app.ExecChecked("sh", "-c", "dd if=/dev/zero of=/app/data/filler bs=1M 2>/dev/null; sync; true");
+        var (failed, failedBody) = await SendAsync(app, HttpMethod.Post, "api/backups", functionKey);
         Assert.True((int)failed >= 500, $"{(int)failed}: {failedBody}");
         Assert.Contains("space", failedBody, StringComparison.OrdinalIgnoreCase);
         bodies.Add(failedBody);
-        await second.Output.WaitForEventAsync("BackupFailed", TimeSpan.FromSeconds(10));
-        bodies.Add((await SendAsync(second, HttpMethod.Get, "api/health", key: null)).Body);
+        await app.Output.WaitForEventAsync("BackupFailed", TimeSpan.FromSeconds(10));
+        bodies.Add((await SendAsync(app, HttpMethod.Get, "api/health", key: null)).Body);
 
-        foreach (var body in bodies)
-        {
-            Assert.DoesNotContain("   at ", body, StringComparison.Ordinal);
-            Assert.DoesNotContain("Exception", body, StringComparison.Ordinal);
-            Assert.DoesNotContain(functionKey, body, StringComparison.Ordinal);
-            Assert.DoesNotContain(masterKey, body, StringComparison.Ordinal);
-        }
+        return bodies;
     }
 
     private static async Task<HttpStatusCode> StatusAsync(Container app, HttpMethod method, string path, string? key) =>

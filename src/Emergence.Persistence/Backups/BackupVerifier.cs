@@ -93,36 +93,11 @@ public sealed class BackupVerifier(SqliteConnectionFactory connections, ILogger<
         var compressed = BackupNaming.IsCompressed(backup.Name);
         string checksum;
         long size;
-        string? check = null;
-        string? content = null;
+        string? check;
+        string? content;
         try
         {
-            if (copyTo is null)
-            {
-                (checksum, size) = Sha256.OfFile(backup.Path, OperationProgress.Checksum(progress), cancellationToken);
-            }
-            else if (compressed)
-            {
-                // Decompressed straight into the staging file, hashing both sides as they pass.
-                progress?.Report(new OperationProgress("decompress", 0, 0));
-                (checksum, size, content) = Decompress(backup.Path, copyTo, cancellationToken);
-            }
-            else
-            {
-                // The kernel copies (copy_file_range); then the hash, the integrity check and the fsync of the
-                // copy run side by side. What is verified is exactly what a restore puts in place.
-                progress?.Report(new OperationProgress("copy", 0, 0));
-                File.Copy(backup.Path, copyTo);
-                var checking = Task.Run(() => RunCheck(copyTo, kind, inPlace: false), cancellationToken);
-                var syncing = Task.Run(() => Durable.FsyncFile(copyTo), cancellationToken);
-                using (var handle = File.OpenHandle(copyTo, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.SequentialScan))
-                {
-                    (checksum, size) = Sha256.OfFile(handle, OperationProgress.Checksum(progress), cancellationToken);
-                }
-
-                syncing.GetAwaiter().GetResult();
-                check = checking.GetAwaiter().GetResult();
-            }
+            (checksum, size, check, content) = Read(backup.Path, kind, copyTo, compressed, progress, cancellationToken);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -147,6 +122,44 @@ public sealed class BackupVerifier(SqliteConnectionFactory connections, ILogger<
 
         check ??= RunCheck(backup.Path, kind, inPlace: true);
         return Verdict(backup.Name, check, checkName);
+    }
+
+    /// <summary>
+    /// Reads the backup for its checksum and size: in place; or decompressed into <paramref name="copyTo"/>; or copied
+    /// there, the integrity check and the fsync of the copy running beside the hash. Returns also the check's result
+    /// when it ran, and the decompressed content's checksum when there was one.
+    /// </summary>
+    private (string Checksum, long Size, string? Check, string? Content) Read(string path, IntegrityCheck kind, string? copyTo, bool compressed, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
+    {
+        if (copyTo is null)
+        {
+            var (checksum, size) = Sha256.OfFile(path, OperationProgress.Checksum(progress), cancellationToken);
+            return (checksum, size, null, null);
+        }
+
+        if (compressed)
+        {
+            // Decompressed straight into the staging file, hashing both sides as they pass.
+            progress?.Report(new OperationProgress("decompress", 0, 0));
+            var (checksum, size, content) = Decompress(path, copyTo, cancellationToken);
+            return (checksum, size, null, content);
+        }
+
+        // The kernel copies (copy_file_range); then the hash, the integrity check and the fsync of the
+        // copy run side by side. What is verified is exactly what a restore puts in place.
+        progress?.Report(new OperationProgress("copy", 0, 0));
+        File.Copy(path, copyTo);
+        var checking = Task.Run(() => RunCheck(copyTo, kind, inPlace: false), cancellationToken);
+        var syncing = Task.Run(() => Durable.FsyncFile(copyTo), cancellationToken);
+        string copied;
+        long copiedSize;
+        using (var handle = File.OpenHandle(copyTo, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.SequentialScan))
+        {
+            (copied, copiedSize) = Sha256.OfFile(handle, OperationProgress.Checksum(progress), cancellationToken);
+        }
+
+        syncing.GetAwaiter().GetResult();
+        return (copied, copiedSize, checking.GetAwaiter().GetResult(), null);
     }
 
     /// <summary>Checks a compressed backup: the staged copy when there is one, else a private decompressed copy.</summary>

@@ -23,45 +23,8 @@ public sealed class DatabaseCheck(SqliteConnectionFactory connections, Integrity
         var findings = new List<HealthFinding>();
         var path = location.DatabasePath;
         var exists = File.Exists(path);
-        int? userVersion = null;
-        IntegrityRecord.IntegrityResult? checkedIntegrity = null;
         var good = inventory.NewestGood;
-        if (RegularFile.NotADatabaseFile(path) is { } special)
-        {
-            findings.Add(HealthFinding.Unhealthy($"The database path {path} is {special}, not a database file."));
-        }
-        else if (!exists)
-        {
-            findings.Add(HealthFinding.Unhealthy($"The database file {path} does not exist."));
-        }
-        else
-        {
-            try
-            {
-                using var connection = connections.OpenReadOnly(path);
-                userVersion = (int)DatabaseInspector.Scalar(connection, "PRAGMA user_version");
-                var schemaObjects = DatabaseInspector.Scalar(connection, "SELECT count(*) FROM sqlite_schema");
-                if (ContentLoss.LostEveryTable(good?.Manifest, schemaObjects) is { } loss)
-                {
-                    findings.Add(HealthFinding.Unhealthy($"The database file {path} has lost its content: {loss}. {RestoreAdvice(good!.Name)}"));
-                }
-
-                if (freshIntegrityCheck)
-                {
-                    var check = DatabaseInspector.Check(connection, IntegrityCheck.Quick).CheckResult;
-                    checkedIntegrity = new IntegrityRecord.IntegrityResult(now, check, "status", path);
-                }
-            }
-            catch (SqliteException ex)
-            {
-                findings.Add(HealthFinding.Unhealthy($"The database file {path} cannot be read: {ex.Message}"));
-                if (freshIntegrityCheck)
-                {
-                    checkedIntegrity = new IntegrityRecord.IntegrityResult(now, ex.Message, "status", path);
-                }
-            }
-        }
-
+        var (userVersion, checkedIntegrity) = Inspect(path, exists, good, freshIntegrityCheck, now, findings);
         var last = checkedIntegrity ?? (exists ? integrity.LastFor(location.BackupDirectory, path) : null);
         if (last is { Ok: false })
         {
@@ -81,19 +44,62 @@ public sealed class DatabaseCheck(SqliteConnectionFactory connections, Integrity
             UserVersion = userVersion,
             Integrity = last is null ? null : new IntegrityReport { CheckedAt = last.CheckedAt, Result = Printable.Escape(last.Result), Source = last.Source },
             FallbackReason = location.FallbackReason,
-            LastRestore = RestoreRecord.LastFor(location.BackupDirectory, path) is { } restore
-                ? new RestoreReport
-                {
-                    At = restore.RestoredAt,
-                    AgeSeconds = Math.Max(0, (long)(now - restore.RestoredAt).TotalSeconds),
-                    Backup = Printable.Escape(restore.Backup),
-                    Reason = Printable.Escape(restore.Reason),
-                    Quarantine = restore.Quarantine is null ? null : Printable.Escape(restore.Quarantine),
-                }
-                : null,
+            LastRestore = LastRestore(location, now),
         };
         return new Checked<DatabaseReport>(report, findings);
     }
+
+    /// <summary>
+    /// Looks at the file itself: a special file or a missing one is a finding; otherwise it is opened read-only for its
+    /// schema version and whether it lost every table (against <paramref name="good"/>'s manifest), and with
+    /// <paramref name="fresh"/> it gets a <c>quick_check</c> now. Returns the version and that check's result.
+    /// </summary>
+    private (int? UserVersion, IntegrityRecord.IntegrityResult? Checked) Inspect(string path, bool exists, BackupEntry? good, bool fresh, DateTimeOffset now, List<HealthFinding> findings)
+    {
+        if (RegularFile.NotADatabaseFile(path) is { } special)
+        {
+            findings.Add(HealthFinding.Unhealthy($"The database path {path} is {special}, not a database file."));
+            return (null, null);
+        }
+
+        if (!exists)
+        {
+            findings.Add(HealthFinding.Unhealthy($"The database file {path} does not exist."));
+            return (null, null);
+        }
+
+        int? userVersion = null;
+        try
+        {
+            using var connection = connections.OpenReadOnly(path);
+            userVersion = (int)DatabaseInspector.Scalar(connection, "PRAGMA user_version");
+            var schemaObjects = DatabaseInspector.Scalar(connection, "SELECT count(*) FROM sqlite_schema");
+            if (ContentLoss.LostEveryTable(good?.Manifest, schemaObjects) is { } loss)
+            {
+                findings.Add(HealthFinding.Unhealthy($"The database file {path} has lost its content: {loss}. {RestoreAdvice(good!.Name)}"));
+            }
+
+            return fresh ? (userVersion, new IntegrityRecord.IntegrityResult(now, DatabaseInspector.Check(connection, IntegrityCheck.Quick).CheckResult, "status", path)) : (userVersion, null);
+        }
+        catch (SqliteException ex)
+        {
+            findings.Add(HealthFinding.Unhealthy($"The database file {path} cannot be read: {ex.Message}"));
+            return (userVersion, fresh ? new IntegrityRecord.IntegrityResult(now, ex.Message, "status", path) : null);
+        }
+    }
+
+    /// <summary>The last restore recorded for the database, as health shows it.</summary>
+    private static RestoreReport? LastRestore(DatabaseLocation location, DateTimeOffset now) =>
+        RestoreRecord.LastFor(location.BackupDirectory, location.DatabasePath) is { } restore
+            ? new RestoreReport
+            {
+                At = restore.RestoredAt,
+                AgeSeconds = Math.Max(0, (long)(now - restore.RestoredAt).TotalSeconds),
+                Backup = Printable.Escape(restore.Backup),
+                Reason = Printable.Escape(restore.Reason),
+                Quarantine = restore.Quarantine is null ? null : Printable.Escape(restore.Quarantine),
+            }
+            : null;
 
     /// <summary>How to put the newest good backup back, in the exact commands.</summary>
     private static string RestoreAdvice(string backup) =>

@@ -160,7 +160,22 @@ public static class HistoryCompactor
             file = LevelFile.Write(temp, header, Merge(group), cancellationToken);
         }
 
-        var manifest = new SegmentManifest
+        var manifest = LevelManifest(generation, level, group, name, header.FinalPages, smallest, file);
+        File.Move(temp, path, overwrite: true);
+        Durable.FsyncDirectory(directory);
+        Durable.WriteFileAtomically(path + ReplicationStore.ManifestSuffix + Durable.TempSuffix, path + ReplicationStore.ManifestSuffix,
+            JsonSerializer.SerializeToUtf8Bytes(manifest, PersistenceJson.Options));
+        return HistoryFile.OnVolume(head.Sequence, path, manifest) with { Level = level, Last = tail.Last };
+    }
+
+    /// <summary>
+    /// The record of a level file merged from <paramref name="group"/>: the first file's start (its log position, chain and
+    /// content checksum), the last one's end, the commits of all, and the written file's size, checksum and pages.
+    /// </summary>
+    private static SegmentManifest LevelManifest(GenerationManifest generation, int level, List<HistoryFile> group, string name, uint finalPages, uint smallest, (string Checksum, long Size, int Pages) file)
+    {
+        var (head, tail) = (group[0].Manifest!, group[^1].Manifest!);
+        return new SegmentManifest
         {
             Generation = generation.Id,
             Sequence = head.Sequence,
@@ -175,7 +190,7 @@ public static class HistoryCompactor
             PageSize = head.PageSize,
             BigEndianChecksums = head.BigEndianChecksums,
             Commits = group.Sum(f => f.Manifest!.Commits),
-            DatabasePages = header.FinalPages,
+            DatabasePages = finalPages,
             FirstCommitAt = head.FirstCommitAt,
             LastCommitAt = tail.LastCommitAt,
             Size = file.Size,
@@ -192,11 +207,6 @@ public static class HistoryCompactor
             Codec = LevelFile.Codec,
             ResumesInside = group.Skip(1).Any(f => f.Manifest!.ResumedByContent == true || f.Manifest.ResumesInside == true) || head.ResumesInside == true,
         };
-        File.Move(temp, path, overwrite: true);
-        Durable.FsyncDirectory(directory);
-        Durable.WriteFileAtomically(path + ReplicationStore.ManifestSuffix + Durable.TempSuffix, path + ReplicationStore.ManifestSuffix,
-            JsonSerializer.SerializeToUtf8Bytes(manifest, PersistenceJson.Options));
-        return new HistoryFile(head.Sequence, path, manifest) { Level = level, Last = tail.Last };
     }
 
     /// <summary>

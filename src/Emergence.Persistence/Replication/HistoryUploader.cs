@@ -18,7 +18,7 @@ namespace Emergence.Persistence.Replication;
 /// it deletes the segments no backup in the container can use. A failure is logged, recorded for health and
 /// retried; what is already in the container is found again by listing it.
 /// </summary>
-public sealed class HistoryUploader(
+public sealed partial class HistoryUploader(
     OffsiteConnector connector,
     BackupUploader backups,
     ReplicationActivity activity,
@@ -26,9 +26,6 @@ public sealed class HistoryUploader(
     TimeProvider time,
     ILogger<HistoryUploader> logger)
 {
-    /// <summary>How long the copy of a snapshot waits for another upload run to finish.</summary>
-    public static readonly TimeSpan SnapshotLockWait = TimeSpan.FromMinutes(30);
-
     /// <summary>Raised after each pass that left every whole segment in the container (for tests).</summary>
     public event Action<DateTimeOffset>? CaughtUp;
 
@@ -57,44 +54,7 @@ public sealed class HistoryUploader(
                 var started = time.GetUtcNow();
                 var delay = options.Value.Replication.Interval;
                 var prune = time.GetUtcNow() - lastPrune >= Replicator.PruneInterval;
-                var ready = true;
-                string? failure = null;
-                for (var i = 0; i < remotes.Count; i++)
-                {
-                    var remote = remotes[i];
-                    try
-                    {
-                        if (states[i] is { } known && !await StillThereAsync(location, remote, known, started, cancellationToken).ConfigureAwait(false))
-                        {
-                            states[i] = null;
-                        }
-
-                        var state = states[i] ??= await State.ListAsync(remote, cancellationToken).ConfigureAwait(false);
-                        state.ProbedAt ??= started;
-                        ready &= await UploadPendingAsync(location, local, remote, state, snapshot, cancellationToken).ConfigureAwait(false);
-                        if (prune && state.Changed)
-                        {
-                            // Retention only has work after something was written: an idle history costs no listing.
-                            await PruneAsync(location, remote, cancellationToken).ConfigureAwait(false);
-                            state.Changed = false;
-                        }
-                    }
-                    catch (Exception ex) when (ex is OffsiteUnavailableException or IOException or UnauthorizedAccessException && cancellationToken.IsCancellationRequested)
-                    {
-                        // Stopping: a request cut off by the cancellation is no failure to record.
-                        break;
-                    }
-                    catch (Exception ex) when (ex is OffsiteUnavailableException or IOException or UnauthorizedAccessException)
-                    {
-                        var retry = (int)Replicator.RetryDelay.TotalSeconds;
-                        PersistenceLog.SegmentUploadFailed(logger, ex, location.DatabasePath, remote.Store.Container, ex.Message, retry);
-                        failure ??= remotes.Count == 1 ? ex.Message : $"{BackupUploader.Describe(remote.Store)}: {ex.Message}";
-                        states[i] = null;
-                        ready = false;
-                        delay = Replicator.RetryDelay;
-                    }
-                }
-
+                var (ready, failure) = await PassAsync(location, local, remotes, states, snapshot, started, prune, cancellationToken).ConfigureAwait(false);
                 if (cancellationToken.IsCancellationRequested)
                 {
                     break;
@@ -108,6 +68,7 @@ public sealed class HistoryUploader(
                 if (failure is not null)
                 {
                     activity.Update(location.BackupDirectory, location.DatabasePath, previous => (previous ?? ReplicationActivity.ReplicationState.Empty(started)) with { OffsiteLastError = failure });
+                    delay = Replicator.RetryDelay;
                 }
                 else if (ready)
                 {
@@ -128,6 +89,55 @@ public sealed class HistoryUploader(
         {
             await snapshot.StopAsync().ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// One pass of <see cref="RunAsync"/> to every target in turn, each from what is known of it (listed again when
+    /// unknown or when its probe found the last object gone), and its retention when <paramref name="prune"/> is due.
+    /// A target that fails is logged and forgotten, so the next pass lists it again, without holding back the others.
+    /// Returns whether every target holds the current generation's snapshot, and the first failure (naming its target
+    /// when there are two); stops early, with nothing recorded, once cancelled.
+    /// </summary>
+    private async Task<(bool Ready, string? Failure)> PassAsync(DatabaseLocation location, ReplicationStore local, List<OffsiteHistory> remotes, State?[] states, SnapshotCopy snapshot, DateTimeOffset started, bool prune, CancellationToken cancellationToken)
+    {
+        var ready = true;
+        string? failure = null;
+        for (var i = 0; i < remotes.Count; i++)
+        {
+            var remote = remotes[i];
+            try
+            {
+                if (states[i] is { } known && !await StillThereAsync(location, remote, known, started, cancellationToken).ConfigureAwait(false))
+                {
+                    states[i] = null;
+                }
+
+                var state = states[i] ??= await State.ListAsync(remote, cancellationToken).ConfigureAwait(false);
+                state.ProbedAt ??= started;
+                ready &= await UploadPendingAsync(location, local, remote, state, snapshot, cancellationToken).ConfigureAwait(false);
+                if (prune && state.Changed)
+                {
+                    // Retention only has work after something was written: an idle history costs no listing.
+                    await PruneAsync(location, remote, cancellationToken).ConfigureAwait(false);
+                    state.Changed = false;
+                }
+            }
+            catch (Exception ex) when (ex is OffsiteUnavailableException or IOException or UnauthorizedAccessException && cancellationToken.IsCancellationRequested)
+            {
+                // Stopping: a request cut off by the cancellation is no failure to record.
+                break;
+            }
+            catch (Exception ex) when (ex is OffsiteUnavailableException or IOException or UnauthorizedAccessException)
+            {
+                var retry = (int)Replicator.RetryDelay.TotalSeconds;
+                PersistenceLog.SegmentUploadFailed(logger, ex, location.DatabasePath, remote.Store.Container, ex.Message, retry);
+                failure ??= remotes.Count == 1 ? ex.Message : $"{BackupUploader.Describe(remote.Store)}: {ex.Message}";
+                states[i] = null;
+                ready = false;
+            }
+        }
+
+        return (ready, failure);
     }
 
     /// <summary>
@@ -261,65 +271,6 @@ public sealed class HistoryUploader(
         return ready;
     }
 
-    /// <summary>
-    /// Segments of a generation are only restorable from its snapshot on. When the container's newest backup is
-    /// older than the current generation's snapshot, starts copying the backups (as the backup timer does), beside
-    /// the segments: a large backup can take minutes over a real network. Returns whether the snapshot is there,
-    /// and why a finished copy failed.
-    /// </summary>
-    private async Task<(bool Ready, string? Problem)> SnapshotAsync(DatabaseLocation location, OffsiteHistory remote, State state, GenerationManifest current, SnapshotCopy snapshot, CancellationToken cancellationToken)
-    {
-        while (true)
-        {
-            if (snapshot.Running is { } running && (snapshot.Wait || running.IsCompleted))
-            {
-                var result = await running.ConfigureAwait(false);
-                snapshot.Running = null;
-                await state.ListBackupsAsync(remote, cancellationToken).ConfigureAwait(false);
-                if (result.Error is { } error && !state.Holds(current))
-                {
-                    return (false, $"the snapshot of generation {current.Id} could not be copied off the volume: {error}");
-                }
-            }
-
-            if (state.Holds(current))
-            {
-                return (true, null);
-            }
-
-            if (snapshot.Running is not null)
-            {
-                return (false, null);
-            }
-
-            // Another upload run (the backup timer's) may hold the upload lock for minutes; it is waited for, not an error.
-            snapshot.Running = backups.SyncAsync(location, SnapshotLockWait, cancellationToken: cancellationToken);
-            if (!snapshot.Wait)
-            {
-                return (false, null);
-            }
-        }
-    }
-
-    /// <summary>A copy of the backups running beside the segment uploads.</summary>
-    private sealed class SnapshotCopy
-    {
-        /// <summary>The copy in flight.</summary>
-        public Task<OffsiteSyncResult>? Running { get; set; }
-
-        /// <summary>Whether a pass waits for the copy (a one-off pass) rather than going on with the segments.</summary>
-        public bool Wait { get; init; }
-
-        /// <summary>Waits for a copy in flight to end (it stops when cancelled).</summary>
-        public async Task StopAsync()
-        {
-            if (Running is { } running)
-            {
-                await running.ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).ConfigureAwait(false);
-            }
-        }
-    }
-
     /// <summary>Deletes from the container the segments and generations no complete backup there can use.</summary>
     private async Task PruneAsync(DatabaseLocation location, OffsiteHistory remote, CancellationToken cancellationToken)
     {
@@ -334,7 +285,7 @@ public sealed class HistoryUploader(
         var generations = new ReplicationStore(location.BackupDirectory).Generations(location.DatabasePath);
         var current = generations.Count == 0 ? null : generations[^1].Id;
         var doomed = ReplicationRetention.Select(listing.Generations, listing.FilesOf, [.. complete.Select(b => b.Manifest!)], current, now, options.Value.Replication);
-        await remote.DeleteAsync(doomed.Segments.Select(s => s.Path), cancellationToken).ConfigureAwait(false);
+        await remote.DeleteAsync(doomed.Segments.Select(s => s.ObjectName), cancellationToken).ConfigureAwait(false);
         foreach (var generation in doomed.Generations)
         {
             // The record goes last: until then what is left is still a generation, missing its first segments.
@@ -344,78 +295,5 @@ public sealed class HistoryUploader(
         }
 
         ReplicationRetention.Log(logger, doomed, now - options.Value.Replication.RestoreWindow, $"container {remote.Store.Container}");
-    }
-
-    /// <summary>How many segments from the first follow each other by number with a readable record.</summary>
-    private static int UnbrokenRun(IReadOnlyList<HistoryFile> segments)
-    {
-        var run = 0;
-        while (run < segments.Count && segments[run].Manifest is not null && segments[run].Sequence == segments[0].Sequence + run)
-        {
-            run++;
-        }
-
-        return run;
-    }
-
-    /// <summary>What the container holds, as far as this uploader knows: kept in memory between passes, listed again after a failure.</summary>
-    private sealed class State
-    {
-        /// <summary>Per generation, the highest segment number in the container.</summary>
-        public Dictionary<string, long> Uploaded { get; } = new(StringComparer.Ordinal);
-
-        /// <summary>The level files in the container, by object name.</summary>
-        public HashSet<string> Levels { get; } = new(StringComparer.Ordinal);
-
-        /// <summary>The newest complete backup's time in the container.</summary>
-        public DateTimeOffset? NewestBackup { get; private set; }
-
-        /// <summary>The object written last (or the newest one listed): if it has gone, the container has lost what this state says it holds.</summary>
-        public string? Probe { get; set; }
-
-        /// <summary>Whether anything was written since the last retention pass (an idle history needs none).</summary>
-        public bool Changed { get; set; } = true;
-
-        /// <summary>When the probe last found its object.</summary>
-        public DateTimeOffset? ProbedAt { get; set; }
-
-        /// <summary>Notes an object written.</summary>
-        public void Wrote(string key)
-        {
-            Probe = key;
-            Changed = true;
-        }
-
-        /// <summary>The oldest complete backup's time in the container (segments older than it are never needed).</summary>
-        public DateTimeOffset OldestBackup { get; private set; } = DateTimeOffset.MinValue;
-
-        public static async Task<State> ListAsync(OffsiteHistory remote, CancellationToken cancellationToken)
-        {
-            var state = new State();
-            var listing = await remote.ListAsync(cancellationToken).ConfigureAwait(false);
-            foreach (var generation in listing.Generations)
-            {
-                // Only an unbroken run counts as uploaded: a gap left by an interrupted pass is filled again.
-                var segments = listing.SegmentsOf(generation.Id);
-                var run = UnbrokenRun(segments);
-                state.Uploaded[generation.Id] = segments.Count == 0 ? 0 : segments[0].Sequence - 1 + run;
-                state.Probe = state.Uploaded[generation.Id] == 0 ? OffsiteHistory.GenerationBlob(generation.Id) : OffsiteHistory.SegmentBlob(generation.Id, state.Uploaded[generation.Id]);
-                state.Levels.UnionWith(listing.LevelsOf(generation.Id).Select(l => l.Path));
-            }
-
-            await state.ListBackupsAsync(remote, cancellationToken).ConfigureAwait(false);
-            return state;
-        }
-
-        /// <summary>Whether the container holds a backup at least as new as <paramref name="generation"/>'s snapshot.</summary>
-        public bool Holds(GenerationManifest generation) => NewestBackup is { } newest && newest >= generation.BaseBackupTimestamp;
-
-        /// <summary>Reads the newest and oldest complete backup in the container.</summary>
-        public async Task ListBackupsAsync(OffsiteHistory remote, CancellationToken cancellationToken)
-        {
-            var complete = (await remote.Store.ListAsync(cancellationToken).ConfigureAwait(false)).Where(b => b.IsComplete).ToList();
-            NewestBackup = complete.FirstOrDefault()?.TakenAt;
-            OldestBackup = complete.Count == 0 ? DateTimeOffset.MinValue : complete.Min(b => b.TakenAt);
-        }
     }
 }

@@ -32,7 +32,7 @@ public sealed class OffsiteHistory(OffsiteStore store, string databasePath)
     /// <summary>A history file's object name (a segment's, or a level file's): <c>replication/&lt;generation&gt;/&lt;file&gt;</c>.</summary>
     public static string FileBlob(SegmentManifest manifest) => $"{Prefix}{manifest?.Generation}/{manifest?.Filename}";
 
-    /// <summary>The container's replication history: generations oldest first, and each one's segments in order (<see cref="HistoryFile.Path"/> is the blob's name).</summary>
+    /// <summary>The container's replication history: generations oldest first, and each one's segments in order, each <see cref="HistoryFile.InContainer"/> (its <see cref="HistoryFile.ObjectName"/> the blob's name).</summary>
     /// <param name="Generations">The generations of this database whose record reads.</param>
     /// <param name="Segments">Each generation's segments.</param>
     /// <param name="Blobs">Every replication blob's name, by generation (to delete a generation whole).</param>
@@ -91,7 +91,7 @@ public sealed class OffsiteHistory(OffsiteStore store, string databasePath)
                     segments[generation] = ofGeneration = [];
                 }
 
-                ofGeneration[sequence] = new HistoryFile(sequence, blob.Name, valid ? manifest : null);
+                ofGeneration[sequence] = HistoryFile.InContainerAs(sequence, blob.Name, valid ? manifest : null);
             }
             else if (ReplicationStore.TryParseLevelName(file, out var level, out var first, out var last))
             {
@@ -102,7 +102,7 @@ public sealed class OffsiteHistory(OffsiteStore store, string databasePath)
                     levels[generation] = ofGeneration = [];
                 }
 
-                ofGeneration.Add(new HistoryFile(first, blob.Name, valid ? manifest : null) { Level = level, Last = last });
+                ofGeneration.Add(HistoryFile.InContainerAs(first, blob.Name, valid ? manifest : null) with { Level = level, Last = last });
             }
         }
 
@@ -131,6 +131,11 @@ public sealed class OffsiteHistory(OffsiteStore store, string databasePath)
     public Task UploadSegmentAsync(HistoryFile segment, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(segment);
+        if (segment.InContainer)
+        {
+            throw new ArgumentException($"{segment.Path} is an object in a container; only files on the volume are uploaded.", nameof(segment));
+        }
+
         var manifest = segment.Manifest ?? throw new ArgumentException($"Segment {segment.Path} has no manifest; only whole segments are copied.", nameof(segment));
         return Store.UploadFileAsync(FileBlob(manifest), segment.Path, manifest.Checksum, Metadata(manifest), cancellationToken);
     }
@@ -149,9 +154,9 @@ public sealed class OffsiteHistory(OffsiteStore store, string databasePath)
         await Parallel.ForEachAsync(Enumerable.Range(0, segments.Count), new ParallelOptions { MaxDegreeOfParallelism = OffsiteStore.Concurrency * 2, CancellationToken = cancellationToken }, async (i, ct) =>
         {
             var segment = segments[i];
-            var path = Path.Combine(directory, Path.GetFileName(segment.Path));
-            await Store.DownloadSmallAsync(segment.Path, path, ct).ConfigureAwait(false);
-            local[i] = segment with { Path = path };
+            var path = Path.Combine(directory, Path.GetFileName(segment.ObjectName));
+            await Store.DownloadSmallAsync(segment.ObjectName, path, ct).ConfigureAwait(false);
+            local[i] = segment.DownloadedTo(path);
             progress?.Report(new Backups.OperationProgress("download segments", Interlocked.Increment(ref done), segments.Count));
         }).ConfigureAwait(false);
         return local;

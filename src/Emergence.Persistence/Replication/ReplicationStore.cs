@@ -159,7 +159,7 @@ public sealed class ReplicationStore(string backupDirectory)
             {
                 var manifest = VolumeRecord.Read<SegmentManifest>(directory, name + ManifestSuffix, _ => null!);
                 var valid = manifest is not null && manifest.Generation == generation && manifest.LevelOrZero == level && manifest.Sequence == first && manifest.Last == last && manifest.Filename == name;
-                found.Add(new HistoryFile(first, path, valid ? manifest : null) { Level = level, Last = last });
+                found.Add(HistoryFile.OnVolume(first, path, valid ? manifest : null) with { Level = level, Last = last });
             }
         }
 
@@ -190,7 +190,7 @@ public sealed class ReplicationStore(string backupDirectory)
 
             var segment = Path.Combine(directory, SegmentName(sequence));
             var manifest = VolumeRecord.Read<SegmentManifest>(directory, SegmentName(sequence) + ManifestSuffix, _ => null!);
-            segments[sequence] = new HistoryFile(sequence, segment, manifest is not null && manifest.Sequence == sequence && manifest.Generation == generation ? manifest : null);
+            segments[sequence] = HistoryFile.OnVolume(sequence, segment, manifest is not null && manifest.Sequence == sequence && manifest.Generation == generation ? manifest : null);
         }
 
         return [.. segments.Values];

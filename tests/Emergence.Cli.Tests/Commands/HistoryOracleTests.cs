@@ -14,46 +14,26 @@ namespace Emergence.Cli.Tests.Commands;
 /// points, on the volume and from the container, must each give exactly the state after one commit (the counter
 /// equals the rows, which are 1..counter) with no commit made after the point, or refuse and say why.
 /// </summary>
-public sealed class HistoryOracleTests : IDisposable
+public sealed class HistoryOracleTests : ReplicatorProcessTest
 {
-    private static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
-
     // A commit is seen at the poll after it: within one interval, plus the time a poll takes on a busy machine.
     private static readonly TimeSpan SeenWithin = Interval + TimeSpan.FromSeconds(1.5);
 
-    private readonly CliHarness _cli = new();
-    private readonly List<Process> _running = [];
     private static readonly string[] CheckpointModes = ["PASSIVE", "RESTART", "TRUNCATE"];
 
     private readonly Random _random = new(20261202);
     private readonly List<string> _refusals = [];
-    private Azurite? _azurite;
 
     public HistoryOracleTests()
+        : base("CREATE TABLE counter (k INTEGER NOT NULL); INSERT INTO counter VALUES (0); CREATE TABLE rows (n INTEGER PRIMARY KEY, at TEXT NOT NULL, pad BLOB NOT NULL);")
     {
-        _cli.Settings["Persistence__Replication__IntervalSeconds"] = "1";
-        Directory.CreateDirectory(Path.GetDirectoryName(_cli.DatabasePath)!);
-        var (exit, _, error) = Shell.Run("sqlite3", "-batch", _cli.DatabasePath,
-            "PRAGMA journal_mode = WAL; CREATE TABLE counter (k INTEGER NOT NULL); INSERT INTO counter VALUES (0); CREATE TABLE rows (n INTEGER PRIMARY KEY, at TEXT NOT NULL, pad BLOB NOT NULL);");
-        Assert.True(exit == 0, error);
-    }
-
-    public void Dispose()
-    {
-        foreach (var process in _running.Where(p => !p.HasExited))
-        {
-            process.Kill();
-            process.WaitForExit();
-        }
-
-        _cli.Dispose();
-        _azurite?.Dispose();
     }
 
     /// <summary>Each commit updates the counter and inserts the row numbered by it, stamped with the commit time.</summary>
     private const string CommitBoth = "BEGIN IMMEDIATE; UPDATE counter SET k = k + 1; INSERT INTO rows (n, at, pad) SELECT k, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), randomblob(200) FROM counter; COMMIT;";
 
-    private Process StartReplicator(string? fakeOffset = null)
+    /// <summary>Starts the replicator, its wall clock stepped by <paramref name="fakeOffset"/> (a libfaketime offset) when given.</summary>
+    private Process StartReplicatorAt(string? fakeOffset)
     {
         var environment = new Dictionary<string, string?>();
         if (fakeOffset is not null)
@@ -67,86 +47,30 @@ public sealed class HistoryOracleTests : IDisposable
             environment["DONT_FAKE_MONOTONIC"] = "1";
         }
 
-        var process = _cli.StartProcessWith(environment, "replicate");
-        _running.Add(process);
-        process.BeginErrorReadLine();
-        process.BeginOutputReadLine();
-        return process;
+        return StartReplicator(environment);
     }
 
     private void Checkpoint(string mode) =>
-        Shell.Run("sqlite3", "-batch", "-cmd", ".timeout 3000", _cli.DatabasePath, $"PRAGMA wal_checkpoint({mode});");
+        Shell.Run("sqlite3", "-batch", "-cmd", ".timeout 3000", Cli.DatabasePath, $"PRAGMA wal_checkpoint({mode});");
 
-    private static void WriteFor(ShellWriter writer, TimeSpan duration)
-    {
-        var until = DateTime.UtcNow + duration;
-        while (DateTime.UtcNow < until)
-        {
-            writer.CommitOne();
-            Thread.Sleep(4);
-        }
-    }
+    private static void WriteFor(ShellWriter writer, TimeSpan duration) => WriteFor(writer, duration, pauseMilliseconds: 4);
 
     /// <summary>The writer under a hostile schedule; returns the periods the replicator was down (not seeing commits), in real time.</summary>
     private List<(DateTimeOffset From, DateTimeOffset To)> RunHostile(int rounds, Func<int, string?> fakeOffset)
     {
         var down = new List<(DateTimeOffset, DateTimeOffset)>();
-        var writer = new ShellWriter(_cli.DatabasePath, CommitBoth);
-        var replicator = StartReplicator(fakeOffset(0));
+        var writer = new ShellWriter(Cli.DatabasePath, CommitBoth);
+        var replicator = StartReplicatorAt(fakeOffset(0));
         try
         {
             WriteFor(writer, TimeSpan.FromSeconds(2));
             for (var round = 1; round <= rounds; round++)
             {
-                switch (_random.Next(4))
-                {
-                    case 0:
-                        // The replicator is SIGKILLed at a random moment and kept down while commits go on.
-                        var killedAt = DateTimeOffset.UtcNow;
-                        replicator.Kill();
-                        replicator.WaitForExit();
-                        WriteFor(writer, TimeSpan.FromMilliseconds(300 + _random.Next(1200)));
-                        if (_random.Next(2) == 0)
-                        {
-                            Checkpoint(_random.Next(2) == 0 ? "TRUNCATE" : "RESTART");
-                        }
-
-                        replicator = StartReplicator(fakeOffset(round));
-                        down.Add((killedAt, DateTimeOffset.UtcNow));
-                        break;
-                    case 1:
-                        Checkpoint(CheckpointModes[_random.Next(3)]);
-                        break;
-                    case 2:
-                        // The app closes its last connection: the -wal is checkpointed and deleted.
-                        writer.Close();
-                        writer.Dispose();
-                        writer = new ShellWriter(_cli.DatabasePath, CommitBoth);
-                        break;
-                    default:
-                        break;
-                }
-
-                WriteFor(writer, TimeSpan.FromMilliseconds(500 + _random.Next(1000)));
+                HostileRound(round, fakeOffset, ref writer, ref replicator, down);
             }
 
             writer.Close();
-            if (fakeOffset(rounds + 1) is null && fakeOffset(0) is not null)
-            {
-                // The last incarnation on the true clock, so its record says when it caught up. The record an
-                // incarnation an hour ahead left would already say so: it goes, so the wait below is for this one
-                // (a SIGTERM before it has started is not the clean stop this test is about).
-                replicator.Kill();
-                replicator.WaitForExit();
-                File.Delete(Path.Combine(_cli.BackupDirectory, ".replication.json"));
-                replicator = StartReplicator(null);
-            }
-
-            // Once every commit is seen, the replicator stops cleanly on SIGTERM, exit 0.
-            WaitUntilCaughtUp();
-            Assert.Equal(0, Shell.Run("kill", "-TERM", replicator.Id.ToString(CultureInfo.InvariantCulture)).Exit);
-            Assert.True(replicator.WaitForExit(60_000), "replicate did not stop on SIGTERM");
-            Assert.Equal(0, replicator.ExitCode);
+            StopCleanly(replicator, restartOnTrueClock: fakeOffset(rounds + 1) is null && fakeOffset(0) is not null);
         }
         finally
         {
@@ -156,11 +80,74 @@ public sealed class HistoryOracleTests : IDisposable
         return down;
     }
 
+    /// <summary>
+    /// One round of the hostile schedule, at random: the replicator SIGKILLed and kept down while commits go on (the
+    /// time it was down added to <paramref name="down"/>), a checkpoint, the writer's connection closed, or nothing;
+    /// then commits for a while.
+    /// </summary>
+    private void HostileRound(int round, Func<int, string?> fakeOffset, ref ShellWriter writer, ref Process replicator, List<(DateTimeOffset, DateTimeOffset)> down)
+    {
+        switch (_random.Next(4))
+        {
+            case 0:
+                // The replicator is SIGKILLed at a random moment and kept down while commits go on.
+                var killedAt = DateTimeOffset.UtcNow;
+                replicator.Kill();
+                replicator.WaitForExit();
+                WriteFor(writer, TimeSpan.FromMilliseconds(300 + _random.Next(1200)));
+                if (_random.Next(2) == 0)
+                {
+                    Checkpoint(_random.Next(2) == 0 ? "TRUNCATE" : "RESTART");
+                }
+
+                replicator = StartReplicatorAt(fakeOffset(round));
+                down.Add((killedAt, DateTimeOffset.UtcNow));
+                break;
+            case 1:
+                Checkpoint(CheckpointModes[_random.Next(3)]);
+                break;
+            case 2:
+                // The app closes its last connection: the -wal is checkpointed and deleted.
+                writer.Close();
+                writer.Dispose();
+                writer = new ShellWriter(Cli.DatabasePath, CommitBoth);
+                break;
+            default:
+                break;
+        }
+
+        WriteFor(writer, TimeSpan.FromMilliseconds(500 + _random.Next(1000)));
+    }
+
+    /// <summary>
+    /// The end of a hostile run, once the writer has stopped: the replicator, restarted on the true clock when
+    /// <paramref name="restartOnTrueClock"/>, catches up and then stops cleanly on SIGTERM, exit 0.
+    /// </summary>
+    private void StopCleanly(Process replicator, bool restartOnTrueClock)
+    {
+        if (restartOnTrueClock)
+        {
+            // The last incarnation on the true clock, so its record says when it caught up. The record an
+            // incarnation an hour ahead left would already say so: it goes, so the wait below is for this one
+            // (a SIGTERM before it has started is not the clean stop this test is about).
+            replicator.Kill();
+            replicator.WaitForExit();
+            File.Delete(Path.Combine(Cli.BackupDirectory, ".replication.json"));
+            replicator = StartReplicatorAt(null);
+        }
+
+        // Once every commit is seen, the replicator stops cleanly on SIGTERM, exit 0.
+        WaitUntilCaughtUp();
+        Assert.Equal(0, Shell.Run("kill", "-TERM", replicator.Id.ToString(CultureInfo.InvariantCulture)).Exit);
+        Assert.True(replicator.WaitForExit(60_000), "replicate did not stop on SIGTERM");
+        Assert.Equal(0, replicator.ExitCode);
+    }
+
     /// <summary>Polls the replicator's recorded state until it has caught up past the last commit (the record is written every few seconds).</summary>
     private void WaitUntilCaughtUp()
     {
-        var last = Parse(Sqlite3.Query(_cli.DatabasePath, "SELECT max(at) FROM rows;"));
-        var record = Path.Combine(_cli.BackupDirectory, ".replication.json");
+        var last = Parse(Sqlite3.Query(Cli.DatabasePath, "SELECT max(at) FROM rows;"));
+        var record = Path.Combine(Cli.BackupDirectory, ".replication.json");
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
         while (DateTime.UtcNow < deadline)
         {
@@ -186,7 +173,7 @@ public sealed class HistoryOracleTests : IDisposable
     /// <summary>Every row's commit time, by number, read from the database as committed.</summary>
     private Dictionary<int, DateTimeOffset> Truth()
     {
-        var rows = Sqlite3.Query(_cli.DatabasePath, "SELECT n || '|' || at FROM rows ORDER BY n;");
+        var rows = Sqlite3.Query(Cli.DatabasePath, "SELECT n || '|' || at FROM rows ORDER BY n;");
         return rows.Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Select(line => line.Split('|'))
             .ToDictionary(p => int.Parse(p[0], CultureInfo.InvariantCulture), p => Parse(p[1]));
@@ -197,9 +184,9 @@ public sealed class HistoryOracleTests : IDisposable
     /// <summary>The restored state: the counter, and whether the rows are exactly 1..counter.</summary>
     private (int K, bool Exact) State()
     {
-        Assert.Equal("ok", Sqlite3.Query(_cli.DatabasePath, "PRAGMA integrity_check;"));
-        var k = int.Parse(Sqlite3.Query(_cli.DatabasePath, "SELECT k FROM counter;"), CultureInfo.InvariantCulture);
-        var rows = Sqlite3.Query(_cli.DatabasePath, "SELECT count(*) || ',' || coalesce(max(n), 0) FROM rows;");
+        Assert.Equal("ok", Sqlite3.Query(Cli.DatabasePath, "PRAGMA integrity_check;"));
+        var k = int.Parse(Sqlite3.Query(Cli.DatabasePath, "SELECT k FROM counter;"), CultureInfo.InvariantCulture);
+        var rows = Sqlite3.Query(Cli.DatabasePath, "SELECT count(*) || ',' || coalesce(max(n), 0) FROM rows;");
         return (k, rows == $"{k},{k}");
     }
 
@@ -210,7 +197,7 @@ public sealed class HistoryOracleTests : IDisposable
         foreach (var point in points)
         {
             var text = point.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
-            var (exit, _, error) = _cli.RunProcess(["restore", "--to", text, "--force", .. extra]);
+            var (exit, _, error) = Cli.RunProcess(["restore", "--to", text, "--force", .. extra]);
             if (exit != 0)
             {
                 Assert.Equal(1, exit);
@@ -244,9 +231,7 @@ public sealed class HistoryOracleTests : IDisposable
     [Fact]
     public void RestoresToRandomPoints_UnderKillsCheckpointsAndClosedConnections_GiveExactStates_OnTheVolumeAndFromTheContainer()
     {
-        _azurite = Azurite.Start();
-        _cli.Settings["Persistence__Offsite__ConnectionString"] = _azurite.ConnectionString;
-        _cli.Settings["Persistence__Offsite__Container"] = "oracle";
+        StartContainer("oracle");
         var started = DateTimeOffset.UtcNow;
 
         var down = RunHostile(rounds: 10, _ => null);
@@ -255,11 +240,11 @@ public sealed class HistoryOracleTests : IDisposable
         Assert.True(truth.Count > 500, $"the writer committed only {truth.Count} transactions");
 
         // The offline audit proves every segment of every generation from its base.
-        var audit = _cli.RunProcess("verify", "--timeline");
+        var audit = Cli.RunProcess("verify", "--timeline");
         Assert.True(audit.Exit == 0, audit.Out + audit.Err);
 
         // The newest point first: every restore after it ends the history at its own time.
-        var latest = _cli.RunProcess("restore", "--latest", "--force");
+        var latest = Cli.RunProcess("restore", "--latest", "--force");
         Assert.True(latest.Exit == 0, latest.Err);
         Assert.Equal((truth.Count, true), State());
 
@@ -285,7 +270,7 @@ public sealed class HistoryOracleTests : IDisposable
         var truth = Truth();
         var ended = DateTimeOffset.UtcNow;
 
-        var latest = _cli.RunProcess("restore", "--latest", "--force");
+        var latest = Cli.RunProcess("restore", "--latest", "--force");
         Assert.True(latest.Exit == 0, latest.Err);
         Assert.Equal((truth.Count, true), State());
 

@@ -10,51 +10,21 @@ namespace Emergence.Cli.Tests.Commands;
 /// time, <c>emergence-db replicate</c> beside it, either SIGKILLed at random moments and restarted, then the
 /// database wiped and restored; and restores to many points of a steady stretch. The sqlite3 CLI reads the results.
 /// </summary>
-public sealed class ReplicationProcessTests : IDisposable
+public sealed class ReplicationProcessTests : ReplicatorProcessTest
 {
-    private static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
-
     // A commit is seen at the poll after it: within one interval, plus the time a poll takes on a busy machine.
     private static readonly TimeSpan SeenWithin = Interval + TimeSpan.FromSeconds(1);
 
     // A closed segment is in the container at the uploader's next pass, an interval later, plus a request or two.
     private static readonly TimeSpan UploadedWithin = Interval + TimeSpan.FromSeconds(2);
 
-    private readonly CliHarness _cli = new();
-    private readonly List<Process> _running = [];
-    private Azurite? _azurite;
-
     public ReplicationProcessTests()
+        : base("CREATE TABLE rows (n INTEGER PRIMARY KEY, at TEXT NOT NULL, pad BLOB NOT NULL);")
     {
-        _cli.Settings["Persistence__Replication__IntervalSeconds"] = "1";
-        Directory.CreateDirectory(Path.GetDirectoryName(_cli.DatabasePath)!);
-        var (exit, _, error) = Shell.Run("sqlite3", "-batch", _cli.DatabasePath, "PRAGMA journal_mode = WAL; CREATE TABLE rows (n INTEGER PRIMARY KEY, at TEXT NOT NULL, pad BLOB NOT NULL);");
-        Assert.True(exit == 0, error);
-    }
-
-    public void Dispose()
-    {
-        foreach (var process in _running.Where(p => !p.HasExited))
-        {
-            process.Kill();
-            process.WaitForExit();
-        }
-
-        _cli.Dispose();
-        _azurite?.Dispose();
     }
 
     /// <summary>Each commit inserts the next row with its commit time.</summary>
     private const string InsertNext = "INSERT INTO rows (n, at, pad) SELECT coalesce(max(n), 0) + 1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), randomblob(200) FROM rows;";
-
-    private Process StartReplicator()
-    {
-        var process = _cli.StartProcess("replicate");
-        _running.Add(process);
-        process.BeginErrorReadLine();
-        process.BeginOutputReadLine();
-        return process;
-    }
 
     private static void Kill(Process process)
     {
@@ -63,15 +33,7 @@ public sealed class ReplicationProcessTests : IDisposable
     }
 
     /// <summary>Writes for <paramref name="duration"/>, a commit every few milliseconds.</summary>
-    private static void WriteFor(ShellWriter writer, TimeSpan duration)
-    {
-        var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < duration)
-        {
-            writer.CommitOne();
-            Thread.Sleep(5);
-        }
-    }
+    private static void WriteFor(ShellWriter writer, TimeSpan duration) => WriteFor(writer, duration, pauseMilliseconds: 5);
 
     private static string Query(string database, string sql) => Sqlite3.Query(database, sql);
 
@@ -80,11 +42,11 @@ public sealed class ReplicationProcessTests : IDisposable
     private string Truth()
     {
         // Everything is stopped: a copy of the database and its log is the history as committed.
-        var truth = Path.Combine(_cli.Root, "truth.sqlite");
-        File.Copy(_cli.DatabasePath, truth, overwrite: true);
-        if (File.Exists(_cli.DatabasePath + "-wal"))
+        var truth = Path.Combine(Cli.Root, "truth.sqlite");
+        File.Copy(Cli.DatabasePath, truth, overwrite: true);
+        if (File.Exists(Cli.DatabasePath + "-wal"))
         {
-            File.Copy(_cli.DatabasePath + "-wal", truth + "-wal", overwrite: true);
+            File.Copy(Cli.DatabasePath + "-wal", truth + "-wal", overwrite: true);
         }
 
         Assert.Equal("ok", Shell.Run("sqlite3", "-batch", truth, "PRAGMA integrity_check;").Output.Trim());
@@ -93,7 +55,7 @@ public sealed class ReplicationProcessTests : IDisposable
 
     private void Wipe()
     {
-        foreach (var file in new[] { _cli.DatabasePath, _cli.DatabasePath + "-wal", _cli.DatabasePath + "-shm" })
+        foreach (var file in new[] { Cli.DatabasePath, Cli.DatabasePath + "-wal", Cli.DatabasePath + "-shm" })
         {
             File.Delete(file);
         }
@@ -101,10 +63,10 @@ public sealed class ReplicationProcessTests : IDisposable
 
     private (int Count, int Max, DateTimeOffset? Newest) Restored()
     {
-        Assert.Equal("ok", Query(_cli.DatabasePath, "PRAGMA integrity_check;"));
-        var count = int.Parse(Query(_cli.DatabasePath, "SELECT count(*) FROM rows;"), CultureInfo.InvariantCulture);
-        var max = int.Parse(Query(_cli.DatabasePath, "SELECT coalesce(max(n), 0) FROM rows;"), CultureInfo.InvariantCulture);
-        var newest = Query(_cli.DatabasePath, "SELECT coalesce(max(at), '') FROM rows;");
+        Assert.Equal("ok", Query(Cli.DatabasePath, "PRAGMA integrity_check;"));
+        var count = int.Parse(Query(Cli.DatabasePath, "SELECT count(*) FROM rows;"), CultureInfo.InvariantCulture);
+        var max = int.Parse(Query(Cli.DatabasePath, "SELECT coalesce(max(n), 0) FROM rows;"), CultureInfo.InvariantCulture);
+        var newest = Query(Cli.DatabasePath, "SELECT coalesce(max(at), '') FROM rows;");
         return (count, max, newest.Length == 0 ? null : Parse(newest));
     }
 
@@ -119,7 +81,7 @@ public sealed class ReplicationProcessTests : IDisposable
             {
                 writer.Kill();
                 writer.Dispose();
-                writer = new ShellWriter(_cli.DatabasePath, InsertNext);
+                writer = new ShellWriter(Cli.DatabasePath, InsertNext);
             }
             else
             {
@@ -134,7 +96,7 @@ public sealed class ReplicationProcessTests : IDisposable
     {
         var seed = Environment.TickCount;
         var random = new Random(seed);
-        var writer = new ShellWriter(_cli.DatabasePath, InsertNext);
+        var writer = new ShellWriter(Cli.DatabasePath, InsertNext);
         var replicator = StartReplicator();
         try
         {
@@ -156,7 +118,7 @@ public sealed class ReplicationProcessTests : IDisposable
         var committed = int.Parse(Query(truth, "SELECT count(*) FROM rows;"), CultureInfo.InvariantCulture);
         Wipe();
 
-        var restore = _cli.RunProcess("restore", "--latest", "--force");
+        var restore = Cli.RunProcess("restore", "--latest", "--force");
 
         Assert.True(restore.Exit == 0, $"seed {seed}: {restore.Err}");
         var (count, max, _) = Restored();
@@ -168,7 +130,7 @@ public sealed class ReplicationProcessTests : IDisposable
     public void RestoreTo_ManyPointsOfASteadyStretch_GivesAPrefixWithNothingAfterThePoint()
     {
         var replicator = StartReplicator();
-        using (var writer = new ShellWriter(_cli.DatabasePath, InsertNext))
+        using (var writer = new ShellWriter(Cli.DatabasePath, InsertNext))
         {
             WriteFor(writer, TimeSpan.FromSeconds(9));
         }
@@ -183,7 +145,7 @@ public sealed class ReplicationProcessTests : IDisposable
         for (var target = first + TimeSpan.FromSeconds(3); target <= last; target += TimeSpan.FromMilliseconds(700))
         {
             var text = target.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
-            var restore = _cli.RunProcess("restore", "--to", text, "--force");
+            var restore = Cli.RunProcess("restore", "--to", text, "--force");
             Assert.True(restore.Exit == 0, $"--to {text}: {restore.Err}");
 
             var (count, max, newest) = Restored();
@@ -197,12 +159,10 @@ public sealed class ReplicationProcessTests : IDisposable
     [Fact]
     public void KilledAtRandom_ThenBothKilledAndTheVolumeLost_TheOffsiteRestoreHasEveryRowOlderThanIntervalPlusUpload()
     {
-        _azurite = Azurite.Start();
-        _cli.Settings["Persistence__Offsite__ConnectionString"] = _azurite.ConnectionString;
-        _cli.Settings["Persistence__Offsite__Container"] = "replication";
+        StartContainer("replication");
         var seed = Environment.TickCount;
         var random = new Random(seed);
-        var writer = new ShellWriter(_cli.DatabasePath, InsertNext);
+        var writer = new ShellWriter(Cli.DatabasePath, InsertNext);
         var replicator = StartReplicator();
         DateTimeOffset killedAt;
         try
@@ -225,7 +185,7 @@ public sealed class ReplicationProcessTests : IDisposable
         var mustHave = int.Parse(Query(truth, $"SELECT count(*) FROM rows WHERE at <= '{cutoff}';"), CultureInfo.InvariantCulture);
         var committed = int.Parse(Query(truth, "SELECT count(*) FROM rows;"), CultureInfo.InvariantCulture);
         // A new, empty volume at the same mount point: the database and every backup are gone.
-        var volume = new DirectoryInfo(Path.GetDirectoryName(_cli.DatabasePath)!);
+        var volume = new DirectoryInfo(Path.GetDirectoryName(Cli.DatabasePath)!);
         foreach (var entry in volume.EnumerateFileSystemInfos())
         {
             if (entry is DirectoryInfo directory)
@@ -238,7 +198,7 @@ public sealed class ReplicationProcessTests : IDisposable
             }
         }
 
-        var restore = _cli.RunProcess("restore", "--latest", "--offsite", "--force");
+        var restore = Cli.RunProcess("restore", "--latest", "--offsite", "--force");
 
         Assert.True(restore.Exit == 0, $"seed {seed}: {restore.Err}");
         var (count, max, newest) = Restored();

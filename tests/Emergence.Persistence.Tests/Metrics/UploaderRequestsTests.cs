@@ -55,6 +55,17 @@ public sealed class UploaderRequestsTests : IDisposable
 
     private int LoggedRequests() => _azurite.LoggedRequests().Count;
 
+    /// <summary>Waits (polling, generously) for the uploader to finish a pass that started after <paramref name="before"/> passes.</summary>
+    private async Task<bool> PassAfterAsync(int before, int polls = 3000)
+    {
+        for (var poll = 0; poll < polls && Volatile.Read(ref _passes) <= before; poll++)
+        {
+            await Task.Delay(10, Token);
+        }
+
+        return Volatile.Read(ref _passes) > before;
+    }
+
     /// <summary>Moves the clock one interval at a time until the uploader has finished a pass that left everything off the volume.</summary>
     private async Task NextCaughtUpPassAsync()
     {
@@ -62,10 +73,7 @@ public sealed class UploaderRequestsTests : IDisposable
         for (var step = 0; step < 30 && Volatile.Read(ref _passes) == before; step++)
         {
             _h.Time.Advance(TimeSpan.FromSeconds(60));
-            for (var poll = 0; poll < 100 && Volatile.Read(ref _passes) == before; poll++)
-            {
-                await Task.Delay(20, Token);
-            }
+            await PassAfterAsync(before, polls: 200);
         }
 
         Assert.True(Volatile.Read(ref _passes) > before, "the uploader did not finish a caught-up pass within 30 intervals");
@@ -129,17 +137,6 @@ public sealed class UploaderRequestsTests : IDisposable
             await cancel.CancelAsync();
             await run;
         }
-    }
-
-    /// <summary>Waits (polling, generously) for the uploader to finish a pass that started after <paramref name="before"/> passes.</summary>
-    private async Task<bool> PassAfterAsync(int before, int polls = 3000)
-    {
-        for (var poll = 0; poll < polls && Volatile.Read(ref _passes) <= before; poll++)
-        {
-            await Task.Delay(10, Token);
-        }
-
-        return Volatile.Read(ref _passes) > before;
     }
 
     [Fact]

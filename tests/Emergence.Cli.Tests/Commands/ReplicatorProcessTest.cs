@@ -1,0 +1,75 @@
+using System.Diagnostics;
+using Emergence.Cli.Tests.Support;
+using Emergence.Persistence.Tests.Support;
+
+namespace Emergence.Cli.Tests.Commands;
+
+/// <summary>
+/// What the tests of <c>emergence-db replicate</c> as a real process share: a database in WAL mode, made by the sqlite3
+/// CLI with the tables a test gives, polled every <see cref="Interval"/>; the replicators a test starts (any still running
+/// are killed at the end); a sqlite3 writer committing for a while; and Azurite as the container when a test copies
+/// the history off the volume.
+/// </summary>
+public abstract class ReplicatorProcessTest : IDisposable
+{
+    /// <summary>The replicator's poll interval in these tests.</summary>
+    protected static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
+
+    private readonly List<Process> _running = [];
+    private Azurite? _azurite;
+
+    /// <summary>Creates the database with <paramref name="tables"/> (SQL run after WAL mode is set).</summary>
+    protected ReplicatorProcessTest(string tables)
+    {
+        Cli.Settings["Persistence__Replication__IntervalSeconds"] = "1";
+        Directory.CreateDirectory(Path.GetDirectoryName(Cli.DatabasePath)!);
+        var (exit, _, error) = Shell.Run("sqlite3", "-batch", Cli.DatabasePath, "PRAGMA journal_mode = WAL; " + tables);
+        Assert.True(exit == 0, error);
+    }
+
+    /// <summary>The CLI's settings, directories and processes.</summary>
+    protected CliHarness Cli { get; } = new();
+
+    public void Dispose()
+    {
+        foreach (var process in _running.Where(p => !p.HasExited))
+        {
+            process.Kill();
+            process.WaitForExit();
+        }
+
+        Cli.Dispose();
+        _azurite?.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Starts <c>emergence-db replicate</c>, with <paramref name="environment"/> added when given; it is killed at the end if still running.</summary>
+    protected Process StartReplicator(IReadOnlyDictionary<string, string?>? environment = null)
+    {
+        var process = Cli.StartProcessWith(environment ?? new Dictionary<string, string?>(), "replicate");
+        _running.Add(process);
+        process.BeginErrorReadLine();
+        process.BeginOutputReadLine();
+        return process;
+    }
+
+    /// <summary>Starts Azurite and makes its <paramref name="container"/> the off-volume target of every process started after.</summary>
+    protected void StartContainer(string container)
+    {
+        _azurite = Azurite.Start();
+        Cli.Settings["Persistence__Offsite__ConnectionString"] = _azurite.ConnectionString;
+        Cli.Settings["Persistence__Offsite__Container"] = container;
+    }
+
+    /// <summary>Writes for <paramref name="duration"/>: a commit, then a pause of <paramref name="pauseMilliseconds"/>, again and again.</summary>
+    private protected static void WriteFor(ShellWriter writer, TimeSpan duration, int pauseMilliseconds)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < duration)
+        {
+            writer.CommitOne();
+            Thread.Sleep(pauseMilliseconds);
+        }
+    }
+}
