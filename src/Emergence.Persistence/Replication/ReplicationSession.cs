@@ -190,8 +190,11 @@ public sealed partial class ReplicationSession : IDisposable
 
         _growth = (now, inUse);
 
-        // Never for a log a quarter of the threshold or less: a checkpoint as the log restarts would only hold writers up.
-        return inUse >= _checkpointBytes || (inUse > _checkpointBytes / 4 && inUse + ahead >= _checkpointBytes);
+        // Early only for a log growing by a quarter of the threshold or more in that time (a steady writer's checkpoints,
+        // each a moment with writers held, stay as few as the threshold makes them), and never for a log a quarter of
+        // the threshold or less (a checkpoint as the log restarts would only hold writers up).
+        var quarter = _checkpointBytes / 4;
+        return inUse >= _checkpointBytes || (ahead >= quarter && inUse > quarter && inUse + ahead >= _checkpointBytes);
     }
 
     private long LogBytesInUse() => Position is { } at ? WalFormat.HeaderSize + (at.Frames * (WalFormat.FrameHeaderSize + (long)at.PageSize)) : 0;
