@@ -110,29 +110,31 @@ public sealed class Replicator(
                         // Polls start an interval apart; a poll that took longer is followed by the next at once.
                         due = started + (long)(settings.Interval.TotalSeconds * time.TimestampFrequency);
                         compacting = CompactInBackground(location, session.Generation.Id, compacting, ref lastCompaction, cancellationToken);
-                        if (compacting.IsCompleted)
+                    }
+
+                    if (compacting.IsCompleted)
+                    {
+                        var pruning = polling && time.GetUtcNow() - lastPrune >= PruneInterval;
+                        if (pruning)
                         {
-                            var pruning = time.GetUtcNow() - lastPrune >= PruneInterval;
-                            if (pruning)
-                            {
-                                ReplicationRetention.Prune(location, time.GetUtcNow(), session.Generation.Id, settings, logger);
-                            }
+                            ReplicationRetention.Prune(location, time.GetUtcNow(), session.Generation.Id, settings, logger);
+                        }
 
-                            // The budget is checked at every poll (two stat calls when there is room): a busy writer's history
-                            // can take a small volume's free space in far less than the 10 minutes between prunes.
-                            var thinned = HistoryBudget.Thin(location, HistoryBudget.FreeBytes(location.BackupDirectory), session.Generation.Id, time.GetUtcNow(), settings, logger);
-                            if (pruning)
-                            {
-                                var histories = History.ReadAll(location.BackupDirectory, location.DatabasePath);
-                                Audit(location, histories);
-                                MeasureWindow(histories);
-                                lastPrune = time.GetUtcNow();
-                            }
+                        // The budget is checked at every step (two stat calls when there is room): a busy writer's history
+                        // can take a small volume's free space in far less than the 10 minutes between prunes, and the
+                        // segment being filled between polls must not be the write that finds the volume full.
+                        var thinned = HistoryBudget.Thin(location, HistoryBudget.FreeBytes(location.BackupDirectory), session.Generation.Id, time.GetUtcNow(), settings, logger);
+                        if (pruning)
+                        {
+                            var histories = History.ReadAll(location.BackupDirectory, location.DatabasePath);
+                            Audit(location, histories);
+                            MeasureWindow(histories);
+                            lastPrune = time.GetUtcNow();
+                        }
 
-                            if (pruning || thinned is not null)
-                            {
-                                RecordThinning(location, thinned, settings);
-                            }
+                        if (pruning || thinned is not null)
+                        {
+                            RecordThinning(location, thinned, settings);
                         }
                     }
 
@@ -162,6 +164,7 @@ public sealed class Replicator(
                 var retry = (int)RetryDelay.TotalSeconds;
                 PersistenceLog.ReplicationFailed(logger, ex, location.DatabasePath, ex.Message, retry);
                 activity.Update(location.BackupDirectory, location.DatabasePath, previous => (previous ?? ReplicationActivity.ReplicationState.Empty(time.GetUtcNow())) with { LastError = ex.Message, RecordedAt = time.GetUtcNow() });
+                ThinBeforeRetry(location, session?.Generation.Id, compacting, settings);
                 try
                 {
                     await Task.Delay(RetryDelay, time, cancellationToken).ConfigureAwait(false);
@@ -184,6 +187,32 @@ public sealed class Replicator(
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             // A compaction pass stopped between files by the same cancellation: what it wrote is whole, the rest waits.
+        }
+    }
+
+    /// <summary>
+    /// After a failure, before the next try: a full volume (the segment being filled could not be written, or the next
+    /// session's snapshot had no room) is the one failure the history itself can mend, and no session runs to thin it.
+    /// The generation being written (or the newest) keeps everything from its newest base on.
+    /// </summary>
+    private void ThinBeforeRetry(DatabaseLocation location, string? current, Task compacting, ReplicationOptions settings)
+    {
+        if (!compacting.IsCompleted)
+        {
+            return; // a merge is reading the files; the next try comes back here
+        }
+
+        try
+        {
+            current ??= new ReplicationStore(location.BackupDirectory).Generations(location.DatabasePath) is [.., var newest] ? newest.Id : null;
+            if (HistoryBudget.Thin(location, HistoryBudget.FreeBytes(location.BackupDirectory), current, time.GetUtcNow(), settings, logger) is { } thinned)
+            {
+                RecordThinning(location, thinned, settings);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            PersistenceLog.ReplicationFailed(logger, ex, location.DatabasePath, ex.Message, (int)RetryDelay.TotalSeconds);
         }
     }
 

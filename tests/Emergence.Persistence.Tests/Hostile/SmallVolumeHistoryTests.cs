@@ -81,7 +81,7 @@ public sealed class SmallVolumeHistoryTests : IDisposable
                 await Task.Delay(20, TestContext.Current.CancellationToken);
             }
 
-            Assert.Empty(errors);
+            Assert.True(errors.Count == 0, string.Join(" | ", errors));
             Assert.Contains(h.Logs.GetSnapshot(), r => r.Id.Name == "HistoryThinned");
             var report = h.Get<HealthReporter>().Check(location);
             Assert.Contains("thinned", report.Backups.Replication!.WindowProblem ?? "", StringComparison.Ordinal);
