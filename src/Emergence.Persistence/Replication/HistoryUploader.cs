@@ -251,9 +251,10 @@ public sealed partial class HistoryUploader(
                 state.Wrote(OffsiteHistory.SegmentBlob(generation.Id, segment.Sequence));
             }
 
-            // The level files merged since, so a restore from the container reads a few files too; those older than
-            // every backup there could never be replayed from it.
-            foreach (var level in local.Levels(generation.Id).Where(l => l.Manifest is { } m && m.LastCommitAt >= state.OldestBackup && !state.Levels.Contains(OffsiteHistory.FileBlob(m))))
+            // The level files merged since (the minute level and coarser), so a restore from the container reads a few
+            // files too; those older than every backup there could never be replayed from it.
+            foreach (var level in local.Levels(generation.Id).Where(l => l.Manifest is { } m && m.LevelOrZero >= HistoryLevels.FinestOffVolume
+                && m.LastCommitAt >= state.OldestBackup && !state.Levels.Contains(OffsiteHistory.FileBlob(m))))
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var blob = OffsiteHistory.FileBlob(level.Manifest!);

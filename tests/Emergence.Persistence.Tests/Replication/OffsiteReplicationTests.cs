@@ -9,7 +9,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Emergence.Persistence.Tests.Replication;
 
 /// <summary>
-/// The history goes up with the snapshot, verified: every segment, the level files, a file larger than a part, only
+/// The history goes up with the snapshot, verified: every segment, the level files from the minute level up, a file larger than a part, only
 /// the new segments on a later pass; a wiped volume restores every row, and any point, from the container.
 /// </summary>
 public sealed class OffsiteReplicationTests : OffsiteReplicationTest
@@ -61,9 +61,16 @@ public sealed class OffsiteReplicationTests : OffsiteReplicationTest
         Assert.Contains(levels, l => l.Level == 3);
 
         Assert.True(await UploadAsync());
-        foreach (var level in levels)
+        foreach (var level in levels.Where(l => l.Level >= HistoryLevels.FinestOffVolume))
         {
             Assert.Equal(level.Checksum, (await Server.Objects.GetAsync(OffsiteHistory.FileBlob(level), Token))!.Metadata[OffsiteStore.ChecksumMetadataKey]);
+        }
+
+        // The 10-second files stay on the volume: off it, each costs a request a segment already paid for.
+        Assert.Contains(levels, l => l.Level == 1);
+        foreach (var fine in levels.Where(l => l.Level < HistoryLevels.FinestOffVolume))
+        {
+            Assert.Null(await Server.Objects.GetAsync(OffsiteHistory.FileBlob(fine), Token));
         }
 
         WipeVolume();
@@ -71,7 +78,7 @@ public sealed class OffsiteReplicationTests : OffsiteReplicationTest
         var restored = await RestoreOffsiteAsync(target);
 
         Assert.Equal(target, restored.RestoredTo);
-        Assert.InRange(restored.Replay!.Segments, 1, 40); // a 10-minute file, minute and 10-second files, segments: not 690 objects
+        Assert.InRange(restored.Replay!.Segments, 1, 40); // a 10-minute file, a minute file, 31 segments: not 690 objects
         Assert.Equal((5 + (11 * 60) + 31, true, "ok"), ReadBack());
     }
 
