@@ -26,10 +26,7 @@ public sealed partial class ReplicationSession
         for (var round = 0; round < CatchUpRounds && (long)(logFrames - backfilled) * FrameBytes() > CatchUpBytes; round++)
         {
             Handover();
-            if (Append(started) is { } caughtUp)
-            {
-                closed.Add(caughtUp);
-            }
+            Append(started, closed);
 
             (logFrames, backfilled) = RunCheckpoint(checkpointer);
         }
@@ -38,10 +35,7 @@ public sealed partial class ReplicationSession
         LockWriters(writer);
         try
         {
-            if (Append(started) is { } ended)
-            {
-                closed.Add(ended);
-            }
+            Append(started, closed);
 
             EndRead(_current);
             var (frames, done) = RunCheckpoint(checkpointer);

@@ -56,10 +56,10 @@ public sealed partial class ReplicationSession
     /// <summary>
     /// Copies the commits since the position into the open segment (beginning one when there is none) and moves the
     /// position on. When the log restarted since the open segment's last frame, that segment is made durable first and
-    /// returned: a segment holds the frames of one log. The content checksum follows every copied commit; any failure
+    /// added to <paramref name="closed"/>: a segment holds the frames of one log. The content checksum follows every copied commit; any failure
     /// ends the session (its checksum is then ahead of the stored history), and the next one proves where it stands again.
     /// </summary>
-    private SegmentManifest? Append(DateTimeOffset started)
+    private void Append(DateTimeOffset started, List<SegmentManifest> closed)
     {
         var before = _hashes.Checksum;
         _buffer.SetLength(0);
@@ -74,10 +74,14 @@ public sealed partial class ReplicationSession
         if (read.Bytes == 0)
         {
             Position = read.To ?? Position;
-            return null;
+            return;
         }
 
-        var closed = _open is not null && _open.To != read.From ? Close() : null;
+        if (_open is not null && _open.To != read.From)
+        {
+            closed.Add(Close());
+        }
+
         _open ??= Begin(read.From!, before);
         var bytes = _buffer.GetBuffer().AsSpan(0, (int)_buffer.Length);
         _open.File.Write(bytes);
@@ -90,7 +94,6 @@ public sealed partial class ReplicationSession
         _open.SeenAt = seenAt;
         _open.Covers = started;
         Position = read.To;
-        return closed;
     }
 
     private OpenSegment Begin(WalPosition origin, ulong startHash)

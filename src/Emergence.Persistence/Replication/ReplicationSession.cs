@@ -146,10 +146,7 @@ public sealed partial class ReplicationSession : IDisposable
         }
 
         Handover();
-        if (Append(started) is { } ended)
-        {
-            closed.Add(ended);
-        }
+        Append(started, closed);
 
         if (_open is null)
         {
@@ -197,7 +194,7 @@ public sealed partial class ReplicationSession : IDisposable
         return inUse >= _checkpointBytes || (ahead >= quarter && inUse > quarter && inUse + ahead >= _checkpointBytes);
     }
 
-    private long LogBytesInUse() => Position is { } at ? WalFormat.HeaderSize + (at.Frames * (WalFormat.FrameHeaderSize + (long)at.PageSize)) : 0;
+    private long LogBytesInUse() => Position is { } at ? WalFormat.HeaderSize + (at.Frames * FrameBytes()) : 0;
 
     /// <summary>
     /// The time a segment is stamped with: now, read after its commits were copied (so every commit in it was made
