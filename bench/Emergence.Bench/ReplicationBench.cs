@@ -6,7 +6,6 @@ using Emergence.Persistence.Records;
 using Emergence.Persistence.Recovery;
 using Emergence.Persistence.Replication;
 using Emergence.Persistence.Volumes;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -20,130 +19,14 @@ namespace Emergence.Bench;
 /// </summary>
 internal static class ReplicationBench
 {
-    private const int PayloadBytes = 200;
-
-    /// <summary>The steady writer's rate: a busy app's, well below what this disk takes with synchronous=FULL (about 3000 one-row commits a second).</summary>
-    private const int CommitsPerSecond = 500;
-
-
     public static void Run(Arguments options, Func<string, string, ServiceProvider> services, Action<string> line)
     {
         var inv = CultureInfo.InvariantCulture;
         line("## WAL replication");
         line("");
-        SteadyWriter(options, services, line, inv);
+        SteadyWriterBench.Run(options, services, line, inv);
         FullSpeed(options, services, line, inv);
         RestoreToTime(options, services, line, inv);
-    }
-
-    private static void SteadyWriter(Arguments options, Func<string, string, ServiceProvider> services, Action<string> line, CultureInfo inv)
-    {
-        var work = Path.Combine(options.Directory, "replication-writer");
-        if (Directory.Exists(work))
-        {
-            Directory.Delete(work, recursive: true);
-        }
-
-        using var provider = services(Path.Combine(work, "data", "database.sqlite"), "none");
-        var location = provider.GetRequiredService<DatabaseLocator>().Resolve();
-        var connections = provider.GetRequiredService<SqliteConnectionFactory>();
-        Directory.CreateDirectory(location.DatabaseDirectory);
-        using (var create = connections.OpenOrCreate(location.DatabasePath))
-        {
-            Execute(create, "CREATE TABLE rows (n INTEGER PRIMARY KEY, pad BLOB NOT NULL)");
-        }
-
-        var off = new List<double>();
-        var on = new List<double>();
-        var reference = new List<double>();
-        var lag = new List<double>();
-        var highWater = 0L;
-        var committedOn = 0L;
-        var trials = Math.Max(2, options.WriterTrials) * 3;
-        var seconds = Math.Max(4, options.WriterSeconds);
-        // The reference disturbance: what any replication must add to this disk, with nothing of ours in it:
-        // once a second, dd writes and fsyncs as many bytes as a second of segments (a frame per commit).
-        var referenceBytes = CommitsPerSecond * (4096 + 24);
-        for (var trial = 0; trial < trials; trial++)
-        {
-            var replicate = trial % 3 == 1;
-            using var cancel = new CancellationTokenSource();
-            Thread? disturbance = null;
-            if (trial % 3 == 2)
-            {
-                var target = Path.Combine(work, "disturbance");
-                disturbance = new Thread(() =>
-                {
-                    while (!cancel.IsCancellationRequested)
-                    {
-                        var took = Shell.Time("dd", "if=/dev/zero", $"of={target}", $"bs={referenceBytes}", "count=1", "conv=fsync");
-                        Thread.Sleep(TimeSpan.FromSeconds(Math.Max(0, 1 - took)));
-                    }
-                });
-                disturbance.Start();
-            }
-
-            Task? replicator = null;
-            Thread? sampler = null;
-            var activity = provider.GetRequiredService<ReplicationActivity>();
-            if (replicate)
-            {
-                replicator = Task.Factory.StartNew(() => provider.GetRequiredService<Replicator>().RunAsync(location, cancel.Token), TaskCreationOptions.LongRunning).Unwrap();
-                WaitForFirstPoll(activity, location, DateTimeOffset.UtcNow);
-                sampler = new Thread(() =>
-                {
-                    while (!cancel.IsCancellationRequested)
-                    {
-                        if (activity.StateFor(location.BackupDirectory) is { CaughtUpAt: { } caughtUp })
-                        {
-                            lock (lag)
-                            {
-                                lag.Add((DateTimeOffset.UtcNow - caughtUp).TotalSeconds);
-                            }
-                        }
-
-                        var wal = new FileInfo(location.DatabasePath + "-wal");
-                        highWater = Math.Max(highWater, wal.Exists ? wal.Length : 0);
-                        Thread.Sleep(50);
-                    }
-                });
-                sampler.Start();
-            }
-
-            var latencies = replicate ? on : disturbance is not null ? reference : off;
-            var committed = Write(connections, location.DatabasePath, TimeSpan.FromSeconds(seconds), latencies);
-            if (disturbance is not null)
-            {
-                cancel.Cancel();
-                disturbance.Join();
-            }
-
-            if (replicate)
-            {
-                committedOn += committed;
-                Thread.Sleep(2000); // let the last commits reach a segment before stopping
-                cancel.Cancel();
-                replicator!.GetAwaiter().GetResult();
-                sampler!.Join();
-            }
-        }
-
-        var store = new ReplicationStore(location.BackupDirectory);
-        var segmentBytes = store.Generations(location.DatabasePath).SelectMany(g => store.Segments(g.Id)).Sum(s => s.Manifest?.Size ?? 0);
-        var offStats = new Stats(off);
-        var onStats = new Stats(on);
-        var refStats = new Stats(reference);
-        var lagStats = new Stats(lag);
-        line(string.Create(inv, $"Steady writer: {CommitsPerSecond} one-row commits a second ({PayloadBytes}-byte payload, synchronous=FULL) for {seconds} s per trial, {trials} trials taking turns (off, on, reference, …), {off.Count} commits off, {on.Count} on, {reference.Count} with the reference disturbance (replication off, `dd` writing and fsyncing {referenceBytes >> 10} KiB, a second of segments, once a second)."));
-        line("");
-        line("| figure | replication off | replication on | reference disturbance | on/off | reference/off | on/reference |");
-        line("|---|---|---|---|---|---|---|");
-        line(string.Create(inv, $"| commit p50 | {offStats.Median:0.00} ms | {onStats.Median:0.00} ms | {refStats.Median:0.00} ms | {onStats.Median / offStats.Median:0.00}× | {refStats.Median / offStats.Median:0.00}× | {onStats.Median / refStats.Median:0.00}× |"));
-        line(string.Create(inv, $"| commit p99 | {offStats.Percentile(99):0.00} ms | {onStats.Percentile(99):0.00} ms | {refStats.Percentile(99):0.00} ms | {onStats.Percentile(99) / offStats.Percentile(99):0.00}× | {refStats.Percentile(99) / offStats.Percentile(99):0.00}× | {onStats.Percentile(99) / refStats.Percentile(99):0.00}× |"));
-        line(string.Create(inv, $"| commits per second | {off.Count / (double)(seconds * trials / 3):0} | {on.Count / (double)(seconds * trials / 3):0} | {reference.Count / (double)(seconds * trials / 3):0} | | | |"));
-        line("");
-        line(string.Create(inv, $"Replication lag (now minus the time up to which every commit is in a durable segment, sampled every 50 ms): p50 {lagStats.Median:0.00} s, p99 {lagStats.Percentile(99):0.00} s, max {lagStats.Max:0.00} s. WAL high-water mark {highWater >> 10} KiB (checkpoint at {provider.GetRequiredService<Microsoft.Extensions.Options.IOptions<Emergence.Persistence.Configuration.PersistenceOptions>>().Value.Replication.CheckpointBytes >> 10} KiB). Segment bytes per committed payload byte: {segmentBytes / (double)(committedOn * PayloadBytes):0.0} ({segmentBytes >> 10} KiB of segments for {committedOn} commits: a page and a frame header per page a commit touches)."));
-        line("");
     }
 
     /// <summary>
@@ -153,22 +36,9 @@ internal static class ReplicationBench
     /// </summary>
     private static void FullSpeed(Arguments options, Func<string, string, ServiceProvider> services, Action<string> line, CultureInfo inv)
     {
-        var work = Path.Combine(options.Directory, "replication-full-speed");
-        if (Directory.Exists(work))
-        {
-            Directory.Delete(work, recursive: true);
-        }
-
-        using var provider = services(Path.Combine(work, "data", "database.sqlite"), "none");
-        var location = provider.GetRequiredService<DatabaseLocator>().Resolve();
-        var connections = provider.GetRequiredService<SqliteConnectionFactory>();
+        var (provider, location, connections) = WriterLoad.Fresh(Path.Combine(options.Directory, "replication-full-speed"), services);
+        using var owned = provider;
         var checkpointBytes = provider.GetRequiredService<Microsoft.Extensions.Options.IOptions<Emergence.Persistence.Configuration.PersistenceOptions>>().Value.Replication.CheckpointBytes;
-        Directory.CreateDirectory(location.DatabaseDirectory);
-        using (var create = connections.OpenOrCreate(location.DatabasePath))
-        {
-            Execute(create, "CREATE TABLE rows (n INTEGER PRIMARY KEY, pad BLOB NOT NULL)");
-        }
-
         var seconds = Math.Max(4, options.WriterSeconds);
         var trials = Math.Max(1, options.WriterTrials);
         var sides = new[] { new Side(), new Side() };
@@ -180,7 +50,7 @@ internal static class ReplicationBench
             using (var truncate = connections.OpenExisting(location.DatabasePath))
             {
                 // Each trial starts from an empty log, so that its high-water mark is its own.
-                Execute(truncate, "PRAGMA wal_checkpoint(TRUNCATE)");
+                WriterLoad.Execute(truncate, "PRAGMA wal_checkpoint(TRUNCATE)");
             }
 
             using var cancel = new CancellationTokenSource();
@@ -189,7 +59,7 @@ internal static class ReplicationBench
             if (replicate)
             {
                 replicator = Task.Factory.StartNew(() => provider.GetRequiredService<Replicator>().RunAsync(location, cancel.Token), TaskCreationOptions.LongRunning).Unwrap();
-                WaitForFirstPoll(activity, location, DateTimeOffset.UtcNow);
+                WriterLoad.WaitForFirstPoll(activity, location, DateTimeOffset.UtcNow);
             }
 
             using var sampling = new CancellationTokenSource();
@@ -208,7 +78,7 @@ internal static class ReplicationBench
                 }
             });
             sampler.Start();
-            var (committed, busy, errors) = Write(connections, location.DatabasePath, TimeSpan.FromSeconds(seconds), side.Latencies, options.WriterRate);
+            var (committed, busy, errors) = WriterLoad.Write(connections, location.DatabasePath, TimeSpan.FromSeconds(seconds), side.Latencies, options.WriterRate);
             side.Commits += committed;
             side.Busy += busy;
             side.Errors += errors;
@@ -227,7 +97,7 @@ internal static class ReplicationBench
         }
 
         var rate = options.WriterRate == 0 ? "as fast as it can commit" : string.Create(inv, $"{options.WriterRate} commits a second");
-        line(string.Create(inv, $"Writer {rate} (`--writer-rate {options.WriterRate}`; one-row commits of {PayloadBytes} bytes, synchronous=FULL) for {seconds} s per trial, {2 * trials} trials taking turns (off, on, …); checkpoint threshold {checkpointBytes >> 10} KiB, poll interval {provider.GetRequiredService<Microsoft.Extensions.Options.IOptions<Emergence.Persistence.Configuration.PersistenceOptions>>().Value.Replication.Interval.TotalSeconds:0.#} s."));
+        line(string.Create(inv, $"Writer {rate} (`--writer-rate {options.WriterRate}`; one-row commits of {WriterLoad.PayloadBytes} bytes, synchronous=FULL) for {seconds} s per trial, {2 * trials} trials taking turns (off, on, …); checkpoint threshold {checkpointBytes >> 10} KiB, poll interval {provider.GetRequiredService<Microsoft.Extensions.Options.IOptions<Emergence.Persistence.Configuration.PersistenceOptions>>().Value.Replication.Interval.TotalSeconds:0.#} s."));
         line("");
         var off = sides[0];
         var on = sides[1];
@@ -278,7 +148,7 @@ internal static class ReplicationBench
         var connections = provider.GetRequiredService<SqliteConnectionFactory>();
         using (var create = connections.OpenExisting(location.DatabasePath))
         {
-            Execute(create, "CREATE TABLE rows (n INTEGER PRIMARY KEY, pad BLOB NOT NULL)");
+            WriterLoad.Execute(create, "CREATE TABLE rows (n INTEGER PRIMARY KEY, pad BLOB NOT NULL)");
         }
 
         var clock = new SteppedClock(DateTimeOffset.UtcNow);
@@ -290,7 +160,7 @@ internal static class ReplicationBench
             {
                 for (var i = 0; i < CommitsPerPoll; i++)
                 {
-                    Execute(writer, $"INSERT INTO rows (pad) VALUES (randomblob({PayloadBytes}))");
+                    WriterLoad.Execute(writer, $"INSERT INTO rows (pad) VALUES (randomblob({WriterLoad.PayloadBytes}))");
                 }
 
                 clock.Now += TimeSpan.FromSeconds(1);
@@ -353,80 +223,10 @@ internal static class ReplicationBench
         return rounds.Order().ElementAt(rounds.Count / 2);
     }
 
-    private static long Write(SqliteConnectionFactory connections, string database, TimeSpan duration, List<double> latencies)
-    {
-        var (count, busy, errors) = Write(connections, database, duration, latencies, CommitsPerSecond);
-        return busy + errors == 0 ? count : throw new InvalidOperationException($"the steady writer saw {busy} SQLITE_BUSY and {errors} other errors");
-    }
-
-    /// <summary>Commits one row at a time at <paramref name="rate"/> a second (0: as fast as it can), counting what failed.</summary>
-    private static (long Commits, long Busy, long Errors) Write(SqliteConnectionFactory connections, string database, TimeSpan duration, List<double> latencies, int rate)
-    {
-        using var connection = connections.OpenExisting(database);
-        using var command = connection.CreateCommand();
-        command.CommandText = $"INSERT INTO rows (pad) VALUES (randomblob({PayloadBytes}))";
-        var clock = Stopwatch.StartNew();
-        var count = 0L;
-        var busy = 0L;
-        var errors = 0L;
-        while (clock.Elapsed < duration)
-        {
-            // Commits are due at a steady rate; one that falls behind is not made up for by a burst.
-            var due = rate == 0 ? TimeSpan.Zero : TimeSpan.FromSeconds(count / (double)rate);
-            if (due > clock.Elapsed)
-            {
-                Thread.Sleep(due - clock.Elapsed);
-            }
-
-            var started = Stopwatch.GetTimestamp();
-            try
-            {
-                command.ExecuteNonQuery();
-            }
-            catch (SqliteException ex) when (ex.SqliteErrorCode is 5 or 6)
-            {
-                busy++;
-                continue;
-            }
-            catch (Exception ex) when (ex is SqliteException or IOException)
-            {
-                errors++;
-                continue;
-            }
-
-            latencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-            count++;
-        }
-
-        return (count, busy, errors);
-    }
-
-    /// <summary>Waits for this trial's replicator to have polled once, so no lag is sampled from the last trial's state.</summary>
-    private static void WaitForFirstPoll(ReplicationActivity activity, DatabaseLocation location, DateTimeOffset since)
-    {
-        var waited = Stopwatch.StartNew();
-        while (activity.StateFor(location.BackupDirectory) is not { Generation: not null, CaughtUpAt: { } caughtUp } || caughtUp < since)
-        {
-            if (waited.Elapsed > TimeSpan.FromSeconds(60))
-            {
-                throw new TimeoutException("the replicator did not poll within 60 s");
-            }
-
-            Thread.Sleep(20);
-        }
-    }
-
     private static double Time(Action action)
     {
         var started = Stopwatch.GetTimestamp();
         action();
         return Stopwatch.GetElapsedTime(started).TotalSeconds;
-    }
-
-    private static void Execute(SqliteConnection connection, string sql)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        command.ExecuteNonQuery();
     }
 }

@@ -1,5 +1,6 @@
 using Emergence.Persistence.Database;
 using Emergence.Persistence.Logging;
+using Emergence.Persistence.Metrics;
 using Emergence.Persistence.Platform;
 using Microsoft.Data.Sqlite;
 
@@ -18,6 +19,7 @@ public sealed partial class ReplicationSession
     {
         // Most frames are checkpointed before the lock is taken, so that holding it costs little; under it
         // the last commits are only copied (made durable once it is released) and the rest checkpointed.
+        using var span = PersistenceActivities.Start(PersistenceActivities.Checkpoint);
         using var checkpointer = _connections.OpenForProbe(_location.DatabasePath);
         var (logFrames, backfilled) = RunCheckpoint(checkpointer);
 
@@ -32,7 +34,12 @@ public sealed partial class ReplicationSession
         }
 
         using var writer = _connections.OpenForProbe(_location.DatabasePath);
-        LockWriters(writer);
+        using (PersistenceActivities.Start(PersistenceActivities.WaitingForWriters))
+        {
+            LockWriters(writer);
+        }
+
+        using var held = PersistenceActivities.Start(PersistenceActivities.HoldingWriters);
         try
         {
             Append(started, closed);

@@ -1,4 +1,5 @@
 using Emergence.Persistence.Database;
+using Emergence.Persistence.Metrics;
 using Emergence.Persistence.Platform;
 
 namespace Emergence.Persistence.Replication;
@@ -123,6 +124,7 @@ public sealed partial class ReplicationSession
     {
         var open = _open!;
         _open = null;
+        using var span = PersistenceActivities.Start(PersistenceActivities.SegmentCommit);
         try
         {
             open.File.Flush(flushToDisk: true);

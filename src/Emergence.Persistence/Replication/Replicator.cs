@@ -2,6 +2,7 @@ using Emergence.Persistence.Backups;
 using Emergence.Persistence.Configuration;
 using Emergence.Persistence.Database;
 using Emergence.Persistence.Logging;
+using Emergence.Persistence.Metrics;
 using Emergence.Persistence.Records;
 using Emergence.Persistence.Volumes;
 using Microsoft.Data.Sqlite;
@@ -70,90 +71,25 @@ public sealed class Replicator(
 
     private async Task ReplicateAsync(DatabaseLocation location, ReplicationOptions settings, CancellationToken cancellationToken)
     {
-        string? after = null;
-        var highWater = 0L;
-        var lastPrune = DateTimeOffset.MinValue;
-        var lastCompaction = DateTimeOffset.MinValue;
-        var compacting = Task.CompletedTask;
+        var run = new RunState();
         while (!cancellationToken.IsCancellationRequested)
         {
             ReplicationSession? session = null;
             try
             {
-                session = await ReplicationSession.OpenAsync(location, connections, backups, time, logger, settings.CheckpointBytes, after, cancellationToken).ConfigureAwait(false);
+                session = await ReplicationSession.OpenAsync(location, connections, backups, time, logger, settings.CheckpointBytes, run.After, cancellationToken).ConfigureAwait(false);
                 if (!session.Resumed)
                 {
-                    metrics?.GenerationStarted(after is null ? (session.Generation.After is null ? "first" : "unproven") : "broken");
+                    metrics?.GenerationStarted(run.After is null ? (session.Generation.After is null ? "first" : "unproven") : "broken");
                 }
 
-                after = null;
-                var due = time.GetTimestamp();
-                while (true)
-                {
-                    var started = time.GetTimestamp();
-                    var polling = time.GetElapsedTime(due, started) >= TimeSpan.Zero;
-                    var result = polling ? session.Poll() : session.Tail();
-                    if (result is not null)
-                    {
-                        foreach (var written in result.Segments)
-                        {
-                            metrics?.SegmentWritten(written.Size);
-                        }
-
-                        highWater = Math.Max(highWater, session.LogHighWaterBytes);
-                        Record(location, session, result, null, highWater);
-                        Polled?.Invoke(result);
-                    }
-
-                    if (polling)
-                    {
-                        // Polls start an interval apart; a poll that took longer is followed by the next at once.
-                        due = started + (long)(settings.Interval.TotalSeconds * time.TimestampFrequency);
-                        compacting = CompactInBackground(location, session.Generation.Id, compacting, ref lastCompaction, cancellationToken);
-                    }
-
-                    if (compacting.IsCompleted)
-                    {
-                        var pruning = polling && time.GetUtcNow() - lastPrune >= PruneInterval;
-                        if (pruning)
-                        {
-                            ReplicationRetention.Prune(location, time.GetUtcNow(), session.Generation.Id, settings, logger);
-                        }
-
-                        // The budget is checked at every step (two stat calls when there is room): a busy writer's history
-                        // can take a small volume's free space in far less than the 10 minutes between prunes, and the
-                        // segment being filled between polls must not be the write that finds the volume full.
-                        var thinned = HistoryBudget.Thin(location, HistoryBudget.FreeBytes(location.BackupDirectory), session.Generation.Id, time.GetUtcNow(), settings, logger);
-                        if (pruning)
-                        {
-                            var histories = History.ReadAll(location.BackupDirectory, location.DatabasePath);
-                            Audit(location, histories);
-                            MeasureWindow(histories);
-                            lastPrune = time.GetUtcNow();
-                        }
-
-                        if (pruning || thinned is not null)
-                        {
-                            RecordThinning(location, thinned, settings);
-                        }
-                    }
-
-                    // Between polls the session steps along the log every TailInterval, so that a fast writer's log
-                    // is checkpointed near the threshold rather than a whole interval's growth past it.
-                    var untilPoll = time.GetElapsedTime(time.GetTimestamp(), due);
-                    var rest = untilPoll < TailInterval ? untilPoll : TailInterval - time.GetElapsedTime(started);
-                    if (rest > TimeSpan.Zero)
-                    {
-                        await Task.Delay(rest, time, cancellationToken).ConfigureAwait(false);
-                    }
-
-                    cancellationToken.ThrowIfCancellationRequested();
-                }
+                run.After = null;
+                await FollowAsync(location, settings, session, run, cancellationToken).ConfigureAwait(false);
             }
             catch (ReplicationBrokenException ex)
             {
                 PersistenceLog.ReplicationGenerationEnded(logger, location.DatabasePath, session?.Generation.Id ?? "(none)", ex.Message);
-                after = ex.Message;
+                run.After = ex.Message;
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -161,15 +97,7 @@ public sealed class Replicator(
             }
             catch (Exception ex) when (ex is SqliteException or IOException or UnauthorizedAccessException or BackupFailedException or InvalidOperationException)
             {
-                var retry = (int)RetryDelay.TotalSeconds;
-                PersistenceLog.ReplicationFailed(logger, ex, location.DatabasePath, ex.Message, retry);
-                activity.Update(location.BackupDirectory, location.DatabasePath, previous => (previous ?? ReplicationActivity.ReplicationState.Empty(time.GetUtcNow())) with { LastError = ex.Message, RecordedAt = time.GetUtcNow() });
-                ThinBeforeRetry(location, session?.Generation.Id, compacting, settings);
-                try
-                {
-                    await Task.Delay(RetryDelay, time, cancellationToken).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
+                if (!await RetryAfterAsync(location, ex, session?.Generation.Id, run, settings, cancellationToken).ConfigureAwait(false))
                 {
                     break;
                 }
@@ -182,11 +110,133 @@ public sealed class Replicator(
 
         try
         {
-            await compacting.ConfigureAwait(false);
+            await run.Compacting.ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             // A compaction pass stopped between files by the same cancellation: what it wrote is whole, the rest waits.
+        }
+    }
+
+    /// <summary>What the replication loop carries from one session to the next.</summary>
+    private sealed class RunState
+    {
+        /// <summary>Why the last generation ended, when the history broke (the next one starts after it).</summary>
+        public string? After { get; set; }
+
+        public long HighWater { get; set; }
+
+        public DateTimeOffset LastPrune { get; set; } = DateTimeOffset.MinValue;
+
+        public DateTimeOffset LastCompaction { get; set; } = DateTimeOffset.MinValue;
+
+        public Task Compacting { get; set; } = Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Follows the log with <paramref name="session"/> until it breaks, fails or is cancelled: a poll every
+    /// <see cref="ReplicationOptions.Interval"/>, a step every <see cref="TailInterval"/> between them, and the history's
+    /// upkeep (compaction beside the polls, the space budget at every step, the prune every <see cref="PruneInterval"/>).
+    /// </summary>
+    private async Task FollowAsync(DatabaseLocation location, ReplicationOptions settings, ReplicationSession session, RunState run, CancellationToken cancellationToken)
+    {
+        var due = time.GetTimestamp();
+        while (true)
+        {
+            var started = time.GetTimestamp();
+            var polling = time.GetElapsedTime(due, started) >= TimeSpan.Zero;
+            ReplicationSession.PollResult? result;
+            using (PersistenceActivities.Start(polling ? PersistenceActivities.Poll : PersistenceActivities.Step))
+            {
+                result = polling ? session.Poll() : session.Tail();
+            }
+
+            if (result is not null)
+            {
+                foreach (var written in result.Segments)
+                {
+                    metrics?.SegmentWritten(written.Size);
+                }
+
+                run.HighWater = Math.Max(run.HighWater, session.LogHighWaterBytes);
+                Record(location, session, result, null, run.HighWater);
+                Polled?.Invoke(result);
+            }
+
+            if (polling)
+            {
+                // Polls start an interval apart; a poll that took longer is followed by the next at once.
+                due = started + (long)(settings.Interval.TotalSeconds * time.TimestampFrequency);
+                run.Compacting = CompactInBackground(location, session.Generation.Id, run, cancellationToken);
+            }
+
+            if (run.Compacting.IsCompleted)
+            {
+                KeepHistory(location, settings, session.Generation.Id, polling, run);
+            }
+
+            // Between polls the session steps along the log every TailInterval, so that a fast writer's log
+            // is checkpointed near the threshold rather than a whole interval's growth past it.
+            var untilPoll = time.GetElapsedTime(time.GetTimestamp(), due);
+            var rest = untilPoll < TailInterval ? untilPoll : TailInterval - time.GetElapsedTime(started);
+            if (rest > TimeSpan.Zero)
+            {
+                await Task.Delay(rest, time, cancellationToken).ConfigureAwait(false);
+            }
+
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+    }
+
+    /// <summary>
+    /// The history's upkeep at a step, with no compaction pass reading the files: the space budget (two stat calls when
+    /// there is room), and at a poll every <see cref="PruneInterval"/> the prune, the audit and the window's measure.
+    /// </summary>
+    private void KeepHistory(DatabaseLocation location, ReplicationOptions settings, string generation, bool polling, RunState run)
+    {
+        using var span = PersistenceActivities.Start(PersistenceActivities.Upkeep);
+        var pruning = polling && time.GetUtcNow() - run.LastPrune >= PruneInterval;
+        if (pruning)
+        {
+            ReplicationRetention.Prune(location, time.GetUtcNow(), generation, settings, logger);
+        }
+
+        // Checked at every step: a busy writer's history can take a small volume's free space in far less than the
+        // 10 minutes between prunes, and the segment being filled between polls must not be the write that finds the
+        // volume full.
+        var thinned = HistoryBudget.Thin(location, HistoryBudget.FreeBytes(location.BackupDirectory), generation, time.GetUtcNow(), settings, logger);
+        if (pruning)
+        {
+            var histories = History.ReadAll(location.BackupDirectory, location.DatabasePath);
+            Audit(location, histories);
+            MeasureWindow(histories);
+            run.LastPrune = time.GetUtcNow();
+        }
+
+        if (pruning || thinned is not null)
+        {
+            RecordThinning(location, thinned, settings);
+        }
+    }
+
+    /// <summary>
+    /// After a failure: logs it, records it for health, thins the history when the volume is full, and waits
+    /// <see cref="RetryDelay"/>. False when cancelled while waiting.
+    /// </summary>
+    private async Task<bool> RetryAfterAsync(DatabaseLocation location, Exception ex, string? generation, RunState run, ReplicationOptions settings, CancellationToken cancellationToken)
+    {
+        var retry = (int)RetryDelay.TotalSeconds;
+        PersistenceLog.ReplicationFailed(logger, ex, location.DatabasePath, ex.Message, retry);
+        activity.Update(location.BackupDirectory, location.DatabasePath, previous => (previous ?? ReplicationActivity.ReplicationState.Empty(time.GetUtcNow())) with { LastError = ex.Message, RecordedAt = time.GetUtcNow() });
+        ThinBeforeRetry(location, generation, run.Compacting, settings);
+        try
+        {
+            await Task.Delay(RetryDelay, time, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
         }
     }
 
@@ -220,18 +270,19 @@ public sealed class Replicator(
     /// Every <see cref="CompactionInterval"/> (when the last pass is done), merges closed history files into their levels
     /// beside the polls: the current generation's, and every other generation's last periods, which no later file closes.
     /// </summary>
-    private Task CompactInBackground(DatabaseLocation location, string current, Task running, ref DateTimeOffset last, CancellationToken cancellationToken)
+    private Task CompactInBackground(DatabaseLocation location, string current, RunState run, CancellationToken cancellationToken)
     {
-        if (!running.IsCompleted || time.GetUtcNow() - last < CompactionInterval)
+        if (!run.Compacting.IsCompleted || time.GetUtcNow() - run.LastCompaction < CompactionInterval)
         {
-            return running;
+            return run.Compacting;
         }
 
         var others = !string.Equals(_compactedFor, current, StringComparison.Ordinal);
         _compactedFor = current;
-        last = time.GetUtcNow();
+        run.LastCompaction = time.GetUtcNow();
         return Task.Run(() =>
         {
+            using var span = PersistenceActivities.Start(PersistenceActivities.Compaction);
             var store = new ReplicationStore(location.BackupDirectory);
             foreach (var generation in store.Generations(location.DatabasePath))
             {

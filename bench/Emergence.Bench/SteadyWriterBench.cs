@@ -1,0 +1,149 @@
+using System.Globalization;
+using Emergence.Persistence.Configuration;
+using Emergence.Persistence.Records;
+using Emergence.Persistence.Replication;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace Emergence.Bench;
+
+/// <summary>
+/// A steady writer's commit latency with the replicator off and on, and with a reference disturbance, in trials taking
+/// turns; the replication lag and the log's high-water mark while it runs; segment bytes per committed byte; and which
+/// of the replicator's spans the slow commits started in.
+/// </summary>
+internal static class SteadyWriterBench
+{
+    /// <summary>The steady writer's rate: a busy app's, well below what this disk takes with synchronous=FULL (about 3000 one-row commits a second).</summary>
+    public const int CommitsPerSecond = 500;
+
+    /// <summary>The reference disturbance: what any replication must add to this disk, with nothing of ours in it.</summary>
+    private const int ReferenceBytes = CommitsPerSecond * (4096 + 24);
+
+    public static void Run(Arguments options, Func<string, string, ServiceProvider> services, Action<string> line, CultureInfo inv)
+    {
+        var (provider, location, connections) = WriterLoad.Fresh(Path.Combine(options.Directory, "replication-writer"), services);
+        using var owned = provider;
+        var sides = new Sides();
+        var trials = Math.Max(2, options.WriterTrials) * 3;
+        var seconds = Math.Max(4, options.WriterSeconds);
+        using var spans = new ReplicatorSpans();
+        for (var trial = 0; trial < trials; trial++)
+        {
+            Trial(trial % 3, provider, location, connections, TimeSpan.FromSeconds(seconds), sides);
+        }
+
+        Report(sides, seconds, trials, provider, location, line, inv);
+        spans.Report(sides.OnStarts, sides.On, new Stats(sides.Off).Percentile(99), line, inv);
+    }
+
+    /// <summary>What the trials of each kind measured.</summary>
+    private sealed class Sides
+    {
+        public List<double> Off { get; } = [];
+
+        public List<double> On { get; } = [];
+
+        public List<long> OnStarts { get; } = [];
+
+        public List<double> Reference { get; } = [];
+
+        public List<double> Lag { get; } = [];
+
+        public long HighWater { get; set; }
+
+        public long CommittedOn { get; set; }
+    }
+
+    /// <summary>One trial: 0 replication off, 1 on, 2 off with the reference disturbance.</summary>
+    private static void Trial(int kind, ServiceProvider provider, Persistence.Database.DatabaseLocation location, Persistence.Database.SqliteConnectionFactory connections, TimeSpan duration, Sides sides)
+    {
+        using var cancel = new CancellationTokenSource();
+        var helper = kind switch
+        {
+            1 => StartReplicator(provider, location, sides, cancel.Token),
+            2 => StartDisturbance(Path.Combine(location.DatabaseDirectory, "..", "disturbance"), cancel.Token),
+            _ => null,
+        };
+        var latencies = kind switch { 1 => sides.On, 2 => sides.Reference, _ => sides.Off };
+        var (committed, busy, errors) = WriterLoad.Write(connections, location.DatabasePath, duration, latencies, CommitsPerSecond, kind == 1 ? sides.OnStarts : null);
+        if (busy + errors > 0)
+        {
+            throw new InvalidOperationException($"the steady writer saw {busy} SQLITE_BUSY and {errors} other errors");
+        }
+
+        if (kind == 1)
+        {
+            sides.CommittedOn += committed;
+            Thread.Sleep(2000); // let the last commits reach a segment before stopping
+        }
+
+        cancel.Cancel();
+        helper?.Invoke();
+    }
+
+    /// <summary>Starts the replicator and a sampler of its lag and the log's size; returns what waits for both to stop.</summary>
+    private static Action StartReplicator(ServiceProvider provider, Persistence.Database.DatabaseLocation location, Sides sides, CancellationToken cancel)
+    {
+        var activity = provider.GetRequiredService<ReplicationActivity>();
+        var replicator = Task.Factory.StartNew(() => provider.GetRequiredService<Replicator>().RunAsync(location, cancel), TaskCreationOptions.LongRunning).Unwrap();
+        WriterLoad.WaitForFirstPoll(activity, location, DateTimeOffset.UtcNow);
+        var sampler = new Thread(() =>
+        {
+            while (!cancel.IsCancellationRequested)
+            {
+                if (activity.StateFor(location.BackupDirectory) is { CaughtUpAt: { } caughtUp })
+                {
+                    sides.Lag.Add((DateTimeOffset.UtcNow - caughtUp).TotalSeconds);
+                }
+
+                var wal = new FileInfo(location.DatabasePath + "-wal");
+                sides.HighWater = Math.Max(sides.HighWater, wal.Exists ? wal.Length : 0);
+                Thread.Sleep(50);
+            }
+        });
+        sampler.Start();
+        return () =>
+        {
+            replicator.GetAwaiter().GetResult();
+            sampler.Join();
+        };
+    }
+
+    /// <summary>Once a second, <c>dd</c> writes and fsyncs as many bytes as a second of segments (a frame per commit).</summary>
+    private static Action StartDisturbance(string target, CancellationToken cancel)
+    {
+        var disturbance = new Thread(() =>
+        {
+            while (!cancel.IsCancellationRequested)
+            {
+                var took = Shell.Time("dd", "if=/dev/zero", $"of={target}", $"bs={ReferenceBytes}", "count=1", "conv=fsync");
+                Thread.Sleep(TimeSpan.FromSeconds(Math.Max(0, 1 - took)));
+            }
+        });
+        disturbance.Start();
+        return disturbance.Join;
+    }
+
+    private static void Report(Sides sides, int seconds, int trials, ServiceProvider provider, Persistence.Database.DatabaseLocation location, Action<string> line, CultureInfo inv)
+    {
+        var store = new ReplicationStore(location.BackupDirectory);
+        var segmentBytes = store.Generations(location.DatabasePath).SelectMany(g => store.Segments(g.Id)).Sum(s => s.Manifest?.Size ?? 0);
+        var off = new Stats(sides.Off);
+        var on = new Stats(sides.On);
+        var reference = new Stats(sides.Reference);
+        var lag = new Stats(sides.Lag);
+        var perSide = seconds * trials / 3.0;
+        line(string.Create(inv, $"Steady writer: {CommitsPerSecond} one-row commits a second ({WriterLoad.PayloadBytes}-byte payload, synchronous=FULL) for {seconds} s per trial, {trials} trials taking turns (off, on, reference, …), {sides.Off.Count} commits off, {sides.On.Count} on, {sides.Reference.Count} with the reference disturbance (replication off, `dd` writing and fsyncing {ReferenceBytes >> 10} KiB, a second of segments, once a second)."));
+        line("");
+        line("| figure | replication off | replication on | reference disturbance | on/off | reference/off | on/reference |");
+        line("|---|---|---|---|---|---|---|");
+        line(string.Create(inv, $"| commit p50 | {off.Median:0.00} ms | {on.Median:0.00} ms | {reference.Median:0.00} ms | {on.Median / off.Median:0.00}× | {reference.Median / off.Median:0.00}× | {on.Median / reference.Median:0.00}× |"));
+        line(string.Create(inv, $"| commit p99 | {off.Percentile(99):0.00} ms | {on.Percentile(99):0.00} ms | {reference.Percentile(99):0.00} ms | {on.Percentile(99) / off.Percentile(99):0.00}× | {reference.Percentile(99) / off.Percentile(99):0.00}× | {on.Percentile(99) / reference.Percentile(99):0.00}× |"));
+        line(string.Create(inv, $"| commits per second | {sides.Off.Count / perSide:0} | {sides.On.Count / perSide:0} | {sides.Reference.Count / perSide:0} | | | |"));
+        line("");
+        var checkpointBytes = provider.GetRequiredService<IOptions<PersistenceOptions>>().Value.Replication.CheckpointBytes;
+        line(string.Create(inv, $"Replication lag (now minus the time up to which every commit is in a durable segment, sampled every 50 ms): p50 {lag.Median:0.00} s, p99 {lag.Percentile(99):0.00} s, max {lag.Max:0.00} s. WAL high-water mark {sides.HighWater >> 10} KiB (checkpoint at {checkpointBytes >> 10} KiB). Segment bytes per committed payload byte: {segmentBytes / (double)(sides.CommittedOn * WriterLoad.PayloadBytes):0.0} ({segmentBytes >> 10} KiB of segments for {sides.CommittedOn} commits: a page and a frame header per page a commit touches)."));
+        line("");
+    }
+}
