@@ -48,13 +48,7 @@ public sealed partial class ReplicationSession
             var tip = after is null && last is not null ? TipOf(store, last) : null;
             if (tip is not null && tip.Hash == snapshot.Hashes.Checksum)
             {
-                session.Generation = last!;
-                session.NextSequence = tip.NextSequence;
-                session._lastStamp = tip.At;
-                session._resumedByContent = true;
-                session.Resumed = true;
-                var tipHash = PageHashes.Format(tip.Hash);
-                PersistenceLog.ReplicationResumed(logger, location.DatabasePath, last!.Id, tip.Segment, tipHash);
+                session.Resume(last!, tip);
                 return session;
             }
 
@@ -64,25 +58,7 @@ public sealed partial class ReplicationSession
                 PersistenceLog.ReplicationGenerationEnded(logger, location.DatabasePath, last.Id, after);
             }
 
-            var generation = placeholder with
-            {
-                // Every commit the snapshot holds was made before now: its time as a point, which a restore to an earlier time must not take.
-                StartedAt = time.GetUtcNow(),
-                BaseBackup = snapshot.Backup.Filename,
-                BaseBackupTimestamp = snapshot.Backup.Timestamp,
-                After = after,
-                Start = snapshot.Position,
-                Format = GenerationManifest.CurrentFormat,
-                Number = store.NextNumber(location.DatabasePath),
-                StartHash = PageHashes.Format(snapshot.Hashes.Checksum),
-                Pinned = true,
-            };
-            store.WriteGeneration(generation);
-            session.Generation = generation;
-            session._lastStamp = generation.StartedAt;
-            var afterText = after is null ? "" : $" (after: {after})";
-            var position = Describe(snapshot.Position);
-            PersistenceLog.ReplicationGenerationStarted(logger, location.DatabasePath, id, snapshot.Backup.Filename, position, afterText);
+            session.Start(placeholder, snapshot, after);
             return session;
         }
         catch
@@ -90,6 +66,42 @@ public sealed partial class ReplicationSession
             session.Dispose();
             throw;
         }
+    }
+
+    /// <summary>Continues <paramref name="generation"/> from its newest provable point, the snapshot's content.</summary>
+    private void Resume(GenerationManifest generation, Tip tip)
+    {
+        Generation = generation;
+        NextSequence = tip.NextSequence;
+        _lastStamp = tip.At;
+        _resumedByContent = true;
+        Resumed = true;
+        var tipHash = PageHashes.Format(tip.Hash);
+        PersistenceLog.ReplicationResumed(_logger, _location.DatabasePath, generation.Id, tip.Segment, tipHash);
+    }
+
+    /// <summary>Starts a new generation from <paramref name="snapshot"/> (<paramref name="after"/>: why the last one ended).</summary>
+    private void Start(GenerationManifest placeholder, BackupSnapshot snapshot, string? after)
+    {
+        var generation = placeholder with
+        {
+            // Every commit the snapshot holds was made before now: its time as a point, which a restore to an earlier time must not take.
+            StartedAt = _time.GetUtcNow(),
+            BaseBackup = snapshot.Backup.Filename,
+            BaseBackupTimestamp = snapshot.Backup.Timestamp,
+            After = after,
+            Start = snapshot.Position,
+            Format = GenerationManifest.CurrentFormat,
+            Number = _store.NextNumber(_location.DatabasePath),
+            StartHash = PageHashes.Format(snapshot.Hashes.Checksum),
+            Pinned = true,
+        };
+        _store.WriteGeneration(generation);
+        Generation = generation;
+        _lastStamp = generation.StartedAt;
+        var afterText = after is null ? "" : $" (after: {after})";
+        var position = Describe(snapshot.Position);
+        PersistenceLog.ReplicationGenerationStarted(_logger, _location.DatabasePath, generation.Id, snapshot.Backup.Filename, position, afterText);
     }
 
     /// <summary>A generation's newest provable point: the content checksum there, its time, and the next segment's number.</summary>
