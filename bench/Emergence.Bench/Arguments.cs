@@ -9,7 +9,7 @@ public sealed record Arguments(int SizeMib, int SmallMib, int Runs, int WriterSe
     public int WriterRate { get; init; }
 
     /// <summary>What a full run measures; <c>--sections</c> picks some of them (for investigating one figure).</summary>
-    public static readonly string[] AllSections = ["copy", "writer", "health", "compression", "offsite", "linearity", "replication", "history", "history-rate"];
+    public static readonly string[] AllSections = ["copy", "writer", "health", "compression", "offsite", "linearity", "replication", "steady-writer", "history", "history-rate"];
 
     private static readonly string[] Known = ["--size-mib", "--small-mib", "--runs", "--writer-seconds", "--writer-trials", "--dir", "--out", "--sections", "--reuse", "--writer-rate"];
 
