@@ -4,7 +4,7 @@ namespace Emergence.Persistence.Platform;
 
 /// <summary>
 /// The few libc calls .NET has no API for: directory fsync, <c>flock</c>, hard links, the process
-/// identity and a file's owner. Linux only, which is where the app runs.
+/// identity, a file's owner and a thread's scheduling priority. Linux only, which is where the app runs.
 /// </summary>
 internal static partial class NativeMethods
 {
@@ -46,6 +46,18 @@ internal static partial class NativeMethods
 
     [LibraryImport(Libc, EntryPoint = "link", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int Link(string oldPath, string newPath);
+
+    /// <summary><c>setpriority</c>'s <c>which</c> for one process or, given a thread id, one thread.</summary>
+    internal const int PrioProcess = 0;
+
+    [LibraryImport(Libc, EntryPoint = "gettid")]
+    internal static partial int GetThreadId();
+
+    [LibraryImport(Libc, EntryPoint = "setpriority", SetLastError = true)]
+    internal static partial int SetPriority(int which, int who, int priority);
+
+    [LibraryImport(Libc, EntryPoint = "getpriority", SetLastError = true)]
+    internal static partial int GetPriority(int which, int who);
 
     [LibraryImport(Libc, EntryPoint = "geteuid")]
     internal static partial uint GetEffectiveUserId();

@@ -3,6 +3,7 @@ using Emergence.Persistence.Configuration;
 using Emergence.Persistence.Database;
 using Emergence.Persistence.Logging;
 using Emergence.Persistence.Metrics;
+using Emergence.Persistence.Platform;
 using Emergence.Persistence.Records;
 using Emergence.Persistence.Volumes;
 using Microsoft.Data.Sqlite;
@@ -280,7 +281,8 @@ public sealed class Replicator(
         var others = !string.Equals(_compactedFor, current, StringComparison.Ordinal);
         _compactedFor = current;
         run.LastCompaction = time.GetUtcNow();
-        return Task.Run(() =>
+        // Compression is the replicator's one long use of a core: on a busy machine the app's writer goes first.
+        return BackgroundThread.Run("history compaction", () =>
         {
             using var span = PersistenceActivities.Start(PersistenceActivities.Compaction);
             var store = new ReplicationStore(location.BackupDirectory);
@@ -294,7 +296,7 @@ public sealed class Replicator(
                     }
                 }
             }
-        }, CancellationToken.None);
+        });
     }
 
     /// <summary>Records for health whether the window is shorter than the setting because the history was thinned.</summary>
