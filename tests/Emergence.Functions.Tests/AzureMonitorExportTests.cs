@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
-using System.IO.Compression;
 using System.Net;
+using System.Text;
 using Emergence.Functions.Functions;
 using Emergence.Functions.Tests.Support;
 using Emergence.Persistence.Tests.Support;
@@ -12,65 +12,32 @@ namespace Emergence.Functions.Tests;
 [Collection(ExportedMetrics.Name)]
 public sealed class AzureMonitorExportTests : IDisposable
 {
-    private readonly HttpListener _ingestion = new();
     private readonly ConcurrentQueue<string> _bodies = new();
-    private readonly Task _loop;
+    private readonly LoopbackHttpSink _ingestion;
     private readonly AppHarness _app;
 
     public AzureMonitorExportTests()
     {
-        var port = Azurite.FreePort();
-        _ingestion.Prefixes.Add($"http://127.0.0.1:{port}/");
-        _ingestion.Start();
-        _loop = Task.Run(ServeAsync);
+        _ingestion = new LoopbackHttpSink(ReceiveAsync);
         _app = new AppHarness(new()
         {
-            ["APPLICATIONINSIGHTS_CONNECTION_STRING"] = $"InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=http://127.0.0.1:{port}/",
+            ["APPLICATIONINSIGHTS_CONNECTION_STRING"] = $"InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint={_ingestion.Endpoint}/",
         });
     }
 
     public void Dispose()
     {
         _app.Dispose();
-        _ingestion.Stop();
-        _ingestion.Close();
-        _loop.Wait(TimeSpan.FromSeconds(10));
+        _ingestion.Dispose();
     }
 
-    private async Task ServeAsync()
+    /// <summary>Keeps the telemetry sent and answers as the ingestion endpoint does when it accepts all of it.</summary>
+    private async Task ReceiveAsync(HttpListenerRequest request, byte[] body, HttpListenerResponse response)
     {
-        while (_ingestion.IsListening)
-        {
-            HttpListenerContext context;
-            try
-            {
-                context = await _ingestion.GetContextAsync();
-            }
-            catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException)
-            {
-                return;
-            }
-
-            Stream body = context.Request.InputStream;
-            if (string.Equals(context.Request.Headers["Content-Encoding"], "gzip", StringComparison.OrdinalIgnoreCase))
-            {
-                body = new GZipStream(body, CompressionMode.Decompress);
-            }
-
-            using (var reader = new StreamReader(body))
-            {
-                _bodies.Enqueue(await reader.ReadToEndAsync());
-            }
-
-            context.Response.StatusCode = 200;
-            context.Response.ContentType = "application/json";
-            await using (var writer = new StreamWriter(context.Response.OutputStream))
-            {
-                await writer.WriteAsync("{\"itemsReceived\":1,\"itemsAccepted\":1,\"errors\":[]}");
-            }
-
-            context.Response.Close();
-        }
+        _bodies.Enqueue(Encoding.UTF8.GetString(body));
+        response.StatusCode = 200;
+        response.ContentType = "application/json";
+        await response.OutputStream.WriteAsync("{\"itemsReceived\":1,\"itemsAccepted\":1,\"errors\":[]}"u8.ToArray());
     }
 
     [Fact]

@@ -10,9 +10,10 @@ namespace Emergence.Persistence.Backups;
 /// <summary>
 /// What is deleted from a backup directory, always under the backup lock: leftovers of interrupted
 /// backups (<c>*.tmp</c>, backups without a manifest), verified backups beyond the retention rules, and
-/// quarantine directories beyond <see cref="PersistenceOptions.KeepBackups"/>.
+/// quarantine directories beyond <see cref="PersistenceOptions.KeepBackups"/>. A backup <paramref name="held"/> names (a
+/// base the restore window's history starts from) stays, whatever the tiers say.
 /// </summary>
-internal sealed partial class BackupRotation(PersistenceOptions options, TimeProvider time, ILogger logger)
+internal sealed partial class BackupRotation(PersistenceOptions options, TimeProvider time, ILogger logger, IHeldBackups? held = null)
 {
     /// <summary>Removes leftovers and returns the scan it worked from (its backups are still valid after the sweep).</summary>
     public BackupInventory SweepLeftovers(string directory, string databasePath)
@@ -37,8 +38,16 @@ internal sealed partial class BackupRotation(PersistenceOptions options, TimePro
     /// <summary>Deletes verified backups the retention rules do not keep (never <paramref name="protectedName"/>), then orphans and old quarantine.</summary>
     public void Rotate(DatabaseLocation location, string? protectedName)
     {
-        var inventory = BackupCatalog.Scan(location.BackupDirectory, location.DatabasePath, time.GetUtcNow());
+        var now = time.GetUtcNow();
+        var inventory = BackupCatalog.Scan(location.BackupDirectory, location.DatabasePath, now);
         var doomed = RetentionPolicy.SelectForDeletion(inventory.Verified, options.Retention, protectedName);
+        if (doomed.Count > 0 && held?.Held(location, inventory.Verified, now) is { Count: > 0 } needed && doomed.Where(b => needed.Contains(b.Name)).ToList() is { Count: > 0 } kept)
+        {
+            var names = string.Join(", ", kept.Select(b => b.Name));
+            PersistenceLog.BackupHeldForWindow(logger, kept.Count, names);
+            doomed = [.. doomed.Except(kept)];
+        }
+
         foreach (var backup in doomed)
         {
             // The manifest goes first: a backup without one is ignored, never half-trusted.

@@ -21,13 +21,14 @@ public sealed partial class BackupService(
     IntegrityRecord integrity,
     TimeProvider time,
     ILogger<BackupService> logger,
-    PersistenceMetrics? metrics = null)
+    PersistenceMetrics? metrics = null,
+    IHeldBackups? held = null)
 {
     /// <summary>The lock file in the backup directory that one backup or rotation at a time holds.</summary>
     public const string LockFileName = ".backup.lock";
 
     private readonly BackupWriter _writer = new(connections, options.Value, integrity, time, logger);
-    private readonly BackupRotation _rotation = new(options.Value, time, logger);
+    private readonly BackupRotation _rotation = new(options.Value, time, logger, held);
 
     /// <summary>
     /// Takes one verified backup of the database at <paramref name="location"/>, then rotates. Waits up
@@ -111,6 +112,9 @@ public sealed partial class BackupService(
             var manifest = await OnOwnThread(() =>
             {
                 BackupInventory swept = null!;
+                // The rotation after the copy would delete all this one does (a newer backup only takes places); done first, it
+                // leaves the copy the room, above all a base the restore window held until the space budget deleted its generation.
+                BackupSteps.Housekeeping("rotate", location.BackupDirectory, () => _rotation.Rotate(location, protectedName: null));
                 BackupSteps.Housekeeping("sweep", location.BackupDirectory, () => swept = _rotation.SweepLeftovers(location.BackupDirectory, location.DatabasePath));
                 var written = _writer.Write(location, reasonName, swept, newest, progress, cancellationToken);
                 observe?.Invoke(written);

@@ -61,6 +61,7 @@ public static class PersistenceServiceCollectionExtensions
         services.TryAddSingleton<BackupActivity>();
         services.TryAddSingleton<IntegrityRecord>();
         services.TryAddSingleton<LiveIntegrityCheck>();
+        services.TryAddSingleton<IHeldBackups, WindowBases>();
         services.TryAddSingleton<BackupService>();
         services.TryAddSingleton<BackupVerifier>();
         services.TryAddSingleton<RestoreService>();

@@ -79,6 +79,11 @@ public static partial class PersistenceLog
         Message = "Deleted {Count} old quarantine directories in {QuarantinePath}: {Deleted}")]
     public static partial void QuarantinePruned(ILogger logger, string quarantinePath, int count, string deleted);
 
+    /// <summary>Rotation kept backups its tiers would delete, because the restore window's history starts from them.</summary>
+    [LoggerMessage(EventId = 2009, EventName = "BackupHeldForWindow", Level = LogLevel.Information,
+        Message = "Rotation kept {Count} backups beyond its tiers: the restore window's history starts from them: {Held}")]
+    public static partial void BackupHeldForWindow(ILogger logger, int count, string held);
+
     /// <summary>A check of the live database failed.</summary>
     [LoggerMessage(EventId = 4006, EventName = "DatabaseIntegrityFailed", Level = LogLevel.Error,
         Message = "The database {DatabasePath} failed its integrity check ({Source}): {Result}")]

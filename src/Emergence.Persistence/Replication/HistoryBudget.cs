@@ -49,34 +49,9 @@ public static class HistoryBudget
         var (files, bytes) = (0, 0L);
         foreach (var generation in store.Generations(location.DatabasePath).OrderBy(g => g.Id == current))
         {
-            var all = store.Files(generation.Id);
-            if (generation.Id != current)
-            {
-                bytes += all.Sum(f => RegularFile.LengthOrZero(f.Path));
-                files += all.Count;
-                Directory.Delete(store.DirectoryOf(generation.Id), recursive: true);
-            }
-            else
-            {
-                var history = History.Read(generation, all, null, History.Check.Records);
-                var newestBase = kept.Select(b => Timeline.BaseIn(history, b)?.Index).OfType<int>().DefaultIfEmpty(0).Max();
-                var gone = new HashSet<string>(StringComparer.Ordinal);
-                foreach (var step in history.Run.Take(newestBase))
-                {
-                    if (freeBytes + bytes >= target)
-                    {
-                        break;
-                    }
-
-                    // The step and everything that ends with it or before it: nothing older than the new first point is of use.
-                    foreach (var file in all.Where(f => f.Last <= step.Manifest!.Last && gone.Add(f.Path)))
-                    {
-                        bytes += Delete(file);
-                        files++;
-                    }
-                }
-            }
-
+            var (deleted, freed) = generation.Id != current ? DeleteWhole(store, generation) : ThinToNewestBase(store, generation, kept, target - freeBytes - bytes);
+            files += deleted;
+            bytes += freed;
             if (freeBytes + bytes >= target)
             {
                 break;
@@ -110,6 +85,44 @@ public static class HistoryBudget
         var back = thinned.From is { } f ? UtcMillisecondsConverter.Format(f) : "no point at all";
         return $"The replicated history was thinned to leave the volume room for the database and its next backup ({thinned.Needed} bytes free): "
             + $"points can be restored back to {back}, not the {(int)options.RestoreWindow.TotalDays} days Persistence__Replication__RestoreWindowDays asks. Give the volume more space.";
+    }
+
+    /// <summary>Deletes a generation that is not being written, whole; returns how many files went and their size.</summary>
+    private static (int Files, long Bytes) DeleteWhole(ReplicationStore store, GenerationManifest generation)
+    {
+        var all = store.Files(generation.Id);
+        var bytes = all.Sum(f => RegularFile.LengthOrZero(f.Path));
+        Directory.Delete(store.DirectoryOf(generation.Id), recursive: true);
+        return (all.Count, bytes);
+    }
+
+    /// <summary>
+    /// Deletes the generation being written from its oldest point on, a step of its run at a time, until
+    /// <paramref name="wanted"/> bytes are freed or its history starts at its newest base (of <paramref name="kept"/>).
+    /// </summary>
+    private static (int Files, long Bytes) ThinToNewestBase(ReplicationStore store, GenerationManifest generation, List<BackupManifest> kept, long wanted)
+    {
+        var all = store.Files(generation.Id);
+        var history = History.Read(generation, all, null, History.Check.Records);
+        var newestBase = kept.Select(b => Timeline.BaseIn(history, b)?.Index).OfType<int>().DefaultIfEmpty(0).Max();
+        var gone = new HashSet<string>(StringComparer.Ordinal);
+        var (files, bytes) = (0, 0L);
+        foreach (var step in history.Run.Take(newestBase))
+        {
+            if (bytes >= wanted)
+            {
+                break;
+            }
+
+            // The step and everything that ends with it or before it: nothing older than the new first point is of use.
+            foreach (var file in all.Where(f => f.Last <= step.Manifest!.Last && gone.Add(f.Path)))
+            {
+                bytes += Delete(file);
+                files++;
+            }
+        }
+
+        return (files, bytes);
     }
 
     private static long Delete(HistoryFile file)

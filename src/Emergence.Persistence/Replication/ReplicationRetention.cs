@@ -75,20 +75,63 @@ public static class ReplicationRetention
     /// <summary>The files wholly before the point every restore into the window starts from: the newest base at or before the window's start, else the earliest base.</summary>
     private static IEnumerable<HistoryFile> Before(History history, IReadOnlyList<HistoryFile> all, List<int> bases, DateTimeOffset windowStart)
     {
-        if (bases.Count == 0)
+        if (WindowBase(history, bases, windowStart) is not { } from || from == 0)
         {
-            return []; // the generation being written, its snapshot rotated out: all of it stays
-        }
-
-        var startPoint = Timeline.TargetPoint(history with { Ended = null }, windowStart);
-        var from = startPoint is { } point && bases.Where(b => b <= point).DefaultIfEmpty(-1).Max() is var newest and >= 0 ? newest : bases.Min();
-        if (from == 0)
-        {
-            return [];
+            return []; // with no base, the generation being written (its snapshot rotated out): all of it stays
         }
 
         var lastBefore = history.Run[from - 1].Manifest!.Last;
         return all.Where(f => f.Last <= lastBefore);
+    }
+
+    /// <summary>
+    /// The point of <paramref name="history"/> a replay to the window's oldest point starts from: the newest of
+    /// <paramref name="bases"/> at or before the window's start, else the earliest; <see langword="null"/> with no base.
+    /// </summary>
+    private static int? WindowBase(History history, List<int> bases, DateTimeOffset windowStart)
+    {
+        if (bases.Count == 0)
+        {
+            return null;
+        }
+
+        var startPoint = Timeline.TargetPoint(history with { Ended = null }, windowStart);
+        return startPoint is { } point && bases.Where(b => b <= point).DefaultIfEmpty(-1).Max() is var newest and >= 0 ? newest : bases.Min();
+    }
+
+    /// <summary>
+    /// The backups (of <paramref name="backups"/>) the restore window's history starts from, which rotation keeps whatever its
+    /// tiers say: for each generation with points in the window ending at <paramref name="now"/> (or the newest one, which
+    /// may still be written), the backups at the point a replay to its oldest point in the window starts from (see
+    /// <see cref="Select"/>). Without them a generation inside the window would lose its only base and, with it, every point
+    /// up to its next one.
+    /// </summary>
+    public static IReadOnlySet<string> WindowBases(IReadOnlyList<GenerationManifest> generations, Func<string, IReadOnlyList<HistoryFile>> filesOf,
+        IReadOnlyList<BackupManifest> backups, DateTimeOffset now, ReplicationOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(generations);
+        ArgumentNullException.ThrowIfNull(filesOf);
+        ArgumentNullException.ThrowIfNull(backups);
+        ArgumentNullException.ThrowIfNull(options);
+        var held = new HashSet<string>(StringComparer.Ordinal);
+        var windowStart = now - options.RestoreWindow;
+        var newest = generations.Count == 0 ? null : generations[^1].Id; // oldest first
+        foreach (var generation in generations.Where(g => g.IsProvable))
+        {
+            var history = History.Read(generation, filesOf(generation.Id), null, History.Check.Records);
+            if (history.Run.Count == 0 || (generation.Id != newest && history.TimeOf(history.Run.Count) < windowStart))
+            {
+                continue; // nothing to replay, or retention deletes it whole anyway
+            }
+
+            var placed = backups.Select(b => (b.Filename, Index: Timeline.BaseIn(history, b)?.Index)).Where(p => p.Index is not null).ToList();
+            if (WindowBase(history, [.. placed.Select(p => p.Index!.Value)], windowStart) is { } from)
+            {
+                held.UnionWith(placed.Where(p => p.Index == from).Select(p => p.Filename));
+            }
+        }
+
+        return held;
     }
 
     /// <summary>Files whose level's time has passed and that a coarser file covers.</summary>

@@ -33,6 +33,21 @@ public sealed class OffsiteRequestMetricsTests : IDisposable
 
     private static int LoggedRequests(Azurite azurite) => azurite.LoggedRequests().Count;
 
+    /// <summary>
+    /// The workload whose requests are counted: a backup uploaded, a second one uploaded (the first rotated out of the
+    /// target, which keeps one), and a drill that downloads it.
+    /// </summary>
+    private static async Task UploadRotateAndDrillAsync(TestHarness h)
+    {
+        h.AddNotes(200);
+        await h.BackupAsync();
+        Assert.True((await h.Get<BackupUploader>().SyncAsync(h.Locate(), TimeSpan.FromSeconds(5), cancellationToken: Token)).Succeeded);
+        h.AddNotes(10, "more");
+        await h.BackupAsync();
+        Assert.True((await h.Get<BackupUploader>().SyncAsync(h.Locate(), TimeSpan.FromSeconds(5), cancellationToken: Token)).Succeeded);
+        Assert.True((await h.Get<RestoreDrill>().RunAsync(h.Locate(), cancellationToken: Token))!.Ok);
+    }
+
     [Fact]
     public async Task Requests_UploadRotateAndDrill_EqualTheRequestsAzuriteLogged()
     {
@@ -45,14 +60,7 @@ public sealed class OffsiteRequestMetricsTests : IDisposable
         }));
         using var requests = new MetricCollector<long>(h.Get<IMeterFactory>(), PersistenceMetrics.MeterName, "emergence.offsite.requests");
         using var errors = new MetricCollector<long>(h.Get<IMeterFactory>(), PersistenceMetrics.MeterName, "emergence.offsite.errors");
-        h.AddNotes(200);
-        await h.BackupAsync();
-        Assert.True((await h.Get<BackupUploader>().SyncAsync(h.Locate(), TimeSpan.FromSeconds(5), cancellationToken: Token)).Succeeded);
-        h.AddNotes(10, "more");
-        await h.BackupAsync();
-
-        Assert.True((await h.Get<BackupUploader>().SyncAsync(h.Locate(), TimeSpan.FromSeconds(5), cancellationToken: Token)).Succeeded);
-        Assert.True((await h.Get<RestoreDrill>().RunAsync(h.Locate(), cancellationToken: Token))!.Ok);
+        await UploadRotateAndDrillAsync(h);
 
         var counted = requests.GetMeasurementSnapshot().Sum(m => m.Value);
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
@@ -99,13 +107,7 @@ public sealed class OffsiteRequestMetricsTests : IDisposable
         using var requests = new MetricCollector<long>(h.Get<IMeterFactory>(), PersistenceMetrics.MeterName, "emergence.offsite.requests");
         using var errors = new MetricCollector<long>(h.Get<IMeterFactory>(), PersistenceMetrics.MeterName, "emergence.offsite.errors");
         using var sent = new MetricCollector<long>(h.Get<IMeterFactory>(), PersistenceMetrics.MeterName, "emergence.offsite.sent");
-        h.AddNotes(200);
-        await h.BackupAsync();
-        Assert.True((await h.Get<BackupUploader>().SyncAsync(h.Locate(), TimeSpan.FromSeconds(5), cancellationToken: Token)).Succeeded);
-        h.AddNotes(10, "more");
-        await h.BackupAsync();
-        Assert.True((await h.Get<BackupUploader>().SyncAsync(h.Locate(), TimeSpan.FromSeconds(5), cancellationToken: Token)).Succeeded);
-        Assert.True((await h.Get<RestoreDrill>().RunAsync(h.Locate(), cancellationToken: Token))!.Ok);
+        await UploadRotateAndDrillAsync(h);
 
         Assert.All(requests.GetMeasurementSnapshot(), m => Assert.Equal(PersistenceMetrics.S3Target(OffsiteServer.Name), m.Tags["target"]));
         var operations = requests.GetMeasurementSnapshot().Select(m => (string)m.Tags["operation"]!).ToHashSet();

@@ -1,13 +1,8 @@
-using System.Globalization;
-using Emergence.Persistence.Backups;
-using Emergence.Persistence.Database;
 using Emergence.Persistence.Health;
 using Emergence.Persistence.Offsite;
 using Emergence.Persistence.Recovery;
 using Emergence.Persistence.Replication;
 using Emergence.Persistence.Tests.Support;
-using Microsoft.Data.Sqlite;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Emergence.Persistence.Tests.Offsite;
 
@@ -19,9 +14,7 @@ public sealed class TwoTargetTests : IDisposable
 {
     private readonly OffsiteServer _azure = OffsiteServer.Start(TargetKind.Azure);
     private readonly OffsiteServer _s3 = OffsiteServer.Start(TargetKind.S3);
-    private readonly TestHarness _h;
-    private readonly SqliteConnection _writer;
-    private int _next = 1;
+    private readonly RowsDatabase _db;
 
     public TwoTargetTests()
     {
@@ -31,93 +24,56 @@ public sealed class TwoTargetTests : IDisposable
             settings[key] = value;
         }
 
-        _h = new TestHarness(settings, configureServices: OffsiteServer.FastRetries);
-        Directory.CreateDirectory(Path.GetDirectoryName(_h.DatabasePath)!);
-        _writer = _h.Get<SqliteConnectionFactory>().OpenOrCreate(_h.DatabasePath);
-        Execute("CREATE TABLE rows (n INTEGER PRIMARY KEY, batch INTEGER NOT NULL, pad BLOB NOT NULL)");
+        _db = new RowsDatabase(settings, OffsiteServer.FastRetries);
     }
 
     public void Dispose()
     {
-        _writer.Dispose();
-        _h.Dispose();
+        _db.Dispose();
         _azure.Dispose();
         _s3.Dispose();
     }
 
+    private TestHarness H => _db.H;
+
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 
-    private void Execute(string sql)
-    {
-        using var command = _writer.CreateCommand();
-        command.CommandText = sql;
-        command.ExecuteNonQuery();
-    }
+    private void Commit(int count, int batch) => _db.Commit(count, batch);
 
-    private void Commit(int count, int batch)
-    {
-        for (var i = 0; i < count; i++)
-        {
-            Execute($"INSERT INTO rows (n, batch, pad) VALUES ({_next++}, {batch}, randomblob(300))");
-        }
-    }
+    private Task<List<SegmentManifest>> ReplicateAsync(int batches) => _db.ReplicateAsync(batches);
 
-    private async Task<List<SegmentManifest>> ReplicateAsync(int batches)
-    {
-        var segments = new List<SegmentManifest>();
-        using var session = await ReplicationSession.OpenAsync(_h.Locate(), _h.Get<SqliteConnectionFactory>(), _h.Get<BackupService>(), _h.Time, NullLogger.Instance, 64L << 20, null, Token);
-        for (var batch = 1; batch <= batches; batch++)
-        {
-            Commit(10, batch);
-            _h.Time.Advance(TimeSpan.FromSeconds(1));
-            segments.Add(session.Poll().Segment!);
-        }
+    private void WipeVolume() => _db.WipeVolume();
 
-        return segments;
-    }
-
-    private void WipeVolume()
-    {
-        _writer.Close();
-        SqliteConnection.ClearAllPools();
-        Directory.Delete(Path.GetDirectoryName(_h.DatabasePath)!, recursive: true);
-    }
+    private (int Count, bool Prefix, string Integrity) ReadBack() => _db.ReadBack();
 
     private Task<RestoreResult> RestoreAsync(string? target) =>
-        _h.WithVolumeLock((location, held) => _h.Get<RestoreService>().RestoreOffsiteToTimeAsync(location, held, _h.Get<OffsiteConnector>().For(location, target)!, null, force: true, "test", cancellationToken: Token));
-
-    private (int Count, bool Prefix, string Integrity) ReadBack()
-    {
-        var count = int.Parse(Sqlite3.Query(_h.DatabasePath, "SELECT count(*) FROM rows;"), CultureInfo.InvariantCulture);
-        var max = Sqlite3.Query(_h.DatabasePath, "SELECT coalesce(max(n), 0) FROM rows;");
-        return (count, max == count.ToString(CultureInfo.InvariantCulture), Sqlite3.Query(_h.DatabasePath, "PRAGMA integrity_check;"));
-    }
+        H.WithVolumeLock((location, held) => H.Get<RestoreService>().RestoreOffsiteToTimeAsync(location, held, H.Get<OffsiteConnector>().For(location, target)!, null, force: true, "test", cancellationToken: Token));
 
     [Fact]
     public async Task Upload_GoesToEachTarget_HealthReportsEach_AndNamesTheOneThatFails()
     {
         Commit(5, 0);
-        var first = await _h.BackupAsync();
+        var first = await H.BackupAsync();
 
-        var synced = await _h.Get<BackupUploader>().SyncAsync(_h.Locate(), TimeSpan.FromSeconds(5), cancellationToken: Token);
+        var synced = await H.Get<BackupUploader>().SyncAsync(H.Locate(), TimeSpan.FromSeconds(5), cancellationToken: Token);
 
         Assert.True(synced.Succeeded, synced.Error);
         Assert.True(await _azure.ExistsAsync(first.Filename + ".json", Token));
         Assert.True(await _s3.ExistsAsync(first.Filename + ".json", Token));
-        var healthy = _h.Get<HealthReporter>().Check(_h.Locate());
+        var healthy = H.Get<HealthReporter>().Check(H.Locate());
         Assert.Equal(HealthStatus.Healthy, healthy.Status);
         Assert.Equal(["azure", "s3"], healthy.Backups.Offsite!.Targets.Select(t => t.Kind));
         Assert.All(healthy.Backups.Offsite.Targets, t => Assert.Equal(first.Filename, t.LastUpload));
 
         _s3.Kill();
-        _h.Time.Advance(TimeSpan.FromSeconds(2));
+        H.Time.Advance(TimeSpan.FromSeconds(2));
         Commit(5, 1);
-        var second = await _h.BackupAsync();
-        var failed = await _h.Get<BackupUploader>().SyncAsync(_h.Locate(), TimeSpan.FromSeconds(5), cancellationToken: Token);
+        var second = await H.BackupAsync();
+        var failed = await H.Get<BackupUploader>().SyncAsync(H.Locate(), TimeSpan.FromSeconds(5), cancellationToken: Token);
 
         Assert.False(failed.Succeeded);
         Assert.True(await _azure.ExistsAsync(second.Filename + ".json", Token));
-        var degraded = _h.Get<HealthReporter>().Check(_h.Locate());
+        var degraded = H.Get<HealthReporter>().Check(H.Locate());
         Assert.Equal(HealthStatus.Degraded, degraded.Status);
         var azure = degraded.Backups.Offsite!.Targets.Single(t => t.Kind == "azure");
         var s3 = degraded.Backups.Offsite.Targets.Single(t => t.Kind == "s3");
@@ -134,19 +90,19 @@ public sealed class TwoTargetTests : IDisposable
     {
         Commit(5, 0);
         var first = await ReplicateAsync(2);
-        Assert.True(await _h.Get<HistoryUploader>().SyncAsync(_h.Locate(), Token));
+        Assert.True(await H.Get<HistoryUploader>().SyncAsync(H.Locate(), Token));
 
         // The S3 store stops during the next run: Azure gets segments 3 and 4, S3 never does.
         _s3.Kill();
         var more = await ReplicateAsync(2);
-        await Assert.ThrowsAsync<OffsiteUnavailableException>(() => _h.Get<HistoryUploader>().SyncAsync(_h.Locate(), Token));
+        await Assert.ThrowsAsync<OffsiteUnavailableException>(() => H.Get<HistoryUploader>().SyncAsync(H.Locate(), Token));
         _s3.Resume();
         var generation = first[0].Generation;
         Assert.True(await _azure.ExistsAsync(OffsiteHistory.SegmentBlob(generation, 4), Token));
         Assert.False(await _s3.ExistsAsync(OffsiteHistory.SegmentBlob(generation, 3), Token));
 
         // Azure loses a segment in the middle and its newest (only) backup is damaged.
-        var snapshot = new ReplicationStore(_h.BackupDirectory).Generations(_h.DatabasePath).Single().BaseBackup;
+        var snapshot = new ReplicationStore(H.BackupDirectory).Generations(H.DatabasePath).Single().BaseBackup;
         var bytes = await _azure.ReadAsync(snapshot, Token);
         bytes[bytes.Length / 2] ^= 0xFF;
         await _azure.OverwriteAsync(snapshot, bytes, Token);
@@ -172,7 +128,7 @@ public sealed class TwoTargetTests : IDisposable
     [Fact]
     public void For_TargetNamingNothingConfigured_SaysWhichTargetsThereAre()
     {
-        var error = Assert.Throws<ArgumentException>(() => _h.Get<OffsiteConnector>().For(_h.Locate(), "gcs"));
+        var error = Assert.Throws<ArgumentException>(() => H.Get<OffsiteConnector>().For(H.Locate(), "gcs"));
 
         Assert.Contains("azure (emergence-backups), s3 (emergence-backups)", error.Message, StringComparison.Ordinal);
     }

@@ -32,29 +32,12 @@ public sealed class KeepUpTests
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
         var replicating = Task.Run(() => h.Get<Replicator>().RunAsync(location, stop.Token), CancellationToken.None);
         var committed = 0;
-        var errors = new List<string>();
         try
         {
             await Eventually(() => activity.StateFor(location.BackupDirectory) is { Generation: not null }, "the replicator's first poll");
 
-            // Back to back, as the app's writers commit: one row a transaction, through the app's own connection settings.
             // Many times the threshold of log, so the replicator checkpoints under the writer again and again.
-            while (committed < 6000)
-            {
-                try
-                {
-                    Execute(writer, $"INSERT INTO rows (n, pad) VALUES ({committed + 1}, randomblob(200))");
-                    committed++;
-                }
-                catch (SqliteException ex)
-                {
-                    errors.Add($"{ex.SqliteErrorCode}/{ex.SqliteExtendedErrorCode}: {ex.Message}");
-                    if (errors.Count > 10)
-                    {
-                        break;
-                    }
-                }
-            }
+            (committed, var errors) = CommitBackToBack(writer, 6000);
 
             Assert.Empty(errors);
             var stoppedAt = DateTimeOffset.UtcNow;
@@ -84,6 +67,34 @@ public sealed class KeepUpTests
         Assert.Null(restored.Replay?.Stopped);
         Assert.Equal(expected, Sqlite3.Query(h.DatabasePath, Digest));
         Assert.StartsWith(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{committed}|{committed}|"), expected, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Commits rows 1 to <paramref name="count"/> back to back, as the app's writers commit: one row a transaction, through
+    /// the app's own connection settings. Returns how many committed and every error seen (it stops after more than ten).
+    /// </summary>
+    private static (int Committed, List<string> Errors) CommitBackToBack(SqliteConnection writer, int count)
+    {
+        var committed = 0;
+        var errors = new List<string>();
+        while (committed < count)
+        {
+            try
+            {
+                Execute(writer, $"INSERT INTO rows (n, pad) VALUES ({committed + 1}, randomblob(200))");
+                committed++;
+            }
+            catch (SqliteException ex)
+            {
+                errors.Add($"{ex.SqliteErrorCode}/{ex.SqliteExtendedErrorCode}: {ex.Message}");
+                if (errors.Count > 10)
+                {
+                    break;
+                }
+            }
+        }
+
+        return (committed, errors);
     }
 
     [Fact]

@@ -1,12 +1,8 @@
-using System.Globalization;
-using Emergence.Persistence.Backups;
-using Emergence.Persistence.Database;
 using Emergence.Persistence.Offsite;
 using Emergence.Persistence.Recovery;
 using Emergence.Persistence.Replication;
 using Emergence.Persistence.Tests.Support;
 using Microsoft.Data.Sqlite;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Emergence.Persistence.Tests.Replication;
 
@@ -20,11 +16,13 @@ public abstract class OffsiteReplicationTest : IDisposable
 
     protected OffsiteServer Server { get; private set; } = null!;
 
-    protected TestHarness H { get; private set; } = null!;
+    private RowsDatabase _db = null!;
 
-    protected SqliteConnection Writer { get; private set; } = null!;
+    protected TestHarness H => _db.H;
 
-    protected int Next { get; set; } = 1;
+    protected SqliteConnection Writer => _db.Writer;
+
+    protected int Next { get => _db.Next; set => _db.Next = value; }
 
     /// <summary>Starts a store of <paramref name="kind"/> and a database with a table, the store as its off-volume target.</summary>
     protected void Start(TargetKind kind)
@@ -32,16 +30,12 @@ public abstract class OffsiteReplicationTest : IDisposable
         Server = OffsiteServer.Start(kind);
         var settings = Server.Settings();
         settings["Persistence:Offsite:KeepBackups"] = "1";
-        H = new TestHarness(settings, configureServices: OffsiteServer.FastRetries);
-        Directory.CreateDirectory(Path.GetDirectoryName(H.DatabasePath)!);
-        Writer = H.Get<SqliteConnectionFactory>().OpenOrCreate(H.DatabasePath);
-        Execute("CREATE TABLE rows (n INTEGER PRIMARY KEY, batch INTEGER NOT NULL, pad BLOB NOT NULL)");
+        _db = new RowsDatabase(settings, OffsiteServer.FastRetries);
     }
 
     public void Dispose()
     {
-        Writer?.Dispose();
-        H?.Dispose();
+        _db?.Dispose();
         Server?.Dispose();
     }
 
@@ -66,56 +60,22 @@ public abstract class OffsiteReplicationTest : IDisposable
         }
     }
 
-    protected void Execute(string sql)
-    {
-        using var command = Writer.CreateCommand();
-        command.CommandText = sql;
-        command.ExecuteNonQuery();
-    }
+    protected void Execute(string sql) => RowsDatabase.Execute(Writer, sql);
 
-    protected void Commit(int count, int batch)
-    {
-        for (var i = 0; i < count; i++)
-        {
-            Execute($"INSERT INTO rows (n, batch, pad) VALUES ({Next++}, {batch}, randomblob(300))");
-        }
-    }
+    protected void Commit(int count, int batch) => _db.Commit(count, batch);
 
     /// <summary>Opens a generation and writes one segment per batch of <paramref name="perBatch"/> rows; returns the segments.</summary>
-    protected async Task<List<SegmentManifest>> ReplicateAsync(int batches, int perBatch = 10)
-    {
-        var segments = new List<SegmentManifest>();
-        using var session = await ReplicationSession.OpenAsync(H.Locate(), H.Get<SqliteConnectionFactory>(), H.Get<BackupService>(), H.Time, NullLogger.Instance, 64L << 20, null, Token);
-        for (var batch = 1; batch <= batches; batch++)
-        {
-            Commit(perBatch, batch);
-            H.Time.Advance(TimeSpan.FromSeconds(1));
-            segments.Add(session.Poll().Segment!);
-        }
-
-        return segments;
-    }
+    protected Task<List<SegmentManifest>> ReplicateAsync(int batches, int perBatch = 10) => _db.ReplicateAsync(batches, perBatch);
 
     protected Task<bool> UploadAsync() => H.Get<HistoryUploader>().SyncAsync(H.Locate(), Token);
 
-    protected void WipeVolume()
-    {
-        Writer.Close();
-        SqliteConnection.ClearAllPools();
-        Directory.Delete(Path.GetDirectoryName(H.DatabasePath)!, recursive: true);
-    }
+    protected void WipeVolume() => _db.WipeVolume();
 
     protected Task<RestoreResult> RestoreOffsiteAsync(DateTimeOffset? target) =>
         H.WithVolumeLock((location, held) => H.Get<RestoreService>().RestoreOffsiteToTimeAsync(location, held, H.Get<OffsiteConnector>().For(location)!, target, force: true, "test", cancellationToken: Token));
 
     /// <summary>The row count, whether rows are exactly 1..count, and integrity, read by the sqlite3 CLI.</summary>
-    protected (int Count, bool Prefix, string Integrity) ReadBack()
-    {
-        Writer.Close();
-        var count = int.Parse(Sqlite3.Query(H.DatabasePath, "SELECT count(*) FROM rows;"), CultureInfo.InvariantCulture);
-        var max = Sqlite3.Query(H.DatabasePath, "SELECT coalesce(max(n), 0) FROM rows;");
-        return (count, max == count.ToString(CultureInfo.InvariantCulture), Sqlite3.Query(H.DatabasePath, "PRAGMA integrity_check;"));
-    }
+    protected (int Count, bool Prefix, string Integrity) ReadBack() => _db.ReadBack();
 
     protected async Task WaitUntilAsync(Func<bool> condition)
     {

@@ -14,33 +14,16 @@ namespace Emergence.Persistence.Tests.Replication;
 /// </summary>
 public abstract class ReplicationTest : IDisposable
 {
-    protected TestHarness H { get; } = new();
+    private readonly RowsDatabase _db = new();
 
-    protected SqliteConnection Writer { get; }
+    protected TestHarness H => _db.H;
 
-    protected ReplicationTest()
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(H.DatabasePath)!);
-        Writer = H.Get<SqliteConnectionFactory>().OpenOrCreate(H.DatabasePath);
-        Execute(Writer, "CREATE TABLE rows (n INTEGER PRIMARY KEY, batch INTEGER NOT NULL, pad BLOB NOT NULL)");
-    }
+    protected SqliteConnection Writer => _db.Writer;
 
-    public void Dispose()
-    {
-        Writer.Dispose();
-        H.Dispose();
-    }
-
-    private int _next = 1;
+    public void Dispose() => _db.Dispose();
 
     /// <summary>Commits <paramref name="count"/> rows, one transaction each, all in batch <paramref name="batch"/>.</summary>
-    protected void Commit(int count, int batch, SqliteConnection? connection = null)
-    {
-        for (var i = 0; i < count; i++)
-        {
-            Execute(connection ?? Writer, $"INSERT INTO rows (n, batch, pad) VALUES ({_next++}, {batch}, randomblob(300))");
-        }
-    }
+    protected void Commit(int count, int batch, SqliteConnection? connection = null) => _db.Commit(count, batch, connection);
 
     protected Task<ReplicationSession> OpenAsync(long checkpointBytes = 64L << 20, string? after = null) =>
         ReplicationSession.OpenAsync(H.Locate(), H.Get<SqliteConnectionFactory>(), H.Get<BackupService>(), H.Time, NullLogger.Instance, checkpointBytes, after, TestContext.Current.CancellationToken);
@@ -56,21 +39,10 @@ public abstract class ReplicationTest : IDisposable
         return output.Trim();
     }
 
-    protected static void Execute(SqliteConnection connection, string sql)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        command.ExecuteNonQuery();
-    }
+    protected static void Execute(SqliteConnection connection, string sql) => RowsDatabase.Execute(connection, sql);
 
     /// <summary>Rows 1..N with no gap and nothing else, as read by the sqlite3 CLI, and the file's integrity.</summary>
-    protected (int Count, bool Prefix, string Integrity) ReadBack()
-    {
-        Writer.Close();
-        var count = int.Parse(Sqlite3.Query(H.DatabasePath, "SELECT count(*) FROM rows;"), System.Globalization.CultureInfo.InvariantCulture);
-        var max = Sqlite3.Query(H.DatabasePath, "SELECT coalesce(max(n), 0) FROM rows;");
-        return (count, max == count.ToString(System.Globalization.CultureInfo.InvariantCulture), Sqlite3.Query(H.DatabasePath, "PRAGMA integrity_check;"));
-    }
+    protected (int Count, bool Prefix, string Integrity) ReadBack() => _db.ReadBack();
 
     protected void Sqlite3Checkpoint() => Assert.Equal(0, Shell.Run("sqlite3", "-batch", H.DatabasePath, "PRAGMA wal_checkpoint(TRUNCATE);").Exit);
 }

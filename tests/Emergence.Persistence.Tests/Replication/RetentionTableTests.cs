@@ -79,4 +79,40 @@ public sealed class RetentionTableTests
         Assert.Equal(["g1"], doomed.Generations.Select(g => g.Id));
         Assert.Equal(["g2/1", "g2/2", "g2/3"], doomed.Segments.Select(s => $"{s.Manifest!.Generation}/{s.Sequence}"));
     }
+
+    public static TheoryData<string[], int, string[]> WindowBaseRows => new()
+    {
+        // verified backups, hours after T0 -> the backups rotation must keep
+        // The window holds both generations whole: each one's earliest base, which every replay to its oldest point starts from.
+        { ["g1@0", "g1@2", "g1@4", "g2@1", "g2-content@3", "stranger"], 3, ["g1@0", "g2@1"] },
+        // Its snapshot gone, g1's earliest base is the pair at the end of segment 2 (one inside segment 3 starts there too).
+        { ["g1@2", "g1@25", "g1@4", "g2-content@3"], 3, ["g1@2", "g1@25", "g2-content@3"] },
+        // The window has passed g1 (retention deletes it whole); g2, the newest, starts from its newest base before the window.
+        { ["g1@0", "g2@1", "g2-content@3"], 8 * 24, ["g2-content@3"] },
+        { ["stranger"], 3, [] },
+    };
+
+    [Theory]
+    [MemberData(nameof(WindowBaseRows))]
+    public void WindowBases_AreTheBasesEachGenerationInTheWindowStartsFrom(string[] verified, int hours, string[] held)
+    {
+        var all = new Dictionary<string, IReadOnlyList<HistoryFile>> { ["g1"] = Segments(1, 4), ["g2"] = Segments(2, 3) };
+
+        var bases = ReplicationRetention.WindowBases([Generation(1), Generation(2)], id => all[id], [.. verified.Select(k => Backups[k])], T0.AddHours(hours), new ReplicationOptions());
+
+        Assert.Equal(held, bases.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void WithOnlyWhatWindowBasesHolds_NoGenerationGoesWhole_AndOnlyWhatNoVerifiedBackupReachesGoes()
+    {
+        var all = new Dictionary<string, IReadOnlyList<HistoryFile>> { ["g1"] = Segments(1, 4), ["g2"] = Segments(2, 3) };
+        var verified = new[] { Backups["g1@0"], Backups["g1@4"], Backups["g2@1"] };
+        var held = ReplicationRetention.WindowBases([Generation(1), Generation(2)], id => all[id], verified, Now, new ReplicationOptions());
+
+        var doomed = ReplicationRetention.Select([Generation(1), Generation(2)], id => all[id], [.. verified.Where(b => held.Contains(b.Filename))], "g2", Now, new ReplicationOptions());
+
+        Assert.Empty(doomed.Generations);
+        Assert.Equal(["g2/1"], doomed.Segments.Select(s => $"{s.Manifest!.Generation}/{s.Sequence}")); // before g2's earliest base, its snapshot not among them
+    }
 }

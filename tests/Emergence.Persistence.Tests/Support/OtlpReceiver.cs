@@ -10,56 +10,37 @@ namespace Emergence.Persistence.Tests.Support;
 /// </summary>
 public sealed class OtlpReceiver : IDisposable
 {
-    private readonly HttpListener _listener = new();
     private readonly ConcurrentQueue<ReceivedMetric> _received = new();
-    private readonly Task _loop;
+    private readonly LoopbackHttpSink _sink;
 
     /// <summary>One metric as received: its resource's service name, the metric's name, unit and kind, and each data point's attributes.</summary>
     public sealed record ReceivedMetric(string? ServiceName, string Name, string Unit, string Kind, IReadOnlyList<IReadOnlyDictionary<string, string>> Points);
 
     public OtlpReceiver()
     {
-        Port = Azurite.FreePort();
-        _listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
-        _listener.Start();
-        _loop = Task.Run(ServeAsync);
+        _sink = new LoopbackHttpSink(Receive);
     }
 
-    public int Port { get; }
+    public int Port => _sink.Port;
 
-    public string Endpoint => $"http://127.0.0.1:{Port}";
+    public string Endpoint => _sink.Endpoint;
 
     /// <summary>The paths that were posted to.</summary>
     public ConcurrentQueue<string> Paths { get; } = new();
 
     public IReadOnlyList<ReceivedMetric> Received => [.. _received];
 
-    private async Task ServeAsync()
+    private Task Receive(HttpListenerRequest request, byte[] body, HttpListenerResponse response)
     {
-        while (_listener.IsListening)
+        Paths.Enqueue(request.Url!.AbsolutePath);
+        foreach (var metric in Decode(body))
         {
-            HttpListenerContext context;
-            try
-            {
-                context = await _listener.GetContextAsync();
-            }
-            catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException)
-            {
-                return;
-            }
-
-            using var body = new MemoryStream();
-            await context.Request.InputStream.CopyToAsync(body);
-            Paths.Enqueue(context.Request.Url!.AbsolutePath);
-            foreach (var metric in Decode(body.ToArray()))
-            {
-                _received.Enqueue(metric);
-            }
-
-            context.Response.StatusCode = 200;
-            context.Response.ContentType = "application/x-protobuf";
-            context.Response.Close();
+            _received.Enqueue(metric);
         }
+
+        response.StatusCode = 200;
+        response.ContentType = "application/x-protobuf";
+        return Task.CompletedTask;
     }
 
     /// <summary>Decodes an ExportMetricsServiceRequest.</summary>
@@ -184,10 +165,5 @@ public sealed class OtlpReceiver : IDisposable
         }
     }
 
-    public void Dispose()
-    {
-        _listener.Stop();
-        _listener.Close();
-        _loop.Wait(TimeSpan.FromSeconds(10));
-    }
+    public void Dispose() => _sink.Dispose();
 }
