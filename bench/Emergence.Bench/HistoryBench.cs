@@ -176,7 +176,7 @@ internal static class HistoryBench
         }
 
         line("");
-        Planning(location, store, line, inv);
+        Planning(location, store, end, line, inv);
         Fairly(restorer, location, store, end, days, line, inv);
 
         // The checks a point restore runs on its result beside a plain restore's: where its extra time goes.
@@ -193,22 +193,32 @@ internal static class HistoryBench
         line("");
     }
 
-    /// <summary>The plan step of a restore to a point, apart: listing the backups, reading the history's records, planning.</summary>
-    private static void Planning(DatabaseLocation location, ReplicationStore store, Action<string> line, CultureInfo inv)
+    /// <summary>
+    /// The plan step of a restore to a point, apart: listing the backups, reading every record of the history and its
+    /// run (as listings and a restore to the newest point do), and reading the run only up to a point (as a restore to a
+    /// time does), for points 3 days and 30 minutes before the end; then planning.
+    /// </summary>
+    private static void Planning(DatabaseLocation location, ReplicationStore store, DateTimeOffset end, Action<string> line, CultureInfo inv)
     {
         var (scan, files, history, plans) = (new List<double>(), new List<double>(), new List<double>(), new List<double>());
+        var (days, minutes) = (new List<double>(), new List<double>());
+        var (read, daysRead, minutesRead) = (0, 0, 0);
         for (var i = 0; i < 3; i++)
         {
             BackupInventory? inventory = null;
             scan.Add(Time(() => inventory = BackupCatalog.Scan(location.BackupDirectory, location.DatabasePath, DateTimeOffset.UtcNow)));
-            files.Add(Time(() => _ = store.Generations(location.DatabasePath).Select(g => store.Files(g.Id)).ToList()));
+            files.Add(Time(() => read = store.Generations(location.DatabasePath).Sum(g => store.Files(g.Id).Count)));
             IReadOnlyList<History>? histories = null;
             history.Add(Time(() => histories = History.ReadAll(location.BackupDirectory, location.DatabasePath)));
-            plans.Add(Time(() => Timeline.PlansFor(inventory!.RestoreCandidates, b => b.Manifest!, b => b.TakenAt, histories!, DateTimeOffset.UtcNow.AddDays(-3))));
+            days.Add(Time(() => daysRead = Records(History.ReadUntil(location.BackupDirectory, location.DatabasePath, end.AddDays(-3)))));
+            minutes.Add(Time(() => minutesRead = Records(History.ReadUntil(location.BackupDirectory, location.DatabasePath, end.AddMinutes(-30)))));
+            plans.Add(Time(() => Timeline.PlansFor(inventory!.RestoreCandidates, b => b.Manifest!, b => b.TakenAt, histories!, end.AddDays(-3))));
         }
 
-        line(string.Create(inv, $"The plan step apart: listing the backups {new Stats(scan).Describe()}; reading the history's records {new Stats(files).Describe()}; History.ReadAll (the records and the run) {new Stats(history).Describe()}; planning a point 3 days back {new Stats(plans).Describe()}."));
+        line(string.Create(inv, $"The plan step apart: listing the backups {new Stats(scan).Describe()}; reading every record of the history ({read}) {new Stats(files).Describe()}; History.ReadAll (every record and the run) {new Stats(history).Describe()}; History.ReadUntil a point 3 days before the end (run and level files beside it: {daysRead} records) {new Stats(days).Describe()}, 30 minutes before it ({minutesRead}) {new Stats(minutes).Describe()}; planning a point 3 days back {new Stats(plans).Describe()}."));
         line("");
+
+        static int Records(IReadOnlyList<History> histories) => histories.Sum(h => h.Run.Count + h.Jumps.Count);
     }
 
     /// <summary>

@@ -58,61 +58,89 @@ public static class Timeline
     {
         ArgumentNullException.ThrowIfNull(history);
         ArgumentNullException.ThrowIfNull(manifest);
-        var generation = history.Generation;
-        if (!generation.IsProvable)
+        if (!history.Generation.IsProvable)
         {
             return null;
         }
 
-        if (manifest.Pinned == true)
+        var (decided, at) = ByLogPoint(history, manifest);
+        return decided ? at : ByContent(history, manifest);
+    }
+
+    /// <summary>
+    /// Whether the log point <paramref name="manifest"/> was pinned at decides <see cref="BaseIn"/> within
+    /// <paramref name="history"/>'s run as read (a file of the run holds it, or shows it is no point of the run): then
+    /// the same answer holds for any longer read of the run, since the first file that decides it is the same.
+    /// </summary>
+    public static bool PlacedByLogPoint(History history, BackupManifest manifest)
+    {
+        ArgumentNullException.ThrowIfNull(history);
+        ArgumentNullException.ThrowIfNull(manifest);
+        return history.Generation.IsProvable && ByLogPoint(history, manifest).Decided;
+    }
+
+    /// <summary>A pinned backup placed by its log point: decided, with the place or <see langword="null"/> (a point no file of the run has), or not decided by it.</summary>
+    private static (bool Decided, (int Index, WalPosition? Skip)? At) ByLogPoint(History history, BackupManifest manifest)
+    {
+        var generation = history.Generation;
+        var at = manifest.WalPosition;
+        if (manifest.Pinned != true)
         {
-            var at = manifest.WalPosition;
-            if (history.FirstSequence == 1 && (at is null ? generation.Start is null : SamePoint(at, generation.Start)))
-            {
-                return (0, null); // the snapshot: a base only while the run still starts there
-            }
-
-            for (var i = 0; at is not null && i < history.Run.Count; i++)
-            {
-                var file = history.Run[i].Manifest!;
-                var (start, end) = (file.StartPosition, file.EndPosition);
-                if (file.LevelOrZero > 0)
-                {
-                    // A level file holds no frames: a base inside its run is placed by log order, and the proof after the replay confirms it.
-                    if (SamePoint(at, start))
-                    {
-                        return (i, null);
-                    }
-
-                    if (SamePoint(at, end))
-                    {
-                        return (i + 1, null);
-                    }
-
-                    if (file.ResumesInside != true && file.ResumedByContent != true && Within(at, start, end))
-                    {
-                        return (i, at);
-                    }
-
-                    continue;
-                }
-
-                if (!start.IsLog(at.Header) || at.Frames < start.Frames || at.Frames > end.Frames)
-                {
-                    continue;
-                }
-
-                if (at.Frames == end.Frames)
-                {
-                    return SamePoint(at, end) ? (i + 1, null) : null;
-                }
-
-                return at.Frames == start.Frames ? (SamePoint(at, start) ? (i, null) : null) : (i, at);
-            }
+            return (false, null);
         }
 
-        // A backup whose content equals the history at one of its points (taken before positions were recorded,
-        // or the same content in another log) is a base there: the newest such point.
+        if (history.FirstSequence == 1 && (at is null ? generation.Start is null : SamePoint(at, generation.Start)))
+        {
+            return (true, (0, null)); // the snapshot: a base only while the run still starts there
+        }
+
+        for (var i = 0; at is not null && i < history.Run.Count; i++)
+        {
+            var file = history.Run[i].Manifest!;
+            var (start, end) = (file.StartPosition, file.EndPosition);
+            if (file.LevelOrZero > 0)
+            {
+                // A level file holds no frames: a base inside its run is placed by log order, and the proof after the replay confirms it.
+                if (SamePoint(at, start))
+                {
+                    return (true, (i, null));
+                }
+
+                if (SamePoint(at, end))
+                {
+                    return (true, (i + 1, null));
+                }
+
+                if (file.ResumesInside != true && file.ResumedByContent != true && Within(at, start, end))
+                {
+                    return (true, (i, at));
+                }
+
+                continue;
+            }
+
+            if (!start.IsLog(at.Header) || at.Frames < start.Frames || at.Frames > end.Frames)
+            {
+                continue;
+            }
+
+            if (at.Frames == end.Frames)
+            {
+                return (true, SamePoint(at, end) ? (i + 1, null) : null);
+            }
+
+            return (true, at.Frames == start.Frames ? (SamePoint(at, start) ? (i, null) : null) : (i, at));
+        }
+
+        return (false, null);
+    }
+
+    /// <summary>
+    /// A backup whose content equals the history at one of its points (taken before positions were recorded, or the
+    /// same content in another log) is a base there: the newest such point.
+    /// </summary>
+    private static (int Index, WalPosition? Skip)? ByContent(History history, BackupManifest manifest)
+    {
         if (PageHashes.Parse(manifest.ContentHash) is { } hash)
         {
             for (var point = history.Run.Count; point >= 0; point--)
