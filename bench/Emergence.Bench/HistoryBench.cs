@@ -59,27 +59,32 @@ internal static class HistoryBench
             return;
         }
 
-        if (Directory.Exists(work))
-        {
-            Directory.Delete(work, recursive: true);
-        }
-
-        using var provider = services(Path.Combine(work, "data", "database.sqlite"), "none");
-        var location = provider.GetRequiredService<DatabaseLocator>().Resolve();
-        Console.Write($"generating {options.SizeMib} MiB… ");
-        BenchDatabase.Create(location.DatabasePath, (long)options.SizeMib << 20, new Progress<double>(_ => Console.Write('.')));
-        Console.WriteLine();
-        var connections = provider.GetRequiredService<SqliteConnectionFactory>();
-        Execute(connections, location.DatabasePath, "CREATE TABLE rows (n INTEGER PRIMARY KEY, pad BLOB NOT NULL)");
+        var fresh = BenchWorkspace.WithDatabase(services, work, options.SizeMib);
+        using var provider = fresh.Provider;
+        var location = fresh.Location;
+        Execute(provider.GetRequiredService<SqliteConnectionFactory>(), location.DatabasePath, "CREATE TABLE rows (n INTEGER PRIMARY KEY, pad BLOB NOT NULL)");
 
         // The week ends an hour before now, so restores (which order backups by the real clock) see none in the future.
         var end = DateTimeOffset.UtcNow.AddHours(-1);
-        var clock = new SteppedClock(end.AddDays(-Days));
+        var building = Stopwatch.StartNew();
+        Simulate(provider, location, end, Days);
+        Console.WriteLine(string.Create(inv, $"a week of history written in {building.Elapsed.TotalSeconds:0} s"));
+        Restores(provider, location, end, Days, options, line, inv);
+    }
+
+    /// <summary>
+    /// <paramref name="days"/> of history up to <paramref name="end"/> with a stepped clock: a commit every simulated second,
+    /// polled every ten (every second in the last <see cref="ReplicationOptions.EveryCommit"/>), a backup a day and one an
+    /// hour for the last five hours, merged into levels every ten minutes and pruned every hour, as the replicator does.
+    /// </summary>
+    private static void Simulate(ServiceProvider provider, DatabaseLocation location, DateTimeOffset end, int days)
+    {
+        var connections = provider.GetRequiredService<SqliteConnectionFactory>();
+        var clock = new SteppedClock(end.AddDays(-days));
         var settings = new ReplicationOptions();
         var backups = new BackupService(connections, provider.GetRequiredService<IOptions<PersistenceOptions>>(), provider.GetRequiredService<BackupActivity>(),
             provider.GetRequiredService<IntegrityRecord>(), clock, NullLogger<BackupService>.Instance);
         var store = new ReplicationStore(location.BackupDirectory);
-        var building = Stopwatch.StartNew();
         using (var writer = connections.OpenExisting(location.DatabasePath))
         using (var command = writer.CreateCommand())
         using (var session = ReplicationSession.OpenAsync(location, connections, backups, clock, NullLogger.Instance, 4L << 20, null, CancellationToken.None).GetAwaiter().GetResult())
@@ -119,9 +124,6 @@ internal static class HistoryBench
             HistoryCompactor.Compact(store, session.Generation, closed: false, NullLogger.Instance);
             ReplicationRetention.Prune(location, clock.Now, session.Generation.Id, settings, NullLogger.Instance);
         }
-
-        Console.WriteLine(string.Create(inv, $"a week of history written in {building.Elapsed.TotalSeconds:0} s"));
-        Restores(provider, location, end, Days, options, line, inv);
     }
 
     /// <summary>Restores to random points of the week ending at <paramref name="end"/>, taking turns with plain restores; then where the time goes, and the checks' share.</summary>
@@ -413,57 +415,7 @@ internal static class HistoryBench
         }
 
         var store = new ReplicationStore(location.BackupDirectory);
-        GenerationManifest generation;
-        var committed = 0L;
-        using (var session = ReplicationSession.OpenAsync(location, connections, provider.GetRequiredService<BackupService>(), TimeProvider.System, NullLogger.Instance, 4L << 20, null, CancellationToken.None).GetAwaiter().GetResult())
-        {
-            generation = session.Generation;
-            using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(seconds));
-            var writer = Task.Run(() =>
-            {
-                using var connection = connections.OpenExisting(location.DatabasePath);
-                using var command = connection.CreateCommand();
-                command.CommandText = $"INSERT INTO rows (pad) VALUES (randomblob({PayloadBytes}))";
-                var clock = Stopwatch.StartNew();
-                while (!stop.IsCancellationRequested)
-                {
-                    var due = TimeSpan.FromSeconds(committed / (double)CommitsPerSecond);
-                    if (due > clock.Elapsed)
-                    {
-                        Thread.Sleep(due - clock.Elapsed);
-                    }
-
-                    command.ExecuteNonQuery();
-                    committed++;
-                }
-            });
-            var busy = 0;
-            while (!writer.IsCompleted)
-            {
-                var started = Stopwatch.GetTimestamp();
-                try
-                {
-                    session.Poll();
-                }
-                catch (SqliteException ex) when (ex.SqliteErrorCode == 5)
-                {
-                    busy++; // the checkpoint could not take the write lock within the busy timeout; the next poll tries again, as the replicator does
-                }
-
-                var rest = TimeSpan.FromSeconds(1) - Stopwatch.GetElapsedTime(started);
-                if (rest > TimeSpan.Zero)
-                {
-                    Thread.Sleep(rest);
-                }
-            }
-
-            session.Poll();
-            if (busy > 0)
-            {
-                line(string.Create(inv, $"(the replicator's checkpoint found the write lock busy past its timeout in {busy} polls, and tried again at the next)"));
-            }
-        }
-
+        var (generation, committed) = WriteReplicated(provider, location, CommitsPerSecond, seconds, line, inv);
         HistoryCompactor.Compact(store, generation, closed: true, NullLogger.Instance);
         var payload = committed * (double)PayloadBytes;
         var sizes = store.Files(generation.Id).GroupBy(f => f.Level).OrderBy(g => g.Key)
@@ -477,6 +429,64 @@ internal static class HistoryBench
         var kept = (7 * sizes.GetValueOrDefault(4)) + sizes.GetValueOrDefault(2) + sizes.GetValueOrDefault(3) + ((sizes.GetValueOrDefault(0) + sizes.GetValueOrDefault(1)) / 24);
         line(string.Create(inv, $"At that rate a day is {perDay / (1L << 30):0.0} GiB of payload. A 7-day window keeps the hour level for 7 days, the minute and 10-minute levels for a day and the 10-second level and segments for an hour: about {kept * perDay / (1L << 30):0} GiB by this run's ratios, against a database that grows by {7 * perDay / (1L << 30):0} GiB in the week: {kept * perDay / (7 * perDay):0.00}× what the week adds (an estimate from a minute of writing: the levels above a minute hold each page once per period, so an append-only table costs about what it adds)."));
         line("");
+    }
+
+    /// <summary>
+    /// A writer at <paramref name="commitsPerSecond"/> commits a second of random rows for <paramref name="seconds"/>
+    /// seconds, under a replicator session polling every second; returns the session's generation and the commits made.
+    /// </summary>
+    private static (GenerationManifest Generation, long Committed) WriteReplicated(ServiceProvider provider, DatabaseLocation location, int commitsPerSecond, int seconds,
+        Action<string> line, CultureInfo inv)
+    {
+        var connections = provider.GetRequiredService<SqliteConnectionFactory>();
+        var committed = 0L;
+        using var session = ReplicationSession.OpenAsync(location, connections, provider.GetRequiredService<BackupService>(), TimeProvider.System, NullLogger.Instance, 4L << 20, null, CancellationToken.None).GetAwaiter().GetResult();
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(seconds));
+        var writer = Task.Run(() =>
+        {
+            using var connection = connections.OpenExisting(location.DatabasePath);
+            using var command = connection.CreateCommand();
+            command.CommandText = $"INSERT INTO rows (pad) VALUES (randomblob({PayloadBytes}))";
+            var clock = Stopwatch.StartNew();
+            while (!stop.IsCancellationRequested)
+            {
+                var due = TimeSpan.FromSeconds(committed / (double)commitsPerSecond);
+                if (due > clock.Elapsed)
+                {
+                    Thread.Sleep(due - clock.Elapsed);
+                }
+
+                command.ExecuteNonQuery();
+                committed++;
+            }
+        });
+        var busy = 0;
+        while (!writer.IsCompleted)
+        {
+            var started = Stopwatch.GetTimestamp();
+            try
+            {
+                session.Poll();
+            }
+            catch (SqliteException ex) when (ex.SqliteErrorCode == 5)
+            {
+                busy++; // the checkpoint could not take the write lock within the busy timeout; the next poll tries again, as the replicator does
+            }
+
+            var rest = TimeSpan.FromSeconds(1) - Stopwatch.GetElapsedTime(started);
+            if (rest > TimeSpan.Zero)
+            {
+                Thread.Sleep(rest);
+            }
+        }
+
+        session.Poll();
+        if (busy > 0)
+        {
+            line(string.Create(inv, $"(the replicator's checkpoint found the write lock busy past its timeout in {busy} polls, and tried again at the next)"));
+        }
+
+        return (session.Generation, committed);
     }
 
     /// <summary>The codecs side by side on the pages this run's level files hold (what the history compresses): ratio and speed.</summary>

@@ -183,47 +183,9 @@ public static class Timeline
         var based = new HashSet<int>();
         foreach (var history in histories.Reverse())
         {
-            if (!history.Generation.IsProvable)
+            if (history.Generation.IsProvable)
             {
-                continue;
-            }
-
-            // A backup that is a state of any generation is planned there, never on its own by its (clock-given) time.
-            var found = new List<(int Index, WalPosition? Skip, int Candidate)>();
-            for (var c = 0; c < candidates.Count; c++)
-            {
-                if (BaseIn(history, manifestOf(candidates[c])) is { } at)
-                {
-                    based.Add(c);
-                    found.Add((at.Index, at.Skip, c));
-                }
-            }
-
-            if (TargetPoint(history, target) is not { } point)
-            {
-                continue;
-            }
-
-            foreach (var (index, skip, c) in found.Where(f => f.Index < point || (f.Index == point && f.Skip is null))
-                .OrderByDescending(f => f.Index).ThenByDescending(f => f.Skip?.Frames ?? -1).ThenBy(f => f.Candidate))
-            {
-                var backup = candidates[c];
-                var segments = Steps(history, index, point);
-                ulong? baseHash = skip is null ? history.HashOf(index) : PageHashes.Parse(manifestOf(backup).ContentHash);
-                var problem = point == history.Run.Count ? history.Problem : null;
-                var stops = problem is null ? null : history.NextSegmentName;
-                var spine = history.Run.Skip(index).Take(point - index).ToList();
-                plans.Add(new Plan<TBackup>(backup, manifestOf(backup), history.Generation, segments, skip, baseHash, history.TimeOf(point), problem, stops) { UsesJumps = segments.Count != spine.Count });
-                if (segments.Count != spine.Count)
-                {
-                    // The same point along the run alone: what a replay falls back to when a level file it crossed by is damaged.
-                    plans.Add(new Plan<TBackup>(backup, manifestOf(backup), history.Generation, spine, skip, baseHash, history.TimeOf(point), problem, stops));
-                }
-                if (segments.Count > 0)
-                {
-                    // The last resort when every replay fails (or would end emptied): the base's own state, itself a point of the history.
-                    alone.Add(new Plan<TBackup>(backup, manifestOf(backup), history.Generation, [], skip, baseHash, skip is null ? history.TimeOf(index) : takenAt(backup)));
-                }
+                PlansIn(history, candidates, manifestOf, takenAt, target, based, plans, alone);
             }
         }
 
@@ -248,6 +210,54 @@ public static class Timeline
         }
 
         return [.. early, .. plans, .. alone, .. late, .. last];
+    }
+
+    /// <summary>
+    /// The plans one generation gives for <paramref name="target"/>, newest base first, added to <paramref name="plans"/>
+    /// (and each base's own state to <paramref name="alone"/>); every candidate that is a state of the generation is added
+    /// to <paramref name="based"/>, whether or not it is a base for this target.
+    /// </summary>
+    private static void PlansIn<TBackup>(History history, IReadOnlyList<TBackup> candidates, Func<TBackup, BackupManifest> manifestOf, Func<TBackup, DateTimeOffset> takenAt,
+        DateTimeOffset? target, HashSet<int> based, List<Plan<TBackup>> plans, List<Plan<TBackup>> alone)
+    {
+        // A backup that is a state of any generation is planned there, never on its own by its (clock-given) time.
+        var found = new List<(int Index, WalPosition? Skip, int Candidate)>();
+        for (var c = 0; c < candidates.Count; c++)
+        {
+            if (BaseIn(history, manifestOf(candidates[c])) is { } at)
+            {
+                based.Add(c);
+                found.Add((at.Index, at.Skip, c));
+            }
+        }
+
+        if (TargetPoint(history, target) is not { } point)
+        {
+            return;
+        }
+
+        foreach (var (index, skip, c) in found.Where(f => f.Index < point || (f.Index == point && f.Skip is null))
+            .OrderByDescending(f => f.Index).ThenByDescending(f => f.Skip?.Frames ?? -1).ThenBy(f => f.Candidate))
+        {
+            var backup = candidates[c];
+            var segments = Steps(history, index, point);
+            ulong? baseHash = skip is null ? history.HashOf(index) : PageHashes.Parse(manifestOf(backup).ContentHash);
+            var problem = point == history.Run.Count ? history.Problem : null;
+            var stops = problem is null ? null : history.NextSegmentName;
+            var spine = history.Run.Skip(index).Take(point - index).ToList();
+            plans.Add(new Plan<TBackup>(backup, manifestOf(backup), history.Generation, segments, skip, baseHash, history.TimeOf(point), problem, stops) { UsesJumps = segments.Count != spine.Count });
+            if (segments.Count != spine.Count)
+            {
+                // The same point along the run alone: what a replay falls back to when a level file it crossed by is damaged.
+                plans.Add(new Plan<TBackup>(backup, manifestOf(backup), history.Generation, spine, skip, baseHash, history.TimeOf(point), problem, stops));
+            }
+
+            if (segments.Count > 0)
+            {
+                // The last resort when every replay fails (or would end emptied): the base's own state, itself a point of the history.
+                alone.Add(new Plan<TBackup>(backup, manifestOf(backup), history.Generation, [], skip, baseHash, skip is null ? history.TimeOf(index) : takenAt(backup)));
+            }
+        }
     }
 
     /// <summary>The point of a history a target resolves to, or <see langword="null"/> when the generation holds no state at or before it.</summary>
