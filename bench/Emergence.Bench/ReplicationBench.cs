@@ -134,17 +134,9 @@ internal static class ReplicationBench
     {
         const int Polls = 3600;
         const int CommitsPerPoll = 5;
-        var work = Path.Combine(options.Directory, $"replication-replay-{options.SizeMib}");
-        if (Directory.Exists(work))
-        {
-            Directory.Delete(work, recursive: true);
-        }
-
-        using var provider = services(Path.Combine(work, "data", "database.sqlite"), "none");
-        var location = provider.GetRequiredService<DatabaseLocator>().Resolve();
-        Console.Write($"generating {options.SizeMib} MiB… ");
-        BenchDatabase.Create(location.DatabasePath, (long)options.SizeMib << 20, new Progress<double>(_ => Console.Write('.')));
-        Console.WriteLine();
+        var fresh = BenchWorkspace.WithDatabase(services, Path.Combine(options.Directory, $"replication-replay-{options.SizeMib}"), options.SizeMib);
+        using var provider = fresh.Provider;
+        var location = fresh.Location;
         var connections = provider.GetRequiredService<SqliteConnectionFactory>();
         using (var create = connections.OpenExisting(location.DatabasePath))
         {

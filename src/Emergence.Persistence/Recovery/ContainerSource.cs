@@ -46,14 +46,14 @@ internal sealed class ContainerSource(DatabaseLocation location, OffsiteStore st
     public override DateTimeOffset TakenAt(OffsiteBackup backup) => backup.TakenAt;
 
     /// <inheritdoc/>
-    public override async ValueTask<RestoreCatalog<OffsiteBackup>> ReadAsync(bool withHistory, CancellationToken cancellationToken)
+    public override async ValueTask<RestoreCatalog<OffsiteBackup>> ReadAsync(RestoreTarget target, CancellationToken cancellationToken)
     {
         IReadOnlyList<OffsiteBackup> backups;
         IReadOnlyList<History> histories = [];
         try
         {
             backups = listed ?? await store.ListAsync(cancellationToken).ConfigureAwait(false);
-            if (withHistory)
+            if (target.IsPoint)
             {
                 var history = await _remote.ListAsync(cancellationToken).ConfigureAwait(false);
                 histories = [.. history.Generations.Select(g => History.Read(g, history.FilesOf(g.Id), null, History.Check.Records))];

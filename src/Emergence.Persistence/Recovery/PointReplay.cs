@@ -1,3 +1,4 @@
+using Emergence.Persistence.Backups;
 using Emergence.Persistence.Database;
 using Emergence.Persistence.Replication;
 using Microsoft.Extensions.Logging;
@@ -17,7 +18,11 @@ internal static class PointReplay
 
     /// <summary>Replays <paramref name="segments"/> (the plan's, as local files) onto the database file at <paramref name="staging"/> and proves the result.</summary>
     public static Outcome Apply<TBackup>(SqliteConnectionFactory connections, string staging, Timeline.Plan<TBackup> plan, IReadOnlyList<HistoryFile> segments,
-        ILogger logger, CancellationToken cancellationToken)
+        ILogger logger, CancellationToken cancellationToken) => Apply(connections, staging, plan, segments, null, logger, cancellationToken);
+
+    /// <summary>Replays <paramref name="segments"/> onto <paramref name="staging"/> and proves the result, reporting each step (<c>replay</c>, <c>content proof</c>, <c>schema</c>) to <paramref name="progress"/>.</summary>
+    public static Outcome Apply<TBackup>(SqliteConnectionFactory connections, string staging, Timeline.Plan<TBackup> plan, IReadOnlyList<HistoryFile> segments,
+        IProgress<OperationProgress>? progress, ILogger logger, CancellationToken cancellationToken)
     {
         if (plan.Generation is not { } generation)
         {
@@ -36,7 +41,9 @@ internal static class PointReplay
             return new Outcome(new SegmentReplay.Result(0, 0, null, null), null, null, null);
         }
 
+        progress?.Report(new OperationProgress("replay", 0, segments.Count));
         var replay = SegmentReplay.Apply(staging, generation.Id, segments, plan.Skip, logger, cancellationToken);
+        progress?.Report(new OperationProgress("content proof", 0, 0));
         SqliteFiles.DeleteSideFiles(staging);
         var expected = replay.Segments == 0 ? plan.BaseHash : PageHashes.Parse(segments[replay.Segments - 1].Manifest!.EndHash);
         var actual = PageHashes.OfFile(staging, cancellationToken).Checksum;
@@ -56,6 +63,7 @@ internal static class PointReplay
         // Proven: every page is the database's own at that point, onto a base that passed its check. SQLite
         // opening it and reading its schema is what is left to know (and the schema's size, for an emptied
         // result); a full check would only judge the state the database itself had then.
+        progress?.Report(new OperationProgress("schema", 0, 0));
         var (opened, schemaObjects) = OpenAndCountSchema(connections, staging);
         SqliteFiles.DeleteSideFiles(staging);
         return new Outcome(replay, opened, null, schemaObjects);

@@ -23,12 +23,7 @@ internal sealed class ReplayProof(SqliteConnectionFactory connections, ILogger l
     public (BackupVerification Verification, SegmentReplay.Result? Replay) Prove<TBackup>(Timeline.Plan<TBackup> plan, IReadOnlyList<HistoryFile> segments, string staging,
         BackupVerification verification, IProgress<OperationProgress>? progress, bool refuseEmptied, CancellationToken cancellationToken)
     {
-        if (segments.Count > 0)
-        {
-            progress?.Report(new OperationProgress("content proof", 0, 0));
-        }
-
-        var outcome = PointReplay.Apply(connections, staging, plan, segments, logger, cancellationToken);
+        var outcome = PointReplay.Apply(connections, staging, plan, segments, progress, logger, cancellationToken);
         if (plan.Generation is not null && (segments.Count > 0 || plan.BaseHash is not null))
         {
             metrics?.ProofChecked(outcome.ProofProblem is null);

@@ -44,7 +44,8 @@ internal sealed class RestorePipeline(SqliteConnectionFactory connections, Datab
         CancellationToken cancellationToken)
     {
         Refuse(location, volumeLock, target.BackupName, options.Force);
-        var catalog = await source.ReadAsync(withHistory: target.IsPoint, cancellationToken).ConfigureAwait(false);
+        options.Progress?.Report(new OperationProgress("plan", 0, 0));
+        var catalog = await source.ReadAsync(target, cancellationToken).ConfigureAwait(false);
         var candidates = RestorePlanner.Plan(source, catalog, target);
         var staged = await RestoreStaging.FirstThatVerifiesAsync(location, candidates,
             (candidate, staging, ct) => StageAsync(source, candidate, staging, options, ct), cancellationToken).ConfigureAwait(false);
@@ -54,6 +55,7 @@ internal sealed class RestorePipeline(SqliteConnectionFactory connections, Datab
             why += $" replayed to {UtcMillisecondsConverter.Format(reached)}";
         }
 
+        options.Progress?.Report(new OperationProgress("swap", 0, 0));
         var restored = _swap.Complete(location, staged.Manifest, why, options.KnownDamaged, staged.Skipped);
         return restored with { Replay = staged.Replay, OffsiteContainer = source.Container };
     }

@@ -33,9 +33,9 @@ internal abstract class RestoreSource<TBackup> : IDisposable
     /// <summary>A backup's time.</summary>
     public abstract DateTimeOffset TakenAt(TBackup backup);
 
-    /// <summary>Lists the backups and, when <paramref name="withHistory"/>, the history after them.</summary>
+    /// <summary>Lists the backups and, when <paramref name="target"/> is a point, the history after them (as much of it as planning for that point needs).</summary>
     /// <exception cref="RestoreFailedException">The source cannot be read.</exception>
-    public abstract ValueTask<RestoreCatalog<TBackup>> ReadAsync(bool withHistory, CancellationToken cancellationToken);
+    public abstract ValueTask<RestoreCatalog<TBackup>> ReadAsync(RestoreTarget target, CancellationToken cancellationToken);
 
     /// <summary>Copies <paramref name="backup"/> to <paramref name="staging"/> and verifies the copy there.</summary>
     public abstract ValueTask<BackupVerification> StageAsync(TBackup backup, string staging, IProgress<OperationProgress>? progress, CancellationToken cancellationToken);

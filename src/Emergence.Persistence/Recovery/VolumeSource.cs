@@ -26,11 +26,44 @@ internal sealed class VolumeSource(DatabaseLocation location, BackupVerifier ver
     public override DateTimeOffset TakenAt(BackupEntry backup) => backup.TakenAt;
 
     /// <inheritdoc/>
-    public override ValueTask<RestoreCatalog<BackupEntry>> ReadAsync(bool withHistory, CancellationToken cancellationToken)
+    public override ValueTask<RestoreCatalog<BackupEntry>> ReadAsync(RestoreTarget target, CancellationToken cancellationToken)
     {
         var inventory = BackupCatalog.Scan(location.BackupDirectory, location.DatabasePath, now);
-        var histories = withHistory ? History.ReadAll(location.BackupDirectory, location.DatabasePath) : [];
+        var histories = !target.IsPoint ? []
+            : target.Time is { } until ? HistoriesUntil(until, inventory.RestoreCandidates)
+            : History.ReadAll(location.BackupDirectory, location.DatabasePath);
         return ValueTask.FromResult(new RestoreCatalog<BackupEntry>(inventory.Backups, inventory.RestoreCandidates, histories, b => b.IsSuspect || b.IsFromTheFuture));
+    }
+
+    /// <summary>
+    /// The histories a restore to <paramref name="until"/> plans from: each run read up to its first file past that time
+    /// (<see cref="History.ReadUntil"/>), when that gives the plans reading all of it would. It does unless a backup's
+    /// place in a run read in part could change further on: one placed by its content (a newer point of the history may
+    /// hold the same content) or, taken at or before the time, placed nowhere (it may be a state of the part not read,
+    /// and then is never a plan of its own). Then every record is read, as before.
+    /// </summary>
+    private IReadOnlyList<History> HistoriesUntil(DateTimeOffset until, IReadOnlyList<BackupEntry> candidates)
+    {
+        var histories = History.ReadUntil(location.BackupDirectory, location.DatabasePath, until);
+        foreach (var candidate in candidates)
+        {
+            if (candidate.Manifest is not { } manifest)
+            {
+                continue;
+            }
+
+            // A base for sure: placed where the reading in part gives what a full reading would.
+            var based = histories.Any(h => Timeline.BaseIn(h, manifest) is not null && (!h.Partial || Timeline.PlacedByLogPoint(h, manifest)));
+            foreach (var history in histories.Where(h => h.Partial && !Timeline.PlacedByLogPoint(h, manifest)))
+            {
+                if (Timeline.BaseIn(history, manifest) is not null || (candidate.TakenAt <= until && !based))
+                {
+                    return History.ReadAll(location.BackupDirectory, location.DatabasePath);
+                }
+            }
+        }
+
+        return histories;
     }
 
     /// <inheritdoc/>

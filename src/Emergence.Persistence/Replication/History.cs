@@ -12,7 +12,7 @@ namespace Emergence.Persistence.Replication;
 /// <param name="Run">The provable segments, in order, from the first.</param>
 /// <param name="Problem">Why the run ends before the newest segment (a gap, a damaged or missing file or record, an earlier format), when it does.</param>
 /// <param name="Ended">The restore that ended the generation, when one did: no point of it at or after that time is a state the database had.</param>
-public sealed record History(GenerationManifest Generation, IReadOnlyList<HistoryFile> Run, string? Problem, ReplicationStore.Ended? Ended)
+public sealed partial record History(GenerationManifest Generation, IReadOnlyList<HistoryFile> Run, string? Problem, ReplicationStore.Ended? Ended)
 {
     /// <summary>How much of each segment is checked.</summary>
     public enum Check
@@ -70,6 +70,12 @@ public sealed record History(GenerationManifest Generation, IReadOnlyList<Histor
     /// <summary>The name of the first segment after the run (where a replay to the newest point stops when <see cref="Problem"/> is set).</summary>
     public string NextSegmentName => ReplicationStore.SegmentName(Run.Count > 0 ? Run[^1].Manifest!.Last + 1 : FirstSequence);
 
+    /// <summary>
+    /// Whether the run was read only up to its first file past the time a restore asked for (<see cref="ReadUntil"/>):
+    /// the history goes on after it, unread, and <see cref="Problem"/> says nothing of that part.
+    /// </summary>
+    public bool Partial { get; init; }
+
     /// <summary>The histories of a database's generations under a backup directory, oldest first.</summary>
     public static IReadOnlyList<History> ReadAll(string backupDirectory, string databasePath)
     {
@@ -78,12 +84,33 @@ public sealed record History(GenerationManifest Generation, IReadOnlyList<Histor
     }
 
     /// <summary>
+    /// The histories of a database's generations as <see cref="ReadAll"/> reads them, each run read only as far as a
+    /// restore to <paramref name="until"/> needs: from the files' names, the records of the run's files up to the first
+    /// whose last commit is after <paramref name="until"/> (<see cref="Partial"/> then), and of the level files whose
+    /// names place them on that part of the run. The files are checked as <see cref="ReadAll"/> checks them.
+    /// </summary>
+    public static IReadOnlyList<History> ReadUntil(string backupDirectory, string databasePath, DateTimeOffset until)
+    {
+        var store = new ReplicationStore(backupDirectory);
+        return [.. store.Generations(databasePath).Select(g => Read(g, store.Names(g.Id), f => store.WithRecord(g.Id, f), store.EndedOf(g.Id), Check.Quick, until))];
+    }
+
+    /// <summary>
     /// Reads one generation's provable run from its files' records (and the files' sizes, with <see cref="Check.Quick"/>):
     /// from the earliest file kept, at each point the finest file that continues it (a segment where one is kept, else
     /// the finest level file), so the run has every point the history still holds; then the level files that cross
     /// part of the run, checked against it.
     /// </summary>
-    public static History Read(GenerationManifest generation, IReadOnlyList<HistoryFile> files, ReplicationStore.Ended? ended, Check check)
+    public static History Read(GenerationManifest generation, IReadOnlyList<HistoryFile> files, ReplicationStore.Ended? ended, Check check) =>
+        Read(generation, files, f => f, ended, check, until: null);
+
+    /// <summary>
+    /// Reads one generation's provable run, as <see cref="Read(GenerationManifest, IReadOnlyList{HistoryFile}, ReplicationStore.Ended?, Check)"/>
+    /// does, from <paramref name="files"/> whose records <paramref name="load"/> gives when one is first needed; with
+    /// <paramref name="until"/>, it stops after the first file of the run whose last commit is after that time.
+    /// </summary>
+    private static History Read(GenerationManifest generation, IReadOnlyList<HistoryFile> files, Func<HistoryFile, HistoryFile> load, ReplicationStore.Ended? ended, Check check,
+        DateTimeOffset? until)
     {
         ArgumentNullException.ThrowIfNull(generation);
         ArgumentNullException.ThrowIfNull(files);
@@ -92,15 +119,17 @@ public sealed record History(GenerationManifest Generation, IReadOnlyList<Histor
             return new History(generation, [], "it was written by an earlier version without content checksums, so no replay of it can be proven", ended);
         }
 
-        var segments = files.Where(f => f.Level == 0).ToDictionary(f => f.Sequence);
-        var levels = files.Where(f => f.Level > 0 && f.Manifest is not null).OrderBy(f => f.Level).ThenBy(f => f.Sequence).ToList();
+        var records = new HistoryRecords(files, load);
         var run = new List<HistoryFile>();
         // Retention deletes the oldest history: the run starts at the earliest file kept, whose start is then taken as
         // proven by whatever base lies at or after it.
-        var starts = segments.Keys.Concat(levels.Select(l => l.Sequence)).ToList();
-        long next = starts.Count > 0 ? starts.Min() : 1;
-        var firstFile = next > 1 ? (segments.TryGetValue(next, out var s) && s.Manifest is not null ? s : levels.FirstOrDefault(l => l.Sequence == next)) : null;
+        if (records.EarliestStart() is not { } next)
+        {
+            return new History(generation, run, null, ended);
+        }
+
         var pruned = next > 1;
+        var firstFile = !pruned ? null : records.Segment(next) is { Manifest: not null } s ? s : records.LevelsAt(next) is [var level, ..] ? level : null;
         if (pruned && firstFile is null)
         {
             return new History(generation, run, $"segment {ReplicationStore.SegmentName(next)} has no readable record", ended);
@@ -108,43 +137,64 @@ public sealed record History(GenerationManifest Generation, IReadOnlyList<Histor
 
         var previousEnd = pruned ? firstFile!.Manifest!.StartPosition : generation.Start;
         var previousHash = pruned ? firstFile!.Manifest!.StartHash : generation.StartHash;
-        var newest = starts.Count > 0 ? files.Max(f => f.Last) : 0;
-        while (next <= newest)
+        while (next <= records.Newest)
         {
-            string? problem = null;
-            HistoryFile? chosen = null;
-            var name = ReplicationStore.SegmentName(next);
-            if (segments.TryGetValue(next, out var segment))
+            var first = run.Count == 0 && !pruned;
+            if (Next(records, next, first, previousEnd, previousHash, check, out var problem) is not { } chosen)
             {
-                problem = segment.Manifest is not { } manifest ? $"segment {name} has no readable record"
-                    : Continues(segment, run.Count == 0 && !pruned, previousEnd, previousHash, check) is { } why ? $"segment {name} {why}"
-                    : null;
-                chosen = problem is null ? segment : null;
-            }
-
-            // Where the segment is gone (or damaged), the finest level file that starts here and continues the run.
-            chosen ??= levels.FirstOrDefault(l => l.Sequence == next && Continues(l, run.Count == 0 && !pruned, previousEnd, previousHash, check) is null);
-            if (chosen is null)
-            {
-                problem ??= levels.FirstOrDefault(l => l.Sequence == next) is { } level
-                    ? $"level file {Path.GetFileName(level.Path)} {Continues(level, run.Count == 0 && !pruned, previousEnd, previousHash, check)}"
-                    : $"segment {name} is missing";
-                return new History(generation, run, problem, ended) { Jumps = JumpsOver(run, levels, check) };
+                return new History(generation, run, problem, ended) { Jumps = JumpsOver(run, records, check) };
             }
 
             run.Add(chosen);
-            previousEnd = chosen.Manifest!.EndPosition;
+            if (chosen.Manifest!.LastCommitAt > until)
+            {
+                return new History(generation, run, null, ended) { Jumps = JumpsOver(run, records, check), Partial = true };
+            }
+
+            previousEnd = chosen.Manifest.EndPosition;
             previousHash = chosen.Manifest.EndHash;
             next = chosen.Manifest.Last + 1;
         }
 
-        return new History(generation, run, null, ended) { Jumps = JumpsOver(run, levels, check) };
+        return new History(generation, run, null, ended) { Jumps = JumpsOver(run, records, check) };
+    }
+
+    /// <summary>
+    /// The file that continues the run at segment <paramref name="next"/>: the segment, or where it is gone (or damaged)
+    /// the finest level file that starts there and continues the run; <see langword="null"/> and why when none does.
+    /// </summary>
+    private static HistoryFile? Next(HistoryRecords records, long next, bool first, WalPosition? previousEnd, string? previousHash, Check check, out string? problem)
+    {
+        problem = null;
+        var name = ReplicationStore.SegmentName(next);
+        if (records.Segment(next) is { } segment)
+        {
+            problem = segment.Manifest is null ? $"segment {name} has no readable record"
+                : Continues(segment, first, previousEnd, previousHash, check) is { } why ? $"segment {name} {why}"
+                : null;
+            if (problem is null)
+            {
+                return segment;
+            }
+        }
+
+        var levels = records.LevelsAt(next);
+        if (levels.FirstOrDefault(l => Continues(l, first, previousEnd, previousHash, check) is null) is { } level)
+        {
+            problem = null;
+            return level;
+        }
+
+        problem ??= levels.Count > 0
+            ? $"level file {Path.GetFileName(levels[0].Path)} {Continues(levels[0], first, previousEnd, previousHash, check)}"
+            : $"segment {name} is missing";
+        return null;
     }
 
     /// <summary>The level files not in <paramref name="run"/> that start and end at points of it, with its checksums there.</summary>
-    private static List<HistoryFile> JumpsOver(List<HistoryFile> run, List<HistoryFile> levels, Check check)
+    private static List<HistoryFile> JumpsOver(List<HistoryFile> run, HistoryRecords records, Check check)
     {
-        if (run.Count == 0 || levels.Count == 0)
+        if (run.Count == 0)
         {
             return [];
         }
@@ -156,10 +206,11 @@ public sealed record History(GenerationManifest Generation, IReadOnlyList<Histor
             hashAfter[file.Manifest!.Last] = file.Manifest.EndHash;
         }
 
-        return [.. levels.Where(l => !inRun.Contains(l.Path)
-            && hashAfter.TryGetValue(l.Sequence - 1, out var start) && string.Equals(start, l.Manifest!.StartHash, StringComparison.Ordinal)
-            && hashAfter.TryGetValue(l.Manifest.Last, out var end) && string.Equals(end, l.Manifest.EndHash, StringComparison.Ordinal)
-            && (check == Check.Records || FileProblem(l.Path, l.Manifest.Size) is null))];
+        // The names say where a level file starts and ends: only those on points of the run have their records read.
+        return [.. records.Levels(l => !inRun.Contains(l.Path) && hashAfter.ContainsKey(l.Sequence - 1) && hashAfter.ContainsKey(l.Last))
+            .Where(l => string.Equals(hashAfter[l.Sequence - 1], l.Manifest!.StartHash, StringComparison.Ordinal)
+                && string.Equals(hashAfter[l.Manifest.Last], l.Manifest.EndHash, StringComparison.Ordinal)
+                && (check == Check.Records || FileProblem(l.Path, l.Manifest.Size) is null))];
     }
 
     /// <summary>Why a file does not continue the run, or <see langword="null"/>.</summary>

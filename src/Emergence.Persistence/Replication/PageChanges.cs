@@ -87,7 +87,8 @@ internal sealed class PageChanges(int pageSize)
         hashes.Resize(FinalSize);
     }
 
-    public void WriteTo(FileStream database)
+    /// <summary>Writes the run to <paramref name="database"/>; <paramref name="written"/> hears of each page written.</summary>
+    public void WriteTo(FileStream database, Action<uint>? written = null)
     {
         if (Commits == 0)
         {
@@ -103,6 +104,7 @@ internal sealed class PageChanges(int pageSize)
         {
             database.Position = (long)(page - 1) * pageSize;
             database.Write(data);
+            written?.Invoke(page);
         }
 
         database.SetLength((long)FinalSize * pageSize);

@@ -143,7 +143,35 @@ public sealed class ReplicationStore(string backupDirectory)
     }
 
     /// <summary>A generation's level files, by level then first segment, those with a readable record and those without.</summary>
-    public IReadOnlyList<HistoryFile> Levels(string generation)
+    public IReadOnlyList<HistoryFile> Levels(string generation) => [.. LevelNames(generation).Select(f => WithRecord(generation, f))];
+
+    /// <summary>Every history file of a generation: its segments in order, then its level files.</summary>
+    public IReadOnlyList<HistoryFile> Files(string generation) => [.. Segments(generation), .. Levels(generation)];
+
+    /// <summary>A generation's segments in order, those with a readable manifest and those without (an interrupted write, or damage).</summary>
+    public IReadOnlyList<HistoryFile> Segments(string generation) => [.. SegmentNames(generation).Select(f => WithRecord(generation, f))];
+
+    /// <summary>
+    /// Every history file of a generation as <see cref="Files"/> lists them, from their names alone: no record is read
+    /// (<see cref="HistoryFile.Manifest"/> is <see langword="null"/> until <see cref="WithRecord"/> reads it).
+    /// </summary>
+    public IReadOnlyList<HistoryFile> Names(string generation) => [.. SegmentNames(generation), .. LevelNames(generation)];
+
+    /// <summary>
+    /// <paramref name="file"/> (listed by <see cref="Names"/>) with its record, when it reads and matches its name; its
+    /// <see cref="HistoryFile.Manifest"/> is <see langword="null"/> otherwise.
+    /// </summary>
+    public HistoryFile WithRecord(string generation, HistoryFile file)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        var name = Path.GetFileName(file.Path);
+        var manifest = VolumeRecord.Read<SegmentManifest>(DirectoryOf(generation), name + ManifestSuffix, _ => null!);
+        var valid = manifest is not null && manifest.Generation == generation && manifest.Sequence == file.Sequence
+            && (file.Level == 0 || (manifest.LevelOrZero == file.Level && manifest.Last == file.Last && manifest.Filename == name));
+        return file with { Manifest = valid ? manifest : null };
+    }
+
+    private List<HistoryFile> LevelNames(string generation)
     {
         var directory = DirectoryOf(generation);
         if (!Directory.Exists(directory))
@@ -154,23 +182,16 @@ public sealed class ReplicationStore(string backupDirectory)
         var found = new List<HistoryFile>();
         foreach (var path in Directory.EnumerateFiles(directory, "L*" + LevelSuffix))
         {
-            var name = Path.GetFileName(path);
-            if (TryParseLevelName(name, out var level, out var first, out var last))
+            if (TryParseLevelName(Path.GetFileName(path), out var level, out var first, out var last))
             {
-                var manifest = VolumeRecord.Read<SegmentManifest>(directory, name + ManifestSuffix, _ => null!);
-                var valid = manifest is not null && manifest.Generation == generation && manifest.LevelOrZero == level && manifest.Sequence == first && manifest.Last == last && manifest.Filename == name;
-                found.Add(HistoryFile.OnVolume(first, path, valid ? manifest : null) with { Level = level, Last = last });
+                found.Add(HistoryFile.OnVolume(first, path, null) with { Level = level, Last = last });
             }
         }
 
         return [.. found.OrderBy(f => f.Level).ThenBy(f => f.Sequence)];
     }
 
-    /// <summary>Every history file of a generation: its segments in order, then its level files.</summary>
-    public IReadOnlyList<HistoryFile> Files(string generation) => [.. Segments(generation), .. Levels(generation)];
-
-    /// <summary>A generation's segments in order, those with a readable manifest and those without (an interrupted write, or damage).</summary>
-    public IReadOnlyList<HistoryFile> Segments(string generation)
+    private List<HistoryFile> SegmentNames(string generation)
     {
         var directory = DirectoryOf(generation);
         if (!Directory.Exists(directory))
@@ -183,14 +204,10 @@ public sealed class ReplicationStore(string backupDirectory)
         {
             var name = Path.GetFileName(path);
             var file = name.EndsWith(SegmentSuffix + ManifestSuffix, StringComparison.Ordinal) ? name[..^ManifestSuffix.Length] : name;
-            if (!TryParseSegmentName(file, out var sequence) || segments.ContainsKey(sequence))
+            if (TryParseSegmentName(file, out var sequence))
             {
-                continue;
+                segments.TryAdd(sequence, HistoryFile.OnVolume(sequence, Path.Combine(directory, SegmentName(sequence)), null));
             }
-
-            var segment = Path.Combine(directory, SegmentName(sequence));
-            var manifest = VolumeRecord.Read<SegmentManifest>(directory, SegmentName(sequence) + ManifestSuffix, _ => null!);
-            segments[sequence] = HistoryFile.OnVolume(sequence, segment, manifest is not null && manifest.Sequence == sequence && manifest.Generation == generation ? manifest : null);
         }
 
         return [.. segments.Values];

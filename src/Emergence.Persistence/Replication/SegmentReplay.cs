@@ -19,7 +19,23 @@ public static class SegmentReplay
     /// <param name="Commits">Transactions applied.</param>
     /// <param name="ReachedAt">When the last applied commit was seen, when one was applied.</param>
     /// <param name="Stopped">Why the replay stopped before the planned end, when it did (the segment named).</param>
-    public sealed record Result(int Segments, int Commits, DateTimeOffset? ReachedAt, string? Stopped);
+    public sealed record Result(int Segments, int Commits, DateTimeOffset? ReachedAt, string? Stopped)
+    {
+        /// <summary>What the replay read and wrote, and where its time went; <see langword="null"/> when nothing was replayed.</summary>
+        public ReplayWork? Work { get; init; }
+    }
+
+    /// <summary>What a replay read and wrote, and where its time went: what a benchmark breaks a restore's time down by.</summary>
+    /// <param name="FilesByLevel">Files applied (or stopped at) of each level, by level.</param>
+    /// <param name="BytesRead">Bytes of history files read (each is read once to check it and again to apply it).</param>
+    /// <param name="BytesDecompressed">Bytes of pages the level files held, decompressed.</param>
+    /// <param name="PagesWritten">Pages written to the staged file.</param>
+    /// <param name="DistinctPages">Different pages among them.</param>
+    /// <param name="Checking">Time checking files against their records before applying them.</param>
+    /// <param name="Applying">Time reading, decompressing and writing pages.</param>
+    /// <param name="Syncing">Time in the fsync at the end.</param>
+    public sealed record ReplayWork(IReadOnlyList<int> FilesByLevel, long BytesRead, long BytesDecompressed, long PagesWritten, long DistinctPages,
+        TimeSpan Checking, TimeSpan Applying, TimeSpan Syncing);
 
     /// <summary>
     /// Replays <paramref name="segments"/> onto the database file at <paramref name="stagingPath"/>. With
@@ -30,40 +46,16 @@ public static class SegmentReplay
     {
         ArgumentNullException.ThrowIfNull(segments);
         using var database = new FileStream(stagingPath, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
+        var tally = new Tally(TimeProvider.System);
         long? expected = null;
         var (applied, commits) = (0, 0);
         DateTimeOffset? reached = null;
         foreach (var segment in segments)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var name = Path.GetFileName(segment.Path);
-            var level = segment.Manifest?.LevelOrZero ?? 0;
-            var follows = expected is not { } e || (level == 0 ? segment.Sequence == e : segment.Sequence <= e && e <= segment.Manifest!.Last + 1);
-            string? problem;
-            if (!follows)
+            if (Step(segment, expected, applied == 0 ? skip : null, database, tally, cancellationToken) is { } problem)
             {
-                problem = $"segment {ReplicationStore.SegmentName(expected!.Value)} is missing";
-            }
-            else if (segment.Manifest is null)
-            {
-                problem = "it has no readable record";
-            }
-            else if (level > 0)
-            {
-                problem = LevelFile.Check(segment.Path, segment.Manifest, cancellationToken) ?? ApplyLevel(segment, database);
-            }
-            else
-            {
-                problem = Read(segment, applied == 0 ? skip : null, out var changes);
-                if (problem is null)
-                {
-                    changes.WriteTo(database);
-                }
-            }
-
-            if (problem is not null)
-            {
-                return Stop(logger, generation, name, problem, database, applied, commits, reached);
+                return Stop(logger, generation, Path.GetFileName(segment.Path), problem, database, applied, commits, reached, tally);
             }
 
             commits += segment.Manifest!.Commits;
@@ -72,8 +64,56 @@ public static class SegmentReplay
             applied++;
         }
 
-        Finish(database);
-        return new Result(applied, commits, reached, null);
+        Finish(database, tally);
+        return new Result(applied, commits, reached, null) { Work = tally.Work() };
+    }
+
+    /// <summary>
+    /// Checks one file of the plan (that it follows the one before, ending before segment <paramref name="expected"/>; its
+    /// record; its bytes) and applies it whole. Returns why it cannot be applied, or <see langword="null"/>.
+    /// </summary>
+    private static string? Step(HistoryFile segment, long? expected, WalPosition? skip, FileStream database, Tally tally, CancellationToken cancellationToken)
+    {
+        var level = segment.Manifest?.LevelOrZero ?? 0;
+        tally.File(level, segment.Manifest?.Size ?? 0);
+        var follows = expected is not { } e || (level == 0 ? segment.Sequence == e : segment.Sequence <= e && e <= segment.Manifest!.Last + 1);
+        if (!follows)
+        {
+            return $"segment {ReplicationStore.SegmentName(expected!.Value)} is missing";
+        }
+
+        if (segment.Manifest is null)
+        {
+            return "it has no readable record";
+        }
+
+        var started = tally.Time.GetTimestamp();
+        if (level > 0)
+        {
+            var damaged = LevelFile.Check(segment.Path, segment.Manifest, cancellationToken);
+            tally.Checking += tally.Time.GetElapsedTime(started);
+            if (damaged is not null)
+            {
+                return damaged;
+            }
+
+            started = tally.Time.GetTimestamp();
+            var problem = ApplyLevel(segment, database, tally);
+            tally.Applying += tally.Time.GetElapsedTime(started);
+            return problem;
+        }
+
+        var unreadable = Read(segment, skip, out var changes);
+        tally.Checking += tally.Time.GetElapsedTime(started);
+        if (unreadable is not null)
+        {
+            return unreadable;
+        }
+
+        started = tally.Time.GetTimestamp();
+        changes.WriteTo(database, tally.Written);
+        tally.Applying += tally.Time.GetElapsedTime(started);
+        return null;
     }
 
     /// <summary>
@@ -134,8 +174,9 @@ public static class SegmentReplay
     /// WAL) so that it opens, read-only too, without a <c>-wal</c> beside it; the app switches it back to WAL on
     /// its first open. Then syncs it.
     /// </summary>
-    private static void Finish(FileStream database)
+    private static void Finish(FileStream database, Tally tally)
     {
+        var started = tally.Time.GetTimestamp();
         if (database.Length >= 100)
         {
             database.Position = 18;
@@ -143,14 +184,15 @@ public static class SegmentReplay
         }
 
         database.Flush(flushToDisk: true);
+        tally.Syncing += tally.Time.GetElapsedTime(started);
     }
 
-    private static Result Stop(ILogger logger, string generation, string segment, string problem, FileStream database, int applied, int commits, DateTimeOffset? reached)
+    private static Result Stop(ILogger logger, string generation, string segment, string problem, FileStream database, int applied, int commits, DateTimeOffset? reached, Tally tally)
     {
-        Finish(database);
+        Finish(database, tally);
         var at = reached is { } point ? Records.UtcMillisecondsConverter.Format(point) : "the backup itself";
         PersistenceLog.ReplayStopped(logger, generation, segment, problem, at);
-        return new Result(applied, commits, reached, $"segment {segment}: {problem}");
+        return new Result(applied, commits, reached, $"segment {segment}: {problem}") { Work = tally.Work() };
     }
 
     /// <summary>
@@ -158,7 +200,7 @@ public static class SegmentReplay
     /// file set to the run's final size. Returns why it could not be read, or <see langword="null"/>; a level file that
     /// fails half-way leaves the staged file at no recorded point, which the proof that follows every replay refuses.
     /// </summary>
-    private static string? ApplyLevel(HistoryFile segment, FileStream database)
+    private static string? ApplyLevel(HistoryFile segment, FileStream database, Tally tally)
     {
         var pageSize = segment.Manifest!.PageSize;
         try
@@ -175,6 +217,8 @@ public static class SegmentReplay
             {
                 database.Position = (long)(page - 1) * pageSize;
                 database.Write(data);
+                tally.Written(page);
+                tally.BytesDecompressed += data.Length;
             }
 
             database.SetLength((long)header!.FinalPages * pageSize);
@@ -190,15 +234,8 @@ public static class SegmentReplay
     internal static string? Read(HistoryFile segment, WalPosition? skip, out PageChanges changes)
     {
         var manifest = segment.Manifest!;
-        var start = manifest.StartPosition;
-        var pageSize = start.PageSize;
-        changes = new PageChanges(pageSize);
-        var frameSize = WalFormat.FrameHeaderSize + pageSize;
-        var header = start.Header;
-        var chain = start.Chain;
-        var pending = new List<(uint Page, byte[] Data)>();
-        var frames = start.Frames;
-        using var hash = new Sha256();
+        var walk = new FrameWalk(manifest.StartPosition, skip);
+        changes = walk.Changes;
         FileStream input;
         try
         {
@@ -216,48 +253,15 @@ public static class SegmentReplay
 
         using (input)
         {
-            var frame = new byte[frameSize];
+            using var hash = new Sha256();
+            var frame = new byte[walk.FrameSize];
             int read;
             string? problem = null;
-            while ((read = input.ReadAtLeast(frame, frameSize, throwOnEndOfStream: false)) > 0)
+            while ((read = input.ReadAtLeast(frame, frame.Length, throwOnEndOfStream: false)) > 0)
             {
                 hash.Append(frame.AsSpan(0, read));
-                if (problem is not null)
-                {
-                    continue; // read on for the SHA-256, which names damage better than a frame does
-                }
-
-                if (read < frameSize)
-                {
-                    problem = $"it ends inside frame {frames + 1}";
-                    continue;
-                }
-
-                if (WalFormat.CheckFrame(header, chain, frame) is not { } next)
-                {
-                    problem = $"frame {frames + 1} fails its checksum";
-                    continue;
-                }
-
-                chain = next;
-                frames++;
-                var commit = WalFormat.CommitSize(frame);
-                if (skip is not null && frames <= skip.Frames)
-                {
-                    if (frames == skip.Frames && (commit == 0 || chain.S1 != skip.S1 || chain.S2 != skip.S2))
-                    {
-                        problem = $"the backup's log point (frame {skip.Frames}) is not a commit of this segment's log";
-                    }
-
-                    continue;
-                }
-
-                pending.Add((WalFormat.PageNumber(frame), frame[WalFormat.FrameHeaderSize..]));
-                if (commit != 0)
-                {
-                    changes.Commit(pending, commit);
-                    pending = [];
-                }
+                // After a problem, read on for the SHA-256, which names damage better than a frame does.
+                problem ??= walk.Take(frame, read);
             }
 
             var checksum = hash.Finish();
@@ -266,7 +270,95 @@ public static class SegmentReplay
                 return $"its SHA-256 does not match its record ({manifest.Checksum}, {manifest.Size} bytes)";
             }
 
-            return problem ?? (pending.Count > 0 ? $"it ends inside a transaction after frame {frames}" : null);
+            return problem ?? walk.Unfinished;
         }
+    }
+
+    /// <summary>
+    /// A segment's frames checked one by one against its log's salts and checksum chain from the point it starts at;
+    /// each commit's pages are added to <see cref="Changes"/>. With a skip point, the frames up to it are checked, not
+    /// kept, and the chain there must be the point's, at a commit.
+    /// </summary>
+    private sealed class FrameWalk(WalPosition start, WalPosition? skip)
+    {
+        private readonly WalFormat.Header _header = start.Header;
+        private WalFormat.Chain _chain = start.Chain;
+        private long _frames = start.Frames;
+        private List<(uint Page, byte[] Data)> _pending = [];
+
+        /// <summary>The commits' pages so far.</summary>
+        public PageChanges Changes { get; } = new(start.PageSize);
+
+        /// <summary>A frame's size: its header and a page.</summary>
+        public int FrameSize => WalFormat.FrameHeaderSize + start.PageSize;
+
+        /// <summary>Why the segment ends where it does, when it ends inside a transaction; <see langword="null"/> otherwise.</summary>
+        public string? Unfinished => _pending.Count > 0 ? $"it ends inside a transaction after frame {_frames}" : null;
+
+        /// <summary>Checks the next frame (<paramref name="read"/> bytes of it read) and keeps its page; returns why it cannot be applied, or <see langword="null"/>.</summary>
+        public string? Take(byte[] frame, int read)
+        {
+            if (read < FrameSize)
+            {
+                return $"it ends inside frame {_frames + 1}";
+            }
+
+            if (WalFormat.CheckFrame(_header, _chain, frame) is not { } next)
+            {
+                return $"frame {_frames + 1} fails its checksum";
+            }
+
+            _chain = next;
+            _frames++;
+            var commit = WalFormat.CommitSize(frame);
+            if (skip is not null && _frames <= skip.Frames)
+            {
+                return _frames == skip.Frames && (commit == 0 || _chain.S1 != skip.S1 || _chain.S2 != skip.S2)
+                    ? $"the backup's log point (frame {skip.Frames}) is not a commit of this segment's log"
+                    : null;
+            }
+
+            _pending.Add((WalFormat.PageNumber(frame), frame[WalFormat.FrameHeaderSize..]));
+            if (commit != 0)
+            {
+                Changes.Commit(_pending, commit);
+                _pending = [];
+            }
+
+            return null;
+        }
+    }
+
+    /// <summary>What a replay has read and written so far, and its time by step.</summary>
+    private sealed class Tally(TimeProvider time)
+    {
+        private readonly int[] _files = new int[HistoryLevels.Top + 1];
+        private readonly HashSet<uint> _pages = [];
+        private long _bytesRead;
+        private long _pagesWritten;
+
+        public TimeProvider Time => time;
+
+        public long BytesDecompressed { get; set; }
+
+        public TimeSpan Checking { get; set; }
+
+        public TimeSpan Applying { get; set; }
+
+        public TimeSpan Syncing { get; set; }
+
+        public void File(int level, long size)
+        {
+            _files[Math.Clamp(level, 0, _files.Length - 1)]++;
+            _bytesRead += size;
+        }
+
+        public void Written(uint page)
+        {
+            _pagesWritten++;
+            _pages.Add(page);
+        }
+
+        public ReplayWork Work() => new([.. _files], _bytesRead, BytesDecompressed, _pagesWritten, _pages.Count, Checking, Applying, Syncing);
     }
 }

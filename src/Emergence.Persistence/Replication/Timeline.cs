@@ -58,61 +58,89 @@ public static class Timeline
     {
         ArgumentNullException.ThrowIfNull(history);
         ArgumentNullException.ThrowIfNull(manifest);
-        var generation = history.Generation;
-        if (!generation.IsProvable)
+        if (!history.Generation.IsProvable)
         {
             return null;
         }
 
-        if (manifest.Pinned == true)
+        var (decided, at) = ByLogPoint(history, manifest);
+        return decided ? at : ByContent(history, manifest);
+    }
+
+    /// <summary>
+    /// Whether the log point <paramref name="manifest"/> was pinned at decides <see cref="BaseIn"/> within
+    /// <paramref name="history"/>'s run as read (a file of the run holds it, or shows it is no point of the run): then
+    /// the same answer holds for any longer read of the run, since the first file that decides it is the same.
+    /// </summary>
+    public static bool PlacedByLogPoint(History history, BackupManifest manifest)
+    {
+        ArgumentNullException.ThrowIfNull(history);
+        ArgumentNullException.ThrowIfNull(manifest);
+        return history.Generation.IsProvable && ByLogPoint(history, manifest).Decided;
+    }
+
+    /// <summary>A pinned backup placed by its log point: decided, with the place or <see langword="null"/> (a point no file of the run has), or not decided by it.</summary>
+    private static (bool Decided, (int Index, WalPosition? Skip)? At) ByLogPoint(History history, BackupManifest manifest)
+    {
+        var generation = history.Generation;
+        var at = manifest.WalPosition;
+        if (manifest.Pinned != true)
         {
-            var at = manifest.WalPosition;
-            if (history.FirstSequence == 1 && (at is null ? generation.Start is null : SamePoint(at, generation.Start)))
-            {
-                return (0, null); // the snapshot: a base only while the run still starts there
-            }
-
-            for (var i = 0; at is not null && i < history.Run.Count; i++)
-            {
-                var file = history.Run[i].Manifest!;
-                var (start, end) = (file.StartPosition, file.EndPosition);
-                if (file.LevelOrZero > 0)
-                {
-                    // A level file holds no frames: a base inside its run is placed by log order, and the proof after the replay confirms it.
-                    if (SamePoint(at, start))
-                    {
-                        return (i, null);
-                    }
-
-                    if (SamePoint(at, end))
-                    {
-                        return (i + 1, null);
-                    }
-
-                    if (file.ResumesInside != true && file.ResumedByContent != true && Within(at, start, end))
-                    {
-                        return (i, at);
-                    }
-
-                    continue;
-                }
-
-                if (!start.IsLog(at.Header) || at.Frames < start.Frames || at.Frames > end.Frames)
-                {
-                    continue;
-                }
-
-                if (at.Frames == end.Frames)
-                {
-                    return SamePoint(at, end) ? (i + 1, null) : null;
-                }
-
-                return at.Frames == start.Frames ? (SamePoint(at, start) ? (i, null) : null) : (i, at);
-            }
+            return (false, null);
         }
 
-        // A backup whose content equals the history at one of its points (taken before positions were recorded,
-        // or the same content in another log) is a base there: the newest such point.
+        if (history.FirstSequence == 1 && (at is null ? generation.Start is null : SamePoint(at, generation.Start)))
+        {
+            return (true, (0, null)); // the snapshot: a base only while the run still starts there
+        }
+
+        for (var i = 0; at is not null && i < history.Run.Count; i++)
+        {
+            var file = history.Run[i].Manifest!;
+            var (start, end) = (file.StartPosition, file.EndPosition);
+            if (file.LevelOrZero > 0)
+            {
+                // A level file holds no frames: a base inside its run is placed by log order, and the proof after the replay confirms it.
+                if (SamePoint(at, start))
+                {
+                    return (true, (i, null));
+                }
+
+                if (SamePoint(at, end))
+                {
+                    return (true, (i + 1, null));
+                }
+
+                if (file.ResumesInside != true && file.ResumedByContent != true && Within(at, start, end))
+                {
+                    return (true, (i, at));
+                }
+
+                continue;
+            }
+
+            if (!start.IsLog(at.Header) || at.Frames < start.Frames || at.Frames > end.Frames)
+            {
+                continue;
+            }
+
+            if (at.Frames == end.Frames)
+            {
+                return (true, SamePoint(at, end) ? (i + 1, null) : null);
+            }
+
+            return (true, at.Frames == start.Frames ? (SamePoint(at, start) ? (i, null) : null) : (i, at));
+        }
+
+        return (false, null);
+    }
+
+    /// <summary>
+    /// A backup whose content equals the history at one of its points (taken before positions were recorded, or the
+    /// same content in another log) is a base there: the newest such point.
+    /// </summary>
+    private static (int Index, WalPosition? Skip)? ByContent(History history, BackupManifest manifest)
+    {
         if (PageHashes.Parse(manifest.ContentHash) is { } hash)
         {
             for (var point = history.Run.Count; point >= 0; point--)
@@ -155,47 +183,9 @@ public static class Timeline
         var based = new HashSet<int>();
         foreach (var history in histories.Reverse())
         {
-            if (!history.Generation.IsProvable)
+            if (history.Generation.IsProvable)
             {
-                continue;
-            }
-
-            // A backup that is a state of any generation is planned there, never on its own by its (clock-given) time.
-            var found = new List<(int Index, WalPosition? Skip, int Candidate)>();
-            for (var c = 0; c < candidates.Count; c++)
-            {
-                if (BaseIn(history, manifestOf(candidates[c])) is { } at)
-                {
-                    based.Add(c);
-                    found.Add((at.Index, at.Skip, c));
-                }
-            }
-
-            if (TargetPoint(history, target) is not { } point)
-            {
-                continue;
-            }
-
-            foreach (var (index, skip, c) in found.Where(f => f.Index < point || (f.Index == point && f.Skip is null))
-                .OrderByDescending(f => f.Index).ThenByDescending(f => f.Skip?.Frames ?? -1).ThenBy(f => f.Candidate))
-            {
-                var backup = candidates[c];
-                var segments = Steps(history, index, point);
-                ulong? baseHash = skip is null ? history.HashOf(index) : PageHashes.Parse(manifestOf(backup).ContentHash);
-                var problem = point == history.Run.Count ? history.Problem : null;
-                var stops = problem is null ? null : history.NextSegmentName;
-                var spine = history.Run.Skip(index).Take(point - index).ToList();
-                plans.Add(new Plan<TBackup>(backup, manifestOf(backup), history.Generation, segments, skip, baseHash, history.TimeOf(point), problem, stops) { UsesJumps = segments.Count != spine.Count });
-                if (segments.Count != spine.Count)
-                {
-                    // The same point along the run alone: what a replay falls back to when a level file it crossed by is damaged.
-                    plans.Add(new Plan<TBackup>(backup, manifestOf(backup), history.Generation, spine, skip, baseHash, history.TimeOf(point), problem, stops));
-                }
-                if (segments.Count > 0)
-                {
-                    // The last resort when every replay fails (or would end emptied): the base's own state, itself a point of the history.
-                    alone.Add(new Plan<TBackup>(backup, manifestOf(backup), history.Generation, [], skip, baseHash, skip is null ? history.TimeOf(index) : takenAt(backup)));
-                }
+                PlansIn(history, candidates, manifestOf, takenAt, target, based, plans, alone);
             }
         }
 
@@ -220,6 +210,54 @@ public static class Timeline
         }
 
         return [.. early, .. plans, .. alone, .. late, .. last];
+    }
+
+    /// <summary>
+    /// The plans one generation gives for <paramref name="target"/>, newest base first, added to <paramref name="plans"/>
+    /// (and each base's own state to <paramref name="alone"/>); every candidate that is a state of the generation is added
+    /// to <paramref name="based"/>, whether or not it is a base for this target.
+    /// </summary>
+    private static void PlansIn<TBackup>(History history, IReadOnlyList<TBackup> candidates, Func<TBackup, BackupManifest> manifestOf, Func<TBackup, DateTimeOffset> takenAt,
+        DateTimeOffset? target, HashSet<int> based, List<Plan<TBackup>> plans, List<Plan<TBackup>> alone)
+    {
+        // A backup that is a state of any generation is planned there, never on its own by its (clock-given) time.
+        var found = new List<(int Index, WalPosition? Skip, int Candidate)>();
+        for (var c = 0; c < candidates.Count; c++)
+        {
+            if (BaseIn(history, manifestOf(candidates[c])) is { } at)
+            {
+                based.Add(c);
+                found.Add((at.Index, at.Skip, c));
+            }
+        }
+
+        if (TargetPoint(history, target) is not { } point)
+        {
+            return;
+        }
+
+        foreach (var (index, skip, c) in found.Where(f => f.Index < point || (f.Index == point && f.Skip is null))
+            .OrderByDescending(f => f.Index).ThenByDescending(f => f.Skip?.Frames ?? -1).ThenBy(f => f.Candidate))
+        {
+            var backup = candidates[c];
+            var segments = Steps(history, index, point);
+            ulong? baseHash = skip is null ? history.HashOf(index) : PageHashes.Parse(manifestOf(backup).ContentHash);
+            var problem = point == history.Run.Count ? history.Problem : null;
+            var stops = problem is null ? null : history.NextSegmentName;
+            var spine = history.Run.Skip(index).Take(point - index).ToList();
+            plans.Add(new Plan<TBackup>(backup, manifestOf(backup), history.Generation, segments, skip, baseHash, history.TimeOf(point), problem, stops) { UsesJumps = segments.Count != spine.Count });
+            if (segments.Count != spine.Count)
+            {
+                // The same point along the run alone: what a replay falls back to when a level file it crossed by is damaged.
+                plans.Add(new Plan<TBackup>(backup, manifestOf(backup), history.Generation, spine, skip, baseHash, history.TimeOf(point), problem, stops));
+            }
+
+            if (segments.Count > 0)
+            {
+                // The last resort when every replay fails (or would end emptied): the base's own state, itself a point of the history.
+                alone.Add(new Plan<TBackup>(backup, manifestOf(backup), history.Generation, [], skip, baseHash, skip is null ? history.TimeOf(index) : takenAt(backup)));
+            }
+        }
     }
 
     /// <summary>The point of a history a target resolves to, or <see langword="null"/> when the generation holds no state at or before it.</summary>

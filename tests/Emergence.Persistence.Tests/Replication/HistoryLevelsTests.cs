@@ -263,4 +263,52 @@ public sealed class HistoryLevelsTests : IDisposable
             Assert.Equal((SeenBy(target), true), ReadBack());
         }
     }
+
+    [Fact]
+    public async Task PlanningAPoint_ReadsTheRunOnlyUpToIt_AndPlansAsReadingAllWould_AHoleAfterItStillNamedPastIt()
+    {
+        var generation = await ReplicateAsync(25 * 60, second =>
+        {
+            if (second == 8 * 60 + 20)
+            {
+                _h.Get<BackupService>().CreateAsync(_h.Locate(), BackupReason.Manual, TimeSpan.FromSeconds(30), cancellationToken: TestContext.Current.CancellationToken).GetAwaiter().GetResult();
+            }
+        });
+        Compact(generation);
+
+        // A damaged record at about 20 minutes, where no level file starts: the run ends there.
+        var levelStarts = Store.Levels(generation.Id).Select(l => l.Sequence).ToHashSet();
+        var damaged = Store.Segments(generation.Id).First(s => s.Manifest!.LastCommitAt >= TestHarness.Start.AddMinutes(20) && !levelStarts.Contains(s.Sequence));
+        File.WriteAllText(damaged.Path + ".json", "{ not a record");
+        _h.Time.Advance(TimeSpan.FromSeconds(5));
+
+        var candidates = BackupCatalog.Scan(_h.BackupDirectory, _h.DatabasePath, _h.Time.GetUtcNow()).RestoreCandidates;
+        var all = History.ReadAll(_h.BackupDirectory, _h.DatabasePath);
+        var random = new Random(31);
+        var targets = Enumerable.Range(0, 12).Select(_ => TestHarness.Start.AddSeconds(random.Next(1, 25 * 60)))
+            .Concat([TestHarness.Start.AddSeconds(-5), TestHarness.Start.AddSeconds(8 * 60 + 21), TestHarness.Start.AddMinutes(24)]).ToList();
+        foreach (var target in targets)
+        {
+            var until = History.ReadUntil(_h.BackupDirectory, _h.DatabasePath, target);
+            Assert.Equal(Plans(all, target), Plans(until, target));
+            if (target < TestHarness.Start.AddMinutes(15))
+            {
+                Assert.True(until.Single().Partial, $"the run for {target:O} was read to its end");
+                var run = until.Single().Run;
+                Assert.True(run.Count < all.Single().Run.Count, $"{run.Count} of {all.Single().Run.Count} files of the run read for {target:O}");
+                Assert.True(run[^1].Manifest!.LastCommitAt > target && (run.Count == 1 || run[^2].Manifest!.LastCommitAt <= target), $"the run for {target:O} was read past its first file after it");
+            }
+        }
+
+        Assert.Contains(Path.GetFileName(damaged.Path), Plans(History.ReadUntil(_h.BackupDirectory, _h.DatabasePath, TestHarness.Start.AddMinutes(24)), TestHarness.Start.AddMinutes(24))[0], StringComparison.Ordinal);
+        foreach (var target in new[] { TestHarness.Start.AddSeconds(9 * 60 + 40), TestHarness.Start.AddMinutes(24) })
+        {
+            RestoreTo(target);
+            Assert.Equal((SeenBy(target < damaged.Manifest!.LastCommitAt ? target : damaged.Manifest.LastCommitAt.AddTicks(-1)), true), ReadBack());
+        }
+
+        List<string> Plans(IReadOnlyList<History> histories, DateTimeOffset target) =>
+            [.. Timeline.PlansFor(candidates, b => b.Manifest!, b => b.TakenAt, histories, target).Select(p => string.Create(CultureInfo.InvariantCulture,
+                $"{p.Backup.Name} {p.Generation?.Id} [{string.Join(",", p.Segments.Select(s => Path.GetFileName(s.Path)))}] {p.Skip} {p.BaseHash} {p.ReachedAt:O} {p.Problem} {p.StopsBefore} {p.UsesJumps}"))];
+    }
 }
