@@ -397,23 +397,8 @@ internal static class HistoryBench
     {
         const int CommitsPerSecond = 500;
         var seconds = Math.Max(60, options.WriterSeconds * 5);
-        var work = Path.Combine(options.Directory, "history-rate");
-        if (Directory.Exists(work))
-        {
-            Directory.Delete(work, recursive: true);
-        }
-
-        using var provider = services(Path.Combine(work, "data", "database.sqlite"), "none");
-        var location = provider.GetRequiredService<DatabaseLocator>().Resolve();
-        var connections = provider.GetRequiredService<SqliteConnectionFactory>();
-        Directory.CreateDirectory(location.DatabaseDirectory);
-        using (var create = connections.OpenOrCreate(location.DatabasePath))
-        {
-            using var command = create.CreateCommand();
-            command.CommandText = "CREATE TABLE rows (n INTEGER PRIMARY KEY, pad BLOB NOT NULL)";
-            command.ExecuteNonQuery();
-        }
-
+        var (provider, location, _) = WriterLoad.Fresh(Path.Combine(options.Directory, "history-rate"), services);
+        using var owned = provider;
         var store = new ReplicationStore(location.BackupDirectory);
         var (generation, committed) = WriteReplicated(provider, location, CommitsPerSecond, seconds, line, inv);
         HistoryCompactor.Compact(store, generation, closed: true, NullLogger.Instance);

@@ -15,13 +15,7 @@ internal static class WriterLoad
     /// <summary>The services on a new database in <paramref name="work"/> (emptied first) with its table of rows.</summary>
     public static (ServiceProvider Provider, DatabaseLocation Location, SqliteConnectionFactory Connections) Fresh(string work, Func<string, string, ServiceProvider> services)
     {
-        if (Directory.Exists(work))
-        {
-            Directory.Delete(work, recursive: true);
-        }
-
-        var provider = services(Path.Combine(work, "data", "database.sqlite"), "none");
-        var location = provider.GetRequiredService<DatabaseLocator>().Resolve();
+        var (provider, location) = BenchWorkspace.Empty(services, work);
         var connections = provider.GetRequiredService<SqliteConnectionFactory>();
         Directory.CreateDirectory(location.DatabaseDirectory);
         using (var create = connections.OpenOrCreate(location.DatabasePath))
