@@ -45,73 +45,80 @@ internal static class ReplicationBench
         var lag = new List<double>();
         for (var trial = 0; trial < 2 * trials; trial++)
         {
-            var replicate = trial % 2 == 1;
-            var side = sides[trial % 2];
-            using (var truncate = connections.OpenExisting(location.DatabasePath))
-            {
-                // Each trial starts from an empty log, so that its high-water mark is its own.
-                WriterLoad.Execute(truncate, "PRAGMA wal_checkpoint(TRUNCATE)");
-            }
-
-            using var cancel = new CancellationTokenSource();
-            var activity = provider.GetRequiredService<ReplicationActivity>();
-            Task? replicator = null;
-            if (replicate)
-            {
-                replicator = Task.Factory.StartNew(() => provider.GetRequiredService<Replicator>().RunAsync(location, cancel.Token), TaskCreationOptions.LongRunning).Unwrap();
-                WriterLoad.WaitForFirstPoll(activity, location, DateTimeOffset.UtcNow);
-            }
-
-            using var sampling = new CancellationTokenSource();
-            var sampler = new Thread(() =>
-            {
-                while (!sampling.IsCancellationRequested)
-                {
-                    if (replicate && activity.StateFor(location.BackupDirectory) is { CaughtUpAt: { } caughtUp })
-                    {
-                        lag.Add((DateTimeOffset.UtcNow - caughtUp).TotalSeconds);
-                    }
-
-                    var wal = new FileInfo(location.DatabasePath + "-wal");
-                    side.HighWater = Math.Max(side.HighWater, wal.Exists ? wal.Length : 0);
-                    Thread.Sleep(20);
-                }
-            });
-            sampler.Start();
-            var (committed, busy, errors) = WriterLoad.Write(connections, location.DatabasePath, TimeSpan.FromSeconds(seconds), side.Latencies, options.WriterRate);
-            side.Commits += committed;
-            side.Busy += busy;
-            side.Errors += errors;
-            if (replicate)
-            {
-                Thread.Sleep(2000); // the last commits reach a segment and the log a checkpoint before stopping
-            }
-
-            sampling.Cancel();
-            sampler.Join();
-            if (replicate)
-            {
-                cancel.Cancel();
-                replicator!.GetAwaiter().GetResult();
-            }
+            FullSpeedTrial(provider, location, connections, replicate: trial % 2 == 1, sides[trial % 2], lag, TimeSpan.FromSeconds(seconds), options.WriterRate);
         }
 
         var rate = options.WriterRate == 0 ? "as fast as it can commit" : string.Create(inv, $"{options.WriterRate} commits a second");
-        line(string.Create(inv, $"Writer {rate} (`--writer-rate {options.WriterRate}`; one-row commits of {WriterLoad.PayloadBytes} bytes, synchronous=FULL) for {seconds} s per trial, {2 * trials} trials taking turns (off, on, …); checkpoint threshold {checkpointBytes >> 10} KiB, poll interval {provider.GetRequiredService<Microsoft.Extensions.Options.IOptions<Emergence.Persistence.Configuration.PersistenceOptions>>().Value.Replication.Interval.TotalSeconds:0.#} s."));
+        var interval = provider.GetRequiredService<Microsoft.Extensions.Options.IOptions<Emergence.Persistence.Configuration.PersistenceOptions>>().Value.Replication.Interval;
+        line(string.Create(inv, $"Writer {rate} (`--writer-rate {options.WriterRate}`; one-row commits of {WriterLoad.PayloadBytes} bytes, synchronous=FULL) for {seconds} s per trial, {2 * trials} trials taking turns (off, on, …); checkpoint threshold {checkpointBytes >> 10} KiB, poll interval {interval.TotalSeconds:0.#} s."));
         line("");
-        var off = sides[0];
-        var on = sides[1];
+        FullSpeedTable(sides[0], sides[1], new Stats(lag), seconds * trials, line, inv);
+    }
+
+    /// <summary>One trial of the writer at its rate, from an emptied log, with the replicator on or off, sampling the lag and the log's size.</summary>
+    private static void FullSpeedTrial(ServiceProvider provider, DatabaseLocation location, SqliteConnectionFactory connections, bool replicate, Side side, List<double> lag, TimeSpan duration, int rate)
+    {
+        using (var truncate = connections.OpenExisting(location.DatabasePath))
+        {
+            // Each trial starts from an empty log, so that its high-water mark is its own.
+            WriterLoad.Execute(truncate, "PRAGMA wal_checkpoint(TRUNCATE)");
+        }
+
+        using var cancel = new CancellationTokenSource();
+        var activity = provider.GetRequiredService<ReplicationActivity>();
+        Task? replicator = null;
+        if (replicate)
+        {
+            replicator = Task.Factory.StartNew(() => provider.GetRequiredService<Replicator>().RunAsync(location, cancel.Token), TaskCreationOptions.LongRunning).Unwrap();
+            WriterLoad.WaitForFirstPoll(activity, location, DateTimeOffset.UtcNow);
+        }
+
+        using var sampling = new CancellationTokenSource();
+        var sampler = new Thread(() =>
+        {
+            while (!sampling.IsCancellationRequested)
+            {
+                if (replicate && activity.StateFor(location.BackupDirectory) is { CaughtUpAt: { } caughtUp })
+                {
+                    lag.Add((DateTimeOffset.UtcNow - caughtUp).TotalSeconds);
+                }
+
+                var wal = new FileInfo(location.DatabasePath + "-wal");
+                side.HighWater = Math.Max(side.HighWater, wal.Exists ? wal.Length : 0);
+                Thread.Sleep(20);
+            }
+        });
+        sampler.Start();
+        var (committed, busy, errors) = WriterLoad.Write(connections, location.DatabasePath, duration, side.Latencies, rate);
+        side.Commits += committed;
+        side.Busy += busy;
+        side.Errors += errors;
+        if (replicate)
+        {
+            Thread.Sleep(2000); // the last commits reach a segment and the log a checkpoint before stopping
+        }
+
+        sampling.Cancel();
+        sampler.Join();
+        if (replicate)
+        {
+            cancel.Cancel();
+            replicator!.GetAwaiter().GetResult();
+        }
+    }
+
+    private static void FullSpeedTable(Side off, Side on, Stats lag, int secondsPerSide, Action<string> line, CultureInfo inv)
+    {
         var offStats = new Stats(off.Latencies);
         var onStats = new Stats(on.Latencies);
-        var lagStats = new Stats(lag);
         line("| figure | replication off | replication on | on/off |");
         line("|---|---|---|---|");
-        line(string.Create(inv, $"| commits per second | {off.Commits / (double)(seconds * trials):0} | {on.Commits / (double)(seconds * trials):0} | {on.Commits / (double)Math.Max(1, off.Commits):0.00}× |"));
+        line(string.Create(inv, $"| commits per second | {off.Commits / (double)secondsPerSide:0} | {on.Commits / (double)secondsPerSide:0} | {on.Commits / (double)Math.Max(1, off.Commits):0.00}× |"));
         line(string.Create(inv, $"| commit p50 | {offStats.Median:0.000} ms | {onStats.Median:0.000} ms | {onStats.Median / offStats.Median:0.00}× |"));
         line(string.Create(inv, $"| commit p99 | {offStats.Percentile(99):0.000} ms | {onStats.Percentile(99):0.000} ms | {onStats.Percentile(99) / offStats.Percentile(99):0.00}× |"));
         line(string.Create(inv, $"| commit max | {offStats.Max:0.0} ms | {onStats.Max:0.0} ms | |"));
         line(string.Create(inv, $"| `-wal` high-water | {off.HighWater / 1048576.0:0.0} MiB | {on.HighWater / 1048576.0:0.0} MiB | |"));
-        line(string.Create(inv, $"| lag p50 / p99 / max | | {lagStats.Median:0.00} / {lagStats.Percentile(99):0.00} / {lagStats.Max:0.00} s | |"));
+        line(string.Create(inv, $"| lag p50 / p99 / max | | {lag.Median:0.00} / {lag.Percentile(99):0.00} / {lag.Max:0.00} s | |"));
         line(string.Create(inv, $"| `SQLITE_BUSY` / other errors seen by the writer | {off.Busy} / {off.Errors} | {on.Busy} / {on.Errors} | |"));
         line("");
     }
