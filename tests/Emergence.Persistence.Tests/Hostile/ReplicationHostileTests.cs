@@ -55,15 +55,7 @@ public sealed class ReplicationHostileTests : IDisposable
         ReplicationSession.OpenAsync(h.Locate(), h.Get<SqliteConnectionFactory>(), h.Get<BackupService>(), h.Time, NullLogger.Instance, checkpointBytes, null, TestContext.Current.CancellationToken);
 
     /// <summary>Polls <paramref name="condition"/> every 50 ms until it holds or <see cref="Bound"/> passes.</summary>
-    private static async Task Eventually(Func<bool> condition, string what)
-    {
-        var until = DateTime.UtcNow + Bound;
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < until, $"timed out waiting for {what}");
-            await Task.Delay(50, TestContext.Current.CancellationToken);
-        }
-    }
+    private static Task Eventually(Func<bool> condition, string what) => Polling.Until(condition, what, Bound);
 
     private (int K, int Rows) ReadBack()
     {

@@ -164,15 +164,7 @@ public sealed class KeepUpTests
         WalTail.EndOf(databasePath + "-wal") is { } end ? WalFormat.HeaderSize + (end.Frames * (WalFormat.FrameHeaderSize + (long)end.PageSize)) : 0;
 
     /// <summary>Polls <paramref name="condition"/> every 50 ms until it holds or <see cref="Bound"/> passes.</summary>
-    private static async Task Eventually(Func<bool> condition, string what)
-    {
-        var until = DateTime.UtcNow + Bound;
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < until, $"timed out waiting for {what}");
-            await Task.Delay(50, TestContext.Current.CancellationToken);
-        }
-    }
+    private static Task Eventually(Func<bool> condition, string what) => Polling.Until(condition, what, Bound);
 
     private static void Execute(SqliteConnection connection, string sql)
     {
