@@ -25,9 +25,11 @@ public sealed class ReplicationTests(Rehearsal rehearsal) : RehearsalTest(rehear
         var volume = NewVolume();
         var first = Deploy(volume);
         await first.DeployedAsync();
+        await first.Output.WaitForEventAsync("ReplicationGenerationStarted", TimeSpan.FromSeconds(60));
         var backupsBefore = Manifests(first).Count;
 
-        // Written after every backup the first container takes: only the segments can hold these rows.
+        // Written after every backup the first container takes (its replicator's snapshot included: counted once it was
+        // taken): only the segments can hold these rows.
         Sqlite(first, DatabasePath, "CREATE TABLE replicated_rows (id INTEGER PRIMARY KEY, note TEXT); INSERT INTO replicated_rows (note) SELECT 'row ' || value FROM generate_series(1, 250);");
         var written = DateTimeOffset.UtcNow;
         var health = await HealthWhenAsync(first, report => CaughtUpSince(report, "lag_seconds", written), Patience, "health to report the replicator caught up past the rows");
@@ -78,7 +80,9 @@ public sealed class ReplicationTests(Rehearsal rehearsal) : RehearsalTest(rehear
         var first = Deploy(NewVolume(), offsite);
         await first.DeployedAsync();
 
-        // Written after every backup the first container takes: only the segments in the container can hold these rows.
+        // Written after every backup the first container takes (its replicator's snapshot included: the rows wait for it),
+        // so only the segments in the container can hold these rows.
+        await first.Output.WaitForEventAsync("ReplicationGenerationStarted", TimeSpan.FromSeconds(60));
         Sqlite(first, DatabasePath, "CREATE TABLE replicated_rows (id INTEGER PRIMARY KEY, note TEXT); INSERT INTO replicated_rows (note) SELECT 'row ' || value FROM generate_series(1, 250);");
         var written = DateTimeOffset.UtcNow;
         await first.Output.WaitForEventAsync("GenerationUploaded", TimeSpan.FromSeconds(60));
