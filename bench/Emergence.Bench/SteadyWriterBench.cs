@@ -28,13 +28,22 @@ internal static class SteadyWriterBench
         var trials = Math.Max(2, options.WriterTrials) * 3;
         var seconds = Math.Max(4, options.WriterSeconds);
         using var spans = new ReplicatorSpans();
+        using var pauses = new GcPauses();
         for (var trial = 0; trial < trials; trial++)
         {
             Trial(trial % 3, provider, location, connections, TimeSpan.FromSeconds(seconds), sides);
         }
 
         Report(sides, seconds, trials, provider, location, line, inv);
-        spans.Report(sides.OnStarts, sides.On, new Stats(sides.Off).Percentile(99), line, inv);
+        var slow = new Stats(sides.Off).Percentile(99);
+        spans.Report(sides.OnStarts, sides.On, slow, line, inv);
+        line(string.Create(inv, $"The runtime's garbage-collection pauses in the same trials (every managed thread stopped, the writer's too), and the commits that ran during one, slower than the p99 with replication off ({slow:0.00} ms):"));
+        line("");
+        line("| side | pauses | paused | commits during a pause | of them slow | slow among the other commits |");
+        line("|---|---|---|---|---|---|");
+        line(pauses.Describe("replication off", sides.OffTrials, sides.OffStarts, sides.Off, slow, inv));
+        line(pauses.Describe("replication on", sides.OnTrials, sides.OnStarts, sides.On, slow, inv));
+        line("");
     }
 
     /// <summary>What the trials of each kind measured.</summary>
@@ -45,6 +54,12 @@ internal static class SteadyWriterBench
         public List<double> On { get; } = [];
 
         public List<long> OnStarts { get; } = [];
+
+        public List<long> OffStarts { get; } = [];
+
+        public List<(long Start, long End)> OffTrials { get; } = [];
+
+        public List<(long Start, long End)> OnTrials { get; } = [];
 
         public List<double> Reference { get; } = [];
 
@@ -66,7 +81,9 @@ internal static class SteadyWriterBench
             _ => null,
         };
         var latencies = kind switch { 1 => sides.On, 2 => sides.Reference, _ => sides.Off };
-        var (committed, busy, errors) = WriterLoad.Write(connections, location.DatabasePath, duration, latencies, CommitsPerSecond, kind == 1 ? sides.OnStarts : null);
+        var began = System.Diagnostics.Stopwatch.GetTimestamp();
+        var (committed, busy, errors) = WriterLoad.Write(connections, location.DatabasePath, duration, latencies, CommitsPerSecond, kind switch { 1 => sides.OnStarts, 0 => sides.OffStarts, _ => null });
+        (kind switch { 1 => sides.OnTrials, 0 => sides.OffTrials, _ => [] }).Add((began, System.Diagnostics.Stopwatch.GetTimestamp()));
         if (busy + errors > 0)
         {
             throw new InvalidOperationException($"the steady writer saw {busy} SQLITE_BUSY and {errors} other errors");
