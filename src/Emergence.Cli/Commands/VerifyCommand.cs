@@ -103,9 +103,12 @@ internal static class VerifyCommand
         foreach (var audit in session.Json ? [] : audits)
         {
             var to = audit.ProvenTo is { } at ? $" to {Persistence.Records.UtcMillisecondsConverter.Format(at)}" : "";
-            session.Output.WriteLine(audit.Ok
-                ? $"ok      {audit.Generation}  {audit.Proven} of {audit.Segments} segments proven{to} (from {audit.Base})"
-                : $"FAILED  {audit.Generation}  {audit.Proven} of {audit.Segments} segments proven{to}: {audit.Problem}");
+            session.Output.WriteLine(audit switch
+            {
+                { Problem: null } => $"ok      {audit.Generation}  {audit.Proven} of {audit.Segments} segments proven{to} (from {audit.Base})",
+                { PastTheWindow: true } => $"past    {audit.Generation}  older than the restore window, deleted at the next prune; not proven: {audit.Problem}",
+                _ => $"FAILED  {audit.Generation}  {audit.Proven} of {audit.Segments} segments proven{to}: {audit.Problem}",
+            });
         }
 
         return audits.All(a => a.Ok) ? ExitCodes.Ok : ExitCodes.Failed;

@@ -1,6 +1,8 @@
 using Emergence.Persistence.Backups;
+using Emergence.Persistence.Configuration;
 using Emergence.Persistence.Database;
 using Emergence.Persistence.Replication;
+using Microsoft.Extensions.Options;
 
 namespace Emergence.Persistence.Recovery;
 
@@ -8,9 +10,11 @@ namespace Emergence.Persistence.Recovery;
 /// The offline audit of the history on the volume (<c>emergence-db verify --timeline</c>): for every provable
 /// generation, a verified copy of a backup at the start of its run is hashed, then every segment is read and
 /// checked whole and its pages applied to the page hashes (no database is written), and the content checksum after
-/// each segment must be the one the history recorded. What a restore would prove, for every point at once.
+/// each segment must be the one the history recorded. What a restore would prove, for every point at once. A generation
+/// wholly older than the restore window (<see cref="ReplicationRetention.PastTheWindow"/>) promises no point: the next
+/// prune deletes it, and rotation no longer keeps its base, so a problem found in it is reported without failing.
 /// </summary>
-public sealed class HistoryAudit(BackupVerifier verifier, TimeProvider time)
+public sealed class HistoryAudit(BackupVerifier verifier, TimeProvider time, IOptions<PersistenceOptions> options)
 {
     /// <summary>One generation's audit.</summary>
     /// <param name="Generation">The generation.</param>
@@ -21,20 +25,30 @@ public sealed class HistoryAudit(BackupVerifier verifier, TimeProvider time)
     /// <param name="Problem">Why not every segment was proven (the history's own damage, a missing base, a checksum that differs), or <see langword="null"/>.</param>
     public sealed record GenerationAudit(string Generation, string? Base, int Segments, int Proven, DateTimeOffset? ProvenTo, string? Problem)
     {
-        /// <summary>Whether every segment of the generation was proven and nothing in it is damaged.</summary>
-        public bool Ok => Problem is null;
+        /// <summary>
+        /// Whether every point of the generation is older than the restore window and it is not the newest generation:
+        /// nothing in it is promised, and the next prune deletes it.
+        /// </summary>
+        public bool PastTheWindow { get; init; }
+
+        /// <summary>Whether every point the restore window promises in the generation was proven: all of its segments, or none for a generation past the window.</summary>
+        public bool Ok => Problem is null || PastTheWindow;
     }
 
     /// <summary>Audits every generation of the database at <paramref name="location"/>, oldest first.</summary>
     public IReadOnlyList<GenerationAudit> Run(DatabaseLocation location, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(location);
-        var backups = BackupCatalog.Scan(location.BackupDirectory, location.DatabasePath, time.GetUtcNow()).Verified;
+        var now = time.GetUtcNow();
+        var backups = BackupCatalog.Scan(location.BackupDirectory, location.DatabasePath, now).Verified;
+        var windowStart = now - options.Value.Replication.RestoreWindow;
+        var histories = History.ReadAll(location.BackupDirectory, location.DatabasePath);
         var audits = new List<GenerationAudit>();
-        foreach (var history in History.ReadAll(location.BackupDirectory, location.DatabasePath))
+        foreach (var history in histories)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            audits.Add(Audit(location, history, backups, cancellationToken));
+            var past = history != histories[^1] && ReplicationRetention.PastTheWindow(history, windowStart);
+            audits.Add(Audit(location, history, backups, cancellationToken) with { PastTheWindow = past });
         }
 
         return audits;

@@ -49,7 +49,7 @@ public static class ReplicationRetention
             // One reading of the history per generation.
             var history = generation.IsProvable ? History.Read(generation, all, null, History.Check.Records) : null;
             var bases = history is null ? [] : kept.Select(b => Timeline.BaseIn(history, b)?.Index).OfType<int>().ToList();
-            var outOfWindow = history is not null && history.TimeOf(history.Run.Count) < windowStart;
+            var outOfWindow = history is not null && PastTheWindow(history, windowStart);
             if (generation.Id != current && (history is null
                     ? generation.BaseBackupTimestamp < oldest && generation.BaseBackupTimestamp < windowStart
                     : bases.Count == 0 || outOfWindow))
@@ -70,6 +70,16 @@ public static class ReplicationRetention
         }
 
         return new Doomed(files, whole) { SegmentCount = count };
+    }
+
+    /// <summary>
+    /// Whether every point of <paramref name="history"/> is older than the restore window starting at <paramref name="windowStart"/>:
+    /// retention then deletes the generation whole (unless it is the one being written), and rotation no longer keeps its base.
+    /// </summary>
+    public static bool PastTheWindow(History history, DateTimeOffset windowStart)
+    {
+        ArgumentNullException.ThrowIfNull(history);
+        return history.TimeOf(history.Run.Count) < windowStart;
     }
 
     /// <summary>The files wholly before the point every restore into the window starts from: the newest base at or before the window's start, else the earliest base.</summary>
@@ -119,7 +129,7 @@ public static class ReplicationRetention
         foreach (var generation in generations.Where(g => g.IsProvable))
         {
             var history = History.Read(generation, filesOf(generation.Id), null, History.Check.Records);
-            if (history.Run.Count == 0 || (generation.Id != newest && history.TimeOf(history.Run.Count) < windowStart))
+            if (history.Run.Count == 0 || (generation.Id != newest && PastTheWindow(history, windowStart)))
             {
                 continue; // nothing to replay, or retention deletes it whole anyway
             }

@@ -75,4 +75,26 @@ public sealed class RestartedGenerationsTests : ReplicationTest
         Assert.All(released, name => Assert.False(File.Exists(Path.Combine(H.BackupDirectory, name)), name));
         Assert.All(generations.Skip(2), g => Assert.True(File.Exists(Path.Combine(H.BackupDirectory, g.BaseBackup)), g.BaseBackup));
     }
+
+    [Fact]
+    public async Task GenerationsPastTheWindow_WhoseBasesRotationLetGo_AuditAsPastNotFailed_UntilThePruneDeletesThem()
+    {
+        await RestartSevenTimesAsync();
+        var store = new ReplicationStore(H.BackupDirectory);
+        var generations = store.Generations(H.DatabasePath);
+        H.Time.Advance(H.Options.Replication.RestoreWindow + TimeSpan.FromHours(1));
+
+        await H.BackupAsync(); // its rotation keeps only the tiers and the newest generation's base
+        var location = H.Locate();
+        var audits = H.Get<HistoryAudit>().Run(location, TestContext.Current.CancellationToken);
+        ReplicationRetention.Prune(location, H.Time.GetUtcNow(), generations[^1].Id, H.Options.Replication, NullLogger.Instance);
+        var afterPruning = store.Generations(H.DatabasePath);
+
+        var gone = generations.Where(g => !File.Exists(Path.Combine(H.BackupDirectory, g.BaseBackup))).Select(g => g.Id).ToList();
+        Assert.NotEmpty(gone);
+        Assert.All(audits.Where(a => gone.Contains(a.Generation)), a => Assert.True(a is { PastTheWindow: true, Ok: true, Problem: not null }, $"{a}"));
+        Assert.All(audits, a => Assert.True(a.Ok, $"{a.Generation}: {a.Problem}"));
+        Assert.Equal(generations.Take(6).Select(g => g.Id), audits.Where(a => a.PastTheWindow).Select(a => a.Generation));
+        Assert.Equal([generations[^1].Id], afterPruning.Select(g => g.Id));
+    }
 }
