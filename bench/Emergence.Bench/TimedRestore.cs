@@ -17,15 +17,8 @@ internal sealed record TimedRestore(DateTimeOffset? Target, double Seconds, Rest
     public const string RuleRow = "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|";
 
     /// <summary>A plain restore of the newest backup, timed; <paramref name="cached"/>: each backup's share in the page cache before it.</summary>
-    public static TimedRestore Plain(RestoreService restorer, DatabaseLocation location, IReadOnlyDictionary<string, double>? cached)
-    {
-        using var held = VolumeLock.TryAcquire(location.LockPath, TimeProvider.System, out _)!;
-        var phases = new RestorePhaseLog();
-        RestoreResult? result = null;
-        var seconds = TimeIt(() => result = restorer.Restore(location, held, null, force: true, "bench", phases));
-        Unquarantine(result);
-        return new TimedRestore(null, seconds, result!, phases.Durations(seconds), cached?.GetValueOrDefault(result!.Backup.Filename));
-    }
+    public static TimedRestore Plain(RestoreService restorer, DatabaseLocation location, IReadOnlyDictionary<string, double>? cached) =>
+        Timed(location, null, cached, (held, phases) => restorer.Restore(location, held, null, force: true, "bench", phases));
 
     /// <summary>A restore to <paramref name="target"/> (<see langword="null"/>: the newest point), timed, with every generation reopened first.</summary>
     public static TimedRestore ToPoint(RestoreService restorer, DatabaseLocation location, ReplicationStore store, DateTimeOffset? target, IReadOnlyDictionary<string, double>? cached)
@@ -35,12 +28,7 @@ internal sealed record TimedRestore(DateTimeOffset? Target, double Seconds, Rest
             File.Delete(Path.Combine(store.DirectoryOf(generation.Id), ReplicationStore.EndedFileName));
         }
 
-        using var held = VolumeLock.TryAcquire(location.LockPath, TimeProvider.System, out _)!;
-        var phases = new RestorePhaseLog();
-        RestoreResult? result = null;
-        var seconds = TimeIt(() => result = restorer.RestoreToTime(location, held, target, force: true, "bench", phases));
-        Unquarantine(result);
-        return new TimedRestore(target, seconds, result!, phases.Durations(seconds), cached?.GetValueOrDefault(result!.Backup.Filename));
+        return Timed(location, target, cached, (held, phases) => restorer.RestoreToTime(location, held, target, force: true, "bench", phases));
     }
 
     /// <summary>This restore as a row of the <see cref="HeaderRow"/> table.</summary>
@@ -53,6 +41,17 @@ internal sealed record TimedRestore(DateTimeOffset? Target, double Seconds, Rest
         return work is null
             ? string.Create(inv, $"| {what} | {Seconds:0.000} | {Result.Backup.Filename}{cached} | – | – | – | – | {phases} |")
             : string.Create(inv, $"| {what} | {Seconds:0.000} | {Result.Backup.Filename}{cached} | {string.Join(" ", work.FilesByLevel)} | {work.BytesRead >> 10} / {work.BytesDecompressed >> 10} | {work.PagesWritten} ({work.DistinctPages}) | {work.Checking.TotalSeconds:0.000} / {work.Applying.TotalSeconds:0.000} / {work.Syncing.TotalSeconds:0.000} | {phases} |");
+    }
+
+    /// <summary>Runs <paramref name="restore"/> under the volume lock, timed, with its phases; then deletes what it set aside.</summary>
+    private static TimedRestore Timed(DatabaseLocation location, DateTimeOffset? target, IReadOnlyDictionary<string, double>? cached, Func<VolumeLock, RestorePhaseLog, RestoreResult> restore)
+    {
+        using var held = VolumeLock.TryAcquire(location.LockPath, TimeProvider.System, out _)!;
+        var phases = new RestorePhaseLog();
+        RestoreResult? result = null;
+        var seconds = TimeIt(() => result = restore(held, phases));
+        Unquarantine(result);
+        return new TimedRestore(target, seconds, result!, phases.Durations(seconds), cached?.GetValueOrDefault(result!.Backup.Filename));
     }
 
     /// <summary>Deletes what a restore set aside (a copy of the database each time): forty of them fill a disk at 1 GiB.</summary>
