@@ -1,18 +1,93 @@
+using System.Globalization;
+using Emergence.Persistence.Backups;
 using Emergence.Persistence.Configuration;
+using Emergence.Persistence.Database;
 using Emergence.Persistence.Recovery;
 using Emergence.Persistence.Replication;
 using Emergence.Persistence.Tests.Support;
+using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Emergence.Persistence.Tests.Replication;
 
 /// <summary>
 /// History levels: closed segments merged into 10-second, minute, 10-minute, hour and day files. Every restore still gives
-/// back a state the database had at or before the time asked, reaches it through few files, survives a merge killed
-/// between its steps and a damaged level file, and after retention keeps the spacing the levels promise.
+/// back a state the database had at or before the time asked (each commit updates a counter and inserts its row, so a
+/// state is exact when the rows are 1..counter), reaches it through few files, and after retention keeps the spacing the
+/// levels promise; the space budget thins the oldest history first.
 /// </summary>
-public sealed class HistoryLevelsTests : LevelledHistoryTest
+public sealed class HistoryLevelsTests : IDisposable
 {
+    private readonly TestHarness _h = new();
+    private readonly SqliteConnection _writer;
+    private readonly SortedDictionary<DateTimeOffset, int> _seen = [];
+    private int _k;
+
+    public HistoryLevelsTests()
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(_h.DatabasePath)!);
+        _writer = _h.Get<SqliteConnectionFactory>().OpenOrCreate(_h.DatabasePath);
+        Execute("CREATE TABLE counter (k INTEGER NOT NULL); INSERT INTO counter VALUES (0); CREATE TABLE rows (n INTEGER PRIMARY KEY, pad BLOB NOT NULL);");
+    }
+
+    public void Dispose()
+    {
+        _writer.Dispose();
+        _h.Dispose();
+    }
+
+    private void Execute(string sql)
+    {
+        using var command = _writer.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    /// <summary>
+    /// A replicator session over <paramref name="seconds"/> seconds: each second a commit (every seventh second none, so
+    /// some periods are quiet), then a poll; the counter each poll saw is kept by its time.
+    /// </summary>
+    private async Task<GenerationManifest> ReplicateAsync(int seconds, Action<int>? each = null)
+    {
+        using var session = await ReplicationSession.OpenAsync(_h.Locate(), _h.Get<SqliteConnectionFactory>(), _h.Get<BackupService>(), _h.Time, NullLogger.Instance, 64L << 20, null, TestContext.Current.CancellationToken);
+        _seen[_h.Time.GetUtcNow()] = _k;
+        for (var second = 1; second <= seconds; second++)
+        {
+            if (second % 7 != 0)
+            {
+                _k++;
+                Execute($"BEGIN; UPDATE counter SET k = {_k}; INSERT INTO rows (n, pad) VALUES ({_k}, randomblob(300)); COMMIT;");
+            }
+
+            _h.Time.Advance(TimeSpan.FromSeconds(1));
+            session.Poll();
+            _seen[_h.Time.GetUtcNow()] = _k;
+            each?.Invoke(second);
+        }
+
+        return session.Generation;
+    }
+
+    /// <summary>The counter the replicator had seen by <paramref name="at"/>.</summary>
+    private int SeenBy(DateTimeOffset at) => _seen.Where(p => p.Key <= at).Select(p => p.Value).DefaultIfEmpty(-1).Last();
+
+    private RestoreResult RestoreTo(DateTimeOffset? target) =>
+        _h.WithVolumeLock((location, held) => _h.Get<RestoreService>().RestoreToTime(location, held, target, force: true, "test", cancellationToken: TestContext.Current.CancellationToken));
+
+    /// <summary>The restored database read by the sqlite3 CLI: the counter, and whether the rows are exactly 1..counter.</summary>
+    private (int K, bool Exact) ReadBack()
+    {
+        _writer.Close();
+        var k = int.Parse(Sqlite3.Query(_h.DatabasePath, "SELECT k FROM counter;"), CultureInfo.InvariantCulture);
+        var rows = Sqlite3.Query(_h.DatabasePath, "SELECT count(*) || ',' || coalesce(max(n), 0) FROM rows;");
+        Assert.Equal("ok", Sqlite3.Query(_h.DatabasePath, "PRAGMA integrity_check;"));
+        return (k, rows == $"{k},{k}");
+    }
+
+    private ReplicationStore Store => new(_h.BackupDirectory);
+
+    private int Compact(GenerationManifest generation) => HistoryCompactor.Compact(Store, generation, closed: false, NullLogger.Instance, TestContext.Current.CancellationToken).Count;
+
     [Fact]
     public async Task LevelFiles_EveryPointRestoresExactly_ThroughFewFiles()
     {
@@ -25,7 +100,7 @@ public sealed class HistoryLevelsTests : LevelledHistoryTest
         }
 
         Assert.Empty(HistoryCompactor.Compact(Store, generation, closed: false, NullLogger.Instance, TestContext.Current.CancellationToken)); // nothing left to merge
-        H.Time.Advance(TimeSpan.FromSeconds(5));
+        _h.Time.Advance(TimeSpan.FromSeconds(5));
         var random = new Random(23);
         var targets = Enumerable.Range(0, 16).Select(_ => TestHarness.Start.AddSeconds(random.Next(1, 25 * 60))).Append(TestHarness.Start.AddSeconds(25 * 60)).ToList();
         foreach (var target in targets)
@@ -71,7 +146,7 @@ public sealed class HistoryLevelsTests : LevelledHistoryTest
         }
 
         Assert.DoesNotContain(Directory.GetFiles(directory, "L*.json"), record => !File.Exists(record[..^".json".Length]));
-        H.Time.Advance(TimeSpan.FromSeconds(5));
+        _h.Time.Advance(TimeSpan.FromSeconds(5));
         foreach (var target in Enumerable.Range(0, 6).Select(i => TestHarness.Start.AddSeconds(5 + (i * 35))))
         {
             RestoreTo(target);
@@ -89,8 +164,8 @@ public sealed class HistoryLevelsTests : LevelledHistoryTest
         Compact(generation);
         var before = Store.Files(generation.Id).Count;
 
-        H.Time.Advance(TimeSpan.FromMinutes(30));
-        ReplicationRetention.Prune(H.Locate(), H.Time.GetUtcNow(), generation.Id, options, NullLogger.Instance);
+        _h.Time.Advance(TimeSpan.FromMinutes(30));
+        ReplicationRetention.Prune(_h.Locate(), _h.Time.GetUtcNow(), generation.Id, options, NullLogger.Instance);
 
         var after = Store.Files(generation.Id);
         Assert.True(after.Count < before / 5, $"{after.Count} of {before} history files kept");
@@ -115,7 +190,7 @@ public sealed class HistoryLevelsTests : LevelledHistoryTest
         bytes[bytes.Length / 2] ^= 0xff;
         File.WriteAllBytes(tenMinutes.Path, bytes);
 
-        H.Time.Advance(TimeSpan.FromSeconds(5));
+        _h.Time.Advance(TimeSpan.FromSeconds(5));
         var target = TestHarness.Start.AddSeconds(11 * 60 + 30);
         var result = RestoreTo(target);
 
@@ -123,7 +198,117 @@ public sealed class HistoryLevelsTests : LevelledHistoryTest
         Assert.Null(result.Replay!.Stopped);
 
         // The offline audit proves every file, the level files beside the run too, and names the damaged one.
-        var audit = H.Get<HistoryAudit>().Run(H.Locate(), TestContext.Current.CancellationToken)[0];
+        var audit = _h.Get<HistoryAudit>().Run(_h.Locate(), TestContext.Current.CancellationToken)[0];
         Assert.Contains(Path.GetFileName(tenMinutes.Path), audit.Problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task BackupTakenMidRun_IsABaseInsideALevelFile_AfterItsSegmentsAreGone()
+    {
+        var options = new ReplicationOptions { EveryCommit = TimeSpan.FromMinutes(2) };
+        BackupManifest? middle = null;
+        var generation = await ReplicateAsync(15 * 60, second =>
+        {
+            if (second == 7 * 60 + 20)
+            {
+                middle = _h.Get<BackupService>().CreateAsync(_h.Locate(), BackupReason.Manual, TimeSpan.FromSeconds(30), cancellationToken: TestContext.Current.CancellationToken).GetAwaiter().GetResult();
+            }
+        });
+        Compact(generation);
+        _h.Time.Advance(TimeSpan.FromMinutes(10));
+        ReplicationRetention.Prune(_h.Locate(), _h.Time.GetUtcNow(), generation.Id, options, NullLogger.Instance);
+        Assert.DoesNotContain(Store.Files(generation.Id), f => f.Level == 0 && f.Manifest!.LastCommitAt < TestHarness.Start.AddMinutes(14));
+
+        var history = History.ReadAll(_h.BackupDirectory, _h.DatabasePath).Single();
+        Assert.NotNull(Timeline.BaseIn(history, middle!));
+        var audit = _h.Get<HistoryAudit>().Run(_h.Locate(), TestContext.Current.CancellationToken).Single();
+        Assert.True(audit.Ok, audit.Problem);
+        var target = TestHarness.Start.AddSeconds(9 * 60 + 10);
+        var result = RestoreTo(target);
+
+        var (k, exact) = ReadBack();
+        Assert.True(exact);
+        Assert.InRange(k, SeenBy(target.AddMinutes(-1)), SeenBy(target));
+        Assert.Equal(middle!.Filename, result.Backup.Filename); // the newest base, placed inside a level file by its log point
+    }
+
+    [Fact]
+    public async Task SpaceBudget_ThinsTheOldestHistoryFirst_KeepsEveryPointAfterTheNewestBase_AndSaysHowFarBackPointsGo()
+    {
+        var options = new ReplicationOptions { EveryCommit = TimeSpan.FromMinutes(3) };
+        var generation = await ReplicateAsync(15 * 60, second =>
+        {
+            if (second == 12 * 60)
+            {
+                _h.Get<BackupService>().CreateAsync(_h.Locate(), BackupReason.Manual, TimeSpan.FromSeconds(30), cancellationToken: TestContext.Current.CancellationToken).GetAwaiter().GetResult();
+            }
+        });
+        Compact(generation);
+        var oldest = Timeline.Windows(_h.BackupDirectory, _h.DatabasePath).Single().From;
+
+        // A volume with no room left: the history goes from its oldest point up to the newest base, and no further.
+        var thinned = HistoryBudget.Thin(_h.Locate(), 0, generation.Id, _h.Time.GetUtcNow(), options, NullLogger.Instance);
+
+        Assert.NotNull(thinned);
+        Assert.True(thinned.From > oldest.AddMinutes(10), $"thinned only to {thinned.From:O}");
+        Assert.True(thinned.From <= TestHarness.Start.AddMinutes(12), $"thinned past the newest base, to {thinned.From:O}");
+        Assert.Contains("thinned", HistoryBudget.Sentence(thinned, _h.Time.GetUtcNow(), options), StringComparison.Ordinal);
+        Assert.Null(HistoryBudget.Thin(_h.Locate(), long.MaxValue, generation.Id, _h.Time.GetUtcNow(), options, NullLogger.Instance)); // room enough: nothing goes
+
+        // Every point after the newest base still restores exactly.
+        _h.Time.Advance(TimeSpan.FromSeconds(5));
+        foreach (var target in new[] { TestHarness.Start.AddSeconds(12 * 60 + 30), TestHarness.Start.AddSeconds(14 * 60 + 45) })
+        {
+            RestoreTo(target);
+            Assert.Equal((SeenBy(target), true), ReadBack());
+        }
+    }
+
+    [Fact]
+    public async Task PlanningAPoint_ReadsTheRunOnlyUpToIt_AndPlansAsReadingAllWould_AHoleAfterItStillNamedPastIt()
+    {
+        var generation = await ReplicateAsync(25 * 60, second =>
+        {
+            if (second == 8 * 60 + 20)
+            {
+                _h.Get<BackupService>().CreateAsync(_h.Locate(), BackupReason.Manual, TimeSpan.FromSeconds(30), cancellationToken: TestContext.Current.CancellationToken).GetAwaiter().GetResult();
+            }
+        });
+        Compact(generation);
+
+        // A damaged record at about 20 minutes, where no level file starts: the run ends there.
+        var levelStarts = Store.Levels(generation.Id).Select(l => l.Sequence).ToHashSet();
+        var damaged = Store.Segments(generation.Id).First(s => s.Manifest!.LastCommitAt >= TestHarness.Start.AddMinutes(20) && !levelStarts.Contains(s.Sequence));
+        File.WriteAllText(damaged.Path + ".json", "{ not a record");
+        _h.Time.Advance(TimeSpan.FromSeconds(5));
+
+        var candidates = BackupCatalog.Scan(_h.BackupDirectory, _h.DatabasePath, _h.Time.GetUtcNow()).RestoreCandidates;
+        var all = History.ReadAll(_h.BackupDirectory, _h.DatabasePath);
+        var random = new Random(31);
+        var targets = Enumerable.Range(0, 12).Select(_ => TestHarness.Start.AddSeconds(random.Next(1, 25 * 60)))
+            .Concat([TestHarness.Start.AddSeconds(-5), TestHarness.Start.AddSeconds(8 * 60 + 21), TestHarness.Start.AddMinutes(24)]).ToList();
+        foreach (var target in targets)
+        {
+            var until = History.ReadUntil(_h.BackupDirectory, _h.DatabasePath, target);
+            Assert.Equal(Plans(all, target), Plans(until, target));
+            if (target < TestHarness.Start.AddMinutes(15))
+            {
+                Assert.True(until.Single().Partial, $"the run for {target:O} was read to its end");
+                var run = until.Single().Run;
+                Assert.True(run.Count < all.Single().Run.Count, $"{run.Count} of {all.Single().Run.Count} files of the run read for {target:O}");
+                Assert.True(run[^1].Manifest!.LastCommitAt > target && (run.Count == 1 || run[^2].Manifest!.LastCommitAt <= target), $"the run for {target:O} was read past its first file after it");
+            }
+        }
+
+        Assert.Contains(Path.GetFileName(damaged.Path), Plans(History.ReadUntil(_h.BackupDirectory, _h.DatabasePath, TestHarness.Start.AddMinutes(24)), TestHarness.Start.AddMinutes(24))[0], StringComparison.Ordinal);
+        foreach (var target in new[] { TestHarness.Start.AddSeconds(9 * 60 + 40), TestHarness.Start.AddMinutes(24) })
+        {
+            RestoreTo(target);
+            Assert.Equal((SeenBy(target < damaged.Manifest!.LastCommitAt ? target : damaged.Manifest.LastCommitAt.AddTicks(-1)), true), ReadBack());
+        }
+
+        List<string> Plans(IReadOnlyList<History> histories, DateTimeOffset target) =>
+            [.. Timeline.PlansFor(candidates, b => b.Manifest!, b => b.TakenAt, histories, target).Select(p => string.Create(CultureInfo.InvariantCulture,
+                $"{p.Backup.Name} {p.Generation?.Id} [{string.Join(",", p.Segments.Select(s => Path.GetFileName(s.Path)))}] {p.Skip} {p.BaseHash} {p.ReachedAt:O} {p.Problem} {p.StopsBefore} {p.UsesJumps}"))];
     }
 }
