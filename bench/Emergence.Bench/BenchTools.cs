@@ -52,10 +52,10 @@ internal static class BenchTools
         return watch.Elapsed.TotalSeconds;
     }
 
-    /// <summary>Runs one statement on <paramref name="database"/>.</summary>
-    public static void Sql(string database, string sql)
+    /// <summary>Runs one statement on <paramref name="database"/> (opened read-only when <paramref name="readOnly"/>), stepping through every row it returns.</summary>
+    public static void Sql(string database, string sql, bool readOnly = false)
     {
-        using var connection = new SqliteConnection($"Data Source={database};Mode=ReadWrite;Pooling=False");
+        using var connection = new SqliteConnection($"Data Source={database};Mode={(readOnly ? "ReadOnly" : "ReadWrite")};Pooling=False");
         connection.Open();
         using var command = connection.CreateCommand();
         command.CommandText = sql;

@@ -144,30 +144,7 @@ internal static class ReplicationBench
         var fresh = BenchWorkspace.WithDatabase(services, Path.Combine(options.Directory, $"replication-replay-{options.SizeMib}"), options.SizeMib);
         using var provider = fresh.Provider;
         var location = fresh.Location;
-        var connections = provider.GetRequiredService<SqliteConnectionFactory>();
-        using (var create = connections.OpenExisting(location.DatabasePath))
-        {
-            WriterLoad.Execute(create, "CREATE TABLE rows (n INTEGER PRIMARY KEY, pad BLOB NOT NULL)");
-        }
-
-        var clock = new SteppedClock(DateTimeOffset.UtcNow);
-        var building = Stopwatch.StartNew();
-        using (var writer = connections.OpenExisting(location.DatabasePath))
-        using (var session = ReplicationSession.OpenAsync(location, connections, provider.GetRequiredService<BackupService>(), clock, NullLogger.Instance, 4L << 20, null, CancellationToken.None).GetAwaiter().GetResult())
-        {
-            for (var poll = 0; poll < Polls; poll++)
-            {
-                for (var i = 0; i < CommitsPerPoll; i++)
-                {
-                    WriterLoad.Execute(writer, $"INSERT INTO rows (pad) VALUES (randomblob({WriterLoad.PayloadBytes}))");
-                }
-
-                clock.Now += TimeSpan.FromSeconds(1);
-                session.Poll();
-            }
-        }
-
-        Console.WriteLine(string.Create(inv, $"an hour of segments written in {building.Elapsed.TotalSeconds:0} s"));
+        WriteOneSecondSegments(provider, location, Polls, CommitsPerPoll, inv);
         var restorer = provider.GetRequiredService<RestoreService>();
         var plain = new List<double>();
         var toTime = new List<double>();
@@ -198,6 +175,38 @@ internal static class ReplicationBench
         line(string.Create(inv, $"The content proof (hashing every page of the result) {h.Describe()}: {h.Median / t.Median:P0} of the restore to the newest point, {h.Median / p.Median:0.00}× a plain restore."));
         line(string.Create(inv, $"The replicator's share per commit: {PageHashNanoseconds():0} ns to hash a 4 KiB page (XXH3, median of 5 rounds of 100,000 pages), for each page a commit writes."));
         line("");
+    }
+
+    /// <summary>
+    /// The rows table on the fresh database, then <paramref name="polls"/> seconds of <paramref name="commitsPerPoll"/>
+    /// commits each under a replicator session on a stepped clock, polled once a simulated second: a segment a poll.
+    /// </summary>
+    private static void WriteOneSecondSegments(ServiceProvider provider, DatabaseLocation location, int polls, int commitsPerPoll, CultureInfo inv)
+    {
+        var connections = provider.GetRequiredService<SqliteConnectionFactory>();
+        using (var create = connections.OpenExisting(location.DatabasePath))
+        {
+            WriterLoad.Execute(create, "CREATE TABLE rows (n INTEGER PRIMARY KEY, pad BLOB NOT NULL)");
+        }
+
+        var clock = new SteppedClock(DateTimeOffset.UtcNow);
+        var building = Stopwatch.StartNew();
+        using (var writer = connections.OpenExisting(location.DatabasePath))
+        using (var session = ReplicationSession.OpenAsync(location, connections, provider.GetRequiredService<BackupService>(), clock, NullLogger.Instance, 4L << 20, null, CancellationToken.None).GetAwaiter().GetResult())
+        {
+            for (var poll = 0; poll < polls; poll++)
+            {
+                for (var i = 0; i < commitsPerPoll; i++)
+                {
+                    WriterLoad.Execute(writer, $"INSERT INTO rows (pad) VALUES (randomblob({WriterLoad.PayloadBytes}))");
+                }
+
+                clock.Now += TimeSpan.FromSeconds(1);
+                session.Poll();
+            }
+        }
+
+        Console.WriteLine(string.Create(inv, $"an hour of segments written in {building.Elapsed.TotalSeconds:0} s"));
     }
 
     /// <summary>The time to hash one 4 KiB page as the replicator does for each copied frame.</summary>

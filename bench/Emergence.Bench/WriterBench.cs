@@ -65,37 +65,7 @@ internal static class WriterBench
         var phase = (int)WriterPhase.None;
         var phases = new PhaseTracker(p => InterlockedMax(ref phase, (int)p));
         var result = new WriterResult();
-        var controller = Task.Run(() =>
-        {
-            var rawCopy = Path.Combine(location.BackupDirectory, "dd.copy");
-            for (var round = 0; !stop.IsCancellationRequested; round++)
-            {
-                var watch = Stopwatch.StartNew();
-
-                // Neither is cancelled by the deadline: once started, each runs to the end.
-                if (round % 2 == 0)
-                {
-                    Volatile.Write(ref phase, (int)WriterPhase.Copy);
-                    var manifest = backups.CreateAsync(location, BackupReason.Manual, TimeSpan.FromMinutes(1), phases, CancellationToken.None).GetAwaiter().GetResult();
-                    Volatile.Write(ref phase, (int)WriterPhase.Delete);
-                    Discard(manifest);
-                    result.Backups++;
-                }
-                else
-                {
-                    // Another process reads the live file here, which is harmless: only this process's own
-                    // handles on it matter to SQLite's locks.
-                    Volatile.Write(ref phase, (int)WriterPhase.RawCopy);
-                    RawCopy(location.DatabasePath, rawCopy);
-                    Volatile.Write(ref phase, (int)WriterPhase.RawDelete);
-                    File.Delete(rawCopy);
-                    result.RawCopies++;
-                }
-
-                Volatile.Write(ref phase, (int)WriterPhase.None);
-                stop.Token.WaitHandle.WaitOne(watch.Elapsed);
-            }
-        });
+        var controller = Task.Run(() => Alternate(location, backups, phases, p => Volatile.Write(ref phase, (int)p), result, stop.Token));
         using var connection = new SqliteConnectionFactory().OpenExisting(location.DatabasePath);
         var random = new Random(7);
         while (!stop.IsCancellationRequested)
@@ -123,6 +93,43 @@ internal static class WriterBench
 
         controller.GetAwaiter().GetResult();
         return result;
+    }
+
+    /// <summary>
+    /// Beside the writer until <paramref name="stop"/>: a backup (and the delete of what it wrote), then a <c>dd</c> copy of
+    /// the database (and its delete), taking turns, each followed by as long again of quiet; <paramref name="enter"/> says
+    /// what is running.
+    /// </summary>
+    private static void Alternate(DatabaseLocation location, BackupService backups, PhaseTracker phases, Action<WriterPhase> enter, WriterResult result, CancellationToken stop)
+    {
+        var rawCopy = Path.Combine(location.BackupDirectory, "dd.copy");
+        for (var round = 0; !stop.IsCancellationRequested; round++)
+        {
+            var watch = Stopwatch.StartNew();
+
+            // Neither is cancelled by the deadline: once started, each runs to the end.
+            if (round % 2 == 0)
+            {
+                enter(WriterPhase.Copy);
+                var manifest = backups.CreateAsync(location, BackupReason.Manual, TimeSpan.FromMinutes(1), phases, CancellationToken.None).GetAwaiter().GetResult();
+                enter(WriterPhase.Delete);
+                Discard(manifest);
+                result.Backups++;
+            }
+            else
+            {
+                // Another process reads the live file here, which is harmless: only this process's own
+                // handles on it matter to SQLite's locks.
+                enter(WriterPhase.RawCopy);
+                RawCopy(location.DatabasePath, rawCopy);
+                enter(WriterPhase.RawDelete);
+                File.Delete(rawCopy);
+                result.RawCopies++;
+            }
+
+            enter(WriterPhase.None);
+            stop.WaitHandle.WaitOne(watch.Elapsed);
+        }
     }
 
     private static void InterlockedMax(ref int target, int value)

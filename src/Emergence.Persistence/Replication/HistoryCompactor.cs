@@ -134,7 +134,7 @@ public static class HistoryCompactor
             var changes = new PageChanges(head.PageSize);
             foreach (var segment in group)
             {
-                if (SegmentReplay.Read(segment, null, out var read) is { } problem)
+                if (SegmentReader.Read(segment, null, out var read) is { } problem)
                 {
                     throw new InvalidDataException($"segment {Path.GetFileName(segment.Path)}: {problem}");
                 }

@@ -173,34 +173,6 @@ public sealed partial class HistoryUploader(
         return true;
     }
 
-    /// <summary>
-    /// How often the uploader checks, with one request, that the object it wrote last is still in a target: a deleted
-    /// container or a lost snapshot is noticed within this long and what is missing uploaded again, while an idle
-    /// database costs about <c>3600 / 360 = 10</c> requests an hour per target.
-    /// </summary>
-    public static readonly TimeSpan ProbeInterval = TimeSpan.FromMinutes(6);
-
-    /// <summary>
-    /// Every <see cref="ProbeInterval"/>, reads the head of the object the state says was written last; <see langword="false"/>
-    /// when it has gone (the state is then listed again, and what is missing uploaded again).
-    /// </summary>
-    private async Task<bool> StillThereAsync(DatabaseLocation location, OffsiteHistory remote, State state, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        if (state.Probe is not { } probe || state.ProbedAt is { } probed && now - probed < ProbeInterval)
-        {
-            return true;
-        }
-
-        state.ProbedAt = now;
-        if (await remote.Store.Objects.GetAsync(probe, cancellationToken).ConfigureAwait(false) is not null)
-        {
-            return true;
-        }
-
-        PersistenceLog.OffsiteObjectMissing(logger, probe, remote.Store.Container, location.DatabasePath);
-        return false;
-    }
-
     /// <summary>Records that every segment closed before <paramref name="started"/> is off the volume, in every target, and restorable.</summary>
     private void CaughtUpAt(DatabaseLocation location, DateTimeOffset started)
     {
@@ -223,45 +195,7 @@ public sealed partial class HistoryUploader(
 
         foreach (var generation in generations)
         {
-            var segments = local.Segments(generation.Id);
-            var done = state.Uploaded.GetValueOrDefault(generation.Id);
-            var pending = segments.Where(s => s.Sequence > done).TakeWhile(s => s.Manifest is not null).ToList();
-            if (!state.Uploaded.ContainsKey(generation.Id))
-            {
-                // A generation the container has never seen: only from the last segment older than every backup
-                // there (the anchor) on; anything earlier could never be replayed from it.
-                if (generation.Id != current.Id && (pending.Count == 0 || pending[^1].Manifest!.LastCommitAt < state.OldestBackup))
-                {
-                    continue;
-                }
-
-                var anchor = pending.FindLastIndex(s => s.Manifest!.LastCommitAt < state.OldestBackup);
-                pending = pending.Skip(Math.Max(anchor, 0)).ToList();
-                await remote.UploadGenerationAsync(local, generation, cancellationToken).ConfigureAwait(false);
-                state.Uploaded[generation.Id] = 0;
-                state.Wrote(OffsiteHistory.GenerationBlob(generation.Id));
-                PersistenceLog.GenerationUploaded(logger, generation.Id, location.DatabasePath, remote.Store.Container, generation.BaseBackup);
-            }
-
-            foreach (var segment in pending)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                await remote.UploadSegmentAsync(segment, cancellationToken).ConfigureAwait(false);
-                state.Uploaded[generation.Id] = segment.Sequence;
-                state.Wrote(OffsiteHistory.SegmentBlob(generation.Id, segment.Sequence));
-            }
-
-            // The level files merged since (the minute level and coarser), so a restore from the container reads a few
-            // files too; those older than every backup there could never be replayed from it.
-            foreach (var level in local.Levels(generation.Id).Where(l => l.Manifest is { } m && m.LevelOrZero >= HistoryLevels.FinestOffVolume
-                && m.LastCommitAt >= state.OldestBackup && !state.Levels.Contains(OffsiteHistory.FileBlob(m))))
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                var blob = OffsiteHistory.FileBlob(level.Manifest!);
-                await remote.UploadSegmentAsync(level, cancellationToken).ConfigureAwait(false);
-                state.Levels.Add(blob);
-                state.Wrote(blob);
-            }
+            await UploadGenerationAsync(location, local, remote, state, generation, current, cancellationToken).ConfigureAwait(false);
         }
 
         if (snapshotMissing is not null)
@@ -270,6 +204,55 @@ public sealed partial class HistoryUploader(
         }
 
         return ready;
+    }
+
+    /// <summary>
+    /// Uploads what the container lacks of one generation: its record when the container has never seen it (from the
+    /// anchor on, or nothing when no segment after it can be replayed there), its segments in order, then the level
+    /// files merged since.
+    /// </summary>
+    private async Task UploadGenerationAsync(DatabaseLocation location, ReplicationStore local, OffsiteHistory remote, State state, GenerationManifest generation, GenerationManifest current,
+        CancellationToken cancellationToken)
+    {
+        var segments = local.Segments(generation.Id);
+        var done = state.Uploaded.GetValueOrDefault(generation.Id);
+        var pending = segments.Where(s => s.Sequence > done).TakeWhile(s => s.Manifest is not null).ToList();
+        if (!state.Uploaded.ContainsKey(generation.Id))
+        {
+            // A generation the container has never seen: only from the last segment older than every backup
+            // there (the anchor) on; anything earlier could never be replayed from it.
+            if (generation.Id != current.Id && (pending.Count == 0 || pending[^1].Manifest!.LastCommitAt < state.OldestBackup))
+            {
+                return;
+            }
+
+            var anchor = pending.FindLastIndex(s => s.Manifest!.LastCommitAt < state.OldestBackup);
+            pending = pending.Skip(Math.Max(anchor, 0)).ToList();
+            await remote.UploadGenerationAsync(local, generation, cancellationToken).ConfigureAwait(false);
+            state.Uploaded[generation.Id] = 0;
+            state.Wrote(OffsiteHistory.GenerationBlob(generation.Id));
+            PersistenceLog.GenerationUploaded(logger, generation.Id, location.DatabasePath, remote.Store.Container, generation.BaseBackup);
+        }
+
+        foreach (var segment in pending)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            await remote.UploadSegmentAsync(segment, cancellationToken).ConfigureAwait(false);
+            state.Uploaded[generation.Id] = segment.Sequence;
+            state.Wrote(OffsiteHistory.SegmentBlob(generation.Id, segment.Sequence));
+        }
+
+        // The level files merged since (the minute level and coarser), so a restore from the container reads a few
+        // files too; those older than every backup there could never be replayed from it.
+        foreach (var level in local.Levels(generation.Id).Where(l => l.Manifest is { } m && m.LevelOrZero >= HistoryLevels.FinestOffVolume
+            && m.LastCommitAt >= state.OldestBackup && !state.Levels.Contains(OffsiteHistory.FileBlob(m))))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var blob = OffsiteHistory.FileBlob(level.Manifest!);
+            await remote.UploadSegmentAsync(level, cancellationToken).ConfigureAwait(false);
+            state.Levels.Add(blob);
+            state.Wrote(blob);
+        }
     }
 
     /// <summary>Deletes from the container the segments and generations no complete backup there can use.</summary>

@@ -69,12 +69,7 @@ public sealed class OffsiteHistory(OffsiteStore store, string databasePath)
             }
 
             var (generation, file) = (parts[0], parts[1]);
-            if (!names.TryGetValue(generation, out var list))
-            {
-                names[generation] = list = [];
-            }
-
-            list.Add(blob.Name);
+            Of(names, generation).Add(blob.Name);
             if (file == ReplicationStore.GenerationFileName)
             {
                 if (Record<GenerationManifest>(blob) is { } manifest && manifest.Id == generation && string.Equals(manifest.DatabasePath, databasePath, StringComparison.Ordinal))
@@ -84,25 +79,11 @@ public sealed class OffsiteHistory(OffsiteStore store, string databasePath)
             }
             else if (ReplicationStore.TryParseSegmentName(file, out var sequence))
             {
-                var manifest = Record<SegmentManifest>(blob);
-                var valid = manifest is not null && manifest.Sequence == sequence && manifest.Generation == generation;
-                if (!segments.TryGetValue(generation, out var ofGeneration))
-                {
-                    segments[generation] = ofGeneration = [];
-                }
-
-                ofGeneration[sequence] = HistoryFile.InContainerAs(sequence, blob.Name, valid ? manifest : null);
+                Of(segments, generation)[sequence] = SegmentIn(blob, generation, sequence);
             }
             else if (ReplicationStore.TryParseLevelName(file, out var level, out var first, out var last))
             {
-                var manifest = Record<SegmentManifest>(blob);
-                var valid = manifest is not null && manifest.Generation == generation && manifest.LevelOrZero == level && manifest.Sequence == first && manifest.Last == last && manifest.Filename == file;
-                if (!levels.TryGetValue(generation, out var ofGeneration))
-                {
-                    levels[generation] = ofGeneration = [];
-                }
-
-                ofGeneration.Add(HistoryFile.InContainerAs(first, blob.Name, valid ? manifest : null) with { Level = level, Last = last });
+                Of(levels, generation).Add(LevelFileIn(blob, generation, file, level, first, last));
             }
         }
 
@@ -177,6 +158,34 @@ public sealed class OffsiteHistory(OffsiteStore store, string databasePath)
     {
         [ManifestMetadataKey] = Convert.ToBase64String(JsonSerializer.SerializeToUtf8Bytes(record, PersistenceJson.Options)),
     };
+
+    /// <summary>A segment's blob as a history file: with its record when the record is this segment's, else without one.</summary>
+    private static HistoryFile SegmentIn(OffsiteStore.ListedBlob blob, string generation, long sequence)
+    {
+        var manifest = Record<SegmentManifest>(blob);
+        var valid = manifest is not null && manifest.Sequence == sequence && manifest.Generation == generation;
+        return HistoryFile.InContainerAs(sequence, blob.Name, valid ? manifest : null);
+    }
+
+    /// <summary>A level file's blob as a history file: with its record when the record is this file's, else without one.</summary>
+    private static HistoryFile LevelFileIn(OffsiteStore.ListedBlob blob, string generation, string file, int level, long first, long last)
+    {
+        var manifest = Record<SegmentManifest>(blob);
+        var valid = manifest is not null && manifest.Generation == generation && manifest.LevelOrZero == level && manifest.Sequence == first && manifest.Last == last && manifest.Filename == file;
+        return HistoryFile.InContainerAs(first, blob.Name, valid ? manifest : null) with { Level = level, Last = last };
+    }
+
+    /// <summary>A generation's entry in <paramref name="byGeneration"/>, added empty when it has none yet.</summary>
+    private static T Of<T>(Dictionary<string, T> byGeneration, string generation)
+        where T : new()
+    {
+        if (!byGeneration.TryGetValue(generation, out var entry))
+        {
+            byGeneration[generation] = entry = new T();
+        }
+
+        return entry;
+    }
 
     private static T? Record<T>(OffsiteStore.ListedBlob blob)
         where T : class

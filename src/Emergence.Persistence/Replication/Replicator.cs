@@ -3,7 +3,6 @@ using Emergence.Persistence.Configuration;
 using Emergence.Persistence.Database;
 using Emergence.Persistence.Logging;
 using Emergence.Persistence.Metrics;
-using Emergence.Persistence.Platform;
 using Emergence.Persistence.Records;
 using Emergence.Persistence.Volumes;
 using Microsoft.Data.Sqlite;
@@ -15,8 +14,8 @@ namespace Emergence.Persistence.Replication;
 /// <summary>
 /// Replicates one database until cancelled: resumes or starts a generation, polls its log every
 /// <see cref="ReplicationOptions.Interval"/> (stepping along it every <see cref="TailInterval"/> between polls), starts a new generation (from a fresh backup) when the history
-/// breaks, retries after failures, and records its state for health; beside it a <see cref="HistoryUploader"/>
-/// copies closed segments off the volume. The function app runs it as a hosted
+/// breaks, retries after failures, and records its state for health; between polls a <see cref="HistoryUpkeep"/> merges,
+/// prunes and thins the history, and beside it a <see cref="HistoryUploader"/> copies closed segments off the volume. The function app runs it as a hosted
 /// service; <c>emergence-db replicate</c> runs it in the foreground.
 /// </summary>
 public sealed class Replicator(
@@ -41,8 +40,7 @@ public sealed class Replicator(
     /// <summary>How often closed history files are merged into their levels: the finest level's span.</summary>
     public static readonly TimeSpan CompactionInterval = HistoryLevels.All[0].Span;
 
-    private HistoryBudget.Thinned? _thinned;
-    private string? _compactedFor;
+    private readonly HistoryUpkeep _upkeep = new(activity, time, logger, metrics);
 
     /// <summary>Raised after each successful poll (for the off-volume upload and for tests).</summary>
     public event Action<ReplicationSession.PollResult>? Polled;
@@ -111,7 +109,7 @@ public sealed class Replicator(
 
         try
         {
-            await run.Compacting.ConfigureAwait(false);
+            await run.Upkeep.Compacting.ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -127,11 +125,8 @@ public sealed class Replicator(
 
         public long HighWater { get; set; }
 
-        public DateTimeOffset LastPrune { get; set; } = DateTimeOffset.MinValue;
-
-        public DateTimeOffset LastCompaction { get; set; } = DateTimeOffset.MinValue;
-
-        public Task Compacting { get; set; } = Task.CompletedTask;
+        /// <summary>When this run last pruned and merged the history, and the merge in flight.</summary>
+        public HistoryUpkeep.Schedule Upkeep { get; } = new();
     }
 
     /// <summary>
@@ -168,12 +163,12 @@ public sealed class Replicator(
             {
                 // Polls start an interval apart; a poll that took longer is followed by the next at once.
                 due = started + (long)(settings.Interval.TotalSeconds * time.TimestampFrequency);
-                run.Compacting = CompactInBackground(location, session.Generation.Id, run, cancellationToken);
+                run.Upkeep.Compacting = _upkeep.CompactInBackground(location, session.Generation.Id, run.Upkeep, cancellationToken);
             }
 
-            if (run.Compacting.IsCompleted)
+            if (run.Upkeep.Compacting.IsCompleted)
             {
-                KeepHistory(location, settings, session.Generation.Id, polling, run);
+                _upkeep.Keep(location, settings, session.Generation.Id, polling, run.Upkeep);
             }
 
             // Between polls the session steps along the log every TailInterval, so that a fast writer's log
@@ -190,37 +185,6 @@ public sealed class Replicator(
     }
 
     /// <summary>
-    /// The history's upkeep at a step, with no compaction pass reading the files: the space budget (two stat calls when
-    /// there is room), and at a poll every <see cref="PruneInterval"/> the prune, the audit and the window's measure.
-    /// </summary>
-    private void KeepHistory(DatabaseLocation location, ReplicationOptions settings, string generation, bool polling, RunState run)
-    {
-        using var span = PersistenceActivities.Start(PersistenceActivities.Upkeep);
-        var pruning = polling && time.GetUtcNow() - run.LastPrune >= PruneInterval;
-        if (pruning)
-        {
-            ReplicationRetention.Prune(location, time.GetUtcNow(), generation, settings, logger);
-        }
-
-        // Checked at every step: a busy writer's history can take a small volume's free space in far less than the
-        // 10 minutes between prunes, and the segment being filled between polls must not be the write that finds the
-        // volume full.
-        var thinned = HistoryBudget.Thin(location, HistoryBudget.FreeBytes(location.BackupDirectory), generation, time.GetUtcNow(), settings, logger);
-        if (pruning)
-        {
-            var histories = History.ReadAll(location.BackupDirectory, location.DatabasePath);
-            Audit(location, histories);
-            MeasureWindow(histories);
-            run.LastPrune = time.GetUtcNow();
-        }
-
-        if (pruning || thinned is not null)
-        {
-            RecordThinning(location, thinned, settings);
-        }
-    }
-
-    /// <summary>
     /// After a failure: logs it, records it for health, thins the history when the volume is full, and waits
     /// <see cref="RetryDelay"/>. False when cancelled while waiting.
     /// </summary>
@@ -229,7 +193,7 @@ public sealed class Replicator(
         var retry = (int)RetryDelay.TotalSeconds;
         PersistenceLog.ReplicationFailed(logger, ex, location.DatabasePath, ex.Message, retry);
         activity.Update(location.BackupDirectory, location.DatabasePath, previous => (previous ?? ReplicationActivity.ReplicationState.Empty(time.GetUtcNow())) with { LastError = ex.Message, RecordedAt = time.GetUtcNow() });
-        ThinBeforeRetry(location, generation, run.Compacting, settings);
+        _upkeep.ThinBeforeRetry(location, generation, run.Upkeep.Compacting, settings);
         try
         {
             await Task.Delay(RetryDelay, time, cancellationToken).ConfigureAwait(false);
@@ -242,104 +206,13 @@ public sealed class Replicator(
     }
 
     /// <summary>
-    /// After a failure, before the next try: a full volume (the segment being filled could not be written, or the next
-    /// session's snapshot had no room) is the one failure the history itself can mend, and no session runs to thin it.
-    /// The generation being written (or the newest) keeps everything from its newest base on.
-    /// </summary>
-    private void ThinBeforeRetry(DatabaseLocation location, string? current, Task compacting, ReplicationOptions settings)
-    {
-        if (!compacting.IsCompleted)
-        {
-            return; // a merge is reading the files; the next try comes back here
-        }
-
-        try
-        {
-            current ??= new ReplicationStore(location.BackupDirectory).Generations(location.DatabasePath) is [.., var newest] ? newest.Id : null;
-            if (HistoryBudget.Thin(location, HistoryBudget.FreeBytes(location.BackupDirectory), current, time.GetUtcNow(), settings, logger) is { } thinned)
-            {
-                RecordThinning(location, thinned, settings);
-            }
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            PersistenceLog.ReplicationFailed(logger, ex, location.DatabasePath, ex.Message, (int)RetryDelay.TotalSeconds);
-        }
-    }
-
-    /// <summary>
-    /// Every <see cref="CompactionInterval"/> (when the last pass is done), merges closed history files into their levels
-    /// beside the polls: the current generation's, and every other generation's last periods, which no later file closes.
-    /// </summary>
-    private Task CompactInBackground(DatabaseLocation location, string current, RunState run, CancellationToken cancellationToken)
-    {
-        if (!run.Compacting.IsCompleted || time.GetUtcNow() - run.LastCompaction < CompactionInterval)
-        {
-            return run.Compacting;
-        }
-
-        var others = !string.Equals(_compactedFor, current, StringComparison.Ordinal);
-        _compactedFor = current;
-        run.LastCompaction = time.GetUtcNow();
-        // Compression is the replicator's one long use of a core: on a busy machine the app's writer goes first.
-        return BackgroundThread.Run("history compaction", () =>
-        {
-            using var span = PersistenceActivities.Start(PersistenceActivities.Compaction);
-            var store = new ReplicationStore(location.BackupDirectory);
-            foreach (var generation in store.Generations(location.DatabasePath))
-            {
-                if (generation.Id == current || others)
-                {
-                    foreach (var written in HistoryCompactor.Compact(store, generation, closed: generation.Id != current, logger, cancellationToken))
-                    {
-                        metrics?.LevelFileWritten(written.LevelOrZero, written.Size);
-                    }
-                }
-            }
-        });
-    }
-
-    /// <summary>Records for health whether the window is shorter than the setting because the history was thinned.</summary>
-    private void RecordThinning(DatabaseLocation location, HistoryBudget.Thinned? thinned, ReplicationOptions settings)
-    {
-        if (thinned is not null)
-        {
-            _thinned = thinned;
-        }
-
-        var sentence = _thinned is { } t ? HistoryBudget.Sentence(t, time.GetUtcNow(), settings) : null;
-        activity.Update(location.BackupDirectory, location.DatabasePath, previous => (previous ?? ReplicationActivity.ReplicationState.Empty(time.GetUtcNow())) with { WindowProblem = sentence, DatabasePath = location.DatabasePath });
-    }
-
-    /// <summary>
     /// Reads every generation's records and files (sizes, not contents) and records for health what is damaged or
     /// missing, with the newest point still provable there; a restore's windows end at the same place.
     /// </summary>
     public string? Audit(DatabaseLocation location)
     {
         ArgumentNullException.ThrowIfNull(location);
-        return Audit(location, History.ReadAll(location.BackupDirectory, location.DatabasePath));
-    }
-
-    private string? Audit(DatabaseLocation location, IReadOnlyList<History> histories)
-    {
-        var damaged = histories
-            .Where(h => h.Generation.IsProvable && h.Problem is not null)
-            .Select(h => $"generation {h.Generation.Id}: {h.Problem}; its newest provable point is {UtcMillisecondsConverter.Format(h.TimeOf(h.Run.Count))}")
-            .ToList();
-        var problem = damaged.Count == 0 ? null : string.Join("; ", damaged);
-        activity.Update(location.BackupDirectory, location.DatabasePath, previous => (previous ?? ReplicationActivity.ReplicationState.Empty(time.GetUtcNow())) with { HistoryProblem = problem, DatabasePath = location.DatabasePath });
-        return problem;
-    }
-
-    /// <summary>How far back a point can be restored now: from the oldest provable window's start to now.</summary>
-    private void MeasureWindow(IReadOnlyList<History> histories)
-    {
-        var windows = Timeline.Windows(histories).Where(w => w.Segments > 0 || w.Problem is null).ToList();
-        if (windows.Count > 0)
-        {
-            metrics?.RestoreWindowMeasured(time.GetUtcNow() - windows.Min(w => w.From));
-        }
+        return _upkeep.Audit(location, History.ReadAll(location.BackupDirectory, location.DatabasePath));
     }
 
     private void Record(DatabaseLocation location, ReplicationSession session, ReplicationSession.PollResult result, string? error, long highWater) =>

@@ -1,6 +1,5 @@
 using Emergence.Persistence.Database;
 using Emergence.Persistence.Logging;
-using Emergence.Persistence.Platform;
 using Microsoft.Extensions.Logging;
 
 namespace Emergence.Persistence.Replication;
@@ -103,7 +102,7 @@ public static class SegmentReplay
             return problem;
         }
 
-        var unreadable = Read(segment, skip, out var changes);
+        var unreadable = SegmentReader.Read(segment, skip, out var changes);
         tally.Checking += tally.Time.GetElapsedTime(started);
         if (unreadable is not null)
         {
@@ -160,7 +159,7 @@ public static class SegmentReplay
             }
         }
 
-        if (Read(segment, null, out var segmentChanges) is { } problem)
+        if (SegmentReader.Read(segment, null, out var segmentChanges) is { } problem)
         {
             return problem;
         }
@@ -227,105 +226,6 @@ public static class SegmentReplay
         catch (Exception ex) when (ex is InvalidDataException or ZstdSharp.ZstdException)
         {
             return $"it cannot be read: {ex.Message}";
-        }
-    }
-
-    /// <summary>Reads and checks one segment whole (SHA-256 and size against its record, every frame against the chain); returns why it cannot be applied, or <see langword="null"/>.</summary>
-    internal static string? Read(HistoryFile segment, WalPosition? skip, out PageChanges changes)
-    {
-        var manifest = segment.Manifest!;
-        var walk = new FrameWalk(manifest.StartPosition, skip);
-        changes = walk.Changes;
-        FileStream input;
-        try
-        {
-            // Opened only as a regular file: a FIFO or a link to a device in a segment's place must not hang a restore.
-            input = new FileStream(RegularFile.OpenRead(segment.Path), FileAccess.Read, 1 << 16);
-        }
-        catch (FileNotFoundException)
-        {
-            return "the segment file is missing";
-        }
-        catch (IOException ex)
-        {
-            return ex.Message;
-        }
-
-        using (input)
-        {
-            using var hash = new Sha256();
-            var frame = new byte[walk.FrameSize];
-            int read;
-            string? problem = null;
-            while ((read = input.ReadAtLeast(frame, frame.Length, throwOnEndOfStream: false)) > 0)
-            {
-                hash.Append(frame.AsSpan(0, read));
-                // After a problem, read on for the SHA-256, which names damage better than a frame does.
-                problem ??= walk.Take(frame, read);
-            }
-
-            var checksum = hash.Finish();
-            if (checksum != manifest.Checksum || hash.Count != manifest.Size)
-            {
-                return $"its SHA-256 does not match its record ({manifest.Checksum}, {manifest.Size} bytes)";
-            }
-
-            return problem ?? walk.Unfinished;
-        }
-    }
-
-    /// <summary>
-    /// A segment's frames checked one by one against its log's salts and checksum chain from the point it starts at;
-    /// each commit's pages are added to <see cref="Changes"/>. With a skip point, the frames up to it are checked, not
-    /// kept, and the chain there must be the point's, at a commit.
-    /// </summary>
-    private sealed class FrameWalk(WalPosition start, WalPosition? skip)
-    {
-        private readonly WalFormat.Header _header = start.Header;
-        private WalFormat.Chain _chain = start.Chain;
-        private long _frames = start.Frames;
-        private List<(uint Page, byte[] Data)> _pending = [];
-
-        /// <summary>The commits' pages so far.</summary>
-        public PageChanges Changes { get; } = new(start.PageSize);
-
-        /// <summary>A frame's size: its header and a page.</summary>
-        public int FrameSize => WalFormat.FrameHeaderSize + start.PageSize;
-
-        /// <summary>Why the segment ends where it does, when it ends inside a transaction; <see langword="null"/> otherwise.</summary>
-        public string? Unfinished => _pending.Count > 0 ? $"it ends inside a transaction after frame {_frames}" : null;
-
-        /// <summary>Checks the next frame (<paramref name="read"/> bytes of it read) and keeps its page; returns why it cannot be applied, or <see langword="null"/>.</summary>
-        public string? Take(byte[] frame, int read)
-        {
-            if (read < FrameSize)
-            {
-                return $"it ends inside frame {_frames + 1}";
-            }
-
-            if (WalFormat.CheckFrame(_header, _chain, frame) is not { } next)
-            {
-                return $"frame {_frames + 1} fails its checksum";
-            }
-
-            _chain = next;
-            _frames++;
-            var commit = WalFormat.CommitSize(frame);
-            if (skip is not null && _frames <= skip.Frames)
-            {
-                return _frames == skip.Frames && (commit == 0 || _chain.S1 != skip.S1 || _chain.S2 != skip.S2)
-                    ? $"the backup's log point (frame {skip.Frames}) is not a commit of this segment's log"
-                    : null;
-            }
-
-            _pending.Add((WalFormat.PageNumber(frame), frame[WalFormat.FrameHeaderSize..]));
-            if (commit != 0)
-            {
-                Changes.Commit(_pending, commit);
-                _pending = [];
-            }
-
-            return null;
         }
     }
 

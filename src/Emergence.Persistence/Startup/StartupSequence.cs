@@ -83,7 +83,15 @@ public sealed class StartupSequence(
             return Fail(result, "lock", ex.Message, ex);
         }
 
-        result = result with { Lock = volumeLock };
+        return await UnderLockAsync(location, volumeLock, result with { Lock = volumeLock }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The steps under the volume lock: a restore an operator requested, recovery, sweeping and rotating the backups, the
+    /// startup backup, the migrations, and a catch-up backup when the last one is overdue.
+    /// </summary>
+    private async Task<StartupResult> UnderLockAsync(DatabaseLocation location, VolumeLock volumeLock, StartupResult result, CancellationToken cancellationToken)
+    {
         var warnings = new List<string>();
         try
         {

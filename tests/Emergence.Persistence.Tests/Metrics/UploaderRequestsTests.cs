@@ -55,6 +55,24 @@ public sealed class UploaderRequestsTests : IDisposable
 
     private int LoggedRequests() => _azurite.LoggedRequests().Count;
 
+    /// <summary>
+    /// One busy second: a commit, closed into a segment by a poll, the levels merged every 10 s (as the replicator does);
+    /// then waits for an upload pass that started after it. False when none ended within <paramref name="polls"/> polls.
+    /// </summary>
+    private async Task<bool> BusySecondAsync(ReplicationSession session, ReplicationStore store, GenerationManifest generation, int second, int polls = 3000)
+    {
+        Execute("INSERT INTO rows (pad) VALUES (randomblob(200));");
+        var passes = Volatile.Read(ref _passes);
+        _h.Time.Advance(TimeSpan.FromSeconds(1));
+        Assert.NotNull(session.Poll().Segment);
+        if (second % 10 == 0)
+        {
+            HistoryCompactor.Compact(store, generation, closed: false, NullLogger.Instance, Token);
+        }
+
+        return await PassAfterAsync(passes, polls);
+    }
+
     /// <summary>Waits (polling, generously) for the uploader to finish a pass that started after <paramref name="before"/> passes.</summary>
     private async Task<bool> PassAfterAsync(int before, int polls = 3000)
     {
@@ -153,28 +171,12 @@ public sealed class UploaderRequestsTests : IDisposable
         var run = uploader.RunAsync(location, cancel.Token);
         try
         {
-            // A commit a second, each second's commits closed into a segment, the levels merged every 10 s (as the
-            // replicator does), and an upload pass every interval.
-            async Task<bool> BusySecondAsync(int second, int polls = 3000)
-            {
-                Execute("INSERT INTO rows (pad) VALUES (randomblob(200));");
-                var passes = Volatile.Read(ref _passes);
-                _h.Time.Advance(TimeSpan.FromSeconds(1));
-                Assert.NotNull(session.Poll().Segment);
-                if (second % 10 == 0)
-                {
-                    HistoryCompactor.Compact(store, generation, closed: false, NullLogger.Instance, Token);
-                }
-
-                return await PassAfterAsync(passes, polls);
-            }
-
             // The first uploads (the generation, the snapshot's backup) settle first: until a pass ends with everything
             // off the volume, then 20 s more.
             var settled = 0;
             for (var second = 1; second <= 30; second++)
             {
-                settled = await BusySecondAsync(second, polls: 200) ? settled + 1 : 0;
+                settled = await BusySecondAsync(session, store, generation, second, polls: 200) ? settled + 1 : 0;
             }
 
             Assert.True(settled >= 20, "the uploader had not caught up after 10 busy seconds");
@@ -185,7 +187,7 @@ public sealed class UploaderRequestsTests : IDisposable
             var before = _azurite.LoggedRequests().Count;
             for (var second = 31; second <= 151; second++)
             {
-                Assert.True(await BusySecondAsync(second), $"the uploader did not finish a pass within 30 s of busy second {second}");
+                Assert.True(await BusySecondAsync(session, store, generation, second), $"the uploader did not finish a pass within 30 s of busy second {second}");
             }
 
             var requests = _azurite.LoggedRequests().Skip(before).ToList();
