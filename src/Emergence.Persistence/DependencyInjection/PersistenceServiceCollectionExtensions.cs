@@ -62,6 +62,7 @@ public static class PersistenceServiceCollectionExtensions
         services.TryAddSingleton<IntegrityRecord>();
         services.TryAddSingleton<LiveIntegrityCheck>();
         services.TryAddSingleton<IHeldBackups, WindowBases>();
+        services.TryAddSingleton<RestoreWindow>();
         services.TryAddSingleton<BackupService>();
         services.TryAddSingleton<BackupVerifier>();
         services.TryAddSingleton<RestoreService>();

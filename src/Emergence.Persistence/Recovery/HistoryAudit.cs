@@ -1,8 +1,6 @@
 using Emergence.Persistence.Backups;
-using Emergence.Persistence.Configuration;
 using Emergence.Persistence.Database;
 using Emergence.Persistence.Replication;
-using Microsoft.Extensions.Options;
 
 namespace Emergence.Persistence.Recovery;
 
@@ -14,7 +12,7 @@ namespace Emergence.Persistence.Recovery;
 /// wholly older than the restore window (<see cref="ReplicationRetention.PastTheWindow"/>) promises no point: the next
 /// prune deletes it, and rotation no longer keeps its base, so a problem found in it is reported without failing.
 /// </summary>
-public sealed class HistoryAudit(BackupVerifier verifier, TimeProvider time, IOptions<PersistenceOptions> options)
+public sealed class HistoryAudit(BackupVerifier verifier, TimeProvider time, RestoreWindow window)
 {
     /// <summary>One generation's audit.</summary>
     /// <param name="Generation">The generation.</param>
@@ -41,13 +39,12 @@ public sealed class HistoryAudit(BackupVerifier verifier, TimeProvider time, IOp
         ArgumentNullException.ThrowIfNull(location);
         var now = time.GetUtcNow();
         var backups = BackupCatalog.Scan(location.BackupDirectory, location.DatabasePath, now).Verified;
-        var windowStart = now - options.Value.Replication.RestoreWindow;
         var histories = History.ReadAll(location.BackupDirectory, location.DatabasePath);
         var audits = new List<GenerationAudit>();
         foreach (var history in histories)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var past = history != histories[^1] && ReplicationRetention.PastTheWindow(history, windowStart);
+            var past = history != histories[^1] && window.Passed(history, now);
             audits.Add(Audit(location, history, backups, cancellationToken) with { PastTheWindow = past });
         }
 
