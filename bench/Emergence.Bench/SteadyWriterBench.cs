@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using Emergence.Persistence.Configuration;
 using Emergence.Persistence.Records;
@@ -80,10 +81,15 @@ internal static class SteadyWriterBench
             2 => StartDisturbance(Path.Combine(location.DatabaseDirectory, "..", "disturbance"), cancel.Token),
             _ => null,
         };
-        var latencies = kind switch { 1 => sides.On, 2 => sides.Reference, _ => sides.Off };
-        var began = System.Diagnostics.Stopwatch.GetTimestamp();
-        var (committed, busy, errors) = WriterLoad.Write(connections, location.DatabasePath, duration, latencies, CommitsPerSecond, kind switch { 1 => sides.OnStarts, 0 => sides.OffStarts, _ => null });
-        (kind switch { 1 => sides.OnTrials, 0 => sides.OffTrials, _ => [] }).Add((began, System.Diagnostics.Stopwatch.GetTimestamp()));
+        var (latencies, starts, windows) = kind switch
+        {
+            1 => (sides.On, sides.OnStarts, sides.OnTrials),
+            2 => (sides.Reference, null, null),
+            _ => (sides.Off, sides.OffStarts, sides.OffTrials),
+        };
+        var began = Stopwatch.GetTimestamp();
+        var (committed, busy, errors) = WriterLoad.Write(connections, location.DatabasePath, duration, latencies, CommitsPerSecond, starts);
+        windows?.Add((began, Stopwatch.GetTimestamp()));
         if (busy + errors > 0)
         {
             throw new InvalidOperationException($"the steady writer saw {busy} SQLITE_BUSY and {errors} other errors");
