@@ -10,8 +10,9 @@ namespace Emergence.Bench;
 
 /// <summary>
 /// A steady writer's commit latency with the replicator off and on, and with a reference disturbance, in trials taking
-/// turns; the replication lag and the log's high-water mark while it runs; segment bytes per committed byte; and which
-/// of the replicator's spans the slow commits started in.
+/// turns; the replication lag and the log's high-water mark while it runs; segment bytes per committed byte; which
+/// of the replicator's spans the slow commits started in, which ran during a garbage-collection pause, and how their
+/// time divided between the disk or a lock, waiting for a processor and running on one.
 /// </summary>
 internal static class SteadyWriterBench
 {
@@ -45,6 +46,17 @@ internal static class SteadyWriterBench
         line(pauses.Describe("replication off", sides.OffTrials, sides.OffStarts, sides.Off, slow, inv));
         line(pauses.Describe("replication on", sides.OnTrials, sides.OnStarts, sides.On, slow, inv));
         line("");
+        if (sides.OffSplits.Count > 0)
+        {
+            line(string.Create(inv, $"Where the slow commits' time went (slower than the p99 with replication off, {slow:0.00} ms; the writer thread's own counters, `/proc/thread-self/schedstat`): blocked is neither on a processor nor waiting for one (the disk under SQLite's `fsync`, a lock); each commit counted by its largest part:"));
+            line("");
+            line("| side | slow commits | mostly blocked | mostly waiting for a processor | mostly on a processor | mean: total = blocked + waiting + on a processor |");
+            line("|---|---|---|---|---|---|");
+            line(CommitTimes.Describe("replication off", sides.OffSplits, slow, inv));
+            line(CommitTimes.Describe("replication on", sides.OnSplits, slow, inv));
+            line(CommitTimes.Describe("reference disturbance", sides.ReferenceSplits, slow, inv));
+            line("");
+        }
     }
 
     /// <summary>What the trials of each kind measured.</summary>
@@ -64,6 +76,12 @@ internal static class SteadyWriterBench
 
         public List<double> Reference { get; } = [];
 
+        public List<CommitTimes.Split> OffSplits { get; } = [];
+
+        public List<CommitTimes.Split> OnSplits { get; } = [];
+
+        public List<CommitTimes.Split> ReferenceSplits { get; } = [];
+
         public List<double> Lag { get; } = [];
 
         public long HighWater { get; set; }
@@ -81,14 +99,14 @@ internal static class SteadyWriterBench
             2 => StartDisturbance(Path.Combine(location.DatabaseDirectory, "..", "disturbance"), cancel.Token),
             _ => null,
         };
-        var (latencies, starts, windows) = kind switch
+        var (latencies, starts, windows, splits) = kind switch
         {
-            1 => (sides.On, sides.OnStarts, sides.OnTrials),
-            2 => (sides.Reference, null, null),
-            _ => (sides.Off, sides.OffStarts, sides.OffTrials),
+            1 => (sides.On, sides.OnStarts, sides.OnTrials, sides.OnSplits),
+            2 => (sides.Reference, null, null, sides.ReferenceSplits),
+            _ => (sides.Off, sides.OffStarts, sides.OffTrials, sides.OffSplits),
         };
         var began = Stopwatch.GetTimestamp();
-        var (committed, busy, errors) = WriterLoad.Write(connections, location.DatabasePath, duration, latencies, CommitsPerSecond, starts);
+        var (committed, busy, errors) = WriterLoad.Write(connections, location.DatabasePath, duration, latencies, CommitsPerSecond, starts, splits);
         windows?.Add((began, Stopwatch.GetTimestamp()));
         if (busy + errors > 0)
         {

@@ -28,11 +28,13 @@ internal static class WriterLoad
 
     /// <summary>
     /// Commits one row at a time at <paramref name="rate"/> a second (0: as fast as it can), adding each commit's
-    /// latency to <paramref name="latencies"/> (and its start, a <see cref="Stopwatch"/> timestamp, to
-    /// <paramref name="starts"/>), counting what failed.
+    /// latency to <paramref name="latencies"/> (its start, a <see cref="Stopwatch"/> timestamp, to
+    /// <paramref name="starts"/>, and how its time divided between a processor and the rest to <paramref name="splits"/>),
+    /// counting what failed.
     /// </summary>
-    public static (long Commits, long Busy, long Errors) Write(SqliteConnectionFactory connections, string database, TimeSpan duration, List<double> latencies, int rate, List<long>? starts = null)
+    public static (long Commits, long Busy, long Errors) Write(SqliteConnectionFactory connections, string database, TimeSpan duration, List<double> latencies, int rate, List<long>? starts = null, List<CommitTimes.Split>? splits = null)
     {
+        using var times = splits is null ? null : new CommitTimes();
         using var connection = connections.OpenExisting(database);
         using var command = connection.CreateCommand();
         command.CommandText = $"INSERT INTO rows (pad) VALUES (randomblob({PayloadBytes}))";
@@ -49,6 +51,7 @@ internal static class WriterLoad
                 Thread.Sleep(due - clock.Elapsed);
             }
 
+            var before = times?.Now() ?? default;
             var started = Stopwatch.GetTimestamp();
             try
             {
@@ -65,7 +68,9 @@ internal static class WriterLoad
                 continue;
             }
 
-            latencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            var took = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            times?.Add(splits, took, before, times.Now());
+            latencies.Add(took);
             starts?.Add(started);
             count++;
         }
