@@ -56,7 +56,8 @@ internal static class WalTail
     /// (from the start of the log when <paramref name="position"/> is <see langword="null"/>), feeding
     /// <paramref name="hash"/> with exactly what is written. A transaction's frames are held until its commit
     /// frame is read, so only whole transactions are ever written; <paramref name="committed"/> is given each whole
-    /// transaction's frames and the database's size in pages after it, in order, before the next is read.
+    /// transaction's frames and the database's size in pages after it, in order, before the next is read; the frames'
+    /// buffers are used again once it returns, so it must not keep them.
     /// </summary>
     public static Result CopyCommitted(string walPath, WalPosition? position, Stream destination, Platform.Sha256? hash = null, Action<IReadOnlyList<byte[]>, uint>? committed = null)
     {
@@ -141,10 +142,15 @@ internal static class WalTail
         var done = (Bytes: 0L, Frames: frames, Chain: chain, Pages: 0u);
         var commits = 0;
         var pending = new List<byte[]>();
+
+        // A transaction's frame buffers are used again for the next one once it is written (the callback is given them
+        // only until it returns): a busy log is read every step, and a new buffer per frame was most of what the
+        // replicator allocated, each collection stopping the app's writer with it.
+        var spare = new Stack<byte[]>();
         wal.Position = WalFormat.HeaderSize + (origin.Frames * frameSize);
         while (true)
         {
-            var frame = new byte[frameSize];
+            var frame = spare.Count > 0 ? spare.Pop() : new byte[frameSize];
             if (wal.ReadAtLeast(frame, frameSize, throwOnEndOfStream: false) != frameSize || WalFormat.CheckFrame(header, chain, frame) is not { } next)
             {
                 break;
@@ -165,7 +171,12 @@ internal static class WalTail
                 committed?.Invoke(pending, commitSize);
                 commits++;
                 done = (done.Bytes + (pending.Count * (long)frameSize), frames, chain, commitSize);
-                pending = [];
+                foreach (var written in pending)
+                {
+                    spare.Push(written);
+                }
+
+                pending.Clear();
             }
         }
 
