@@ -12,6 +12,12 @@ using static Emergence.Bench.BenchTools;
 // To look into one figure: [--sections copy,writer,health,compression,offsite,linearity,replication,steady-writer,history,history-rate] (steady-writer: the replication section's steady writer alone) [--reuse true] (keep the generated databases) [--writer-rate 0] (the replication section's second writer: commits a second, 0 for full speed).
 // Each section is a file of its own (CopyBench, WriterBench, HealthBench, CompressionBench, OffsiteBench,
 // LinearityBench, ReplicationBench, HistoryBench); this file parses the arguments and runs them in order.
+if (args is ["--help"] or ["-h"])
+{
+    Console.WriteLine(Arguments.Usage);
+    return 0;
+}
+
 Arguments options;
 try
 {
@@ -19,7 +25,7 @@ try
 }
 catch (ArgumentException ex)
 {
-    Console.Error.WriteLine($"bench: {ex.Message}");
+    Console.Error.WriteLine($"bench: {ex.Message} (--help lists the options)");
     return 64;
 }
 
