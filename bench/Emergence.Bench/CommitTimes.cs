@@ -12,10 +12,12 @@ internal sealed class CommitTimes : IDisposable
 {
     private readonly SafeFileHandle? _schedstat;
     private readonly byte[] _buffer = new byte[128];
+    private readonly List<Split> _splits;
 
-    /// <summary>Opens the calling thread's scheduler counters: create it on the thread that commits.</summary>
-    public CommitTimes()
+    /// <summary>Opens the calling thread's scheduler counters, to add each commit to <paramref name="splits"/>: create it on the thread that commits.</summary>
+    public CommitTimes(List<Split> splits)
     {
+        _splits = splits;
         try
         {
             _schedstat = File.OpenHandle("/proc/thread-self/schedstat");
@@ -50,12 +52,13 @@ internal sealed class CommitTimes : IDisposable
             : (0, 0);
     }
 
-    /// <summary>Adds a commit that took <paramref name="milliseconds"/> between the two readings.</summary>
-    public void Add(List<Split>? splits, double milliseconds, (long OnCpu, long Waiting) before, (long OnCpu, long Waiting) after)
+    /// <summary>Adds a commit that took <paramref name="milliseconds"/> since <paramref name="before"/> was read.</summary>
+    public void Add(double milliseconds, (long OnCpu, long Waiting) before)
     {
         if (_schedstat is not null)
         {
-            splits?.Add(new Split(milliseconds, (after.OnCpu - before.OnCpu) / 1e6, (after.Waiting - before.Waiting) / 1e6));
+            var after = Now();
+            _splits.Add(new Split(milliseconds, (after.OnCpu - before.OnCpu) / 1e6, (after.Waiting - before.Waiting) / 1e6));
         }
     }
 

@@ -7,9 +7,8 @@ using Microsoft.Extensions.DependencyInjection;
 using static Emergence.Bench.BenchTools;
 
 // Measures backups side by side with dd, sqlite3 .backup, VACUUM INTO and BackupDatabase in one run,
-// and prints ratios to dd (the physical limit of a durable copy). Usage:
-//   dotnet run -c Release --project bench/Emergence.Bench -- [--size-mib 1024] [--small-mib 100] [--runs 3] [--writer-seconds 12] [--writer-trials 5] [--dir /tmp/emergence-bench] [--out bench/RESULTS.md]
-// To look into one figure: [--sections copy,writer,health,compression,offsite,linearity,replication,steady-writer,history,history-rate] (steady-writer: the replication section's steady writer alone) [--reuse true] (keep the generated databases) [--writer-rate 0] (the replication section's second writer: commits a second, 0 for full speed).
+// and prints ratios to dd (the physical limit of a durable copy). The options and their defaults: --help
+// (Arguments.Usage).
 // Each section is a file of its own (CopyBench, WriterBench, HealthBench, CompressionBench, OffsiteBench,
 // LinearityBench, ReplicationBench, HistoryBench); this file parses the arguments and runs them in order.
 if (args is ["--help"] or ["-h"])

@@ -34,7 +34,7 @@ internal static class WriterLoad
     /// </summary>
     public static (long Commits, long Busy, long Errors) Write(SqliteConnectionFactory connections, string database, TimeSpan duration, List<double> latencies, int rate, List<long>? starts = null, List<CommitTimes.Split>? splits = null)
     {
-        using var times = splits is null ? null : new CommitTimes();
+        using var times = splits is null ? null : new CommitTimes(splits);
         using var connection = connections.OpenExisting(database);
         using var command = connection.CreateCommand();
         command.CommandText = $"INSERT INTO rows (pad) VALUES (randomblob({PayloadBytes}))";
@@ -69,7 +69,7 @@ internal static class WriterLoad
             }
 
             var took = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-            times?.Add(splits, took, before, times.Now());
+            times?.Add(took, before);
             latencies.Add(took);
             starts?.Add(started);
             count++;
