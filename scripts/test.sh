@@ -13,6 +13,7 @@ command -v mkfs.ext4 >/dev/null 2>&1 || missing+=(e2fsprogs)  # the rehearsal's 
 command -v sha256sum >/dev/null 2>&1 || missing+=(coreutils)
 command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 command -v faketime >/dev/null 2>&1 || missing+=(faketime)        # clocks that step, under the replicator in the history tests
+command -v zstd >/dev/null 2>&1 || missing+=(zstd)                # an independent reader of the compressed history segments
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)  # promtool checks the text of /api/metrics
 if ((${#missing[@]})); then
   if [ "$(id -u)" = 0 ]; then

@@ -16,11 +16,23 @@ internal sealed class PageChanges(int pageSize)
 
     public int Commits { get; set; }
 
-    public void Commit(List<(uint Page, byte[] Data)> frames, uint size)
+    /// <summary>
+    /// Adds one transaction: its pages (in log order, the last version of a page winning) and the database's size after
+    /// it. A page already held keeps its buffer, overwritten; the buffers no longer held go to <paramref name="spare"/>.
+    /// </summary>
+    public void Commit(List<(uint Page, byte[] Data)> frames, uint size, Stack<byte[]> spare)
     {
         foreach (var (page, data) in frames)
         {
-            Pages[page] = data;
+            if (Pages.TryGetValue(page, out var held))
+            {
+                data.CopyTo(held, 0);
+                spare.Push(data);
+            }
+            else
+            {
+                Pages[page] = data;
+            }
         }
 
         if (size < SmallestSize)
@@ -29,6 +41,7 @@ internal sealed class PageChanges(int pageSize)
             SmallestSize = size;
             foreach (var page in Pages.Keys.Where(p => p > size).ToList())
             {
+                spare.Push(Pages[page]);
                 Pages.Remove(page);
             }
         }

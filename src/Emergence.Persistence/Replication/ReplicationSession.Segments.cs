@@ -1,45 +1,65 @@
 using Emergence.Persistence.Database;
 using Emergence.Persistence.Metrics;
 using Emergence.Persistence.Platform;
+using ZstdSharp;
 
 namespace Emergence.Persistence.Replication;
 
 // The segment being filled, and how it is made durable.
 public sealed partial class ReplicationSession
 {
+    /// <summary>Zstd's fastest level: the ratio comes from the versions of a page that follow each other, not from the level.</summary>
+    private const int CompressionLevel = 1;
+
     /// <summary>
-    /// The segment being filled: the commits copied since it began, in its temporary file, not yet durable. Between a
-    /// copy and <see cref="Close"/> the frames are only in the log and that file: a crash before it leaves the stored
-    /// generation at its last durable segment, which no longer follows the log, so the next start begins a new
-    /// generation rather than leave a gap.
+    /// The segment being filled: the commits copied since it began, compressed into its temporary file, not yet durable.
+    /// Between a copy and <see cref="Close"/> the frames are only in the log and that file: a crash before it leaves the
+    /// stored generation at its last durable segment, which no longer follows the log, so the next start begins a new
+    /// generation rather than leave a gap. Zstd at its fastest level: a busy second rewrites the same few pages hundreds
+    /// of times, and each version is found in the one before it, so the disk takes a small part of the log's bytes
+    /// (measured here, about an eighteenth for one-row commits) for less than a millisecond of a core per second of them.
     /// </summary>
-    private sealed class OpenSegment(string tempPath, FileStream file, long sequence, string name, WalPosition origin, ulong startHash, bool resumedByContent) : IDisposable
+    private sealed class OpenSegment : IDisposable
     {
-        public string TempPath { get; } = tempPath;
+        public OpenSegment(string tempPath, FileStream file, long sequence, string name, WalPosition origin, ulong startHash, bool resumedByContent)
+        {
+            (TempPath, File, Sequence, Name, Origin, StartHash, ResumedByContent) = (tempPath, file, sequence, name, origin, startHash, resumedByContent);
+            Hashing = new HashingStream(file, Hash);
+            Frames = new CompressionStream(Hashing, CompressionLevel, leaveOpen: true);
+            To = origin;
+            EndHash = startHash;
+        }
 
-        public FileStream File { get; } = file;
+        public string TempPath { get; }
 
+        public FileStream File { get; }
+
+        /// <summary>The SHA-256 of the file's bytes (compressed), as written.</summary>
         public Sha256 Hash { get; } = new();
 
-        public long Sequence { get; } = sequence;
+        /// <summary>The file, hashing what is written to it.</summary>
+        public HashingStream Hashing { get; }
 
-        public string Name { get; } = name;
+        /// <summary>Where the frames go: compressed into <see cref="Hashing"/>.</summary>
+        public CompressionStream Frames { get; }
 
-        public WalPosition Origin { get; } = origin;
+        public long Sequence { get; }
 
-        public ulong StartHash { get; } = startHash;
+        public string Name { get; }
 
-        public bool ResumedByContent { get; } = resumedByContent;
+        public WalPosition Origin { get; }
 
-        public WalPosition To { get; set; } = origin;
+        public ulong StartHash { get; }
+
+        public bool ResumedByContent { get; }
+
+        public WalPosition To { get; set; }
 
         public int Commits { get; set; }
 
         public uint DatabasePages { get; set; }
 
-        public long Bytes { get; set; }
-
-        public ulong EndHash { get; set; } = startHash;
+        public ulong EndHash { get; set; }
 
         /// <summary>When its last commits had been copied: every commit in it was made before.</summary>
         public DateTimeOffset SeenAt { get; set; }
@@ -47,8 +67,13 @@ public sealed partial class ReplicationSession
         /// <summary>The start of the step that last copied into it: every commit before was in the log then, and is in it.</summary>
         public DateTimeOffset Covers { get; set; }
 
+        /// <summary>Ends the compressed stream: after it, the file holds the whole segment.</summary>
+        public void Finish() => Frames.Dispose();
+
         public void Dispose()
         {
+            Frames.Dispose();
+            Hashing.Dispose();
             File.Dispose();
             Hash.Dispose();
         }
@@ -85,12 +110,10 @@ public sealed partial class ReplicationSession
 
         _open ??= Begin(read.From!, before);
         var bytes = _buffer.GetBuffer().AsSpan(0, (int)_buffer.Length);
-        _open.File.Write(bytes);
-        _open.Hash.Append(bytes);
+        _open.Frames.Write(bytes);
         _open.To = read.To!;
         _open.Commits += read.Commits;
         _open.DatabasePages = read.DatabasePages;
-        _open.Bytes += read.Bytes;
         _open.EndHash = _hashes.Checksum;
         _open.SeenAt = seenAt;
         _open.Covers = started;
@@ -127,6 +150,7 @@ public sealed partial class ReplicationSession
         using var span = PersistenceActivities.Start(PersistenceActivities.SegmentCommit);
         try
         {
+            open.Finish();
             open.File.Flush(flushToDisk: true);
             open.File.Dispose();
             var seenAt = Stamp(open.SeenAt);
@@ -148,8 +172,9 @@ public sealed partial class ReplicationSession
                 DatabasePages = open.DatabasePages,
                 FirstCommitAt = seenAt,
                 LastCommitAt = seenAt,
-                Size = open.Bytes,
+                Size = open.Hashing.Count,
                 Checksum = open.Hash.Finish(),
+                Codec = SegmentReader.Codec,
                 Format = GenerationManifest.CurrentFormat,
                 StartHash = PageHashes.Format(open.StartHash),
                 EndHash = PageHashes.Format(open.EndHash),

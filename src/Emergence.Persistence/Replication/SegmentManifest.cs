@@ -63,10 +63,10 @@ public sealed record SegmentManifest
     [JsonConverter(typeof(UtcMillisecondsConverter))]
     public required DateTimeOffset LastCommitAt { get; init; }
 
-    /// <summary>The segment file's size in bytes.</summary>
+    /// <summary>The file's size in bytes (compressed, as stored).</summary>
     public required long Size { get; init; }
 
-    /// <summary>Lowercase hex SHA-256 of the segment file.</summary>
+    /// <summary>Lowercase hex SHA-256 of the file (as stored).</summary>
     public required string Checksum { get; init; }
 
     /// <summary>The history format (2); <see langword="null"/> for the first format.</summary>
@@ -100,7 +100,7 @@ public sealed record SegmentManifest
     /// <summary>For a level file, how many pages it holds.</summary>
     public int? Pages { get; init; }
 
-    /// <summary>For a level file, its compression (<c>zstd</c>).</summary>
+    /// <summary>The file's compression: <c>zstd</c>; <see langword="null"/> for a segment of the frames as they are (as the first segments were written).</summary>
     public string? Codec { get; init; }
 
     /// <summary>For a level file, whether a segment after its first resumed by content (a log position inside it then says nothing of order).</summary>
