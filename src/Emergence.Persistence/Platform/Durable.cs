@@ -70,6 +70,30 @@ public static class Durable
     /// </summary>
     public static void WriteFileAtomically(string tempPath, string finalPath, byte[] content)
     {
+        WriteTemporary(tempPath, content, () => File.Move(tempPath, finalPath, overwrite: true));
+        FsyncDirectory(Path.GetDirectoryName(finalPath)!);
+    }
+
+    /// <summary>
+    /// Puts a written and fsynced file in place with its record, the file first, and makes both renames durable with one
+    /// fsync of their directory: the record is written to a temporary file and fsynced before either rename. A crash
+    /// before that last fsync can leave either rename without the other; whoever reads the directory afterwards takes a
+    /// file without its record, or a record without its file, for this interrupted write.
+    /// </summary>
+    public static void PlaceWithRecord(string fileTemp, string filePath, string recordPath, byte[] record)
+    {
+        var recordTemp = recordPath + TempSuffix;
+        WriteTemporary(recordTemp, record, () =>
+        {
+            File.Move(fileTemp, filePath, overwrite: true);
+            File.Move(recordTemp, recordPath, overwrite: true);
+        });
+        FsyncDirectory(Path.GetDirectoryName(recordPath)!);
+    }
+
+    /// <summary>Writes and fsyncs <paramref name="tempPath"/>, then runs <paramref name="place"/>; on failure the temporary file is removed.</summary>
+    private static void WriteTemporary(string tempPath, byte[] content, Action place)
+    {
         ArgumentNullException.ThrowIfNull(content);
         try
         {
@@ -79,7 +103,7 @@ public static class Durable
                 stream.Flush(flushToDisk: true);
             }
 
-            File.Move(tempPath, finalPath, overwrite: true);
+            place();
         }
         catch
         {
@@ -94,8 +118,6 @@ public static class Durable
 
             throw;
         }
-
-        FsyncDirectory(Path.GetDirectoryName(finalPath)!);
     }
 
     /// <summary>

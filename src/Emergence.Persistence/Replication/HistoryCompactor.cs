@@ -161,10 +161,7 @@ public static class HistoryCompactor
         }
 
         var manifest = LevelManifest(generation, level, group, name, header.FinalPages, smallest, file);
-        File.Move(temp, path, overwrite: true);
-        Durable.FsyncDirectory(directory);
-        Durable.WriteFileAtomically(path + ReplicationStore.ManifestSuffix + Durable.TempSuffix, path + ReplicationStore.ManifestSuffix,
-            JsonSerializer.SerializeToUtf8Bytes(manifest, PersistenceJson.Options));
+        Durable.PlaceWithRecord(temp, path, path + ReplicationStore.ManifestSuffix, JsonSerializer.SerializeToUtf8Bytes(manifest, PersistenceJson.Options));
         return HistoryFile.OnVolume(head.Sequence, path, manifest) with { Level = level, Last = tail.Last };
     }
 

@@ -214,24 +214,23 @@ public sealed class ReplicationStore(string backupDirectory)
     }
 
     /// <summary>
-    /// Makes a written (and fsynced) segment part of the timeline: renames it into place, then writes its
-    /// manifest (last, so a segment with a manifest is always whole).
+    /// Makes a written (and fsynced) segment part of the timeline: renames it into place, then its manifest (written and
+    /// fsynced first), so that a segment with a manifest is always whole; one fsync of the directory makes both
+    /// durable (three in all with the segment's own, where each rename had its own before).
     /// </summary>
     public SegmentManifest Commit(string tempPath, SegmentManifest manifest)
     {
         ArgumentNullException.ThrowIfNull(manifest);
-        var directory = DirectoryOf(manifest.Generation);
-        var path = Path.Combine(directory, manifest.Filename);
-        File.Move(tempPath, path, overwrite: true);
-        Durable.FsyncDirectory(directory);
-        Durable.WriteFileAtomically(path + ManifestSuffix + Durable.TempSuffix, path + ManifestSuffix, JsonSerializer.SerializeToUtf8Bytes(manifest, PersistenceJson.Options));
+        var path = Path.Combine(DirectoryOf(manifest.Generation), manifest.Filename);
+        Durable.PlaceWithRecord(tempPath, path, path + ManifestSuffix, JsonSerializer.SerializeToUtf8Bytes(manifest, PersistenceJson.Options));
         return manifest;
     }
 
     /// <summary>
     /// Deletes what interrupted writes left in a generation's folder: a segment's temporary files (<c>*.tmp</c>: a segment
-    /// being filled, its record being written) and a newest segment renamed into place with no record at all (a commit killed between its
-    /// two steps, which the history never counted; an unreadable record is damage, and stays to be named).
+    /// being filled, its record being written), and a newest segment with no record at all or a newest record with no
+    /// segment (a commit cut off before the fsync that makes its two renames durable, which the history never counted;
+    /// an unreadable record is damage, and stays to be named).
     /// </summary>
     public void SweepInterrupted(string generation)
     {
@@ -248,10 +247,19 @@ public sealed class ReplicationStore(string backupDirectory)
         }
 
         var files = Files(generation);
-        if (files.Count > 0 && files.MaxBy(f => f.Last) is { Level: 0, Manifest: null } orphan && files.Count(f => f.Last == orphan.Last) == 1
-            && !File.Exists(orphan.Path + ManifestSuffix))
+        if (files.Count == 0 || files.MaxBy(f => f.Last) is not { Level: 0 } newest || files.Count(f => f.Last == newest.Last) != 1)
         {
-            File.Delete(orphan.Path);
+            return;
+        }
+
+        var (segment, record) = (File.Exists(newest.Path), File.Exists(newest.Path + ManifestSuffix));
+        if (segment && !record)
+        {
+            File.Delete(newest.Path);
+        }
+        else if (record && !segment && newest.Manifest is not null)
+        {
+            File.Delete(newest.Path + ManifestSuffix);
         }
     }
 

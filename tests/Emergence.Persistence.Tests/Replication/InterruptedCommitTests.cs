@@ -4,9 +4,10 @@ using Emergence.Persistence.Replication;
 namespace Emergence.Persistence.Tests.Replication;
 
 /// <summary>
-/// A segment is committed in two steps: the file renamed into place, then its record written. A replicator killed
-/// between them (or while a segment or its record was still a temporary file) leaves files the history never counted;
-/// the next start clears them, so the generation they were in still audits whole.
+/// A segment is committed by two renames, the file's and then its record's, made durable by one fsync of their
+/// directory. A replicator killed before that fsync (or while a segment or its record was still a temporary file) may
+/// leave either rename without the other: files the history never counted, which the next start clears, so the
+/// generation they were in still audits whole.
 /// </summary>
 public sealed class InterruptedCommitTests : ExactRestoreTest
 {
@@ -34,6 +35,31 @@ public sealed class InterruptedCommitTests : ExactRestoreTest
         }
 
         Assert.False(File.Exists(Path.Combine(directory, newest)));
+        Assert.Empty(Directory.EnumerateFiles(directory, "*.tmp"));
+        var audit = AuditOf(first);
+        Assert.True(audit.Ok, audit.Problem);
+        Assert.Equal(2, audit.Proven);
+    }
+
+    [Fact]
+    public async Task ARecordRenamedBeforeItsSegment_IsClearedAtTheNextStart_AndItsGenerationAuditsWhole()
+    {
+        Commit(5);
+        var first = (await ReplicateBatchesAsync(3))[0].Generation;
+
+        // What a crash before the directory's fsync may leave: the newest record's rename durable, its segment's not.
+        var directory = new ReplicationStore(H.BackupDirectory).DirectoryOf(first);
+        var newest = Path.Combine(directory, ReplicationStore.SegmentName(3));
+        File.Move(newest, newest + ".tmp");
+        Assert.False(AuditOf(first).Ok);
+
+        Commit(5);
+        using (var session = await OpenAsync())
+        {
+            Assert.NotEqual(first, session.Generation.Id);
+        }
+
+        Assert.False(File.Exists(newest + ReplicationStore.ManifestSuffix));
         Assert.Empty(Directory.EnumerateFiles(directory, "*.tmp"));
         var audit = AuditOf(first);
         Assert.True(audit.Ok, audit.Problem);
