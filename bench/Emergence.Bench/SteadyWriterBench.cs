@@ -184,7 +184,7 @@ internal static class SteadyWriterBench
         line(string.Create(inv, $"| commits per second | {sides.Off.Count / perSide:0} | {sides.On.Count / perSide:0} | {sides.Reference.Count / perSide:0} | | | |"));
         line("");
         var checkpointBytes = provider.GetRequiredService<IOptions<PersistenceOptions>>().Value.Replication.CheckpointBytes;
-        line(string.Create(inv, $"Replication lag (now minus the time up to which every commit is in a durable segment, sampled every 50 ms): p50 {lag.Median:0.00} s, p99 {lag.Percentile(99):0.00} s, max {lag.Max:0.00} s. WAL high-water mark {sides.HighWater >> 10} KiB (checkpoint at {checkpointBytes >> 10} KiB). Segment bytes per committed payload byte: {segmentBytes / (double)(sides.CommittedOn * WriterLoad.PayloadBytes):0.0} ({segmentBytes >> 10} KiB of segments for {sides.CommittedOn} commits: a page and a frame header per page a commit touches)."));
+        line(string.Create(inv, $"Replication lag (now minus the time up to which every commit is in a durable segment, sampled every 50 ms): p50 {lag.Median:0.00} s, p99 {lag.Percentile(99):0.00} s, max {lag.Max:0.00} s. WAL high-water mark {sides.HighWater >> 10} KiB (checkpoint at {checkpointBytes >> 10} KiB). Segment bytes per committed payload byte: {segmentBytes / (double)(sides.CommittedOn * WriterLoad.PayloadBytes):0.0} ({segmentBytes >> 10} KiB of segments for {sides.CommittedOn} commits: a page and a frame header per page a commit touches, compressed, each version of a page found in the one before)."));
         line("");
     }
 }

@@ -62,7 +62,7 @@ public sealed class PersistenceMetrics
         meter.CreateObservableGauge("emergence.offsite.lag", OffsiteLag, "s", "Now minus the time up to which every closed segment is in the off-volume target, by target.");
         meter.CreateObservableGauge("emergence.replication.wal.size", () => Gauge(r => r.WalBytes), "By", "The -wal file's size at the replicator's last poll.");
         _segments = meter.CreateCounter<long>("emergence.replication.segments", "{segment}", "WAL segments written to the volume.");
-        _segmentBytes = meter.CreateCounter<long>("emergence.replication.written", "By", "Bytes of WAL segments written to the volume.");
+        _segmentBytes = meter.CreateCounter<long>("emergence.replication.written", "By", "Bytes of WAL segments written to the volume (compressed, as stored).");
         _levelFiles = meter.CreateCounter<long>("emergence.replication.level_files", "{file}", "History level files written by merging closed history files, by level.");
         _levelBytes = meter.CreateCounter<long>("emergence.replication.level_written", "By", "Bytes of history level files written (compressed), by level.");
         _generations = meter.CreateCounter<long>("emergence.replication.generations", "{generation}", "Replication generations started, by reason.");
