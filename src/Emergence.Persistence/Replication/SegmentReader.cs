@@ -47,9 +47,10 @@ internal static class SegmentReader
             using var hash = new Sha256();
             using var hashing = new HashingStream(input, hash);
             string? problem = null;
+            using var decompressing = compressed ? new DecompressionStream(hashing, leaveOpen: true) : null;
             try
             {
-                using var frames = compressed ? new DecompressionStream(hashing, leaveOpen: true) : (Stream)hashing;
+                var frames = (Stream?)decompressing ?? hashing;
                 var frame = new byte[walk.FrameSize];
                 int read;
                 while (problem is null && (read = frames.ReadAtLeast(frame, frame.Length, throwOnEndOfStream: false)) > 0)
