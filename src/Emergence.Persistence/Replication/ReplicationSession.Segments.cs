@@ -70,11 +70,31 @@ public sealed partial class ReplicationSession
         /// <summary>Ends the compressed stream: after it, the file holds the whole segment.</summary>
         public void Finish() => Frames.Dispose();
 
+        /// <summary>
+        /// Releases the file and its streams. What they still hold is only ever written here for a segment being
+        /// dropped (<see cref="Close"/> ends the stream and syncs the file itself first, and reports what fails there),
+        /// so a write that fails now (the volume full) is not an error: the file is deleted next.
+        /// </summary>
         public void Dispose()
         {
-            Frames.Dispose();
-            Hashing.Dispose();
-            File.Dispose();
+            try
+            {
+                Frames.Dispose();
+            }
+            catch (Exception ex) when (ex is IOException or ZstdException)
+            {
+                // The segment is being dropped: see above.
+            }
+
+            try
+            {
+                File.Dispose();
+            }
+            catch (IOException)
+            {
+                // The same.
+            }
+
             Hash.Dispose();
         }
     }

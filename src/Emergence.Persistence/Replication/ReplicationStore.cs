@@ -228,9 +228,10 @@ public sealed class ReplicationStore(string backupDirectory)
 
     /// <summary>
     /// Deletes what interrupted writes left in a generation's folder: a segment's temporary files (<c>*.tmp</c>: a segment
-    /// being filled, its record being written), and a newest segment with no record at all or a newest record with no
-    /// segment (a commit cut off before the fsync that makes its two renames durable, which the history never counted;
-    /// an unreadable record is damage, and stays to be named).
+    /// being filled, its record being written), and a newest segment with no record at all or a newest record whose
+    /// segment is still in its temporary file (a commit cut off before the fsync that makes its two renames durable,
+    /// which the history never counted; an unreadable record, or a record whose segment is gone, is damage, and stays
+    /// to be named).
     /// </summary>
     public void SweepInterrupted(string generation)
     {
@@ -240,24 +241,29 @@ public sealed class ReplicationStore(string backupDirectory)
             return;
         }
 
+        var files = Files(generation);
+        var newest = files.Count > 0 && files.MaxBy(f => f.Last) is { Level: 0 } last && files.Count(f => f.Last == last.Last) == 1 ? last : null;
+        // A record without its segment is an interrupted commit only when the segment is still in its temporary file;
+        // a segment lost after its commit is damage, and stays to be named.
+        var (segment, record, renaming) = newest is null ? default
+            : (File.Exists(newest.Path), File.Exists(newest.Path + ManifestSuffix), File.Exists(newest.Path + Durable.TempSuffix));
+
         // A level file's temporary is the compactor's to sweep (a pass may be writing one now).
         foreach (var temp in Directory.EnumerateFiles(directory, "*" + Durable.TempSuffix).Where(IsSegmentTemporary))
         {
             File.Delete(temp);
         }
 
-        var files = Files(generation);
-        if (files.Count == 0 || files.MaxBy(f => f.Last) is not { Level: 0 } newest || files.Count(f => f.Last == newest.Last) != 1)
+        if (newest is null)
         {
             return;
         }
 
-        var (segment, record) = (File.Exists(newest.Path), File.Exists(newest.Path + ManifestSuffix));
         if (segment && !record)
         {
             File.Delete(newest.Path);
         }
-        else if (record && !segment && newest.Manifest is not null)
+        else if (record && !segment && renaming && newest.Manifest is not null)
         {
             File.Delete(newest.Path + ManifestSuffix);
         }

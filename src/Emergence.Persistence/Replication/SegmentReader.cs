@@ -99,8 +99,11 @@ internal static class SegmentReader
         /// <summary>A frame's size: its header and a page.</summary>
         public int FrameSize => WalFormat.FrameHeaderSize + start.PageSize;
 
-        /// <summary>Why the segment ends where it does, when it ends inside a transaction; <see langword="null"/> otherwise.</summary>
-        public string? Unfinished => _pending.Count > 0 ? $"it ends inside a transaction after frame {_frames}" : null;
+        /// <summary>Why the segment ends where it does, when it ends inside a transaction or before the last frame its record names; <see langword="null"/> otherwise.</summary>
+        public string? Unfinished =>
+            _pending.Count > 0 ? $"it ends inside a transaction after frame {_frames}"
+            : _frames < lastFrame ? $"it ends after frame {_frames}, before frame {lastFrame} where its record says it ends"
+            : null;
 
         /// <summary>Checks the next frame (<paramref name="read"/> bytes of it read) and keeps its page; returns why it cannot be applied, or <see langword="null"/>.</summary>
         public string? Take(byte[] frame, int read)

@@ -65,6 +65,61 @@ public sealed class ReplicationHostileTests : IDisposable
         return (k, rows);
     }
 
+    [Fact]
+    public async Task ASegmentBeingFilledWhenTheVolumeFills_IsDroppedAsTheSessionEnds_WithoutAnErrorThatWouldStopTheReplicator()
+    {
+        var root = Directory.CreateTempSubdirectory("emergence-full-").FullName;
+        var data = Path.Combine(root, "data");
+        try
+        {
+            using var volume = new TmpfsMount(data, "8m");
+            using var h = new TestHarness(new Dictionary<string, string?> { ["Persistence:DatabasePath"] = Path.Combine(data, "database.sqlite") }, root: root);
+            using var writer = h.Get<SqliteConnectionFactory>().OpenOrCreate(h.DatabasePath);
+            Execute(writer, "CREATE TABLE rows (n INTEGER PRIMARY KEY, pad BLOB NOT NULL);");
+            var session = await OpenAsync(h);
+            for (var i = 0; i < 20; i++)
+            {
+                Execute(writer, "INSERT INTO rows (pad) VALUES (randomblob(300));");
+            }
+
+            session.Tail(); // copied into the segment being filled, still in the stream's and the file's buffers
+            var directory = new ReplicationStore(h.BackupDirectory).DirectoryOf(session.Generation.Id);
+            Assert.Single(Directory.EnumerateFiles(directory, "*.tmp"));
+            Fill(data);
+
+            // The replicator's loop disposes its session in a finally: an error here would end the loop.
+            session.Dispose();
+
+            Assert.Empty(Directory.EnumerateFiles(directory, "*.tmp"));
+        }
+        finally
+        {
+            Shell.Run("umount", "-l", data);
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    /// <summary>Writes a file on the volume at <paramref name="path"/> until the volume is full.</summary>
+    private static void Fill(string path)
+    {
+        using var filler = new FileStream(Path.Combine(path, "filler"), FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0);
+        foreach (var size in new[] { 1 << 20, 4096, 1 })
+        {
+            try
+            {
+                var block = new byte[size];
+                while (true)
+                {
+                    filler.Write(block);
+                }
+            }
+            catch (IOException)
+            {
+                // Full at this size: the next, smaller one takes what is left.
+            }
+        }
+    }
+
     [Theory]
     [InlineData("fifo")]
     [InlineData("link to /dev/zero")]

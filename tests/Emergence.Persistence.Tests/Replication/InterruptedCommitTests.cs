@@ -67,6 +67,28 @@ public sealed class InterruptedCommitTests : ExactRestoreTest
     }
 
     [Fact]
+    public async Task ANewestSegmentLostAfterItsCommit_IsDamage_AndItsRecordStaysToBeNamed()
+    {
+        Commit(5);
+        var first = (await ReplicateBatchesAsync(3))[0].Generation;
+
+        // Gone with no temporary file beside its record: not a commit cut off, but a segment lost after it.
+        var directory = new ReplicationStore(H.BackupDirectory).DirectoryOf(first);
+        var newest = ReplicationStore.SegmentName(3);
+        File.Delete(Path.Combine(directory, newest));
+
+        Commit(5);
+        using (await OpenAsync())
+        {
+        }
+
+        Assert.True(File.Exists(Path.Combine(directory, newest + ReplicationStore.ManifestSuffix)));
+        var audit = AuditOf(first);
+        Assert.False(audit.Ok);
+        Assert.Contains(newest, audit.Problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ANewestRecordThatCannotBeRead_IsDamage_AndStaysToBeNamed()
     {
         Commit(5);

@@ -9,8 +9,8 @@ namespace Emergence.Persistence.Tests.Replication;
 
 /// <summary>
 /// What a segment's file holds: one zstd stream of its frames, read back by the zstd CLI as well as by restores; the
-/// frames themselves, as the first segments were written, still restore; a compression or a length the record does
-/// not vouch for stops the replay there.
+/// frames themselves, as the first segments were written, still restore; a compression or a number of frames the
+/// record does not vouch for stops the replay there.
 /// </summary>
 public sealed class SegmentFormatTests : ReplicationTest
 {
@@ -94,6 +94,20 @@ public sealed class SegmentFormatTests : ReplicationTest
         var result = RestoreTo(null);
 
         Assert.Contains("more frames than its record says", result.Replay!.Stopped, StringComparison.Ordinal);
+        Assert.Equal(first.LastCommitAt, result.Replay.ReachedAt);
+        Assert.Equal((15, true, "ok"), ReadBack());
+    }
+
+    [Fact]
+    public async Task ASegmentHoldingFewerFramesThanItsRecordSays_StopsTheReplayBeforeIt()
+    {
+        var (first, second) = await TwoSegmentsAsync();
+        Rewrite(second with { LastFrame = second.LastFrame + 1 });
+
+        H.Time.Advance(TimeSpan.FromSeconds(1));
+        var result = RestoreTo(null);
+
+        Assert.Contains($"before frame {second.LastFrame + 1} where its record says it ends", result.Replay!.Stopped, StringComparison.Ordinal);
         Assert.Equal(first.LastCommitAt, result.Replay.ReachedAt);
         Assert.Equal((15, true, "ok"), ReadBack());
     }
