@@ -19,7 +19,10 @@ internal static class SteadyWriterBench
     /// <summary>The steady writer's rate: a busy app's, well below what this disk takes with synchronous=FULL (about 3000 one-row commits a second).</summary>
     public const int CommitsPerSecond = 500;
 
-    /// <summary>The reference disturbance: what any replication must add to this disk, with nothing of ours in it.</summary>
+    /// <summary>
+    /// The reference disturbance: a second of the log's frames, what a copy that keeps them as they are must add to this
+    /// disk, with nothing of ours in it (segments compress them now, and write far less).
+    /// </summary>
     private const int ReferenceBytes = CommitsPerSecond * (4096 + 24);
 
     public static void Run(Arguments options, Func<string, string, ServiceProvider> services, Action<string> line, CultureInfo inv)
@@ -151,7 +154,7 @@ internal static class SteadyWriterBench
         };
     }
 
-    /// <summary>Once a second, <c>dd</c> writes and fsyncs as many bytes as a second of segments (a frame per commit).</summary>
+    /// <summary>Once a second, <c>dd</c> writes and fsyncs as many bytes as a second of the log's frames (a frame per commit).</summary>
     private static Action StartDisturbance(string target, CancellationToken cancel)
     {
         var disturbance = new Thread(() =>
@@ -175,7 +178,7 @@ internal static class SteadyWriterBench
         var reference = new Stats(sides.Reference);
         var lag = new Stats(sides.Lag);
         var perSide = seconds * trials / 3.0;
-        line(string.Create(inv, $"Steady writer: {CommitsPerSecond} one-row commits a second ({WriterLoad.PayloadBytes}-byte payload, synchronous=FULL) for {seconds} s per trial, {trials} trials taking turns (off, on, reference, …), {sides.Off.Count} commits off, {sides.On.Count} on, {sides.Reference.Count} with the reference disturbance (replication off, `dd` writing and fsyncing {ReferenceBytes >> 10} KiB, a second of segments, once a second)."));
+        line(string.Create(inv, $"Steady writer: {CommitsPerSecond} one-row commits a second ({WriterLoad.PayloadBytes}-byte payload, synchronous=FULL) for {seconds} s per trial, {trials} trials taking turns (off, on, reference, …), {sides.Off.Count} commits off, {sides.On.Count} on, {sides.Reference.Count} with the reference disturbance (replication off, `dd` writing and fsyncing {ReferenceBytes >> 10} KiB, a second of the log's frames, once a second)."));
         line("");
         line("| figure | replication off | replication on | reference disturbance | on/off | reference/off | on/reference |");
         line("|---|---|---|---|---|---|---|");
