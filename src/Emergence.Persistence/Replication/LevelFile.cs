@@ -107,7 +107,7 @@ internal static class LevelFile
     {
         ArgumentNullException.ThrowIfNull(header);
         using var file = new FileStream(RegularFile.OpenRead(path), FileAccess.Read, 1 << 16);
-        using var zstd = new DecompressionStream(file);
+        using var zstd = HistoryZstd.Reading(file, leaveOpen: false);
         var head = new byte[HeaderSize];
         ReadExactly(zstd, head);
         if (BinaryPrimitives.ReadUInt32BigEndian(head) != Magic || BinaryPrimitives.ReadInt32BigEndian(head.AsSpan(4)) != Version)

@@ -47,7 +47,7 @@ internal static class SegmentReader
             using var hash = new Sha256();
             using var hashing = new HashingStream(input, hash);
             string? problem = null;
-            using var decompressing = compressed ? new DecompressionStream(hashing, leaveOpen: true) : null;
+            using var decompressing = compressed ? HistoryZstd.Reading(hashing, leaveOpen: true) : null;
             try
             {
                 var frames = (Stream?)decompressing ?? hashing;

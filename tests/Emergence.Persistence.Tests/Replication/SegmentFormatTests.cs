@@ -9,8 +9,8 @@ namespace Emergence.Persistence.Tests.Replication;
 
 /// <summary>
 /// What a segment's file holds: one zstd stream of its frames, read back by the zstd CLI as well as by restores; the
-/// frames themselves, as the first segments were written, still restore; a compression or a number of frames the
-/// record does not vouch for stops the replay there.
+/// frames themselves, as the first segments were written, still restore; a compression, a number of frames or a
+/// window the history does not write stops the replay there.
 /// </summary>
 public sealed class SegmentFormatTests : ReplicationTest
 {
@@ -108,6 +108,27 @@ public sealed class SegmentFormatTests : ReplicationTest
         var result = RestoreTo(null);
 
         Assert.Contains($"before frame {second.LastFrame + 1} where its record says it ends", result.Replay!.Stopped, StringComparison.Ordinal);
+        Assert.Equal(first.LastCommitAt, result.Replay.ReachedAt);
+        Assert.Equal((15, true, "ok"), ReadBack());
+    }
+
+    [Fact]
+    public async Task AStreamDeclaringAWindowFarPastWhatTheHistoryWrites_IsRefusedBeforeItsFramesAreRead()
+    {
+        var (first, second) = await TwoSegmentsAsync();
+        // The same frames in a stream whose header asks for a 128 MiB window (zstd's long mode, from a pipe: its size unknown).
+        var path = PathOf(second);
+        File.WriteAllBytes(path + ".raw", Decompress(path));
+        var (exit, _, error) = Shell.Run("sh", "-c", $"zstd -q -1 --long=27 -c < '{path}.raw' > '{path}'");
+        Assert.True(exit == 0, $"zstd exited {exit}: {error}");
+        File.Delete(path + ".raw");
+        var stored = File.ReadAllBytes(path);
+        Rewrite(second with { Size = stored.Length, Checksum = Convert.ToHexStringLower(SHA256.HashData(stored)) });
+
+        H.Time.Advance(TimeSpan.FromSeconds(1));
+        var result = RestoreTo(null);
+
+        Assert.Contains("cannot be decompressed", result.Replay!.Stopped, StringComparison.Ordinal);
         Assert.Equal(first.LastCommitAt, result.Replay.ReachedAt);
         Assert.Equal((15, true, "ok"), ReadBack());
     }
