@@ -201,7 +201,7 @@ public static class HistoryCompactor
             End = tail.EndPosition,
             SmallestPages = smallest,
             Pages = file.Pages,
-            Codec = LevelFile.Codec,
+            Codec = HistoryZstd.Codec,
             ResumesInside = group.Skip(1).Any(f => f.Manifest!.ResumedByContent == true || f.Manifest.ResumesInside == true) || head.ResumesInside == true,
         };
     }

@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using Emergence.Persistence.Platform;
-using ZstdSharp;
 
 namespace Emergence.Persistence.Replication;
 
@@ -13,13 +12,9 @@ namespace Emergence.Persistence.Replication;
 /// </summary>
 internal static class LevelFile
 {
-    /// <summary>The codec's name as the record gives it.</summary>
-    public const string Codec = "zstd";
-
     private const uint Magic = 0x454D4C56; // "EMLV"
     private const int Version = 1;
     private const int HeaderSize = 20;
-    private const int CompressionLevel = 1;
 
     /// <summary>What a level file says of the run before its pages.</summary>
     /// <param name="PageSize">The database page size.</param>
@@ -37,7 +32,7 @@ internal static class LevelFile
         using (var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
         {
             using (var hashing = new HashingStream(file, hash))
-            using (var zstd = new CompressionStream(hashing, CompressionLevel, leaveOpen: true))
+            using (var zstd = HistoryZstd.Writing(hashing))
             {
                 var head = new byte[HeaderSize];
                 BinaryPrimitives.WriteUInt32BigEndian(head, Magic);

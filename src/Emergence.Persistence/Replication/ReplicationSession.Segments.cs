@@ -8,9 +8,6 @@ namespace Emergence.Persistence.Replication;
 // The segment being filled, and how it is made durable.
 public sealed partial class ReplicationSession
 {
-    /// <summary>Zstd's fastest level: the ratio comes from the versions of a page that follow each other, not from the level.</summary>
-    private const int CompressionLevel = 1;
-
     /// <summary>
     /// The segment being filled: the commits copied since it began, compressed into its temporary file, not yet durable.
     /// Between a copy and <see cref="Close"/> the frames are only in the log and that file: a crash before it leaves the
@@ -25,7 +22,7 @@ public sealed partial class ReplicationSession
         {
             (TempPath, File, Sequence, Name, Origin, StartHash, ResumedByContent) = (tempPath, file, sequence, name, origin, startHash, resumedByContent);
             Hashing = new HashingStream(file, Hash);
-            Frames = new CompressionStream(Hashing, CompressionLevel, leaveOpen: true);
+            Frames = HistoryZstd.Writing(Hashing);
             To = origin;
             EndHash = startHash;
         }
@@ -194,7 +191,7 @@ public sealed partial class ReplicationSession
                 LastCommitAt = seenAt,
                 Size = open.Hashing.Count,
                 Checksum = open.Hash.Finish(),
-                Codec = SegmentReader.Codec,
+                Codec = HistoryZstd.Codec,
                 Format = GenerationManifest.CurrentFormat,
                 StartHash = PageHashes.Format(open.StartHash),
                 EndHash = PageHashes.Format(open.EndHash),

@@ -7,14 +7,11 @@ namespace Emergence.Persistence.Replication;
 /// <summary>
 /// Reads one segment whole and checks it before any page of it is used: its SHA-256 and size against its record, and
 /// every frame against its log's salts and checksum chain; what its commits changed comes back as page changes. A
-/// segment's file is one zstd stream of its frames (<see cref="Codec"/> in its record) or, as the first segments were
+/// segment's file is one zstd stream of its frames (<see cref="HistoryZstd.Codec"/> in its record) or, as the first segments were
 /// written, the frames themselves. A replay, an audit of the history and a merge into a level all read segments through it.
 /// </summary>
 internal static class SegmentReader
 {
-    /// <summary>The compression of a segment written now, as its record gives it.</summary>
-    public const string Codec = "zstd";
-
     /// <summary>Reads and checks one segment whole (SHA-256 and size against its record, every frame against the chain); returns why it cannot be applied, or <see langword="null"/>.</summary>
     public static string? Read(HistoryFile segment, WalPosition? skip, out PageChanges changes)
     {
@@ -22,7 +19,7 @@ internal static class SegmentReader
         var walk = new FrameWalk(manifest.StartPosition, skip, manifest.LastFrame);
         changes = walk.Changes;
         var compressed = manifest.Codec is not null;
-        if (compressed && manifest.Codec != Codec)
+        if (compressed && manifest.Codec != HistoryZstd.Codec)
         {
             return $"its compression '{manifest.Codec}' is not one this version reads";
         }
