@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime;
 using Emergence.Persistence.Configuration;
+using Emergence.Persistence.Platform;
 using Emergence.Persistence.Records;
 using Emergence.Persistence.Replication;
 using Microsoft.Extensions.DependencyInjection;
@@ -25,6 +27,12 @@ internal static class SteadyWriterBench
     /// </summary>
     private const int ReferenceBytes = CommitsPerSecond * (4096 + 24);
 
+    /// <summary>
+    /// The other reference disturbance's file: about what a second of this writer's commits makes of a segment (measured:
+    /// 7765 KiB of segments for 12,009 commits, 0.65 KiB a commit), placed once a second as the replicator places one.
+    /// </summary>
+    private const int FileReferenceBytes = 320 << 10;
+
     public static void Run(Arguments options, Func<string, string, ServiceProvider> services, Action<string> line, CultureInfo inv)
     {
         var (provider, location, connections) = WriterLoad.Fresh(Path.Combine(options.Directory, "replication-writer"), services);
@@ -34,12 +42,19 @@ internal static class SteadyWriterBench
         var seconds = Math.Max(4, options.WriterSeconds);
         using var spans = new ReplicatorSpans();
         using var pauses = new GcPauses();
-        for (var trial = 0; trial < trials; trial++)
+        using var threads = new ThreadTimes();
+        var warmup = new Sides();
+        for (var trial = 0; trial < options.WriterWarmup * 3; trial++)
         {
-            Trial(trial % 3, provider, location, connections, TimeSpan.FromSeconds(seconds), sides);
+            Trial(trial % 3, options.WriterReference, provider, location, connections, TimeSpan.FromSeconds(seconds), warmup, null);
         }
 
-        Report(sides, seconds, trials, provider, location, line, inv);
+        for (var trial = 0; trial < trials; trial++)
+        {
+            Trial(trial % 3, options.WriterReference, provider, location, connections, TimeSpan.FromSeconds(seconds), sides, threads);
+        }
+
+        Report(sides, seconds, trials, options.WriterReference, provider, location, line, inv);
         var slow = new Stats(sides.Off).Percentile(99);
         spans.Report(sides.OnStarts, sides.On, slow, line, inv);
         line(string.Create(inv, $"The runtime's garbage-collection pauses in the same trials (every managed thread stopped, the writer's too), and the commits that ran during one, slower than the p99 with replication off ({slow:0.00} ms):"));
@@ -60,6 +75,18 @@ internal static class SteadyWriterBench
             line(CommitTimes.Describe("reference disturbance", sides.ReferenceSplits, slow, inv));
             line("");
         }
+
+        line(string.Create(inv, $"The runtime's compiler (`JitInfo`): methods compiled and time compiling while the writer committed, each trial in order{(options.WriterWarmup > 0 ? string.Create(inv, $", after {options.WriterWarmup} rounds of trials not counted (their trials with replication on: {Compiled(warmup.OnJit)})") : "")}. Replication off: {Compiled(sides.OffJit)}. On: {Compiled(sides.OnJit)}. Reference: {Compiled(sides.ReferenceJit)}."));
+        line("");
+        var perSide = seconds * trials / 3.0;
+        line(string.Create(inv, $"The process's threads while the writer committed (`/proc/self/task/*/schedstat`, read every {ThreadTimes.Interval.TotalMilliseconds:0} ms and at each trial's start and end), per second of each side: time on a processor, and time runnable but waiting for one, busiest first. Two processors are 2000 ms/s; the writer is the thread that waits in `fsync` most of its time."));
+        line("");
+        foreach (var row in threads.Describe([("off", perSide), ("on", perSide), ("reference", perSide)], inv))
+        {
+            line(row);
+        }
+
+        line("");
     }
 
     /// <summary>What the trials of each kind measured.</summary>
@@ -87,18 +114,25 @@ internal static class SteadyWriterBench
 
         public List<double> Lag { get; } = [];
 
+        public List<(long Methods, TimeSpan Took)> OffJit { get; } = [];
+
+        public List<(long Methods, TimeSpan Took)> OnJit { get; } = [];
+
+        public List<(long Methods, TimeSpan Took)> ReferenceJit { get; } = [];
+
         public long HighWater { get; set; }
 
         public long CommittedOn { get; set; }
     }
 
-    /// <summary>One trial: 0 replication off, 1 on, 2 off with the reference disturbance.</summary>
-    private static void Trial(int kind, ServiceProvider provider, Persistence.Database.DatabaseLocation location, Persistence.Database.SqliteConnectionFactory connections, TimeSpan duration, Sides sides)
+    /// <summary>One trial: 0 replication off, 1 on, 2 off with the reference disturbance (<paramref name="reference"/>: dd or files).</summary>
+    private static void Trial(int kind, string reference, ServiceProvider provider, Persistence.Database.DatabaseLocation location, Persistence.Database.SqliteConnectionFactory connections, TimeSpan duration, Sides sides, ThreadTimes? threads)
     {
         using var cancel = new CancellationTokenSource();
         var helper = kind switch
         {
             1 => StartReplicator(provider, location, sides, cancel.Token),
+            2 when reference == "files" => StartFileDisturbance(Path.Combine(location.DatabaseDirectory, "..", "disturbance-files"), cancel.Token),
             2 => StartDisturbance(Path.Combine(location.DatabaseDirectory, "..", "disturbance"), cancel.Token),
             _ => null,
         };
@@ -108,8 +142,12 @@ internal static class SteadyWriterBench
             2 => (sides.Reference, null, null, sides.ReferenceSplits),
             _ => (sides.Off, sides.OffStarts, sides.OffTrials, sides.OffSplits),
         };
+        threads?.Begin(kind);
+        var (methods, compiling) = (JitInfo.GetCompiledMethodCount(), JitInfo.GetCompilationTime());
         var began = Stopwatch.GetTimestamp();
         var (committed, busy, errors) = WriterLoad.Write(connections, location.DatabasePath, duration, latencies, CommitsPerSecond, starts, splits);
+        (kind switch { 1 => sides.OnJit, 2 => sides.ReferenceJit, _ => sides.OffJit }).Add((JitInfo.GetCompiledMethodCount() - methods, JitInfo.GetCompilationTime() - compiling));
+        threads?.Begin(-1);
         windows?.Add((began, Stopwatch.GetTimestamp()));
         if (busy + errors > 0)
         {
@@ -125,6 +163,10 @@ internal static class SteadyWriterBench
         cancel.Cancel();
         helper?.Invoke();
     }
+
+    /// <summary>Each trial's methods compiled and milliseconds compiling, in order: "12 (3 ms), 4 (1 ms), …".</summary>
+    private static string Compiled(List<(long Methods, TimeSpan Took)> trials) =>
+        trials.Count == 0 ? "none" : string.Join(", ", trials.Select(t => string.Create(CultureInfo.InvariantCulture, $"{t.Methods} ({t.Took.TotalMilliseconds:0} ms)")));
 
     /// <summary>Starts the replicator and a sampler of its lag and the log's size; returns what waits for both to stop.</summary>
     private static Action StartReplicator(ServiceProvider provider, Persistence.Database.DatabaseLocation location, Sides sides, CancellationToken cancel)
@@ -169,7 +211,40 @@ internal static class SteadyWriterBench
         return disturbance.Join;
     }
 
-    private static void Report(Sides sides, int seconds, int trials, ServiceProvider provider, Persistence.Database.DatabaseLocation location, Action<string> line, CultureInfo inv)
+    /// <summary>
+    /// Once a second, a file of <see cref="FileReferenceBytes"/> and its record placed as the replicator places a segment
+    /// (<see cref="Durable.PlaceWithRecord"/>: the file written and fsynced, the record written and fsynced, both renamed,
+    /// the directory fsynced), with none of its reading, compressing or checkpointing; the files are deleted after the trial.
+    /// </summary>
+    private static Action StartFileDisturbance(string directory, CancellationToken cancel)
+    {
+        Directory.CreateDirectory(directory);
+        var content = new byte[FileReferenceBytes];
+        Random.Shared.NextBytes(content);
+        var record = new byte[300];
+        var disturbance = new Thread(() =>
+        {
+            for (var n = 0; !cancel.IsCancellationRequested; n++)
+            {
+                var began = Stopwatch.GetTimestamp();
+                var path = Path.Combine(directory, n.ToString("D8", CultureInfo.InvariantCulture) + ".segment");
+                var temp = path + Durable.TempSuffix;
+                File.WriteAllBytes(temp, content);
+                Durable.FsyncFile(temp);
+                Durable.PlaceWithRecord(temp, path, path + ".json", record);
+                var left = TimeSpan.FromSeconds(1) - Stopwatch.GetElapsedTime(began);
+                cancel.WaitHandle.WaitOne(left > TimeSpan.Zero ? left : TimeSpan.Zero);
+            }
+        });
+        disturbance.Start();
+        return () =>
+        {
+            disturbance.Join();
+            Directory.Delete(directory, recursive: true);
+        };
+    }
+
+    private static void Report(Sides sides, int seconds, int trials, string referenceKind, ServiceProvider provider, Persistence.Database.DatabaseLocation location, Action<string> line, CultureInfo inv)
     {
         var store = new ReplicationStore(location.BackupDirectory);
         var segmentBytes = store.Generations(location.DatabasePath).SelectMany(g => store.Segments(g.Id)).Sum(s => s.Manifest?.Size ?? 0);
@@ -178,7 +253,7 @@ internal static class SteadyWriterBench
         var reference = new Stats(sides.Reference);
         var lag = new Stats(sides.Lag);
         var perSide = seconds * trials / 3.0;
-        line(string.Create(inv, $"Steady writer: {CommitsPerSecond} one-row commits a second ({WriterLoad.PayloadBytes}-byte payload, synchronous=FULL) for {seconds} s per trial, {trials} trials taking turns (off, on, reference, …), {sides.Off.Count} commits off, {sides.On.Count} on, {sides.Reference.Count} with the reference disturbance (replication off, `dd` writing and fsyncing {ReferenceBytes >> 10} KiB, a second of the log's frames, once a second)."));
+        line(string.Create(inv, $"Steady writer: {CommitsPerSecond} one-row commits a second ({WriterLoad.PayloadBytes}-byte payload, synchronous=FULL) for {seconds} s per trial, {trials} trials taking turns (off, on, reference, …), {sides.Off.Count} commits off, {sides.On.Count} on, {sides.Reference.Count} with the reference disturbance (replication off, {(referenceKind == "files" ? string.Create(inv, $"a file of {FileReferenceBytes >> 10} KiB, about a second's segment, and its record placed as the replicator places a segment, with three fsyncs") : string.Create(inv, $"`dd` writing and fsyncing {ReferenceBytes >> 10} KiB, a second of the log's frames"))}, once a second)."));
         line("");
         line("| figure | replication off | replication on | reference disturbance | on/off | reference/off | on/reference |");
         line("|---|---|---|---|---|---|---|");
