@@ -12,6 +12,7 @@ namespace Emergence.Bench;
 internal sealed class ReplicatorSpans : IDisposable
 {
     private readonly ConcurrentQueue<(string Name, long Start, long End)> _spans = new();
+    private readonly ConcurrentDictionary<string, int> _ended = new(StringComparer.Ordinal);
     private readonly ActivityListener _listener;
 
     public ReplicatorSpans()
@@ -24,12 +25,19 @@ internal sealed class ReplicatorSpans : IDisposable
             {
                 var end = Stopwatch.GetTimestamp();
                 _spans.Enqueue((activity.OperationName, end - (long)(activity.Duration.TotalSeconds * Stopwatch.Frequency), end));
+                _ended.AddOrUpdate(activity.OperationName, 1, (_, count) => count + 1);
             },
         };
         ActivitySource.AddActivityListener(_listener);
     }
 
     public void Dispose() => _listener.Dispose();
+
+    /// <summary>How many spans named <paramref name="name"/> have ended since this listener began (<see cref="Clear"/> does not reset it).</summary>
+    public int Ended(string name) => _ended.GetValueOrDefault(name);
+
+    /// <summary>Forgets the spans recorded so far: the report covers only what ends after this.</summary>
+    public void Clear() => _spans.Clear();
 
     /// <summary>
     /// For the commits with replication on (<paramref name="starts"/>, Stopwatch timestamps, and their latencies): how

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime;
 using Emergence.Persistence.Configuration;
+using Emergence.Persistence.Metrics;
 using Emergence.Persistence.Platform;
 using Emergence.Persistence.Records;
 using Emergence.Persistence.Replication;
@@ -46,12 +47,14 @@ internal static class SteadyWriterBench
         var warmup = new Sides();
         for (var trial = 0; trial < options.WriterWarmup * 3; trial++)
         {
-            Trial(trial % 3, options.WriterReference, provider, location, connections, TimeSpan.FromSeconds(seconds), warmup, null);
+            Trial(trial % 3, options.WriterReference, provider, location, connections, TimeSpan.FromSeconds(seconds), warmup, null, spans);
         }
+
+        spans.Clear();
 
         for (var trial = 0; trial < trials; trial++)
         {
-            Trial(trial % 3, options.WriterReference, provider, location, connections, TimeSpan.FromSeconds(seconds), sides, threads);
+            Trial(trial % 3, options.WriterReference, provider, location, connections, TimeSpan.FromSeconds(seconds), sides, threads, spans);
         }
 
         Report(sides, seconds, trials, options.WriterReference, provider, location, line, inv);
@@ -126,12 +129,12 @@ internal static class SteadyWriterBench
     }
 
     /// <summary>One trial: 0 replication off, 1 on, 2 off with the reference disturbance (<paramref name="reference"/>: dd or files).</summary>
-    private static void Trial(int kind, string reference, ServiceProvider provider, Persistence.Database.DatabaseLocation location, Persistence.Database.SqliteConnectionFactory connections, TimeSpan duration, Sides sides, ThreadTimes? threads)
+    private static void Trial(int kind, string reference, ServiceProvider provider, Persistence.Database.DatabaseLocation location, Persistence.Database.SqliteConnectionFactory connections, TimeSpan duration, Sides sides, ThreadTimes? threads, ReplicatorSpans spans)
     {
         using var cancel = new CancellationTokenSource();
         var helper = kind switch
         {
-            1 => StartReplicator(provider, location, sides, cancel.Token),
+            1 => StartReplicator(provider, location, sides, spans, cancel.Token),
             2 when reference == "files" => StartFileDisturbance(Path.Combine(location.DatabaseDirectory, "..", "disturbance-files"), cancel.Token),
             2 => StartDisturbance(Path.Combine(location.DatabaseDirectory, "..", "disturbance"), cancel.Token),
             _ => null,
@@ -168,12 +171,29 @@ internal static class SteadyWriterBench
     private static string Compiled(List<(long Methods, TimeSpan Took)> trials) =>
         trials.Count == 0 ? "none" : string.Join(", ", trials.Select(t => string.Create(CultureInfo.InvariantCulture, $"{t.Methods} ({t.Took.TotalMilliseconds:0} ms)")));
 
-    /// <summary>Starts the replicator and a sampler of its lag and the log's size; returns what waits for both to stop.</summary>
-    private static Action StartReplicator(ServiceProvider provider, Persistence.Database.DatabaseLocation location, Sides sides, CancellationToken cancel)
+    /// <summary>
+    /// Starts the replicator and a sampler of its lag and the log's size; returns what waits for both to stop. The writer
+    /// starts once the replicator's start-up work is done: its first poll (a new generation's snapshot: each trial with
+    /// replication on follows trials whose checkpoints it did not see) and the first merge pass, which closes the earlier
+    /// generations' last periods as well as merging the current one's. A replicator that keeps running does that once a
+    /// start; left in, it was every one of these trials' only merge pass.
+    /// </summary>
+    private static Action StartReplicator(ServiceProvider provider, Persistence.Database.DatabaseLocation location, Sides sides, ReplicatorSpans spans, CancellationToken cancel)
     {
         var activity = provider.GetRequiredService<ReplicationActivity>();
+        var merged = spans.Ended(PersistenceActivities.Compaction);
         var replicator = Task.Factory.StartNew(() => provider.GetRequiredService<Replicator>().RunAsync(location, cancel), TaskCreationOptions.LongRunning).Unwrap();
         WriterLoad.WaitForFirstPoll(activity, location, DateTimeOffset.UtcNow);
+        var waited = Stopwatch.StartNew();
+        while (spans.Ended(PersistenceActivities.Compaction) == merged)
+        {
+            if (waited.Elapsed > TimeSpan.FromSeconds(60))
+            {
+                throw new TimeoutException("the replicator's first merge pass did not end within 60 s of its first poll");
+            }
+
+            Thread.Sleep(20);
+        }
         var sampler = new Thread(() =>
         {
             while (!cancel.IsCancellationRequested)
