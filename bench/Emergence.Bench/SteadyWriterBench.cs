@@ -194,6 +194,7 @@ internal static class SteadyWriterBench
 
             Thread.Sleep(20);
         }
+
         var sampler = new Thread(() =>
         {
             while (!cancel.IsCancellationRequested)

@@ -84,6 +84,11 @@ internal sealed class ThreadTimes : IDisposable
             foreach (var (tid, name, onCpu, waiting) in ReadAll())
             {
                 var (_, lastOn, lastWaiting) = _last.GetValueOrDefault(tid, (name, 0, 0));
+                if (onCpu < lastOn || waiting < lastWaiting)
+                {
+                    (lastOn, lastWaiting) = (0, 0); // the id was taken by a new thread since the last reading
+                }
+
                 _last[tid] = (name, onCpu, waiting);
                 if (_kind >= 0)
                 {
