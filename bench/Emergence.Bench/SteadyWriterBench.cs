@@ -184,16 +184,7 @@ internal static class SteadyWriterBench
         var merged = spans.Ended(PersistenceActivities.Compaction);
         var replicator = Task.Factory.StartNew(() => provider.GetRequiredService<Replicator>().RunAsync(location, cancel), TaskCreationOptions.LongRunning).Unwrap();
         WriterLoad.WaitForFirstPoll(activity, location, DateTimeOffset.UtcNow);
-        var waited = Stopwatch.StartNew();
-        while (spans.Ended(PersistenceActivities.Compaction) == merged)
-        {
-            if (waited.Elapsed > TimeSpan.FromSeconds(60))
-            {
-                throw new TimeoutException("the replicator's first merge pass did not end within 60 s of its first poll");
-            }
-
-            Thread.Sleep(20);
-        }
+        WriterLoad.WaitUntil(() => spans.Ended(PersistenceActivities.Compaction) > merged, "the replicator's first merge pass did not end after its first poll");
 
         var sampler = new Thread(() =>
         {

@@ -79,14 +79,18 @@ internal static class WriterLoad
     }
 
     /// <summary>Waits for this trial's replicator to have polled once, so no lag is sampled from the last trial's state.</summary>
-    public static void WaitForFirstPoll(ReplicationActivity activity, DatabaseLocation location, DateTimeOffset since)
+    public static void WaitForFirstPoll(ReplicationActivity activity, DatabaseLocation location, DateTimeOffset since) =>
+        WaitUntil(() => activity.StateFor(location.BackupDirectory) is { Generation: not null, CaughtUpAt: { } caughtUp } && caughtUp >= since, "the replicator did not poll");
+
+    /// <summary>Polls <paramref name="done"/> every 20 ms; throws <see cref="TimeoutException"/> (<paramref name="failure"/> "within 60 s") when it is not true within 60 s.</summary>
+    public static void WaitUntil(Func<bool> done, string failure)
     {
         var waited = Stopwatch.StartNew();
-        while (activity.StateFor(location.BackupDirectory) is not { Generation: not null, CaughtUpAt: { } caughtUp } || caughtUp < since)
+        while (!done())
         {
             if (waited.Elapsed > TimeSpan.FromSeconds(60))
             {
-                throw new TimeoutException("the replicator did not poll within 60 s");
+                throw new TimeoutException($"{failure} within 60 s");
             }
 
             Thread.Sleep(20);
