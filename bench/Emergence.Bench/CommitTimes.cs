@@ -44,12 +44,18 @@ internal sealed class CommitTimes : IDisposable
         }
 
         var read = RandomAccess.Read(_schedstat, _buffer, 0);
-        var fields = System.Text.Encoding.ASCII.GetString(_buffer, 0, read).Split(' ');
+        return Parse(System.Text.Encoding.ASCII.GetString(_buffer, 0, read)) ?? (0, 0);
+    }
+
+    /// <summary>A <c>schedstat</c> file's first two fields: nanoseconds on a processor and runnable but waiting for one; <see langword="null"/> when they are not there.</summary>
+    public static (long OnCpu, long Waiting)? Parse(string schedstat)
+    {
+        var fields = schedstat.Split(' ');
         return fields.Length >= 2
             && long.TryParse(fields[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out var onCpu)
             && long.TryParse(fields[1], NumberStyles.Integer, CultureInfo.InvariantCulture, out var waiting)
             ? (onCpu, waiting)
-            : (0, 0);
+            : null;
     }
 
     /// <summary>Adds a commit that took <paramref name="milliseconds"/> since <paramref name="before"/> was read.</summary>

@@ -121,12 +121,10 @@ internal sealed class ThreadTimes : IDisposable
             (int, string, long, long)? read = null;
             try
             {
-                var fields = File.ReadAllText(Path.Combine(task, "schedstat")).Split(' ');
+                var times = CommitTimes.Parse(File.ReadAllText(Path.Combine(task, "schedstat")));
                 var name = File.ReadAllText(Path.Combine(task, "comm")).Trim();
-                if (fields.Length >= 2
-                    && int.TryParse(Path.GetFileName(task), NumberStyles.Integer, CultureInfo.InvariantCulture, out var tid)
-                    && long.TryParse(fields[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out var onCpu)
-                    && long.TryParse(fields[1], NumberStyles.Integer, CultureInfo.InvariantCulture, out var waiting))
+                if (times is var (onCpu, waiting)
+                    && int.TryParse(Path.GetFileName(task), NumberStyles.Integer, CultureInfo.InvariantCulture, out var tid))
                 {
                     read = (tid, name, onCpu, waiting);
                 }
