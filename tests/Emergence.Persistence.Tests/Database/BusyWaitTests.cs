@@ -30,13 +30,7 @@ public sealed class BusyWaitTests : IDisposable
     public async Task Writer_MeetingTheLockHeld_WaitsAndCommitsOnceItIsReleased()
     {
         var factory = new SqliteConnectionFactory();
-        using (var setup = factory.OpenOrCreate(DatabasePath))
-        {
-            DatabaseInspector.Execute(setup, "CREATE TABLE t (x INTEGER)");
-        }
-
-        using var holder = factory.OpenExisting(DatabasePath);
-        DatabaseInspector.Execute(holder, "BEGIN IMMEDIATE");
+        using var holder = HoldWriteLock(factory);
         var waitsBefore = BusyWait.Waits;
         var writer = Task.Run(() =>
         {
@@ -57,13 +51,7 @@ public sealed class BusyWaitTests : IDisposable
     public void Writer_MeetingTheLockHeldPastItsBusyTimeout_GetsSqliteBusyAfterWaitingItOut()
     {
         var factory = new SqliteConnectionFactory(TimeSpan.FromMilliseconds(300));
-        using (var setup = factory.OpenOrCreate(DatabasePath))
-        {
-            DatabaseInspector.Execute(setup, "CREATE TABLE t (x INTEGER)");
-        }
-
-        using var holder = factory.OpenExisting(DatabasePath);
-        DatabaseInspector.Execute(holder, "BEGIN IMMEDIATE");
+        using var holder = HoldWriteLock(factory);
         using var writer = factory.OpenExisting(DatabasePath);
         var waited = Stopwatch.StartNew();
 
@@ -72,5 +60,18 @@ public sealed class BusyWaitTests : IDisposable
         Assert.Equal(SQLitePCL.raw.SQLITE_BUSY, error.SqliteErrorCode);
         // The handler gave up only after sleeping the whole timeout out (a lower bound on the wait, not a speed).
         Assert.True(waited.Elapsed >= TimeSpan.FromMilliseconds(300), $"gave up after {waited.Elapsed.TotalMilliseconds:F0} ms");
+    }
+
+    /// <summary>Creates the database and opens a connection that holds its write lock.</summary>
+    private SqliteConnection HoldWriteLock(SqliteConnectionFactory factory)
+    {
+        using (var setup = factory.OpenOrCreate(DatabasePath))
+        {
+            DatabaseInspector.Execute(setup, "CREATE TABLE t (x INTEGER)");
+        }
+
+        var holder = factory.OpenExisting(DatabasePath);
+        DatabaseInspector.Execute(holder, "BEGIN IMMEDIATE");
+        return holder;
     }
 }
