@@ -3,9 +3,9 @@ using Microsoft.Data.Sqlite;
 namespace Emergence.Persistence.Database;
 
 /// <summary>
-/// The one place the app's SQLite connections are made: WAL mode, a busy timeout (waited out as
-/// <see cref="BusyWait"/> says), foreign keys on, full sync. Pooling is off because a restore swaps
-/// the database file underneath: a pooled connection would keep the replaced file open.
+/// The one place the app's SQLite connections are made: WAL mode, a busy timeout, foreign keys on,
+/// full sync. Pooling is off because a restore swaps the database file underneath: a pooled
+/// connection would keep the replaced file open.
 /// </summary>
 public sealed class SqliteConnectionFactory
 {
@@ -74,8 +74,8 @@ public sealed class SqliteConnectionFactory
         try
         {
             connection.Open();
-            BusyWait.Install(connection, BusyTimeout);
             using var command = connection.CreateCommand();
+            command.CommandText = $"PRAGMA busy_timeout = {(int)BusyTimeout.TotalMilliseconds};";
             if (configure)
             {
                 command.CommandText += "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;";
@@ -86,11 +86,7 @@ public sealed class SqliteConnectionFactory
                 command.CommandText += $"PRAGMA mmap_size = {MapBytes};";
             }
 
-            if (command.CommandText.Length > 0)
-            {
-                command.ExecuteNonQuery();
-            }
-
+            command.ExecuteNonQuery();
             return connection;
         }
         catch
