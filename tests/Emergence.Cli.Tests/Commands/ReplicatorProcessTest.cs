@@ -16,6 +16,7 @@ public abstract class ReplicatorProcessTest : IDisposable
     protected static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
 
     private readonly List<Process> _running = [];
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _log = new();
     private Azurite? _azurite;
 
     /// <summary>Creates the database with <paramref name="tables"/> (SQL run after WAL mode is set).</summary>
@@ -43,11 +44,31 @@ public abstract class ReplicatorProcessTest : IDisposable
         GC.SuppressFinalize(this);
     }
 
-    /// <summary>Starts <c>emergence-db replicate</c>, with <paramref name="environment"/> added when given; it is killed at the end if still running.</summary>
+    /// <summary>
+    /// What every replicator this test started wrote to stdout and stderr (information-level events included), each
+    /// line stamped with the time it was read and the replicator's number: for a failure's message.
+    /// </summary>
+    protected string ReplicatorLog => string.Join('\n', _log);
+
+    /// <summary>Adds what the test did (a kill, a restart) to <see cref="ReplicatorLog"/>, at its place in time.</summary>
+    protected void Mark(string what) => _log.Enqueue($"{DateTimeOffset.UtcNow:HH:mm:ss.fff} test: {what}");
+
+    /// <summary>Starts <c>emergence-db replicate --verbose</c>, with <paramref name="environment"/> added when given; it is killed at the end if still running.</summary>
     protected Process StartReplicator(IReadOnlyDictionary<string, string?>? environment = null)
     {
-        var process = Cli.StartProcessWith(environment ?? new Dictionary<string, string?>(), "replicate");
+        var process = Cli.StartProcessWith(environment ?? new Dictionary<string, string?>(), "replicate", "--verbose");
+        var number = _running.Count + 1;
         _running.Add(process);
+        void Keep(object sender, DataReceivedEventArgs line)
+        {
+            if (line.Data is { } text)
+            {
+                _log.Enqueue($"{DateTimeOffset.UtcNow:HH:mm:ss.fff} replicator {number}: {text}");
+            }
+        }
+
+        process.OutputDataReceived += Keep;
+        process.ErrorDataReceived += Keep;
         process.BeginErrorReadLine();
         process.BeginOutputReadLine();
         return process;
