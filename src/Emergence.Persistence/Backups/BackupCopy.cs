@@ -70,7 +70,7 @@ internal sealed class BackupCopy(SqliteConnectionFactory connections, TimeProvid
         try
         {
             DatabaseInspector.Execute(from, "BEGIN; SELECT count(*) FROM sqlite_schema;");
-            return (WalTail.EndOf(source + "-wal"), true);
+            return (WalTail.EndOf(source + "-wal", PublishedLogEnd.Of(from)), true);
         }
         finally
         {

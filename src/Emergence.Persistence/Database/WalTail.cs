@@ -3,19 +3,26 @@ namespace Emergence.Persistence.Database;
 /// <summary>
 /// Copies the committed frames a write-ahead log holds past a position, reading the <c>-wal</c> file with
 /// ordinary reads (SQLite's locks are on the database file and the <c>-shm</c>, which are not touched).
-/// Only whole transactions are copied: frames after the last valid commit frame are a transaction still
-/// being written and are left for the next read.
+/// Only what SQLite has published is copied (<see cref="PublishedLogEnd"/>): frames past it, however valid, are a
+/// transaction still being written, or one whose writer died before publishing it and which the next writer writes
+/// over. Within what is published every frame must follow the position; one that does not breaks the history.
 /// </summary>
 internal static class WalTail
 {
     /// <summary>
-    /// The position after the last whole transaction in the log at <paramref name="walPath"/>, read with ordinary
-    /// reads; <see langword="null"/> when there is no log or it has no valid header yet.
+    /// The position after the last transaction <paramref name="published"/> holds in the log at <paramref name="walPath"/>,
+    /// read with ordinary reads; <see langword="null"/> when there is no log or it has no valid header yet.
     /// </summary>
-    public static WalPosition? EndOf(string walPath)
+    /// <exception cref="IOException">The log does not hold what SQLite reports committed in it.</exception>
+    public static WalPosition? EndOf(string walPath, PublishedLogEnd published)
     {
-        var read = CopyCommitted(walPath, null, Stream.Null);
-        return read.Continuity == Continuity.NoLog ? null : read.To;
+        var read = CopyCommitted(walPath, null, published, Stream.Null);
+        return read.Continuity switch
+        {
+            Continuity.NoLog => null,
+            Continuity.Broken => throw new IOException($"the log {walPath} cannot be read to its committed end: {read.Why}"),
+            _ => read.To,
+        };
     }
 
     /// <summary>How the log found relates to the position read from.</summary>
@@ -24,7 +31,7 @@ internal static class WalTail
         /// <summary>There is no log, or it has no valid header yet: nothing to copy.</summary>
         NoLog,
 
-        /// <summary>The same log: frames were read on from the position.</summary>
+        /// <summary>The same log: frames were read on from the position, or nothing past it is published yet.</summary>
         SameLog,
 
         /// <summary>
@@ -36,7 +43,10 @@ internal static class WalTail
         /// </summary>
         NextLog,
 
-        /// <summary>The position's frames are no longer there, or the page size changed: the history cannot be followed.</summary>
+        /// <summary>
+        /// The position's frames are no longer there, a frame SQLite reports committed does not follow them, or the page
+        /// size changed: the history cannot be followed.
+        /// </summary>
         Broken,
     }
 
@@ -52,16 +62,18 @@ internal static class WalTail
     public sealed record Result(Continuity Continuity, WalPosition? From, WalPosition? To, long Bytes, int Commits, uint DatabasePages, long LogBytes, string? Why = null);
 
     /// <summary>
-    /// Copies into <paramref name="destination"/> every committed frame after <paramref name="position"/>
-    /// (from the start of the log when <paramref name="position"/> is <see langword="null"/>), feeding
+    /// Copies into <paramref name="destination"/> every frame after <paramref name="position"/> up to the end
+    /// <paramref name="published"/> (read from a read transaction begun before this call), from the start of the log when
+    /// <paramref name="position"/> is <see langword="null"/>, feeding
     /// <paramref name="hash"/> with exactly what is written. A transaction's frames are held until its commit
     /// frame is read, so only whole transactions are ever written; <paramref name="committed"/> is given each whole
     /// transaction's frames and the database's size in pages after it, in order, before the next is read; the frames'
     /// buffers are used again once it returns, so it must not keep them.
     /// </summary>
-    public static Result CopyCommitted(string walPath, WalPosition? position, Stream destination, Platform.Sha256? hash = null, Action<IReadOnlyList<byte[]>, uint>? committed = null)
+    public static Result CopyCommitted(string walPath, WalPosition? position, PublishedLogEnd published, Stream destination, Platform.Sha256? hash = null, Action<IReadOnlyList<byte[]>, uint>? committed = null)
     {
         ArgumentNullException.ThrowIfNull(destination);
+        ArgumentNullException.ThrowIfNull(published);
         FileStream wal;
         try
         {
@@ -87,7 +99,23 @@ internal static class WalTail
                 return new Result(Continuity.Broken, position, position, 0, 0, 0, length, why);
             }
 
-            var copied = CopyWholeTransactions(wal, header, origin, destination, hash, committed);
+            if (!published.IsLog(header))
+            {
+                // The file's log is not the one published: a writer is restarting the log (the wal-index names the
+                // next log before the file's header does), or restarted it after the reader began. Nothing of the
+                // file's log is published to the reader; the position's own log must then be copied to its end.
+                return position is not null && position.Salt1 == published.Salt1 && position.Salt2 == published.Salt2 && position.Frames < published.Frames
+                    ? new Result(Continuity.Broken, position, position, 0, 0, 0, length, $"the log restarted before its frames {position.Frames + 1} to {published.Frames}, which SQLite reported committed, were copied")
+                    : new Result(Continuity.SameLog, position, position, 0, 0, 0, length);
+            }
+
+            var copied = CopyWholeTransactions(wal, header, origin, published.Frames, destination, hash, committed);
+            if (copied.Frames < published.Frames)
+            {
+                return new Result(Continuity.Broken, position, position, 0, 0, 0, length,
+                    $"frame {copied.Frames + 1} of the log, which SQLite reports committed (to frame {published.Frames}), does not follow the frames copied before it");
+            }
+
             var to = origin with { Frames = copied.Frames, S1 = copied.Chain.S1, S2 = copied.Chain.S2 };
             return new Result(continuity, origin, to, copied.Bytes, copied.Commits, copied.Pages, length);
         }
@@ -130,10 +158,11 @@ internal static class WalTail
     }
 
     /// <summary>
-    /// Reads the frames after <paramref name="origin"/> while they check, writing each transaction's frames once its
-    /// commit frame is read; returns what was written and where the last whole transaction ends.
+    /// Reads the frames after <paramref name="origin"/> up to frame <paramref name="end"/> while they check, writing each
+    /// transaction's frames once its commit frame is read; returns what was written and where the last whole
+    /// transaction ends (short of <paramref name="end"/> only when a frame before it did not check).
     /// </summary>
-    private static (long Bytes, long Frames, WalFormat.Chain Chain, uint Pages, int Commits) CopyWholeTransactions(FileStream wal, WalFormat.Header header, WalPosition origin,
+    private static (long Bytes, long Frames, WalFormat.Chain Chain, uint Pages, int Commits) CopyWholeTransactions(FileStream wal, WalFormat.Header header, WalPosition origin, long end,
         Stream destination, Platform.Sha256? hash, Action<IReadOnlyList<byte[]>, uint>? committed)
     {
         var frameSize = WalFormat.FrameHeaderSize + header.PageSize;
@@ -148,7 +177,7 @@ internal static class WalTail
         // replicator allocated, each collection stopping the app's writer with it.
         var spare = new Stack<byte[]>();
         wal.Position = WalFormat.HeaderSize + (origin.Frames * frameSize);
-        while (true)
+        while (frames < end)
         {
             var frame = spare.Count > 0 ? spare.Pop() : new byte[frameSize];
             if (wal.ReadAtLeast(frame, frameSize, throwOnEndOfStream: false) != frameSize || WalFormat.CheckFrame(header, chain, frame) is not { } next)

@@ -42,6 +42,8 @@ public sealed partial class ReplicationSession
         using var held = PersistenceActivities.Start(PersistenceActivities.HoldingWriters);
         try
         {
+            // A reader begun now sees every commit (no writer can be between writing one and publishing it): all are copied.
+            Handover();
             Append(started, closed);
 
             EndRead(_current);

@@ -97,7 +97,8 @@ public sealed partial class ReplicationSession
     }
 
     /// <summary>
-    /// Copies the commits since the position into the open segment (beginning one when there is none) and moves the
+    /// Copies the commits since the position, up to the end of the log the held reader sees (what SQLite has published
+    /// as committed when it began), into the open segment (beginning one when there is none) and moves the
     /// position on. When the log restarted since the open segment's last frame, that segment is made durable first and
     /// added to <paramref name="closed"/>: a segment holds the frames of one log. The content checksum follows every copied commit; any failure
     /// ends the session (its checksum is then ahead of the stored history), and the next one proves where it stands again.
@@ -106,7 +107,7 @@ public sealed partial class ReplicationSession
     {
         var before = _hashes.Checksum;
         _buffer.SetLength(0);
-        var read = WalTail.CopyCommitted(WalPath, Position, _buffer, null, Apply);
+        var read = WalTail.CopyCommitted(WalPath, Position, PublishedLogEnd.Of(_readers[_current]), _buffer, null, Apply);
         var seenAt = _time.GetUtcNow();
         if (read.Continuity == WalTail.Continuity.Broken)
         {

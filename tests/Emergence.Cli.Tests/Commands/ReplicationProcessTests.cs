@@ -79,18 +79,28 @@ public sealed class ReplicationProcessTests : ReplicatorProcessTest
             WriteFor(writer, TimeSpan.FromMilliseconds(random.Next(500, 2500)));
             if (random.Next(2) == 0)
             {
+                Mark($"round {round}: the writer is killed and restarted");
                 writer.Kill();
                 writer.Dispose();
                 writer = new ShellWriter(Cli.DatabasePath, InsertNext);
             }
             else
             {
+                Mark($"round {round}: the replicator is killed and restarted");
                 Kill(replicator);
                 replicator = StartReplicator();
             }
         }
     }
 
+    /// <remarks>
+    /// A writer SIGKILLed while it commits can leave its transaction whole in the <c>-wal</c> but not yet published in
+    /// the wal-index (under load, the kill often lands in the commit's fsync). While the replicator runs, its connections
+    /// keep the wal-index as it is: no reader sees that transaction, and the next writer writes over it. Once every
+    /// process has gone, the next to open the database rebuilds the wal-index from the log and counts it. So the rows
+    /// owed are the ones published when the replicator died (read through the wal-index it still held), and the copy
+    /// opened after everything stopped may hold one transaction more: the one the last writer never saw committed.
+    /// </remarks>
     [Fact]
     public void KilledAtRandom_ThenVolumeWiped_TheLatestRestoreHasEveryRow()
     {
@@ -98,15 +108,19 @@ public sealed class ReplicationProcessTests : ReplicatorProcessTest
         var random = new Random(seed);
         var writer = new ShellWriter(Cli.DatabasePath, InsertNext);
         var replicator = StartReplicator();
+        int published;
         try
         {
             KillAtRandom(random, ref writer, ref replicator);
 
             WriteFor(writer, TimeSpan.FromSeconds(2));
+            Mark("the writer is killed");
             writer.Kill();
 
             // The replicator runs on past the last commit for longer than a commit takes to be seen, then dies.
             Thread.Sleep(SeenWithin + Interval);
+            published = int.Parse(Query(Cli.DatabasePath, "SELECT count(*) FROM rows;"), CultureInfo.InvariantCulture);
+            Mark($"the replicator is killed ({published} rows published)");
             Kill(replicator);
         }
         finally
@@ -115,15 +129,17 @@ public sealed class ReplicationProcessTests : ReplicatorProcessTest
         }
 
         var truth = Truth();
-        var committed = int.Parse(Query(truth, "SELECT count(*) FROM rows;"), CultureInfo.InvariantCulture);
+        var recovered = int.Parse(Query(truth, "SELECT count(*) FROM rows;"), CultureInfo.InvariantCulture);
         Wipe();
 
         var restore = Cli.RunProcess("restore", "--latest", "--force");
 
         Assert.True(restore.Exit == 0, $"seed {seed}: {restore.Err}");
         var (count, max, _) = Restored();
-        Assert.True(count == max, $"seed {seed}: rows 1..{max} are not all there ({count})");
-        Assert.True(count == committed, $"seed {seed}: {committed} rows were committed, {count} restored\n{restore.Out}");
+        TestContext.Current.TestOutputHelper?.WriteLine($"seed {seed}: {published} rows published when the replicator was killed, {recovered} in the database opened after, {count} restored");
+        Assert.True(count == max, $"seed {seed}: rows 1..{max} are not all there ({count})\n{ReplicatorLog}");
+        Assert.True(count == published, $"seed {seed}: {published} rows were committed, {count} restored\n{restore.Out}\n{ReplicatorLog}");
+        Assert.True(recovered - published is 0 or 1, $"seed {seed}: {published} rows were published, {recovered} are in the database opened after every process stopped");
     }
 
     [Fact]
@@ -172,6 +188,7 @@ public sealed class ReplicationProcessTests : ReplicatorProcessTest
             // Both die while rows are still being committed, with no grace period.
             WriteFor(writer, TimeSpan.FromSeconds(4));
             killedAt = DateTimeOffset.UtcNow;
+            Mark("the replicator and then the writer are killed");
             Kill(replicator);
             writer.Kill();
         }
@@ -205,7 +222,7 @@ public sealed class ReplicationProcessTests : ReplicatorProcessTest
         var lost = newest is { } n ? $"{(killedAt - n).TotalSeconds:0.00} s" : "everything";
         TestContext.Current.TestOutputHelper?.WriteLine($"seed {seed}: {committed} rows committed, {mustHave} more than {(SeenWithin + UploadedWithin).TotalSeconds} s before the kill, {count} restored from the container; the newest restored row was committed {lost} before the kill");
         Assert.True(count == max, $"seed {seed}: rows 1..{max} are not all there ({count})");
-        Assert.True(count >= mustHave, $"seed {seed}: {mustHave} rows were committed more than {(SeenWithin + UploadedWithin).TotalSeconds} s before the kill, {count} restored (of {committed})\n{restore.Out}");
+        Assert.True(count >= mustHave, $"seed {seed}: {mustHave} rows were committed more than {(SeenWithin + UploadedWithin).TotalSeconds} s before the kill, {count} restored (of {committed})\n{restore.Out}\n{ReplicatorLog}");
         Assert.True(count <= committed, $"seed {seed}: {count} rows restored, only {committed} committed");
     }
 }
