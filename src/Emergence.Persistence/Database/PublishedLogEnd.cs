@@ -43,8 +43,8 @@ public sealed record PublishedLogEnd(uint Salt1, uint Salt2, long Frames)
         {
             if (rc == SQLitePCL.raw.SQLITE_ERROR)
             {
-                // SQLite refuses a snapshot of a header whose salts and last checksum are all zero: a log no frame has
-                // been written to since it was opened (the connection is in a read transaction on a WAL database here).
+                // With the connection in a read transaction on a WAL database (as here), SQLite refuses a snapshot only
+                // when no transaction has been written to the log file since it was created: nothing in it is committed.
                 return Nothing;
             }
 
