@@ -34,10 +34,16 @@ public sealed record PublishedLogEnd(uint Salt1, uint Salt2, long Frames)
     /// 40). The header is checked (its version, its checksum) before <c>mxFrame</c> is believed. Never by reading the
     /// <c>-shm</c> file: closing any descriptor of it drops every POSIX lock this process's connections hold there.
     /// </summary>
-    /// <exception cref="InvalidOperationException">SQLite's header is not in the form this reading knows.</exception>
+    /// <exception cref="InvalidOperationException">The connection is not in a transaction, or SQLite's header is not in the form this reading knows.</exception>
     public static PublishedLogEnd Of(SqliteConnection connection)
     {
         ArgumentNullException.ThrowIfNull(connection);
+        if (SQLitePCL.raw.sqlite3_get_autocommit(connection.Handle) != 0)
+        {
+            // Outside a transaction SQLite's refusal would read as "nothing published", and the log would never be followed.
+            throw new InvalidOperationException("the log's committed end is read inside a read transaction, and the connection has none");
+        }
+
         var rc = SQLitePCL.raw.sqlite3_snapshot_get(connection.Handle, "main", out var snapshot);
         using (snapshot)
         {

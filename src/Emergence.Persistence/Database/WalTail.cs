@@ -31,7 +31,10 @@ internal static class WalTail
         /// <summary>There is no log, or it has no valid header yet: nothing to copy.</summary>
         NoLog,
 
-        /// <summary>The same log: frames were read on from the position, or nothing past it is published yet.</summary>
+        /// <summary>
+        /// The same log (its salts): frames were read on from the position, or from the log's start when its header was
+        /// written again before any of its frames was copied; or nothing past the position is published yet.
+        /// </summary>
         SameLog,
 
         /// <summary>
@@ -140,6 +143,14 @@ internal static class WalTail
         else if (position.IsOtherLog(header))
         {
             (continuity, origin) = (Continuity.NextLog, WalPosition.StartOf(header));
+        }
+        else if (position.Frames == 0)
+        {
+            // The same salts, another header: a connection restarted the log and wrote its header, then rolled back
+            // (or died) before committing a frame, and another connection wrote the log's first frame under a header of
+            // its own (a connection that has restarted a log before keeps the salts the wal-index names, with its own
+            // checkpoint sequence). Nothing of the log was copied: it is followed from its new start.
+            (continuity, origin) = (Continuity.SameLog, WalPosition.StartOf(header));
         }
         else
         {

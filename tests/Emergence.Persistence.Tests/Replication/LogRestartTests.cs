@@ -4,6 +4,7 @@ using Emergence.Persistence.Database;
 using Emergence.Persistence.Recovery;
 using Emergence.Persistence.Replication;
 using Emergence.Persistence.Tests.Support;
+using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Emergence.Persistence.Tests.Replication;
@@ -49,6 +50,25 @@ public sealed class LogRestartTests : IDisposable
         return (BinaryPrimitives.ReadUInt32BigEndian(header[12..]), BinaryPrimitives.ReadUInt32BigEndian(header[16..]));
     }
 
+    /// <summary>A connection of this process's own, kept open (as a pooled app's are), that never checkpoints by itself.</summary>
+    private SqliteConnection Connect()
+    {
+        var connection = new SqliteConnection($"Data Source={_h.DatabasePath};Pooling=False");
+        connection.Open();
+        Execute(connection, "PRAGMA wal_autocheckpoint = 0;");
+        return connection;
+    }
+
+    private static void Execute(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    private void CommitFrom(SqliteConnection connection, int count) =>
+        Execute(connection, string.Concat(Enumerable.Range(0, count).Select(_ => $"INSERT INTO rows (n, pad) VALUES ({_next++}, randomblob(300));")));
+
     private Task<ReplicationSession> OpenAsync() =>
         ReplicationSession.OpenAsync(_h.Locate(), _h.Get<SqliteConnectionFactory>(), _h.Get<BackupService>(), _h.Time, NullLogger.Instance, 64L << 20, null, TestContext.Current.CancellationToken);
 
@@ -88,5 +108,56 @@ public sealed class LogRestartTests : IDisposable
         var restored = _h.WithVolumeLock((location, held) => _h.Get<RestoreService>().RestoreToTime(location, held, null, force: true, "test", cancellationToken: TestContext.Current.CancellationToken));
         Assert.Equal(5, restored.Replay!.Segments);
         Assert.Equal("55|55|ok", Sqlite3.Query(_h.DatabasePath, "SELECT count(*) || '|' || max(n) || '|' || (SELECT integrity_check FROM pragma_integrity_check) FROM rows;"));
+    }
+
+    [Fact]
+    public async Task ALogRestartedByATransactionThatRollsBack_ThenWrittenByAnotherConnection_IsFollowedInTheSameGeneration()
+    {
+        using var a = Connect();
+        using var b = Connect();
+        CommitFrom(a, 5);
+        using var session = await OpenAsync();
+        var generation = session.Generation.Id;
+        void Poll()
+        {
+            _h.Time.Advance(TimeSpan.FromSeconds(1));
+            session.Poll();
+        }
+
+        Poll();
+
+        // Each connection restarts a log once: SQLite's count of restarts is per connection, now 1 for both.
+        foreach (var writer in new[] { b, a })
+        {
+            Execute(a, "PRAGMA wal_checkpoint(PASSIVE);");
+            Poll(); // the next poll's reader reads none of the log: the next writer restarts it
+            CommitFrom(writer, 3);
+            Poll();
+        }
+
+        // A restarts the log again inside a transaction that spills its cache into it, then rolls back: the log's header
+        // is written (A's count, 2) and no frame of it is ever committed.
+        Execute(a, "PRAGMA wal_checkpoint(PASSIVE);");
+        Poll();
+        Execute(a, "PRAGMA cache_size = 5;");
+        Execute(a, "BEGIN; INSERT INTO rows (n, pad) WITH RECURSIVE s(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM s WHERE x < 200) SELECT 100000 + x, randomblob(4000) FROM s;");
+        var restarted = LogHeader();
+        Execute(a, "ROLLBACK;");
+        Assert.Equal(2u, restarted.Sequence);
+        Poll();
+
+        // B writes the log's first frame under a header of its own: the same salts, its own count.
+        CommitFrom(b, 2);
+        var written = LogHeader();
+        Assert.Equal((restarted.Salt1, 1u), (written.Salt1, written.Sequence));
+        Poll();
+
+        Assert.Equal(generation, session.Generation.Id);
+        session.Dispose();
+        a.Close();
+        b.Close();
+        var restored = _h.WithVolumeLock((location, held) => _h.Get<RestoreService>().RestoreToTime(location, held, null, force: true, "test", cancellationToken: TestContext.Current.CancellationToken));
+        Assert.Null(restored.Replay?.Stopped);
+        Assert.Equal("13|13|ok", Sqlite3.Query(_h.DatabasePath, "SELECT count(*) || '|' || max(n) || '|' || (SELECT integrity_check FROM pragma_integrity_check) FROM rows;"));
     }
 }

@@ -132,6 +132,17 @@ public sealed class UnpublishedCommitTests : ReplicationTest
     }
 
     [Fact]
+    public void ThePublishedEnd_IsNotReadOutsideATransaction()
+    {
+        Commit(3, 1);
+        using var reader = new SqliteConnection($"Data Source={H.DatabasePath};Mode=ReadOnly;Pooling=False");
+        reader.Open();
+
+        // Outside one, SQLite refuses the snapshot as it does for a log nothing was written to: that must not read as "nothing".
+        Assert.Throws<InvalidOperationException>(() => PublishedLogEnd.Of(reader));
+    }
+
+    [Fact]
     public void AWalIndexHeaderThatDoesNotCheck_IsRefused()
     {
         // A header of a log with 9 frames, as SQLite writes it (native order), its checksum over the first 40 bytes.
