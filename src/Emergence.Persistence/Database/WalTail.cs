@@ -107,7 +107,7 @@ internal static class WalTail
                 // The file's log is not the one published: a writer is restarting the log (the wal-index names the
                 // next log before the file's header does), or restarted it after the reader began. Nothing of the
                 // file's log is published to the reader; the position's own log must then be copied to its end.
-                return position is not null && position.Salt1 == published.Salt1 && position.Salt2 == published.Salt2 && position.Frames < published.Frames
+                return position is not null && published.IsLog(position.Header) && position.Frames < published.Frames
                     ? new Result(Continuity.Broken, position, position, 0, 0, 0, length, $"the log restarted before its frames {position.Frames + 1} to {published.Frames}, which SQLite reported committed, were copied")
                     : new Result(Continuity.SameLog, position, position, 0, 0, 0, length);
             }

@@ -160,14 +160,8 @@ public sealed class KeepUpTests
     private const string Digest = "SELECT count(*), max(n), sum(n), hex(sha3_query('SELECT n, pad FROM rows ORDER BY n')) FROM rows;";
 
     /// <summary>The bytes of the log in use: its header and every committed frame of the current log, read from the file.</summary>
-    private static long LogBytesInUse(string databasePath)
-    {
-        using var reader = new SqliteConnection($"Data Source={databasePath};Mode=ReadOnly;Pooling=False");
-        reader.Open();
-        using var transaction = reader.BeginTransaction(deferred: true);
-        Execute(reader, "SELECT count(*) FROM sqlite_schema");
-        return WalTail.EndOf(databasePath + "-wal", PublishedLogEnd.Of(reader)) is { } end ? WalFormat.HeaderSize + (end.Frames * (WalFormat.FrameHeaderSize + (long)end.PageSize)) : 0;
-    }
+    private static long LogBytesInUse(string databasePath) => PublishedEnds.With(databasePath, published =>
+        WalTail.EndOf(databasePath + "-wal", published) is { } end ? WalFormat.HeaderSize + (end.Frames * (WalFormat.FrameHeaderSize + (long)end.PageSize)) : 0);
 
     /// <summary>Polls <paramref name="condition"/> every 50 ms until it holds or <see cref="Bound"/> passes.</summary>
     private static Task Eventually(Func<bool> condition, string what) => Polling.Until(condition, what, Bound);

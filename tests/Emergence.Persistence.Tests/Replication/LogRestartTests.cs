@@ -55,19 +55,12 @@ public sealed class LogRestartTests : IDisposable
     {
         var connection = new SqliteConnection($"Data Source={_h.DatabasePath};Pooling=False");
         connection.Open();
-        Execute(connection, "PRAGMA wal_autocheckpoint = 0;");
+        RowsDatabase.Execute(connection, "PRAGMA wal_autocheckpoint = 0;");
         return connection;
     }
 
-    private static void Execute(SqliteConnection connection, string sql)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        command.ExecuteNonQuery();
-    }
-
     private void CommitFrom(SqliteConnection connection, int count) =>
-        Execute(connection, string.Concat(Enumerable.Range(0, count).Select(_ => $"INSERT INTO rows (n, pad) VALUES ({_next++}, randomblob(300));")));
+        RowsDatabase.Execute(connection, string.Concat(Enumerable.Range(0, count).Select(_ => $"INSERT INTO rows (n, pad) VALUES ({_next++}, randomblob(300));")));
 
     private Task<ReplicationSession> OpenAsync() =>
         ReplicationSession.OpenAsync(_h.Locate(), _h.Get<SqliteConnectionFactory>(), _h.Get<BackupService>(), _h.Time, NullLogger.Instance, 64L << 20, null, TestContext.Current.CancellationToken);
@@ -129,7 +122,7 @@ public sealed class LogRestartTests : IDisposable
         // Each connection restarts a log once: SQLite's count of restarts is per connection, now 1 for both.
         foreach (var writer in new[] { b, a })
         {
-            Execute(a, "PRAGMA wal_checkpoint(PASSIVE);");
+            RowsDatabase.Execute(a, "PRAGMA wal_checkpoint(PASSIVE);");
             Poll(); // the next poll's reader reads none of the log: the next writer restarts it
             CommitFrom(writer, 3);
             Poll();
@@ -137,12 +130,12 @@ public sealed class LogRestartTests : IDisposable
 
         // A restarts the log again inside a transaction that spills its cache into it, then rolls back: the log's header
         // is written (A's count, 2) and no frame of it is ever committed.
-        Execute(a, "PRAGMA wal_checkpoint(PASSIVE);");
+        RowsDatabase.Execute(a, "PRAGMA wal_checkpoint(PASSIVE);");
         Poll();
-        Execute(a, "PRAGMA cache_size = 5;");
-        Execute(a, "BEGIN; INSERT INTO rows (n, pad) WITH RECURSIVE s(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM s WHERE x < 200) SELECT 100000 + x, randomblob(4000) FROM s;");
+        RowsDatabase.Execute(a, "PRAGMA cache_size = 5;");
+        RowsDatabase.Execute(a, "BEGIN; INSERT INTO rows (n, pad) WITH RECURSIVE s(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM s WHERE x < 200) SELECT 100000 + x, randomblob(4000) FROM s;");
         var restarted = LogHeader();
-        Execute(a, "ROLLBACK;");
+        RowsDatabase.Execute(a, "ROLLBACK;");
         Assert.Equal(2u, restarted.Sequence);
         Poll();
 

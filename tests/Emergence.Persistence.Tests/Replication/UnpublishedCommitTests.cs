@@ -118,11 +118,7 @@ public sealed class UnpublishedCommitTests : ReplicationTest
     public void ThePublishedEnd_IsTheLogSqliteReports()
     {
         Commit(7, 1);
-        using var reader = new SqliteConnection($"Data Source={H.DatabasePath};Mode=ReadOnly;Pooling=False");
-        reader.Open();
-        using var transaction = reader.BeginTransaction(deferred: true);
-        Execute(reader, "SELECT count(*) FROM sqlite_schema");
-        var end = PublishedLogEnd.Of(reader);
+        var end = PublishedEnds.With(H.DatabasePath, published => published);
 
         // The sqlite3 CLI's passive checkpoint reports the log's committed frames: busy|log|checkpointed.
         var log = Checkpoint("PASSIVE").Split('|')[1];
