@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json;
 using Emergence.Cli.Tests.Support;
 using Emergence.Persistence.Tests.Support;
 
@@ -143,33 +142,6 @@ public sealed class HistoryOracleTests : ReplicatorProcessTest
         Assert.Equal(0, replicator.ExitCode);
     }
 
-    /// <summary>Polls the replicator's recorded state until it has caught up past the last commit (the record is written every few seconds).</summary>
-    private void WaitUntilCaughtUp()
-    {
-        var last = Parse(Sqlite3.Query(Cli.DatabasePath, "SELECT max(at) FROM rows;"));
-        var record = Path.Combine(Cli.BackupDirectory, ".replication.json");
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
-        while (DateTime.UtcNow < deadline)
-        {
-            try
-            {
-                using var json = JsonDocument.Parse(File.ReadAllText(record));
-                if (json.RootElement.GetProperty("caught_up_at").GetString() is { } at && Parse(at) > last + Interval)
-                {
-                    return;
-                }
-            }
-            catch (Exception ex) when (ex is IOException or JsonException or KeyNotFoundException or InvalidOperationException)
-            {
-                // Not written yet, or being replaced.
-            }
-
-            Thread.Sleep(200);
-        }
-
-        Assert.Fail($"the replicator did not catch up past the last commit ({last:O}) within 90 s");
-    }
-
     /// <summary>Every row's commit time, by number, read from the database as committed.</summary>
     private Dictionary<int, DateTimeOffset> Truth()
     {
@@ -178,8 +150,6 @@ public sealed class HistoryOracleTests : ReplicatorProcessTest
             .Select(line => line.Split('|'))
             .ToDictionary(p => int.Parse(p[0], CultureInfo.InvariantCulture), p => Parse(p[1]));
     }
-
-    private static DateTimeOffset Parse(string at) => DateTimeOffset.Parse(at, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
 
     /// <summary>The restored state: the counter, and whether the rows are exactly 1..counter.</summary>
     private (int K, bool Exact) State()

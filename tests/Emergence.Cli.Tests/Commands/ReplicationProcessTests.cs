@@ -37,8 +37,6 @@ public sealed class ReplicationProcessTests : ReplicatorProcessTest
 
     private static string Query(string database, string sql) => Sqlite3.Query(database, sql);
 
-    private static DateTimeOffset Parse(string at) => DateTimeOffset.Parse(at, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
-
     private string Truth()
     {
         // Everything is stopped: a copy of the database and its log is the history as committed.
@@ -117,8 +115,8 @@ public sealed class ReplicationProcessTests : ReplicatorProcessTest
             Mark("the writer is killed");
             writer.Kill();
 
-            // The replicator runs on past the last commit for longer than a commit takes to be seen, then dies.
-            Thread.Sleep(SeenWithin + Interval);
+            // The replicator runs on until it has caught up past the last commit, then dies.
+            WaitUntilCaughtUp();
             published = int.Parse(Query(Cli.DatabasePath, "SELECT count(*) FROM rows;"), CultureInfo.InvariantCulture);
             Mark($"the replicator is killed ({published} rows published)");
             Kill(replicator);
@@ -151,7 +149,7 @@ public sealed class ReplicationProcessTests : ReplicatorProcessTest
             WriteFor(writer, TimeSpan.FromSeconds(9));
         }
 
-        Thread.Sleep(SeenWithin + Interval);
+        WaitUntilCaughtUp();
         Kill(replicator);
         var truth = Truth();
         var first = Parse(Query(truth, "SELECT min(at) FROM rows;"));

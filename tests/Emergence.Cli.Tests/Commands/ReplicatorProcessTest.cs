@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
 using Emergence.Cli.Tests.Support;
 using Emergence.Persistence.Tests.Support;
 
@@ -81,6 +83,39 @@ public abstract class ReplicatorProcessTest : IDisposable
         Cli.Settings["Persistence__Offsite__ConnectionString"] = _azurite.ConnectionString;
         Cli.Settings["Persistence__Offsite__Container"] = container;
     }
+
+    /// <summary>
+    /// Polls the replicator's recorded state until it has caught up past the last commit of the <c>rows</c> table (each
+    /// row stamped with its commit time in <c>at</c>), as the sqlite3 CLI reads it; the record is written every few seconds.
+    /// </summary>
+    protected void WaitUntilCaughtUp()
+    {
+        var last = Parse(Sqlite3.Query(Cli.DatabasePath, "SELECT max(at) FROM rows;"));
+        var record = Path.Combine(Cli.BackupDirectory, ".replication.json");
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                using var json = JsonDocument.Parse(File.ReadAllText(record));
+                if (json.RootElement.GetProperty("caught_up_at").GetString() is { } at && Parse(at) > last + Interval)
+                {
+                    return;
+                }
+            }
+            catch (Exception ex) when (ex is IOException or JsonException or KeyNotFoundException or InvalidOperationException)
+            {
+                // Not written yet, or being replaced.
+            }
+
+            Thread.Sleep(200);
+        }
+
+        Assert.Fail($"the replicator did not catch up past the last commit ({last:O}) within 90 s");
+    }
+
+    /// <summary>A row's commit time, as the sqlite3 CLI's <c>strftime</c> wrote it (UTC).</summary>
+    protected static DateTimeOffset Parse(string at) => DateTimeOffset.Parse(at, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
 
     /// <summary>Writes for <paramref name="duration"/>: a commit, then a pause of <paramref name="pauseMilliseconds"/>, again and again.</summary>
     private protected static void WriteFor(ShellWriter writer, TimeSpan duration, int pauseMilliseconds)
