@@ -48,8 +48,8 @@ internal static class PointReplay
         var expected = replay.Segments == 0 ? plan.BaseHash : PageHashes.Parse(segments[replay.Segments - 1].Manifest!.EndHash);
         var actual = PageHashes.OfFile(staging, cancellationToken).Checksum;
         var where = replay.Segments == 0 ? $"backup {plan.Manifest.Filename}" : $"segment {segments[replay.Segments - 1].Manifest!.Filename}";
-        var proof = replay.Stopped is { } stopped && plan.UsesJumps
-            ? $"the replay by level files of generation {generation.Id} stopped early ({stopped}); the plan along its segments follows"
+        var proof = replay.Stopped is { } stopped && plan.FinerFollows
+            ? $"the replay by level files of generation {generation.Id} stopped early ({stopped}); the plan along finer files follows"
             : expected is null
             ? $"generation {generation.Id} recorded no content checksum at {where}"
             : actual != expected

@@ -46,7 +46,7 @@ internal sealed class RestorePipeline(SqliteConnectionFactory connections, Datab
         Refuse(location, volumeLock, target.BackupName, options.Force);
         options.Progress?.Report(new OperationProgress("plan", 0, 0));
         var catalog = await source.ReadAsync(target, cancellationToken).ConfigureAwait(false);
-        var candidates = RestorePlanner.Plan(source, catalog, target);
+        var candidates = RestorePlanner.Candidates(source, catalog, target);
         var staged = await RestoreStaging.FirstThatVerifiesAsync(location, candidates,
             (candidate, staging, ct) => StageAsync(source, candidate, staging, options, ct), cancellationToken).ConfigureAwait(false);
         var why = options.Why + (source.Container is { } container ? $" (from the off-volume container {container})" : "");

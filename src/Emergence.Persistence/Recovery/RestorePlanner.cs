@@ -14,6 +14,30 @@ internal sealed record RestoreCandidate<TBackup>(TBackup Backup, string Name, Ba
 /// </summary>
 internal static class RestorePlanner
 {
+    /// <summary>
+    /// The candidates for <paramref name="target"/>, best first, as a restore tries them: <see cref="Plan"/>'s, or, when
+    /// the catalog's histories were read in part (coarsest first, <see cref="RestoreCatalog{TBackup}.Complete"/>), the
+    /// best plan of that reading and, only once it has failed, the plans of the history read whole, less that one. A
+    /// damaged level file on the coarse path then costs one failed try, and the plans along finer files follow as they
+    /// would have had every record been read.
+    /// </summary>
+    /// <exception cref="RestoreFailedException">There is nothing to try: the name is unknown, or no backup or provable point fits.</exception>
+    public static IEnumerable<RestoreCandidate<TBackup>> Candidates<TBackup>(RestoreSource<TBackup> source, RestoreCatalog<TBackup> catalog, RestoreTarget target)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        var planned = Plan(source, catalog, target);
+        return catalog.Complete is { } complete ? BestThenComplete(planned[0], () => Plan(source, complete(), target)) : planned;
+    }
+
+    private static IEnumerable<RestoreCandidate<TBackup>> BestThenComplete<TBackup>(RestoreCandidate<TBackup> best, Func<IReadOnlyList<RestoreCandidate<TBackup>>> complete)
+    {
+        yield return best;
+        foreach (var candidate in complete().Where(c => !SamePlan(c, best)))
+        {
+            yield return candidate;
+        }
+    }
+
     /// <summary>The candidates for <paramref name="target"/> from what <paramref name="source"/> holds.</summary>
     /// <exception cref="RestoreFailedException">There is nothing to try: the name is unknown, or no backup or provable point fits.</exception>
     public static IReadOnlyList<RestoreCandidate<TBackup>> Plan<TBackup>(RestoreSource<TBackup> source, RestoreCatalog<TBackup> catalog, RestoreTarget target)
@@ -38,6 +62,11 @@ internal static class RestorePlanner
 
         return candidates;
     }
+
+    /// <summary>Whether two candidates restore the same backup along the same files from the same point.</summary>
+    private static bool SamePlan<TBackup>(RestoreCandidate<TBackup> a, RestoreCandidate<TBackup> b) =>
+        a.Name == b.Name && a.Plan?.Generation?.Id == b.Plan?.Generation?.Id && a.Plan?.Skip == b.Plan?.Skip
+        && (a.Plan?.Segments ?? []).Select(s => s.Path).SequenceEqual((b.Plan?.Segments ?? []).Select(s => s.Path), StringComparer.Ordinal);
 
     private static RestoreCandidate<TBackup> As<TBackup>(RestoreSource<TBackup> source, TBackup backup) =>
         new(backup, source.NameOf(backup), source.ManifestOf(backup), null);

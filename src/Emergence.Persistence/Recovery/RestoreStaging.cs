@@ -39,7 +39,7 @@ internal static class RestoreStaging
     /// verifies.
     /// </summary>
     /// <exception cref="RestoreFailedException">The disk is full, or no candidate verified.</exception>
-    public static async ValueTask<Staged> FirstThatVerifiesAsync<TBackup>(DatabaseLocation location, IReadOnlyList<RestoreCandidate<TBackup>> candidates,
+    public static async ValueTask<Staged> FirstThatVerifiesAsync<TBackup>(DatabaseLocation location, IEnumerable<RestoreCandidate<TBackup>> candidates,
         Func<RestoreCandidate<TBackup>, string, CancellationToken, ValueTask<(BackupVerification Verification, SegmentReplay.Result? Replay)>> stage, CancellationToken cancellationToken)
     {
         var staging = PathFor(location);

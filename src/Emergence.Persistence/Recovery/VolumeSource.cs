@@ -29,20 +29,21 @@ internal sealed class VolumeSource(DatabaseLocation location, BackupVerifier ver
     public override ValueTask<RestoreCatalog<BackupEntry>> ReadAsync(RestoreTarget target, CancellationToken cancellationToken)
     {
         var inventory = BackupCatalog.Scan(location.BackupDirectory, location.DatabasePath, now);
-        var histories = !target.IsPoint ? []
-            : target.Time is { } until ? HistoriesUntil(until, inventory.RestoreCandidates)
-            : History.ReadAll(location.BackupDirectory, location.DatabasePath);
-        return ValueTask.FromResult(new RestoreCatalog<BackupEntry>(inventory.Backups, inventory.RestoreCandidates, histories, b => b.IsSuspect || b.IsFromTheFuture));
+        var histories = target.IsPoint ? HistoriesUntil(target.Time, inventory.RestoreCandidates) : [];
+        var catalog = new RestoreCatalog<BackupEntry>(inventory.Backups, inventory.RestoreCandidates, histories, b => b.IsSuspect || b.IsFromTheFuture);
+        return ValueTask.FromResult(!histories.Any(h => h.Partial) ? catalog
+            : catalog with { Complete = () => catalog with { Histories = History.ReadAll(location.BackupDirectory, location.DatabasePath) } });
     }
 
     /// <summary>
-    /// The histories a restore to <paramref name="until"/> plans from: each run read up to its first file past that time
-    /// (<see cref="History.ReadUntil"/>), when that gives the plans reading all of it would. It does unless a backup's
-    /// place in a run read in part could change further on: one placed by its content (a newer point of the history may
-    /// hold the same content) or, taken at or before the time, placed nowhere (it may be a state of the part not read,
-    /// and then is never a plan of its own). Then every record is read, as before.
+    /// The histories a restore to <paramref name="until"/> (<see langword="null"/>: the newest point) plans from: each run
+    /// read coarsest first and only up to its first file past that time (<see cref="History.ReadUntil"/>), when that places
+    /// every backup the full reading would. It does unless a backup's place in a run read in part could differ: one placed
+    /// by its content (a point the reading crossed by a coarser file, or a newer one not read, may hold the same content)
+    /// or, taken at or before the time, placed nowhere (it may be a state the reading did not see). Then every record is
+    /// read, as <see cref="History.ReadAll"/> reads them.
     /// </summary>
-    private IReadOnlyList<History> HistoriesUntil(DateTimeOffset until, IReadOnlyList<BackupEntry> candidates)
+    private IReadOnlyList<History> HistoriesUntil(DateTimeOffset? until, IReadOnlyList<BackupEntry> candidates)
     {
         var histories = History.ReadUntil(location.BackupDirectory, location.DatabasePath, until);
         foreach (var candidate in candidates)
@@ -56,7 +57,7 @@ internal sealed class VolumeSource(DatabaseLocation location, BackupVerifier ver
             var based = histories.Any(h => Timeline.BaseIn(h, manifest) is not null && (!h.Partial || Timeline.PlacedByLogPoint(h, manifest)));
             foreach (var history in histories.Where(h => h.Partial && !Timeline.PlacedByLogPoint(h, manifest)))
             {
-                if (Timeline.BaseIn(history, manifest) is not null || (candidate.TakenAt <= until && !based))
+                if (Timeline.BaseIn(history, manifest) is not null || (!(candidate.TakenAt > until) && !based))
                 {
                     return History.ReadAll(location.BackupDirectory, location.DatabasePath);
                 }

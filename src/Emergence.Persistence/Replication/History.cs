@@ -71,8 +71,9 @@ public sealed partial record History(GenerationManifest Generation, IReadOnlyLis
     public string NextSegmentName => ReplicationStore.SegmentName(Run.Count > 0 ? Run[^1].Manifest!.Last + 1 : FirstSequence);
 
     /// <summary>
-    /// Whether the run was read only up to its first file past the time a restore asked for (<see cref="ReadUntil"/>):
-    /// the history goes on after it, unread, and <see cref="Problem"/> says nothing of that part.
+    /// Whether the run was read in part for a restore (<see cref="ReadUntil"/>): it may cross points of the history by a
+    /// coarser file, and may stop at its first file past the time asked, the history going on after it unread;
+    /// <see cref="Problem"/> says nothing of the files not read.
     /// </summary>
     public bool Partial { get; init; }
 
@@ -84,15 +85,19 @@ public sealed partial record History(GenerationManifest Generation, IReadOnlyLis
     }
 
     /// <summary>
-    /// The histories of a database's generations as <see cref="ReadAll"/> reads them, each run read only as far as a
-    /// restore to <paramref name="until"/> needs: from the files' names, the records of the run's files up to the first
-    /// whose last commit is after <paramref name="until"/> (<see cref="Partial"/> then), and of the level files whose
-    /// names place them on that part of the run. The files are checked as <see cref="ReadAll"/> checks them.
+    /// The histories of a database's generations read only as far as a restore to <paramref name="until"/> (<see langword="null"/>:
+    /// the newest point) needs, coarsest first: at each point of the run, from the files' names, the coarsest level file
+    /// that starts there, continues the run and ends at or before <paramref name="until"/>, else the file
+    /// <see cref="ReadAll"/> would take there; the run stops after its first file whose last commit is after
+    /// <paramref name="until"/>. So a point of a week's history is reached by a few hundred records, not every one, and
+    /// each file is checked as <see cref="ReadAll"/> checks it. The run then lacks the points inside the coarser files it
+    /// took (<see cref="Partial"/>): a base inside one is placed by its log point, and a plan that fails is retried from
+    /// <see cref="ReadAll"/>'s run (see <c>RestorePipeline</c>).
     /// </summary>
-    public static IReadOnlyList<History> ReadUntil(string backupDirectory, string databasePath, DateTimeOffset until)
+    public static IReadOnlyList<History> ReadUntil(string backupDirectory, string databasePath, DateTimeOffset? until)
     {
         var store = new ReplicationStore(backupDirectory);
-        return [.. store.Generations(databasePath).Select(g => Read(g, store.Names(g.Id), f => store.WithRecord(g.Id, f), store.EndedOf(g.Id), Check.Quick, until))];
+        return [.. store.Generations(databasePath).Select(g => Read(g, store.Names(g.Id), f => store.WithRecord(g.Id, f), store.EndedOf(g.Id), Check.Quick, coarse: true, until))];
     }
 
     /// <summary>
@@ -102,15 +107,17 @@ public sealed partial record History(GenerationManifest Generation, IReadOnlyLis
     /// part of the run, checked against it.
     /// </summary>
     public static History Read(GenerationManifest generation, IReadOnlyList<HistoryFile> files, ReplicationStore.Ended? ended, Check check) =>
-        Read(generation, files, f => f, ended, check, until: null);
+        Read(generation, files, f => f, ended, check, coarse: false, until: null);
 
     /// <summary>
     /// Reads one generation's provable run, as <see cref="Read(GenerationManifest, IReadOnlyList{HistoryFile}, ReplicationStore.Ended?, Check)"/>
     /// does, from <paramref name="files"/> whose records <paramref name="load"/> gives when one is first needed; with
-    /// <paramref name="until"/>, it stops after the first file of the run whose last commit is after that time.
+    /// <paramref name="coarse"/>, it takes at each point the coarsest level file that continues the run and ends at or before
+    /// <paramref name="until"/> (any, without it) where there is one; with <paramref name="until"/>, it stops after the
+    /// first file of the run whose last commit is after that time.
     /// </summary>
     private static History Read(GenerationManifest generation, IReadOnlyList<HistoryFile> files, Func<HistoryFile, HistoryFile> load, ReplicationStore.Ended? ended, Check check,
-        DateTimeOffset? until)
+        bool coarse, DateTimeOffset? until)
     {
         ArgumentNullException.ThrowIfNull(generation);
         ArgumentNullException.ThrowIfNull(files);
@@ -137,14 +144,19 @@ public sealed partial record History(GenerationManifest Generation, IReadOnlyLis
 
         var previousEnd = pruned ? firstFile!.Manifest!.StartPosition : generation.Start;
         var previousHash = pruned ? firstFile!.Manifest!.StartHash : generation.StartHash;
+        var crossed = false;
         while (next <= records.Newest)
         {
             var first = run.Count == 0 && !pruned;
-            if (Next(records, next, first, previousEnd, previousHash, check, out var problem) is not { } chosen)
+            var across = coarse ? Coarsest(records, next, first, previousEnd, previousHash, check, until) : null;
+            string? problem = null;
+            if ((across ?? Next(records, next, first, previousEnd, previousHash, check, out problem)) is not { } chosen)
             {
-                return new History(generation, run, problem, ended) { Jumps = JumpsOver(run, records, check) };
+                return new History(generation, run, problem, ended) { Jumps = JumpsOver(run, records, check), Partial = crossed };
             }
 
+            // Coarser than the file a full read takes there (the segment where one is listed, else the finest level file).
+            crossed |= across is not null && (records.IsListed(next) || across.Level > records.LevelsAt(next)[0].Level);
             run.Add(chosen);
             if (chosen.Manifest!.LastCommitAt > until)
             {
@@ -156,7 +168,25 @@ public sealed partial record History(GenerationManifest Generation, IReadOnlyLis
             next = chosen.Manifest.Last + 1;
         }
 
-        return new History(generation, run, null, ended) { Jumps = JumpsOver(run, records, check) };
+        return new History(generation, run, null, ended) { Jumps = JumpsOver(run, records, check), Partial = crossed };
+    }
+
+    /// <summary>
+    /// The coarsest level file starting at segment <paramref name="next"/> that continues the run and ends at or before
+    /// <paramref name="until"/> (any, without it), or <see langword="null"/> when none does.
+    /// </summary>
+    private static HistoryFile? Coarsest(HistoryRecords records, long next, bool first, WalPosition? previousEnd, string? previousHash, Check check, DateTimeOffset? until)
+    {
+        var levels = records.LevelsAt(next);
+        for (var i = levels.Count - 1; i >= 0; i--)
+        {
+            if (!(levels[i].Manifest!.LastCommitAt > until) && Continues(levels[i], first, previousEnd, previousHash, check) is null)
+            {
+                return levels[i];
+            }
+        }
+
+        return null;
     }
 
     /// <summary>

@@ -53,6 +53,9 @@ internal sealed class HistoryRecords
         return earliest;
     }
 
+    /// <summary>Whether segment <paramref name="sequence"/> is listed (its record is not read).</summary>
+    public bool IsListed(long sequence) => _segments.ContainsKey(sequence);
+
     /// <summary>Segment <paramref name="sequence"/> with its record (<see cref="HistoryFile.Manifest"/> <see langword="null"/> when it has no readable one), or <see langword="null"/> when none is listed.</summary>
     public HistoryFile? Segment(long sequence) => _segments.TryGetValue(sequence, out var segment) ? Load(segment) : null;
 

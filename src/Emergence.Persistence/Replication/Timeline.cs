@@ -35,8 +35,12 @@ public static class Timeline
     /// <typeparam name="TBackup">A backup on the volume or in the off-volume container.</typeparam>
     public sealed record Plan<TBackup>(TBackup Backup, BackupManifest Manifest, GenerationManifest? Generation, IReadOnlyList<HistoryFile> Segments, WalPosition? Skip, ulong? BaseHash, DateTimeOffset ReachedAt, string? Problem = null, string? StopsBefore = null)
     {
-        /// <summary>Whether the plan crosses part of the run by level files beside it: then the plan along the run alone follows it.</summary>
-        public bool UsesJumps { get; init; }
+        /// <summary>
+        /// Whether the plan crosses points of the history by coarser files than a plan along the run at its finest (level
+        /// files beside the run, or a run read coarsest first, <see cref="History.Partial"/>): a replay of it that stops
+        /// early then fails it, and a plan along the finer files follows it.
+        /// </summary>
+        public bool FinerFollows { get; init; }
     }
 
     /// <summary>The windows of a database's generations under a backup directory, oldest first.</summary>
@@ -163,7 +167,7 @@ public static class Timeline
             var problem = point == history.Run.Count ? history.Problem : null;
             var stops = problem is null ? null : history.NextSegmentName;
             var spine = history.Run.Skip(index).Take(point - index).ToList();
-            plans.Add(new Plan<TBackup>(backup, manifestOf(backup), history.Generation, segments, skip, baseHash, history.TimeOf(point), problem, stops) { UsesJumps = segments.Count != spine.Count });
+            plans.Add(new Plan<TBackup>(backup, manifestOf(backup), history.Generation, segments, skip, baseHash, history.TimeOf(point), problem, stops) { FinerFollows = segments.Count != spine.Count || history.Partial });
             if (segments.Count != spine.Count)
             {
                 // The same point along the run alone: what a replay falls back to when a level file it crossed by is damaged.

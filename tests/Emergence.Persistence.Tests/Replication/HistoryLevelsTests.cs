@@ -265,7 +265,7 @@ public sealed class HistoryLevelsTests : IDisposable
     }
 
     [Fact]
-    public async Task PlanningAPoint_ReadsTheRunOnlyUpToIt_AndPlansAsReadingAllWould_AHoleAfterItStillNamedPastIt()
+    public async Task PlanningAPoint_ReadsTheCoarsestFilesThatReachIt_AndPlansThePointReadingAllWouldPlan_PastAHoleOnlyByAProvenFile()
     {
         var generation = await ReplicateAsync(25 * 60, second =>
         {
@@ -276,7 +276,7 @@ public sealed class HistoryLevelsTests : IDisposable
         });
         Compact(generation);
 
-        // A damaged record at about 20 minutes, where no level file starts: the run ends there.
+        // A damaged record at about 20 minutes, where no level file starts: a full read's run ends there.
         var levelStarts = Store.Levels(generation.Id).Select(l => l.Sequence).ToHashSet();
         var damaged = Store.Segments(generation.Id).First(s => s.Manifest!.LastCommitAt >= TestHarness.Start.AddMinutes(20) && !levelStarts.Contains(s.Sequence));
         File.WriteAllText(damaged.Path + ".json", "{ not a record");
@@ -284,31 +284,45 @@ public sealed class HistoryLevelsTests : IDisposable
 
         var candidates = BackupCatalog.Scan(_h.BackupDirectory, _h.DatabasePath, _h.Time.GetUtcNow()).RestoreCandidates;
         var all = History.ReadAll(_h.BackupDirectory, _h.DatabasePath);
+        Assert.Contains(Path.GetFileName(damaged.Path), all.Single().Problem, StringComparison.Ordinal);
         var random = new Random(31);
-        var targets = Enumerable.Range(0, 12).Select(_ => TestHarness.Start.AddSeconds(random.Next(1, 25 * 60)))
-            .Concat([TestHarness.Start.AddSeconds(-5), TestHarness.Start.AddSeconds(8 * 60 + 21), TestHarness.Start.AddMinutes(24)]).ToList();
+        var targets = Enumerable.Range(0, 12).Select(_ => (DateTimeOffset?)TestHarness.Start.AddSeconds(random.Next(1, 25 * 60)))
+            .Concat([TestHarness.Start.AddSeconds(-5), TestHarness.Start.AddSeconds(8 * 60 + 21), TestHarness.Start.AddMinutes(24), null]).ToList();
         foreach (var target in targets)
         {
-            var until = History.ReadUntil(_h.BackupDirectory, _h.DatabasePath, target);
-            Assert.Equal(Plans(all, target), Plans(until, target));
-            if (target < TestHarness.Start.AddMinutes(15))
+            var coarse = History.ReadUntil(_h.BackupDirectory, _h.DatabasePath, target);
+            var full = Timeline.PlansFor(candidates, b => b.Manifest!, b => b.TakenAt, all, target);
+            var part = Timeline.PlansFor(candidates, b => b.Manifest!, b => b.TakenAt, coarse, target);
+            // The coarsest files: a 10-minute file, then at most 9 minute files, 5 of 10 seconds and 10 segments,
+            // where a full read takes up to 1,500 segments.
+            Assert.True(coarse.Single().Run.Count <= 26, $"{coarse.Single().Run.Count} files of the run read for {target:O}");
+            Assert.Equal(full.Count == 0, part.Count == 0);
+            if (full.Count == 0)
             {
-                Assert.True(until.Single().Partial, $"the run for {target:O} was read to its end");
-                var run = until.Single().Run;
-                Assert.True(run.Count < all.Single().Run.Count, $"{run.Count} of {all.Single().Run.Count} files of the run read for {target:O}");
-                Assert.True(run[^1].Manifest!.LastCommitAt > target && (run.Count == 1 || run[^2].Manifest!.LastCommitAt <= target), $"the run for {target:O} was read past its first file after it");
+                continue; // before the history: nothing to restore either way
+            }
+
+            Assert.Equal(full[0].Backup.Name, part[0].Backup.Name);
+            if (target < damaged.Manifest!.FirstCommitAt)
+            {
+                // Before the hole: the same point, proven by the same checksum, through no more files.
+                Assert.Equal((full[0].ReachedAt, EndHash(full[0])), (part[0].ReachedAt, EndHash(part[0])));
+                Assert.True(part[0].Segments.Count <= full[0].Segments.Count, $"{part[0].Segments.Count} files planned for {target:O}, {full[0].Segments.Count} reading all");
+            }
+            else
+            {
+                // A minute file merged before the record was damaged holds the changes across it, proven at both ends.
+                Assert.Null(part[0].Problem);
+                Assert.True(part[0].ReachedAt > full[0].ReachedAt, $"the coarse plan for {target:O} reached {part[0].ReachedAt:O}, the full one {full[0].ReachedAt:O}");
             }
         }
 
-        Assert.Contains(Path.GetFileName(damaged.Path), Plans(History.ReadUntil(_h.BackupDirectory, _h.DatabasePath, TestHarness.Start.AddMinutes(24)), TestHarness.Start.AddMinutes(24))[0], StringComparison.Ordinal);
         foreach (var target in new[] { TestHarness.Start.AddSeconds(9 * 60 + 40), TestHarness.Start.AddMinutes(24) })
         {
             RestoreTo(target);
-            Assert.Equal((SeenBy(target < damaged.Manifest!.LastCommitAt ? target : damaged.Manifest.LastCommitAt.AddTicks(-1)), true), ReadBack());
+            Assert.Equal((SeenBy(target), true), ReadBack());
         }
-
-        List<string> Plans(IReadOnlyList<History> histories, DateTimeOffset target) =>
-            [.. Timeline.PlansFor(candidates, b => b.Manifest!, b => b.TakenAt, histories, target).Select(p => string.Create(CultureInfo.InvariantCulture,
-                $"{p.Backup.Name} {p.Generation?.Id} [{string.Join(",", p.Segments.Select(s => Path.GetFileName(s.Path)))}] {p.Skip} {p.BaseHash} {p.ReachedAt:O} {p.Problem} {p.StopsBefore} {p.UsesJumps}"))];
     }
+
+    private static string? EndHash(Timeline.Plan<BackupEntry> plan) => plan.Segments.Count > 0 ? plan.Segments[^1].Manifest!.EndHash : null;
 }
