@@ -124,19 +124,31 @@ public sealed class PageHashes
         Pages = pages;
     }
 
+    /// <summary>The threads a restore reads its result with to prove it: every core, up to 4.</summary>
+    public static int ProofWorkers => Math.Clamp(Environment.ProcessorCount, 1, 4);
+
     /// <summary>Hashes a database file (never the live database: only backups, staged copies and restore results) by reading its pages.</summary>
     /// <exception cref="IOException">The file cannot be read, or is not a whole number of pages.</exception>
-    public static PageHashes OfFile(string path, CancellationToken cancellationToken = default)
+    public static PageHashes OfFile(string path, CancellationToken cancellationToken = default) => OfFile(path, 1, cancellationToken);
+
+    /// <summary>Hashes a database file, its parts read and hashed by up to <paramref name="workers"/> threads at once.</summary>
+    /// <exception cref="IOException">The file cannot be read, or is not a whole number of pages.</exception>
+    public static PageHashes OfFile(string path, int workers, CancellationToken cancellationToken = default)
     {
         using var handle = Platform.RegularFile.OpenRead(path);
-        return OfFile(handle, path, cancellationToken);
+        return OfFile(handle, path, workers, cancellationToken);
     }
 
     /// <summary>Hashes the database file open at <paramref name="handle"/>.</summary>
     /// <exception cref="IOException">The file is not a whole number of pages of the size its header gives.</exception>
-    public static PageHashes OfFile(SafeFileHandle handle, string path, CancellationToken cancellationToken = default)
+    public static PageHashes OfFile(SafeFileHandle handle, string path, CancellationToken cancellationToken = default) => OfFile(handle, path, 1, cancellationToken);
+
+    /// <summary>Hashes the database file open at <paramref name="handle"/>, its parts read and hashed by up to <paramref name="workers"/> threads at once (1: the calling thread alone).</summary>
+    /// <exception cref="IOException">The file is not a whole number of pages of the size its header gives.</exception>
+    public static PageHashes OfFile(SafeFileHandle handle, string path, int workers, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(handle);
+        ArgumentOutOfRangeException.ThrowIfLessThan(workers, 1);
         var length = RandomAccess.GetLength(handle);
         if (length == 0)
         {
@@ -150,31 +162,56 @@ public sealed class PageHashes
         }
 
         var pageSize = PageSizeOf(header) ?? throw new IOException($"{path} is not a SQLite database (no valid page size in its header).");
-        if (length % pageSize != 0)
+        if (length % pageSize != 0 || length / pageSize > uint.MaxValue)
         {
             throw new IOException($"{path} is {length} bytes, not a whole number of {pageSize}-byte pages.");
         }
 
-        var hashes = Empty(pageSize);
-        var buffer = new byte[Math.Max(pageSize, 1 << 20) / pageSize * pageSize];
-        for (long offset = 0; offset < length;)
+        // Each part's pages go to their own places in one array, and the checksum is the XOR of the parts' sums:
+        // the parts can be read in any order, by several threads at once.
+        var pages = length / pageSize;
+        var hashes = new ulong[Math.Max(16, pages)];
+        var part = Math.Max(pageSize, 1 << 20) / pageSize * pageSize;
+        var sum = 0UL;
+        var gate = new Lock();
+        try
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            var read = RandomAccess.Read(handle, buffer.AsSpan(0, (int)Math.Min(buffer.Length, length - offset)), offset);
-            if (read <= 0 || read % pageSize != 0)
-            {
-                throw new IOException($"{path} changed while it was read.");
-            }
+            Parallel.For(0, (length + part - 1) / part, new ParallelOptions { MaxDegreeOfParallelism = workers, CancellationToken = cancellationToken },
+                () => (Buffer: new byte[part], Sum: 0UL),
+                (index, _, local) =>
+                {
+                    var offset = index * part;
+                    var want = (int)Math.Min(part, length - offset);
+                    if (RandomAccess.Read(handle, local.Buffer.AsSpan(0, want), offset) != want)
+                    {
+                        throw new IOException($"{path} changed while it was read.");
+                    }
 
-            for (var at = 0; at < read; at += pageSize)
-            {
-                hashes.Set((uint)((offset + at) / pageSize) + 1, buffer.AsSpan(at, pageSize));
-            }
+                    for (var at = 0; at < want; at += pageSize)
+                    {
+                        var page = (uint)((offset + at) / pageSize);
+                        var hash = Hash(page + 1, local.Buffer.AsSpan(at, pageSize));
+                        hashes[page] = hash;
+                        local.Sum ^= hash;
+                    }
 
-            offset += read;
+                    return local;
+                },
+                local =>
+                {
+                    lock (gate)
+                    {
+                        sum ^= local.Sum;
+                    }
+                });
+        }
+        catch (AggregateException failed) when (failed.InnerExceptions.Count == 1)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failed.InnerExceptions[0]);
+            throw;
         }
 
-        return hashes;
+        return new PageHashes(hashes, pages, sum, pageSize);
     }
 
     /// <summary>The page size a database header gives (bytes 16–17, 1 meaning 65536), or <see langword="null"/> when it is not a valid one.</summary>

@@ -80,7 +80,7 @@ public sealed class HistoryAudit(BackupVerifier verifier, TimeProvider time, Res
                     continue;
                 }
 
-                var hashes = PageHashes.OfFile(staging, cancellationToken);
+                var hashes = PageHashes.OfFile(staging, PageHashes.ProofWorkers, cancellationToken);
                 return Replay(history, backup.Name, hashes, at!.Value.Index, at.Value.Skip is not null, cancellationToken);
             }
             finally

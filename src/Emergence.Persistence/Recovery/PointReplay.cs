@@ -46,7 +46,7 @@ internal static class PointReplay
         progress?.Report(new OperationProgress("content proof", 0, 0));
         SqliteFiles.DeleteSideFiles(staging);
         var expected = replay.Segments == 0 ? plan.BaseHash : PageHashes.Parse(segments[replay.Segments - 1].Manifest!.EndHash);
-        var actual = PageHashes.OfFile(staging, cancellationToken).Checksum;
+        var actual = PageHashes.OfFile(staging, PageHashes.ProofWorkers, cancellationToken).Checksum;
         var where = replay.Segments == 0 ? $"backup {plan.Manifest.Filename}" : $"segment {segments[replay.Segments - 1].Manifest!.Filename}";
         var proof = replay.Stopped is { } stopped && plan.FinerFollows
             ? $"the replay by level files of generation {generation.Id} stopped early ({stopped}); the plan along finer files follows"
