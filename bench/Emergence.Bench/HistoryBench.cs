@@ -17,7 +17,8 @@ namespace Emergence.Bench;
 /// <remarks>
 /// The parts, a file each: <see cref="HistoryWeek"/> synthesizes the week, <see cref="HistoryRestores"/> times the
 /// restores taking turns and breaks down the slowest, <see cref="HistoryPlanning"/> times the plan step apart,
-/// <see cref="CacheFairRestores"/> makes the comparison fair for the page cache, and <see cref="HistoryRate"/>
+/// <see cref="CacheFairRestores"/> makes the comparison fair for the page cache, <see cref="CliRestores"/> times the
+/// operator's command in fresh processes, and <see cref="HistoryRate"/>
 /// measures the real-time writer (with <see cref="HistoryCodecs"/> on the pages it wrote).
 /// </remarks>
 internal static class HistoryBench
