@@ -182,9 +182,10 @@ public sealed class PageHashes
                 {
                     var offset = index * part;
                     var want = (int)Math.Min(part, length - offset);
-                    if (RandomAccess.Read(handle, local.Buffer.AsSpan(0, want), offset) != want)
+                    for (var read = 0; read < want;)
                     {
-                        throw new IOException($"{path} changed while it was read.");
+                        var n = RandomAccess.Read(handle, local.Buffer.AsSpan(read, want - read), offset + read);
+                        read += n > 0 ? n : throw new IOException($"{path} changed while it was read.");
                     }
 
                     for (var at = 0; at < want; at += pageSize)
@@ -205,9 +206,10 @@ public sealed class PageHashes
                     }
                 });
         }
-        catch (AggregateException failed) when (failed.InnerExceptions.Count == 1)
+        catch (AggregateException failed)
         {
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failed.InnerExceptions[0]);
+            // Parts read at once may fail at once (a file cut short under every reader): the first error stands for them.
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failed.Flatten().InnerExceptions[0]);
             throw;
         }
 

@@ -37,15 +37,22 @@ internal sealed class VolumeSource(DatabaseLocation location, BackupVerifier ver
 
     /// <summary>
     /// The histories a restore to <paramref name="until"/> (<see langword="null"/>: the newest point) plans from: each run
-    /// read coarsest first and only up to its first file past that time (<see cref="History.ReadUntil"/>), when that places
-    /// every backup the full reading would. It does unless a backup's place in a run read in part could differ: one placed
-    /// by its content (a point the reading crossed by a coarser file, or a newer one not read, may hold the same content)
-    /// or, taken at or before the time, placed nowhere (it may be a state the reading did not see). Then every record is
-    /// read, as <see cref="History.ReadAll"/> reads them.
+    /// read coarsest first and only up to its first file past that time (<see cref="History.ReadUntil"/>), when that reaches
+    /// as far and places every backup the full reading would. It does unless a run read in part ends early (a damaged
+    /// file or record on its path, which a full read may pass along other files), or a backup's place in it could differ:
+    /// one placed by its content (a point the reading crossed by a coarser file, or a newer one not read, may hold the
+    /// same content) or, taken at or before the time, placed nowhere (it may be a state the reading did not see). Then
+    /// every record is read, as <see cref="History.ReadAll"/> reads them.
     /// </summary>
     private IReadOnlyList<History> HistoriesUntil(DateTimeOffset? until, IReadOnlyList<BackupEntry> candidates)
     {
         var histories = History.ReadUntil(location.BackupDirectory, location.DatabasePath, until);
+        if (histories.Any(h => h.Partial && h.Problem is not null))
+        {
+            // The coarse path ends early (a damaged file or record on it): a full read may reach further, along other files.
+            return History.ReadAll(location.BackupDirectory, location.DatabasePath);
+        }
+
         foreach (var candidate in candidates)
         {
             if (candidate.Manifest is not { } manifest)

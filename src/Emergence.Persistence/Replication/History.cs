@@ -173,16 +173,24 @@ public sealed partial record History(GenerationManifest Generation, IReadOnlyLis
 
     /// <summary>
     /// The coarsest level file starting at segment <paramref name="next"/> that continues the run and ends at or before
-    /// <paramref name="until"/> (any, without it), or <see langword="null"/> when none does.
+    /// <paramref name="until"/> (any, without it), or <see langword="null"/> when none does. A file's time decides only
+    /// where a full read would take the same time: where a finer file ends with it, that file's record must give the
+    /// same last commit (a record whose time is wrong would otherwise carry a restore past the time asked).
     /// </summary>
     private static HistoryFile? Coarsest(HistoryRecords records, long next, bool first, WalPosition? previousEnd, string? previousHash, Check check, DateTimeOffset? until)
     {
         var levels = records.LevelsAt(next);
         for (var i = levels.Count - 1; i >= 0; i--)
         {
-            if (!(levels[i].Manifest!.LastCommitAt > until) && Continues(levels[i], first, previousEnd, previousHash, check) is null)
+            var level = levels[i];
+            if (level.Manifest!.LastCommitAt > until || Continues(level, first, previousEnd, previousHash, check) is not null)
             {
-                return levels[i];
+                continue;
+            }
+
+            if (until is null || records.FinerEndingWith(level) is not { } finer || finer.Manifest?.LastCommitAt == level.Manifest.LastCommitAt)
+            {
+                return level;
             }
         }
 

@@ -10,6 +10,7 @@ internal sealed class HistoryRecords
     private readonly Dictionary<long, HistoryFile> _segments;
     private readonly List<HistoryFile> _levels;
     private readonly Dictionary<long, List<int>> _levelsAt = [];
+    private readonly Dictionary<long, List<int>> _levelsEndingAt = [];
     private readonly Func<HistoryFile, HistoryFile> _load;
     private readonly Dictionary<string, HistoryFile> _loaded = new(StringComparer.Ordinal);
 
@@ -27,6 +28,12 @@ internal sealed class HistoryRecords
             }
 
             at.Add(i);
+            if (!_levelsEndingAt.TryGetValue(_levels[i].Last, out var ending))
+            {
+                _levelsEndingAt[_levels[i].Last] = ending = [];
+            }
+
+            ending.Add(i);
         }
 
         Newest = files.Count > 0 ? files.Max(f => f.Last) : 0;
@@ -63,6 +70,24 @@ internal sealed class HistoryRecords
     public IReadOnlyList<HistoryFile> LevelsAt(long sequence) => _levelsAt.TryGetValue(sequence, out var at)
         ? [.. at.Select(i => Load(_levels[i])).Where(l => l.Manifest is not null)]
         : [];
+
+    /// <summary>
+    /// The finest file listed that ends where <paramref name="level"/> ends and is finer than it (the segment there, else
+    /// the finest level file), with its record (<see cref="HistoryFile.Manifest"/> <see langword="null"/> when it has no
+    /// readable one); <see langword="null"/> when none is listed.
+    /// </summary>
+    public HistoryFile? FinerEndingWith(HistoryFile level)
+    {
+        ArgumentNullException.ThrowIfNull(level);
+        if (_segments.ContainsKey(level.Last))
+        {
+            return Segment(level.Last);
+        }
+
+        return _levelsEndingAt.TryGetValue(level.Last, out var ending) && ending.Select(i => _levels[i]).Where(l => l.Level < level.Level).MinBy(l => l.Level) is { } finer
+            ? Load(finer)
+            : null;
+    }
 
     /// <summary>The level files that <paramref name="byName"/> keeps (asked before any record is read) and that have a readable record, by level then first segment.</summary>
     public IEnumerable<HistoryFile> Levels(Func<HistoryFile, bool> byName) =>

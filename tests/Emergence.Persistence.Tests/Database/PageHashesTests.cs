@@ -55,4 +55,39 @@ public sealed class PageHashesTests : IDisposable
             Assert.Contains("not a whole number", refused.Message, StringComparison.Ordinal);
         }
     }
+
+    [Fact]
+    public async Task AFileCutShortWhileManyThreadsReadIt_IsRefusedWithAnIOException()
+    {
+        // Parts read at once may all find the file cut short at once: the error is still the one a single reader gives.
+        var path = Path.Combine(_directory, "db.sqlite");
+        var (exit, _, error) = Shell.Run("sqlite3", path, "PRAGMA page_size = 4096; CREATE TABLE t (n INTEGER PRIMARY KEY, pad BLOB); INSERT INTO t VALUES (1, randomblob(100));");
+        Assert.True(exit == 0, error);
+        var header = File.ReadAllBytes(path)[..4096];
+        for (var run = 0; run < 20; run++)
+        {
+            using (var file = File.Create(path))
+            {
+                file.Write(header);
+                file.SetLength(64L << 20);
+            }
+
+            using var cut = Task.Run(
+                () =>
+                {
+                    using var file = File.OpenWrite(path);
+                    file.SetLength(4096);
+                }, TestContext.Current.CancellationToken);
+            try
+            {
+                PageHashes.OfFile(path, 4, TestContext.Current.CancellationToken);
+            }
+            catch (IOException)
+            {
+                // Refused as any reader refuses it; anything else fails the test.
+            }
+
+            await cut;
+        }
+    }
 }

@@ -2,6 +2,7 @@ using System.Globalization;
 using Emergence.Persistence.Backups;
 using Emergence.Persistence.Configuration;
 using Emergence.Persistence.Database;
+using Emergence.Persistence.Records;
 using Emergence.Persistence.Recovery;
 using Emergence.Persistence.Replication;
 using Emergence.Persistence.Tests.Support;
@@ -322,6 +323,54 @@ public sealed class HistoryLevelsTests : IDisposable
             RestoreTo(target);
             Assert.Equal((SeenBy(target), true), ReadBack());
         }
+    }
+
+    [Fact]
+    public async Task ALevelRecordWhoseLastCommitTimeIsWrong_DoesNotCarryARestorePastTheTimeAsked()
+    {
+        var generation = await ReplicateAsync(25 * 60);
+        Compact(generation);
+
+        // The first 10-minute file's record says its last commit came two minutes before it did (still valid JSON).
+        var tenMinutes = Store.Levels(generation.Id).Where(f => f.Level == 3).MinBy(f => f.Sequence)!;
+        var end = tenMinutes.Manifest!.LastCommitAt;
+        EditRecord(tenMinutes, r => r["last_commit_at"] = UtcMillisecondsConverter.Format(end.AddMinutes(-2)));
+        _h.Time.Advance(TimeSpan.FromSeconds(5));
+
+        // A time inside the last two minutes of its period: the segments' own records decide where the restore stops.
+        var target = end.AddMinutes(-1);
+        RestoreTo(target);
+
+        Assert.Equal((SeenBy(target), true), ReadBack());
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ALevelRecordWhoseEndPositionIsWrong_OnTheCoarsePath_TheRestoreStillReachesThePoint(bool latest)
+    {
+        var generation = await ReplicateAsync(25 * 60);
+        Compact(generation);
+
+        // The first 10-minute file's record names a log point it does not end at: the file after it does not follow it.
+        var tenMinutes = Store.Levels(generation.Id).Where(f => f.Level == 3).MinBy(f => f.Sequence)!;
+        EditRecord(tenMinutes, r => r["end"]!["s1"] = r["end"]!["s1"]!.GetValue<uint>() ^ 1);
+        _h.Time.Advance(TimeSpan.FromSeconds(5));
+
+        DateTimeOffset? target = latest ? null : TestHarness.Start.AddMinutes(24);
+        var result = RestoreTo(target);
+
+        Assert.Equal((SeenBy(target ?? _h.Time.GetUtcNow()), true), ReadBack());
+        Assert.Null(result.Replay!.Stopped);
+    }
+
+    /// <summary>Rewrites a history file's record (still valid JSON) with <paramref name="edit"/>.</summary>
+    private static void EditRecord(HistoryFile file, Action<System.Text.Json.Nodes.JsonObject> edit)
+    {
+        var path = file.Path + ReplicationStore.ManifestSuffix;
+        var record = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+        edit(record);
+        File.WriteAllText(path, record.ToJsonString());
     }
 
     private static string? EndHash(Timeline.Plan<BackupEntry> plan) => plan.Segments.Count > 0 ? plan.Segments[^1].Manifest!.EndHash : null;
