@@ -9,34 +9,51 @@ namespace Emergence.Bench;
 /// <summary>
 /// Restores as an operator runs them: <c>emergence-db restore --to TIME</c> and a plain <c>emergence-db restore NAME</c>
 /// of the newest backup, each in a fresh process (so the history's records are read by code the runtime has only just
-/// compiled), taking turns one for one, every backup evicted from the page cache before each (as after a restart).
+/// compiled), taking turns one for one, with the page cache made fair to both.
 /// </summary>
 internal static class CliRestores
 {
-    /// <summary>Restores to <paramref name="points"/> random points of the window and to the newest, each followed by a plain restore.</summary>
+    /// <summary>
+    /// Restores to <paramref name="points"/> random points of the window and to the newest, each followed by a plain
+    /// restore: first warm (each run twice and the second timed, its base in the page cache as the newest backup is),
+    /// then cold (every backup evicted from the page cache before each, as after a restart).
+    /// </summary>
     public static void Run(DatabaseLocation location, ReplicationStore store, DateTimeOffset end, int days, int points, Action<string> line, CultureInfo inv)
     {
         var cli = Build();
         var newest = BackupCatalog.Scan(location.BackupDirectory, location.DatabasePath, DateTimeOffset.UtcNow).RestoreCandidates[0].Name;
         var random = new Random(13);
         var targets = Enumerable.Range(0, points).Select(_ => (DateTimeOffset?)HistoryRestores.RandomPoint(random, end, days)).Append(null).ToList();
-        var (plain, toPoint) = (new List<double>(), new List<double>());
-        foreach (var target in targets)
+        foreach (var cold in new[] { false, true })
         {
-            foreach (var generation in store.Generations(location.DatabasePath))
+            var (plain, toPoint) = (new List<double>(), new List<double>());
+            foreach (var target in targets)
             {
-                File.Delete(Path.Combine(store.DirectoryOf(generation.Id), ReplicationStore.EndedFileName));
+                string[] point = target is { } time ? ["--to", time.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", inv)] : ["--latest"];
+                toPoint.Add(Twice(cli, location, store, point, cold));
+                plain.Add(Twice(cli, location, store, [newest], cold));
             }
 
-            PageCache.Evict(location);
-            toPoint.Add(Restore(cli, location, target is { } time ? ["--to", time.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", inv)] : ["--latest"]));
-            PageCache.Evict(location);
-            plain.Add(Restore(cli, location, [newest]));
+            var (p, t) = (new Stats(plain), new Stats(toPoint));
+            line(string.Create(inv, $"In a fresh process (`emergence-db restore`, taking turns one for one), {(cold ? "cold (every backup evicted from the page cache before each)" : "warm (each run twice, the second timed)")}: restore to {t.Samples.Count} points (the last `--latest`) {t.Describe()} against a plain restore of the newest backup {p.Describe()} ({p.Samples.Count} runs): {t.Median / p.Median:0.00}× at the median, {t.Percentile(90) / p.Median:0.00}× at p90, {t.Max / p.Median:0.00}× at worst ({t.Percentile(90) / p.Percentile(90):0.00}× p90 to p90, {t.Max / p.Max:0.00}× worst to worst)."));
         }
 
-        var (p, t) = (new Stats(plain), new Stats(toPoint));
-        line(string.Create(inv, $"In a fresh process (`emergence-db restore`, taking turns one for one, every backup evicted from the page cache before each): restore to {t.Samples.Count} points (the last `--latest`) {t.Describe()} against a plain restore of the newest backup {p.Describe()} ({p.Samples.Count} runs): {t.Median / p.Median:0.00}× at the median, {t.Percentile(90) / p.Percentile(90):0.00}× p90 to p90, {t.Max / p.Max:0.00}× worst to worst ({t.Percentile(90) / p.Median:0.00}× and {t.Max / p.Median:0.00}× against the plain median)."));
         line("");
+    }
+
+    /// <summary>One restore timed: warm, after the same restore once untimed; cold, after every backup is evicted from the page cache.</summary>
+    private static double Twice(string cli, DatabaseLocation location, ReplicationStore store, string[] what, bool cold)
+    {
+        if (cold)
+        {
+            PageCache.Evict(location);
+        }
+        else
+        {
+            Restore(cli, location, store, what);
+        }
+
+        return Restore(cli, location, store, what);
     }
 
     /// <summary>Builds the command line tool in Release and returns its assembly.</summary>
@@ -53,9 +70,17 @@ internal static class CliRestores
         return Path.Combine(project, "bin", "Release", "net10.0", "emergence-db.dll");
     }
 
-    /// <summary>One <c>emergence-db restore … --force</c>, timed; then deletes what it set aside (a copy of the database each time).</summary>
-    private static double Restore(string cli, DatabaseLocation location, string[] what)
+    /// <summary>
+    /// One <c>emergence-db restore … --force</c>, timed, with every generation reopened first; then deletes what it set
+    /// aside (a copy of the database each time).
+    /// </summary>
+    private static double Restore(string cli, DatabaseLocation location, ReplicationStore store, string[] what)
     {
+        foreach (var generation in store.Generations(location.DatabasePath))
+        {
+            File.Delete(Path.Combine(store.DirectoryOf(generation.Id), ReplicationStore.EndedFileName));
+        }
+
         string[] arguments = [cli, "restore", .. what, "--force", "--database", location.DatabasePath, "--backup-dir", location.BackupDirectory];
         var seconds = Shell.Time("dotnet", arguments);
         var quarantine = Path.Combine(location.BackupDirectory, RestoreService.QuarantineDirectoryName);

@@ -25,7 +25,7 @@ internal static class HistoryRestores
         Summarize(files, windows, days, options, plain, pointRuns, line, inv);
         Slowest(plainRuns, pointRuns, line, inv);
         HistoryPlanning.Run(location, store, end, line, inv);
-        CacheFairRestores.Run(restorer, location, store, end, days, line, inv);
+        CacheFairRestores.Run(restorer, location, store, end, days, Math.Max(12, options.Runs * 4), line, inv);
         CliRestores.Run(location, store, end, days, Math.Max(12, options.Runs * 4), line, inv);
         Checks(location, plain, line, inv);
     }
