@@ -167,53 +167,62 @@ public sealed class PageHashes
             throw new IOException($"{path} is {length} bytes, not a whole number of {pageSize}-byte pages.");
         }
 
-        // Each part's pages go to their own places in one array, and the checksum is the XOR of the parts' sums:
-        // the parts can be read in any order, by several threads at once.
+        // Each worker hashes one stretch of the file into its own places of one array, and the checksum is the XOR of
+        // the stretches' sums: they can be read in any order, by several threads at once. A stretch is one long loop
+        // (not many short calls), so the runtime optimizes it while it runs, as it does the single reader's.
         var pages = length / pageSize;
         var hashes = new ulong[Math.Max(16, pages)];
         var part = Math.Max(pageSize, 1 << 20) / pageSize * pageSize;
+        var stretch = ((length + part - 1) / part + workers - 1) / workers * part;
         var sum = 0UL;
         var gate = new Lock();
         try
         {
-            Parallel.For(0, (length + part - 1) / part, new ParallelOptions { MaxDegreeOfParallelism = workers, CancellationToken = cancellationToken },
-                () => (Buffer: new byte[part], Sum: 0UL),
-                (index, _, local) =>
+            Parallel.For(0, (int)((length + stretch - 1) / stretch), new ParallelOptions { MaxDegreeOfParallelism = workers, CancellationToken = cancellationToken }, worker =>
+            {
+                var from = worker * stretch;
+                var stretchSum = HashStretch(handle, path, hashes, pageSize, part, from, Math.Min(length, from + stretch), cancellationToken);
+                lock (gate)
                 {
-                    var offset = index * part;
-                    var want = (int)Math.Min(part, length - offset);
-                    for (var read = 0; read < want;)
-                    {
-                        var n = RandomAccess.Read(handle, local.Buffer.AsSpan(read, want - read), offset + read);
-                        read += n > 0 ? n : throw new IOException($"{path} changed while it was read.");
-                    }
-
-                    for (var at = 0; at < want; at += pageSize)
-                    {
-                        var page = (uint)((offset + at) / pageSize);
-                        var hash = Hash(page + 1, local.Buffer.AsSpan(at, pageSize));
-                        hashes[page] = hash;
-                        local.Sum ^= hash;
-                    }
-
-                    return local;
-                },
-                local =>
-                {
-                    lock (gate)
-                    {
-                        sum ^= local.Sum;
-                    }
-                });
+                    sum ^= stretchSum;
+                }
+            });
         }
         catch (AggregateException failed)
         {
-            // Parts read at once may fail at once (a file cut short under every reader): the first error stands for them.
+            // Stretches read at once may fail at once (a file cut short under every reader): the first error stands for them.
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failed.Flatten().InnerExceptions[0]);
             throw;
         }
 
         return new PageHashes(hashes, pages, sum, pageSize);
+    }
+
+    /// <summary>Hashes the pages from byte <paramref name="from"/> to <paramref name="to"/> into their places in <paramref name="hashes"/>, a part at a time; returns their XOR.</summary>
+    private static ulong HashStretch(SafeFileHandle handle, string path, ulong[] hashes, int pageSize, int part, long from, long to, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[part];
+        var sum = 0UL;
+        for (var offset = from; offset < to; offset += part)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var want = (int)Math.Min(part, to - offset);
+            for (var read = 0; read < want;)
+            {
+                var n = RandomAccess.Read(handle, buffer.AsSpan(read, want - read), offset + read);
+                read += n > 0 ? n : throw new IOException($"{path} changed while it was read.");
+            }
+
+            for (var at = 0; at < want; at += pageSize)
+            {
+                var page = (uint)((offset + at) / pageSize);
+                var hash = Hash(page + 1, buffer.AsSpan(at, pageSize));
+                hashes[page] = hash;
+                sum ^= hash;
+            }
+        }
+
+        return sum;
     }
 
     /// <summary>The page size a database header gives (bytes 16–17, 1 meaning 65536), or <see langword="null"/> when it is not a valid one.</summary>
