@@ -91,8 +91,8 @@ public sealed partial record History(GenerationManifest Generation, IReadOnlyLis
     /// <see cref="ReadAll"/> would take there; the run stops after its first file whose last commit is after
     /// <paramref name="until"/>. So a point of a week's history is reached by a few hundred records, not every one, and
     /// each file is checked as <see cref="ReadAll"/> checks it. The run then lacks the points inside the coarser files it
-    /// took (<see cref="Partial"/>): a base inside one is placed by its log point, and a plan that fails is retried from
-    /// <see cref="ReadAll"/>'s run (see <c>RestorePipeline</c>).
+    /// took (<see cref="Partial"/>): a base inside one is placed by its log point; a run that ends early, and a plan that
+    /// fails, are followed by <see cref="ReadAll"/>'s (see <c>VolumeSource</c> and <c>RestorePlanner.Candidates</c>).
     /// </summary>
     public static IReadOnlyList<History> ReadUntil(string backupDirectory, string databasePath, DateTimeOffset? until)
     {
