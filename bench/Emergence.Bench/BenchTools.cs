@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Emergence.Persistence.Backups;
+using Emergence.Persistence.Replication;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -39,6 +40,18 @@ internal static class BenchTools
     {
         File.Delete(manifest.BackupPath + BackupNaming.ManifestSuffix);
         File.Delete(manifest.BackupPath);
+    }
+
+    /// <summary>
+    /// Removes the mark a restore leaves on each generation it replaced, so the next restore replays the same history
+    /// (a restore to a point refuses the points of an ended generation at or after its end).
+    /// </summary>
+    public static void ReopenGenerations(ReplicationStore store, string databasePath)
+    {
+        foreach (var generation in store.Generations(databasePath))
+        {
+            File.Delete(Path.Combine(store.DirectoryOf(generation.Id), ReplicationStore.EndedFileName));
+        }
     }
 
     /// <summary>Writes back every dirty page (<c>sync</c>), so the next measurement pays for none left by the one before.</summary>

@@ -76,10 +76,7 @@ internal static class CliRestores
     /// </summary>
     private static double Restore(string cli, DatabaseLocation location, ReplicationStore store, string[] what)
     {
-        foreach (var generation in store.Generations(location.DatabasePath))
-        {
-            File.Delete(Path.Combine(store.DirectoryOf(generation.Id), ReplicationStore.EndedFileName));
-        }
+        BenchTools.ReopenGenerations(store, location.DatabasePath);
 
         string[] arguments = [cli, "restore", .. what, "--force", "--database", location.DatabasePath, "--backup-dir", location.BackupDirectory];
         var seconds = Shell.Time("dotnet", arguments);

@@ -156,10 +156,7 @@ internal static class ReplicationBench
             plain.Add(Time(() => restorer.Restore(location, held, null, force: true, "bench")));
 
             // Each run restores the same history: the mark a restore leaves on the generation it replaced is removed.
-            foreach (var generation in store.Generations(location.DatabasePath))
-            {
-                File.Delete(Path.Combine(store.DirectoryOf(generation.Id), ReplicationStore.EndedFileName));
-            }
+            BenchTools.ReopenGenerations(store, location.DatabasePath);
 
             toTime.Add(Time(() => restorer.RestoreToTime(location, held, null, force: true, "bench")));
 

@@ -23,10 +23,7 @@ internal sealed record TimedRestore(DateTimeOffset? Target, double Seconds, Rest
     /// <summary>A restore to <paramref name="target"/> (<see langword="null"/>: the newest point), timed, with every generation reopened first.</summary>
     public static TimedRestore ToPoint(RestoreService restorer, DatabaseLocation location, ReplicationStore store, DateTimeOffset? target, IReadOnlyDictionary<string, double>? cached)
     {
-        foreach (var generation in store.Generations(location.DatabasePath))
-        {
-            File.Delete(Path.Combine(store.DirectoryOf(generation.Id), ReplicationStore.EndedFileName));
-        }
+        BenchTools.ReopenGenerations(store, location.DatabasePath);
 
         return Timed(location, target, cached, (held, phases) => restorer.RestoreToTime(location, held, target, force: true, "bench", phases));
     }
