@@ -22,26 +22,8 @@ internal static class CacheFairRestores
             var (plain, point) = (new List<double>(), new List<double>());
             foreach (var target in targets)
             {
-                if (cold)
-                {
-                    PageCache.Evict(location);
-                }
-                else
-                {
-                    TimedRestore.Plain(restorer, location, null);
-                }
-
-                plain.Add(TimedRestore.Plain(restorer, location, null).Seconds);
-                if (cold)
-                {
-                    PageCache.Evict(location);
-                }
-                else
-                {
-                    TimedRestore.ToPoint(restorer, location, store, target, null);
-                }
-
-                point.Add(TimedRestore.ToPoint(restorer, location, store, target, null).Seconds);
+                plain.Add(PageCache.Fair(location, cold, () => TimedRestore.Plain(restorer, location, null).Seconds));
+                point.Add(PageCache.Fair(location, cold, () => TimedRestore.ToPoint(restorer, location, store, target, null).Seconds));
             }
 
             var (p, t) = (new Stats(plain), new Stats(point));

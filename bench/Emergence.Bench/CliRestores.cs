@@ -30,8 +30,8 @@ internal static class CliRestores
             foreach (var target in targets)
             {
                 string[] point = target is { } time ? ["--to", time.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", inv)] : ["--latest"];
-                toPoint.Add(Twice(cli, location, store, point, cold));
-                plain.Add(Twice(cli, location, store, [newest], cold));
+                toPoint.Add(PageCache.Fair(location, cold, () => Restore(cli, location, store, point)));
+                plain.Add(PageCache.Fair(location, cold, () => Restore(cli, location, store, [newest])));
             }
 
             var (p, t) = (new Stats(plain), new Stats(toPoint));
@@ -39,21 +39,6 @@ internal static class CliRestores
         }
 
         line("");
-    }
-
-    /// <summary>One restore timed: warm, after the same restore once untimed; cold, after every backup is evicted from the page cache.</summary>
-    private static double Twice(string cli, DatabaseLocation location, ReplicationStore store, string[] what, bool cold)
-    {
-        if (cold)
-        {
-            PageCache.Evict(location);
-        }
-        else
-        {
-            Restore(cli, location, store, what);
-        }
-
-        return Restore(cli, location, store, what);
     }
 
     /// <summary>Builds the command line tool in Release and returns its assembly.</summary>

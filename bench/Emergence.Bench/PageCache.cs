@@ -45,6 +45,24 @@ internal static class PageCache
         static IFormatProvider inv() => CultureInfo.InvariantCulture;
     }
 
+    /// <summary>
+    /// Times <paramref name="run"/> with the page cache made fair: cold, after every backup is evicted; warm, after the
+    /// same run once untimed (its base in the cache, as the newest backup a plain restore reads is).
+    /// </summary>
+    public static double Fair(DatabaseLocation location, bool cold, Func<double> run)
+    {
+        if (cold)
+        {
+            Evict(location);
+        }
+        else
+        {
+            run();
+        }
+
+        return run();
+    }
+
     /// <summary>Drops every backup's pages from the page cache (<c>dd iflag=nocache</c>: clean pages go, as the kernel allows).</summary>
     public static void Evict(DatabaseLocation location)
     {

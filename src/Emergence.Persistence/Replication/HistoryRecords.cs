@@ -9,8 +9,8 @@ internal sealed class HistoryRecords
 {
     private readonly Dictionary<long, HistoryFile> _segments;
     private readonly List<HistoryFile> _levels;
-    private readonly Dictionary<long, List<int>> _levelsAt = [];
-    private readonly Dictionary<long, List<int>> _levelsEndingAt = [];
+    private readonly Dictionary<long, List<int>> _levelsAt;
+    private readonly Dictionary<long, List<int>> _levelsEndingAt;
     private readonly Func<HistoryFile, HistoryFile> _load;
     private readonly Dictionary<string, HistoryFile> _loaded = new(StringComparer.Ordinal);
 
@@ -20,22 +20,8 @@ internal sealed class HistoryRecords
         _load = load;
         _segments = files.Where(f => f.Level == 0).ToDictionary(f => f.Sequence);
         _levels = [.. files.Where(f => f.Level > 0).OrderBy(f => f.Level).ThenBy(f => f.Sequence)];
-        for (var i = 0; i < _levels.Count; i++)
-        {
-            if (!_levelsAt.TryGetValue(_levels[i].Sequence, out var at))
-            {
-                _levelsAt[_levels[i].Sequence] = at = [];
-            }
-
-            at.Add(i);
-            if (!_levelsEndingAt.TryGetValue(_levels[i].Last, out var ending))
-            {
-                _levelsEndingAt[_levels[i].Last] = ending = [];
-            }
-
-            ending.Add(i);
-        }
-
+        _levelsAt = IndexBy(l => l.Sequence);
+        _levelsEndingAt = IndexBy(l => l.Last);
         Newest = files.Count > 0 ? files.Max(f => f.Last) : 0;
     }
 
@@ -92,6 +78,10 @@ internal sealed class HistoryRecords
     /// <summary>The level files that <paramref name="byName"/> keeps (asked before any record is read) and that have a readable record, by level then first segment.</summary>
     public IEnumerable<HistoryFile> Levels(Func<HistoryFile, bool> byName) =>
         _levels.Where(byName).Select(Load).Where(l => l.Manifest is not null);
+
+    /// <summary>The indexes of the level files in their order, by <paramref name="key"/>.</summary>
+    private Dictionary<long, List<int>> IndexBy(Func<HistoryFile, long> key) =>
+        Enumerable.Range(0, _levels.Count).GroupBy(i => key(_levels[i])).ToDictionary(g => g.Key, g => g.ToList());
 
     private HistoryFile Load(HistoryFile file)
     {
