@@ -7,4 +7,11 @@ namespace Emergence.Persistence.Backups;
 /// <param name="ChecksumMatches">Whether the file's SHA-256 equals the manifest's; <see langword="null"/> when not computed.</param>
 /// <param name="CheckResult"><c>ok</c> or the first integrity error; <see langword="null"/> when not run.</param>
 /// <param name="Check"><c>quick_check</c> or <c>integrity_check</c>.</param>
-public sealed record BackupVerification(string Name, bool Ok, string? Problem, bool? ChecksumMatches, string? CheckResult, string Check);
+public sealed record BackupVerification(string Name, bool Ok, string? Problem, bool? ChecksumMatches, string? CheckResult, string Check)
+{
+    /// <summary>
+    /// Whether the verification was of a copy (a restore's staging file) whose every byte it read back from the copy
+    /// itself for the SHA-256 that matched the manifest: the copy then holds the backup's recorded content.
+    /// </summary>
+    public bool CopyReadBack { get; init; }
+}

@@ -121,7 +121,10 @@ public sealed class BackupVerifier(SqliteConnectionFactory connections, ILogger<
         }
 
         check ??= RunCheck(backup.Path, kind, inPlace: true);
-        return Verdict(backup.Name, check, checkName);
+        var verdict = Verdict(backup.Name, check, checkName);
+
+        // An uncompressed copy's hash read the copy itself (a decompressed one's saw the bytes on their way in).
+        return copyTo is not null && !compressed ? verdict with { CopyReadBack = verdict.Ok } : verdict;
     }
 
     /// <summary>

@@ -9,20 +9,31 @@ namespace Emergence.Persistence.Recovery;
 /// Brings a verified copy of a backup forward along a plan: replays its segments and proves the result: its
 /// content checksum must be the one the history recorded at the point the replay reached, and SQLite must open
 /// it and read its schema. A backup that is a base of a generation must also hold the content the history
-/// recorded where it places it.
+/// recorded where it places it. The checksum is read from the result: whole, or, when the copy's own checksum is
+/// known because its verification read every byte of it back, from the pages the replay changed
+/// (<see cref="StagedFile"/>).
 /// </summary>
 internal static class PointReplay
 {
     /// <summary>What replaying did, whether SQLite opened the proven result (<c>ok</c> or its complaint; <see langword="null"/> when nothing was replayed or the proof failed), why the proof failed, and the schema's size.</summary>
-    internal sealed record Outcome(SegmentReplay.Result Replay, string? CheckResult, string? ProofProblem, long? SchemaObjects);
+    internal sealed record Outcome(SegmentReplay.Result Replay, string? CheckResult, string? ProofProblem, long? SchemaObjects)
+    {
+        /// <summary>Whether the proof read the whole result (not only the pages the replay changed).</summary>
+        public bool ReadWhole { get; init; }
+    }
 
     /// <summary>Replays <paramref name="segments"/> (the plan's, as local files) onto the database file at <paramref name="staging"/> and proves the result.</summary>
     public static Outcome Apply<TBackup>(SqliteConnectionFactory connections, string staging, Timeline.Plan<TBackup> plan, IReadOnlyList<HistoryFile> segments,
-        ILogger logger, CancellationToken cancellationToken) => Apply(connections, staging, plan, segments, null, logger, cancellationToken);
+        ILogger logger, CancellationToken cancellationToken) => Apply(connections, staging, plan, segments, null, null, logger, cancellationToken);
 
-    /// <summary>Replays <paramref name="segments"/> onto <paramref name="staging"/> and proves the result, reporting each step (<c>replay</c>, <c>content proof</c>, <c>schema</c>) to <paramref name="progress"/>.</summary>
+    /// <summary>
+    /// Replays <paramref name="segments"/> onto <paramref name="staging"/> and proves the result, reporting each step (<c>replay</c>,
+    /// <c>content proof</c>, <c>schema</c>) to <paramref name="progress"/>. <paramref name="copyChecksum"/> is the staged copy's
+    /// content checksum when every byte of it was read back and found to be its backup's (the proof then reads back only
+    /// what the replay changed); <see langword="null"/>: the proof reads the whole result.
+    /// </summary>
     public static Outcome Apply<TBackup>(SqliteConnectionFactory connections, string staging, Timeline.Plan<TBackup> plan, IReadOnlyList<HistoryFile> segments,
-        IProgress<OperationProgress>? progress, ILogger logger, CancellationToken cancellationToken)
+        ulong? copyChecksum, IProgress<OperationProgress>? progress, ILogger logger, CancellationToken cancellationToken)
     {
         if (plan.Generation is not { } generation)
         {
@@ -42,11 +53,24 @@ internal static class PointReplay
         }
 
         progress?.Report(new OperationProgress("replay", 0, segments.Count));
-        var replay = SegmentReplay.Apply(staging, generation.Id, segments, plan.Skip, logger, cancellationToken);
-        progress?.Report(new OperationProgress("content proof", 0, 0));
+        SegmentReplay.Result replay;
+        ulong? expected;
+        ulong actual;
+        bool readWhole;
+        using (var file = new StagedFile(staging))
+        {
+            replay = SegmentReplay.Apply(file, generation.Id, segments, plan.Skip, logger, cancellationToken);
+            progress?.Report(new OperationProgress("content proof", 0, 0));
+            expected = replay.Segments == 0 ? plan.BaseHash : PageHashes.Parse(segments[replay.Segments - 1].Manifest!.EndHash);
+
+            // From the pages the replay changed, read back onto the copy's own checksum; where that does not give the
+            // recorded one (a copy whose manifest's content_hash is not its content), from the whole result read again.
+            var fromChanges = copyChecksum is { } copied && file.Accounted ? file.ChecksumNow(copied, cancellationToken) : (ulong?)null;
+            readWhole = fromChanges is null || fromChanges != expected;
+            actual = readWhole ? PageHashes.OfFile(file.Handle, staging, PageHashes.ProofWorkers, cancellationToken).Checksum : fromChanges!.Value;
+        }
+
         SqliteFiles.DeleteSideFiles(staging);
-        var expected = replay.Segments == 0 ? plan.BaseHash : PageHashes.Parse(segments[replay.Segments - 1].Manifest!.EndHash);
-        var actual = PageHashes.OfFile(staging, PageHashes.ProofWorkers, cancellationToken).Checksum;
         var where = replay.Segments == 0 ? $"backup {plan.Manifest.Filename}" : $"segment {segments[replay.Segments - 1].Manifest!.Filename}";
         var proof = replay.Stopped is { } stopped && plan.FinerFollows
             ? $"the replay by level files of generation {generation.Id} stopped early ({stopped}); the plan along finer files follows"
@@ -57,7 +81,7 @@ internal static class PointReplay
                 : null;
         if (proof is not null)
         {
-            return new Outcome(replay, null, proof, null);
+            return new Outcome(replay, null, proof, null) { ReadWhole = readWhole };
         }
 
         // Proven: every page is the database's own at that point, onto a base that passed its check. SQLite
@@ -66,7 +90,7 @@ internal static class PointReplay
         progress?.Report(new OperationProgress("schema", 0, 0));
         var (opened, schemaObjects) = OpenAndCountSchema(connections, staging);
         SqliteFiles.DeleteSideFiles(staging);
-        return new Outcome(replay, opened, null, schemaObjects);
+        return new Outcome(replay, opened, null, schemaObjects) { ReadWhole = readWhole };
     }
 
     /// <summary>Opens the replayed file read-only and counts its schema's objects: <c>ok</c> and the count, or SQLite's complaint.</summary>

@@ -101,7 +101,7 @@ internal sealed class PageChanges(int pageSize)
     }
 
     /// <summary>Writes the run to <paramref name="database"/>; <paramref name="written"/> hears of each page written.</summary>
-    public void WriteTo(FileStream database, Action<uint>? written = null)
+    public void WriteTo(StagedFile database, Action<uint>? written = null)
     {
         if (Commits == 0)
         {
@@ -115,8 +115,7 @@ internal sealed class PageChanges(int pageSize)
 
         foreach (var (page, data) in Pages)
         {
-            database.Position = (long)(page - 1) * pageSize;
-            database.Write(data);
+            database.Write((long)(page - 1) * pageSize, data);
             written?.Invoke(page);
         }
 

@@ -37,14 +37,14 @@ public static class SegmentReplay
         TimeSpan Checking, TimeSpan Applying, TimeSpan Syncing);
 
     /// <summary>
-    /// Replays <paramref name="segments"/> onto the database file at <paramref name="stagingPath"/>. With
+    /// Replays <paramref name="segments"/> onto the staged database file <paramref name="database"/>. With
     /// <paramref name="skip"/>, the file already holds the first segment's frames up to that point: they are read
     /// and checked (the chain there must be the point's, at a commit), not applied.
     /// </summary>
-    public static Result Apply(string stagingPath, string generation, IReadOnlyList<HistoryFile> segments, WalPosition? skip, ILogger logger, CancellationToken cancellationToken = default)
+    public static Result Apply(StagedFile database, string generation, IReadOnlyList<HistoryFile> segments, WalPosition? skip, ILogger logger, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(database);
         ArgumentNullException.ThrowIfNull(segments);
-        using var database = new FileStream(stagingPath, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
         var tally = new Tally(TimeProvider.System);
         long? expected = null;
         var (applied, commits) = (0, 0);
@@ -71,7 +71,7 @@ public static class SegmentReplay
     /// Checks one file of the plan (that it follows the one before, ending before segment <paramref name="expected"/>; its
     /// record; its bytes) and applies it whole. Returns why it cannot be applied, or <see langword="null"/>.
     /// </summary>
-    private static string? Step(HistoryFile segment, long? expected, WalPosition? skip, FileStream database, Tally tally, CancellationToken cancellationToken)
+    private static string? Step(HistoryFile segment, long? expected, WalPosition? skip, StagedFile database, Tally tally, CancellationToken cancellationToken)
     {
         var level = segment.Manifest?.LevelOrZero ?? 0;
         tally.File(level, segment.Manifest?.Size ?? 0);
@@ -173,20 +173,19 @@ public static class SegmentReplay
     /// WAL) so that it opens, read-only too, without a <c>-wal</c> beside it; the app switches it back to WAL on
     /// its first open. Then syncs it.
     /// </summary>
-    private static void Finish(FileStream database, Tally tally)
+    private static void Finish(StagedFile database, Tally tally)
     {
         var started = tally.Time.GetTimestamp();
         if (database.Length >= 100)
         {
-            database.Position = 18;
-            database.Write([1, 1]);
+            database.Write(18, [1, 1]);
         }
 
-        database.Flush(flushToDisk: true);
+        database.Flush();
         tally.Syncing += tally.Time.GetElapsedTime(started);
     }
 
-    private static Result Stop(ILogger logger, string generation, string segment, string problem, FileStream database, int applied, int commits, DateTimeOffset? reached, Tally tally)
+    private static Result Stop(ILogger logger, string generation, string segment, string problem, StagedFile database, int applied, int commits, DateTimeOffset? reached, Tally tally)
     {
         Finish(database, tally);
         var at = reached is { } point ? Records.UtcMillisecondsConverter.Format(point) : "the backup itself";
@@ -199,7 +198,7 @@ public static class SegmentReplay
     /// file set to the run's final size. Returns why it could not be read, or <see langword="null"/>; a level file that
     /// fails half-way leaves the staged file at no recorded point, which the proof that follows every replay refuses.
     /// </summary>
-    private static string? ApplyLevel(HistoryFile segment, FileStream database, Tally tally)
+    private static string? ApplyLevel(HistoryFile segment, StagedFile database, Tally tally)
     {
         var pageSize = segment.Manifest!.PageSize;
         try
@@ -214,8 +213,7 @@ public static class SegmentReplay
                 }
             }))
             {
-                database.Position = (long)(page - 1) * pageSize;
-                database.Write(data);
+                database.Write((long)(page - 1) * pageSize, data);
                 tally.Written(page);
                 tally.BytesDecompressed += data.Length;
             }

@@ -32,6 +32,25 @@ public sealed class BackupVerifierTests : IDisposable
     }
 
     [Fact]
+    public async Task VerifyCopy_SaysTheCopyWasReadBack_OnlyWhenItsEveryByteWasAndMatched()
+    {
+        // A restore's proof leans on it: a copy read back whole for the SHA-256 holds its backup's recorded content.
+        _h.AddNotes(100);
+        var manifest = await _h.BackupAsync();
+        var staging = Path.Combine(_h.BackupDirectory, "staging.sqlite");
+
+        var copied = _h.Get<BackupVerifier>().VerifyCopy(Entry(manifest.Filename), staging, IntegrityCheck.Quick, cancellationToken: TestContext.Current.CancellationToken);
+        File.Delete(staging);
+        var inPlace = _h.Get<BackupVerifier>().Verify(Entry(manifest.Filename), IntegrityCheck.Quick, cancellationToken: TestContext.Current.CancellationToken);
+        FlipByte(manifest.BackupPath, manifest.Size / 2);
+        var damaged = _h.Get<BackupVerifier>().VerifyCopy(Entry(manifest.Filename), staging, IntegrityCheck.Quick, cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.True(copied.Ok && copied.CopyReadBack, copied.Problem);
+        Assert.True(inPlace.Ok && !inPlace.CopyReadBack, inPlace.Problem);
+        Assert.False(damaged.Ok || damaged.CopyReadBack);
+    }
+
+    [Fact]
     public async Task Verify_OneCorruptedByte_FailsOnChecksumAndLogsAWarning()
     {
         _h.AddNotes(100);

@@ -67,6 +67,20 @@ public sealed class CompressedBackupTests : IDisposable
     }
 
     [Fact]
+    public async Task VerifyCopy_Compressed_DoesNotSayTheCopyWasReadBack()
+    {
+        // The decompressed copy's SHA-256 is of the bytes on their way into it, not read back from it: a restore's proof reads the whole result.
+        _h.AddNotes(500);
+        var manifest = await _h.BackupAsync();
+        var staging = Path.Combine(_h.BackupDirectory, "staging.sqlite");
+
+        var copied = _h.Get<BackupVerifier>().VerifyCopy(Entry(manifest.Filename), staging, IntegrityCheck.Quick, cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.True(copied.Ok, copied.Problem);
+        Assert.False(copied.CopyReadBack);
+    }
+
+    [Fact]
     public async Task Restore_Compressed_PutsTheDecompressedDatabaseInPlace()
     {
         _h.AddNotes(700);

@@ -177,14 +177,23 @@ public sealed class ExactRestoreTests : ExactRestoreTest
 
         foreach (var backup in backups)
         {
+            // Proven by the whole result read again; by the pages the replay changed, read back onto the copy's own
+            // checksum; and, given a copy checksum that is not the copy's, by the whole result again.
             var plan = Timeline.PlansFor([backup], b => b.Manifest!, b => b.TakenAt, histories, target: null)[0];
-            var staging = Path.Combine(H.BackupDirectory, "staging-" + backup.Name);
-            Assert.True(H.Get<BackupVerifier>().VerifyCopy(backup, staging, IntegrityCheck.Quick, cancellationToken: TestContext.Current.CancellationToken).Ok);
-            var outcome = PointReplay.Apply(H.Get<SqliteConnectionFactory>(), staging, plan, plan.Segments, NullLogger.Instance, TestContext.Current.CancellationToken);
+            var copyChecksum = PageHashes.Parse(backup.Manifest!.ContentHash)!.Value;
+            var replays = plan.Segments.Count > 0;
+            foreach (var (copy, readWhole) in new (ulong?, bool)[] { (null, replays), (copyChecksum, false), (copyChecksum ^ 1, replays) })
+            {
+                var staging = Path.Combine(H.BackupDirectory, "staging-" + backup.Name);
+                var verified = H.Get<BackupVerifier>().VerifyCopy(backup, staging, IntegrityCheck.Quick, cancellationToken: TestContext.Current.CancellationToken);
+                Assert.True(verified.Ok && verified.CopyReadBack);
+                var outcome = PointReplay.Apply(H.Get<SqliteConnectionFactory>(), staging, plan, plan.Segments, copy, null, NullLogger.Instance, TestContext.Current.CancellationToken);
 
-            Assert.Null(outcome.ProofProblem);
-            Assert.Equal(PageHashes.Format(live), PageHashes.Format(PageHashes.OfFile(staging, TestContext.Current.CancellationToken).Checksum));
-            File.Delete(staging);
+                Assert.True(outcome.ProofProblem is null, $"{backup.Name}, copy checksum {copy}: {outcome.ProofProblem}");
+                Assert.Equal(readWhole, outcome.ReadWhole);
+                Assert.Equal(PageHashes.Format(live), PageHashes.Format(PageHashes.OfFile(staging, TestContext.Current.CancellationToken).Checksum));
+                File.Delete(staging);
+            }
         }
     }
 }
