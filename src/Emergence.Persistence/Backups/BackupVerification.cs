@@ -10,8 +10,8 @@ namespace Emergence.Persistence.Backups;
 public sealed record BackupVerification(string Name, bool Ok, string? Problem, bool? ChecksumMatches, string? CheckResult, string Check)
 {
     /// <summary>
-    /// Whether the verification was of a copy (a restore's staging file) whose every byte it read back from the copy
-    /// itself for the SHA-256 that matched the manifest: the copy then holds the backup's recorded content.
+    /// The content checksum of a verified copy (a restore's staging file), when it was asked for: measured from the copy
+    /// itself, every page read back from it beside the SHA-256 that matched the manifest; <see langword="null"/> otherwise.
     /// </summary>
-    public bool CopyReadBack { get; init; }
+    public ulong? CopyContentHash { get; init; }
 }

@@ -16,7 +16,7 @@ public sealed class BackupVerifier(SqliteConnectionFactory connections, ILogger<
     public BackupVerification Verify(BackupEntry backup, IntegrityCheck kind, IProgress<OperationProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(backup);
-        return Report(backup, VerifyCore(backup, kind, copyTo: null, progress, cancellationToken));
+        return Report(backup, VerifyCore(backup, kind, copyTo: null, measureContent: false, progress, cancellationToken));
     }
 
     /// <summary>
@@ -24,10 +24,19 @@ public sealed class BackupVerifier(SqliteConnectionFactory connections, ILogger<
     /// copies, and verifies the copy: what is checked is exactly what a restore puts in place, read
     /// once. A failed copy is deleted.
     /// </summary>
-    public BackupVerification VerifyCopy(BackupEntry backup, string destination, IntegrityCheck kind, IProgress<OperationProgress>? progress = null, CancellationToken cancellationToken = default)
+    public BackupVerification VerifyCopy(BackupEntry backup, string destination, IntegrityCheck kind, IProgress<OperationProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        VerifyCopy(backup, destination, kind, measureContent: false, progress, cancellationToken);
+
+    /// <summary>
+    /// Copies and verifies as <see cref="VerifyCopy(BackupEntry, string, IntegrityCheck, IProgress{OperationProgress}?, CancellationToken)"/>;
+    /// with <paramref name="measureContent"/>, an uncompressed copy's content checksum is also read from the copy, beside
+    /// its hash and check (<see cref="BackupVerification.CopyContentHash"/>), for a replay's proof to start from.
+    /// </summary>
+    public BackupVerification VerifyCopy(BackupEntry backup, string destination, IntegrityCheck kind, bool measureContent, IProgress<OperationProgress>? progress = null,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(backup);
-        var result = VerifyCore(backup, kind, destination, progress, cancellationToken);
+        var result = VerifyCore(backup, kind, destination, measureContent, progress, cancellationToken);
         if (!result.Ok)
         {
             SqliteFiles.DeleteWithSideFiles(destination);
@@ -75,7 +84,7 @@ public sealed class BackupVerifier(SqliteConnectionFactory connections, ILogger<
         return result;
     }
 
-    private BackupVerification VerifyCore(BackupEntry backup, IntegrityCheck kind, string? copyTo, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
+    private BackupVerification VerifyCore(BackupEntry backup, IntegrityCheck kind, string? copyTo, bool measureContent, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
     {
         var checkName = kind == IntegrityCheck.Full ? "integrity_check" : "quick_check";
         if (backup.Manifest is not { } manifest)
@@ -95,9 +104,10 @@ public sealed class BackupVerifier(SqliteConnectionFactory connections, ILogger<
         long size;
         string? check;
         string? content;
+        ulong? measured;
         try
         {
-            (checksum, size, check, content) = Read(backup.Path, kind, copyTo, compressed, progress, cancellationToken);
+            (checksum, size, check, content, measured) = Read(backup.Path, kind, copyTo, compressed, measureContent, progress, cancellationToken);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -122,22 +132,23 @@ public sealed class BackupVerifier(SqliteConnectionFactory connections, ILogger<
 
         check ??= RunCheck(backup.Path, kind, inPlace: true);
         var verdict = Verdict(backup.Name, check, checkName);
-
-        // An uncompressed copy's hash read the copy itself (a decompressed one's saw the bytes on their way in).
-        return copyTo is not null && !compressed ? verdict with { CopyReadBack = verdict.Ok } : verdict;
+        return verdict.Ok ? verdict with { CopyContentHash = measured } : verdict;
     }
 
     /// <summary>
     /// Reads the backup for its checksum and size: in place; or decompressed into <paramref name="copyTo"/>; or copied
-    /// there, the integrity check and the fsync of the copy running beside the hash. Returns also the check's result
-    /// when it ran, and the decompressed content's checksum when there was one.
+    /// there, the integrity check, the fsync of the copy and, with <paramref name="measureContent"/>, the reading of its
+    /// content checksum running beside the hash. Returns also the check's result when it ran, the decompressed content's
+    /// checksum when there was one, and the copy's content checksum when it was measured (not for a copy that is not
+    /// whole pages of a database).
     /// </summary>
-    private (string Checksum, long Size, string? Check, string? Content) Read(string path, IntegrityCheck kind, string? copyTo, bool compressed, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
+    private (string Checksum, long Size, string? Check, string? Content, ulong? Measured) Read(string path, IntegrityCheck kind, string? copyTo, bool compressed, bool measureContent,
+        IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
     {
         if (copyTo is null)
         {
             var (checksum, size) = Sha256.OfFile(path, OperationProgress.Checksum(progress), cancellationToken);
-            return (checksum, size, null, null);
+            return (checksum, size, null, null, null);
         }
 
         if (compressed)
@@ -145,15 +156,16 @@ public sealed class BackupVerifier(SqliteConnectionFactory connections, ILogger<
             // Decompressed straight into the staging file, hashing both sides as they pass.
             progress?.Report(new OperationProgress("decompress", 0, 0));
             var (checksum, size, content) = Decompress(path, copyTo, cancellationToken);
-            return (checksum, size, null, content);
+            return (checksum, size, null, content, null);
         }
 
-        // The kernel copies (copy_file_range); then the hash, the integrity check and the fsync of the
-        // copy run side by side. What is verified is exactly what a restore puts in place.
+        // The kernel copies (copy_file_range); then the hash, the integrity check, the fsync of the copy and the
+        // reading of its content checksum run side by side. What is verified is exactly what a restore puts in place.
         progress?.Report(new OperationProgress("copy", 0, 0));
         File.Copy(path, copyTo);
         var checking = Task.Run(() => RunCheck(copyTo, kind, inPlace: false), cancellationToken);
         var syncing = Task.Run(() => Durable.FsyncFile(copyTo), cancellationToken);
+        var measuring = measureContent ? Task.Run(() => ContentOf(copyTo, cancellationToken), cancellationToken) : Task.FromResult<ulong?>(null);
         string copied;
         long copiedSize;
         using (var handle = File.OpenHandle(copyTo, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.SequentialScan))
@@ -162,7 +174,20 @@ public sealed class BackupVerifier(SqliteConnectionFactory connections, ILogger<
         }
 
         syncing.GetAwaiter().GetResult();
-        return (copied, copiedSize, checking.GetAwaiter().GetResult(), null);
+        return (copied, copiedSize, checking.GetAwaiter().GetResult(), null, measuring.GetAwaiter().GetResult());
+    }
+
+    /// <summary>The content checksum of a copy, read from it; <see langword="null"/> when it is not whole pages of a database (its check says what is wrong).</summary>
+    private static ulong? ContentOf(string copy, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return PageHashes.OfFile(copy, cancellationToken).Checksum;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
     }
 
     /// <summary>Checks a compressed backup: the staged copy when there is one, else a private decompressed copy.</summary>

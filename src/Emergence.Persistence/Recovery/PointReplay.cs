@@ -9,18 +9,13 @@ namespace Emergence.Persistence.Recovery;
 /// Brings a verified copy of a backup forward along a plan: replays its segments and proves the result: its
 /// content checksum must be the one the history recorded at the point the replay reached, and SQLite must open
 /// it and read its schema. A backup that is a base of a generation must also hold the content the history
-/// recorded where it places it. The checksum is read from the result: whole, or, when the copy's own checksum is
-/// known because its verification read every byte of it back, from the pages the replay changed
-/// (<see cref="StagedFile"/>).
+/// recorded where it places it. The checksum is read from the result: whole, or, when the copy's own checksum was
+/// measured from the copy by its verification, from the pages the replay changed (<see cref="StagedFile"/>).
 /// </summary>
 internal static class PointReplay
 {
     /// <summary>What replaying did, whether SQLite opened the proven result (<c>ok</c> or its complaint; <see langword="null"/> when nothing was replayed or the proof failed), why the proof failed, and the schema's size.</summary>
-    internal sealed record Outcome(SegmentReplay.Result Replay, string? CheckResult, string? ProofProblem, long? SchemaObjects)
-    {
-        /// <summary>Whether the proof read the whole result (not only the pages the replay changed).</summary>
-        public bool ReadWhole { get; init; }
-    }
+    internal sealed record Outcome(SegmentReplay.Result Replay, string? CheckResult, string? ProofProblem, long? SchemaObjects);
 
     /// <summary>Replays <paramref name="segments"/> (the plan's, as local files) onto the database file at <paramref name="staging"/> and proves the result.</summary>
     public static Outcome Apply<TBackup>(SqliteConnectionFactory connections, string staging, Timeline.Plan<TBackup> plan, IReadOnlyList<HistoryFile> segments,
@@ -29,8 +24,8 @@ internal static class PointReplay
     /// <summary>
     /// Replays <paramref name="segments"/> onto <paramref name="staging"/> and proves the result, reporting each step (<c>replay</c>,
     /// <c>content proof</c>, <c>schema</c>) to <paramref name="progress"/>. <paramref name="copyChecksum"/> is the staged copy's
-    /// content checksum when every byte of it was read back and found to be its backup's (the proof then reads back only
-    /// what the replay changed); <see langword="null"/>: the proof reads the whole result.
+    /// content checksum as its verification measured it, reading the copy (the proof then reads back only what the replay
+    /// changes); <see langword="null"/>: the proof reads the whole result.
     /// </summary>
     public static Outcome Apply<TBackup>(SqliteConnectionFactory connections, string staging, Timeline.Plan<TBackup> plan, IReadOnlyList<HistoryFile> segments,
         ulong? copyChecksum, IProgress<OperationProgress>? progress, ILogger logger, CancellationToken cancellationToken)
@@ -47,6 +42,12 @@ internal static class PointReplay
                 $"the backup's content checksum {PageHashes.Format(own)} is not the one generation {generation.Id} recorded at its point ({PageHashes.Format(recorded)})", null);
         }
 
+        if (plan.Skip is null && copyChecksum is { } measured && plan.BaseHash is { } placed && measured != placed)
+        {
+            return new Outcome(new SegmentReplay.Result(0, 0, null, null), null,
+                $"the copy of the backup holds content checksum {PageHashes.Format(measured)}, not the one generation {generation.Id} recorded at its point ({PageHashes.Format(placed)})", null);
+        }
+
         if (segments.Count == 0)
         {
             return new Outcome(new SegmentReplay.Result(0, 0, null, null), null, null, null);
@@ -57,18 +58,21 @@ internal static class PointReplay
         ulong? expected;
         ulong actual;
         bool readWhole;
-        using (var file = new StagedFile(staging))
+        using (var file = new StagedFile(staging, keepAccount: copyChecksum is not null))
         {
             replay = SegmentReplay.Apply(file, generation.Id, segments, plan.Skip, logger, cancellationToken);
             progress?.Report(new OperationProgress("content proof", 0, 0));
             expected = replay.Segments == 0 ? plan.BaseHash : PageHashes.Parse(segments[replay.Segments - 1].Manifest!.EndHash);
 
-            // From the pages the replay changed, read back onto the copy's own checksum; where that does not give the
-            // recorded one (a copy whose manifest's content_hash is not its content), from the whole result read again.
-            var fromChanges = copyChecksum is { } copied && file.Accounted ? file.ChecksumNow(copied, cancellationToken) : (ulong?)null;
+            // From the pages the replay changed, read back onto the copy's measured checksum; where that does not give
+            // the recorded one, or cannot be had (a result that is not whole pages of the copy's size), from the whole
+            // result read again, whose checksum the refusal then names.
+            var fromChanges = copyChecksum is { } copied && file.Accounted ? ChangedOnto(file, copied, cancellationToken) : null;
             readWhole = fromChanges is null || fromChanges != expected;
             actual = readWhole ? PageHashes.OfFile(file.Handle, staging, PageHashes.ProofWorkers, cancellationToken).Checksum : fromChanges!.Value;
         }
+
+        replay = replay with { ProofReadWhole = readWhole };
 
         SqliteFiles.DeleteSideFiles(staging);
         var where = replay.Segments == 0 ? $"backup {plan.Manifest.Filename}" : $"segment {segments[replay.Segments - 1].Manifest!.Filename}";
@@ -81,7 +85,7 @@ internal static class PointReplay
                 : null;
         if (proof is not null)
         {
-            return new Outcome(replay, null, proof, null) { ReadWhole = readWhole };
+            return new Outcome(replay, null, proof, null);
         }
 
         // Proven: every page is the database's own at that point, onto a base that passed its check. SQLite
@@ -90,7 +94,20 @@ internal static class PointReplay
         progress?.Report(new OperationProgress("schema", 0, 0));
         var (opened, schemaObjects) = OpenAndCountSchema(connections, staging);
         SqliteFiles.DeleteSideFiles(staging);
-        return new Outcome(replay, opened, null, schemaObjects) { ReadWhole = readWhole };
+        return new Outcome(replay, opened, null, schemaObjects);
+    }
+
+    /// <summary>The result's checksum from the pages the replay changed, or <see langword="null"/> when the result is not whole pages of the copy's size.</summary>
+    private static ulong? ChangedOnto(StagedFile file, ulong copyChecksum, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return file.ChecksumNow(copyChecksum, cancellationToken);
+        }
+        catch (IOException)
+        {
+            return null;
+        }
     }
 
     /// <summary>Opens the replayed file read-only and counts its schema's objects: <c>ok</c> and the count, or SQLite's complaint.</summary>

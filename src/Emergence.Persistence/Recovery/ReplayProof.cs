@@ -23,9 +23,8 @@ internal sealed class ReplayProof(SqliteConnectionFactory connections, ILogger l
     public (BackupVerification Verification, SegmentReplay.Result? Replay) Prove<TBackup>(Timeline.Plan<TBackup> plan, IReadOnlyList<HistoryFile> segments, string staging,
         BackupVerification verification, IProgress<OperationProgress>? progress, bool refuseEmptied, CancellationToken cancellationToken)
     {
-        // A copy whose every byte its verification read back holds its backup's recorded content: the proof need only read what the replay changes.
-        var copyChecksum = verification.CopyReadBack ? PageHashes.Parse(plan.Manifest.ContentHash) : null;
-        var outcome = PointReplay.Apply(connections, staging, plan, segments, copyChecksum, progress, logger, cancellationToken);
+        // A copy whose content checksum its verification measured: the proof need only read back what the replay changes.
+        var outcome = PointReplay.Apply(connections, staging, plan, segments, verification.CopyContentHash, progress, logger, cancellationToken);
         if (plan.Generation is not null && (segments.Count > 0 || plan.BaseHash is not null))
         {
             metrics?.ProofChecked(outcome.ProofProblem is null);

@@ -22,6 +22,9 @@ public static class SegmentReplay
     {
         /// <summary>What the replay read and wrote, and where its time went; <see langword="null"/> when nothing was replayed.</summary>
         public ReplayWork? Work { get; init; }
+
+        /// <summary>Whether the proof that followed the replay read the whole result, not only the pages the replay changed.</summary>
+        public bool ProofReadWhole { get; init; }
     }
 
     /// <summary>What a replay read and wrote, and where its time went: what a benchmark breaks a restore's time down by.</summary>

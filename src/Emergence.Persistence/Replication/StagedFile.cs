@@ -23,20 +23,28 @@ public sealed class StagedFile : IDisposable
     private byte[] _buffer = [];
     private ulong _before;
 
-    /// <summary>Opens the staged copy at <paramref name="path"/> for writing, alone.</summary>
-    /// <exception cref="IOException">The file cannot be opened, or is open elsewhere.</exception>
-    public StagedFile(string path)
+    /// <summary>Opens the staged copy at <paramref name="path"/> for writing, alone; with <paramref name="keepAccount"/>, keeps account of its pages that change.</summary>
+    /// <exception cref="IOException">The file cannot be opened or read.</exception>
+    public StagedFile(string path, bool keepAccount = true)
     {
         Path = path;
         _handle = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
-        Length = RandomAccess.GetLength(_handle);
-        Span<byte> header = stackalloc byte[100];
-        var pageSize = Length >= header.Length && RandomAccess.Read(_handle, header, 0) == header.Length ? PageHashes.PageSizeOf(header) : null;
+        try
+        {
+            Length = RandomAccess.GetLength(_handle);
+            Span<byte> header = stackalloc byte[100];
+            var pageSize = keepAccount && Length >= header.Length && RandomAccess.Read(_handle, header, 0) == header.Length ? PageHashes.PageSizeOf(header) : null;
 
-        // Kept account of only when the copy is whole pages of the size its header gives: then its checksum is the XOR of those pages' hashes.
-        Accounted = pageSize is { } size && Length % size == 0;
-        _pageSize = pageSize ?? 0;
-        _ownPages = Accounted ? Length / _pageSize : 0;
+            // Kept account of only when the copy is whole pages of the size its header gives: then its checksum is the XOR of those pages' hashes.
+            Accounted = pageSize is { } size && Length % size == 0;
+            _pageSize = pageSize ?? 0;
+            _ownPages = Accounted ? Length / _pageSize : 0;
+        }
+        catch
+        {
+            _handle.Dispose();
+            throw;
+        }
     }
 
     /// <summary>The file's path.</summary>
@@ -45,7 +53,7 @@ public sealed class StagedFile : IDisposable
     /// <summary>The file's length now.</summary>
     public long Length { get; private set; }
 
-    /// <summary>Whether account is kept: the copy was whole pages of its header's page size when opened.</summary>
+    /// <summary>Whether account is kept: it was asked for, and the copy was whole pages of its header's page size when opened.</summary>
     public bool Accounted { get; }
 
     /// <summary>How many of the copy's pages have stopped being its own (written over, or cut off).</summary>

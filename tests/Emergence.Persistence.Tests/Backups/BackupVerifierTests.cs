@@ -32,22 +32,36 @@ public sealed class BackupVerifierTests : IDisposable
     }
 
     [Fact]
-    public async Task VerifyCopy_SaysTheCopyWasReadBack_OnlyWhenItsEveryByteWasAndMatched()
+    public async Task VerifyCopy_MeasuresTheCopysContentChecksum_WhenAsked_FromTheCopy()
     {
-        // A restore's proof leans on it: a copy read back whole for the SHA-256 holds its backup's recorded content.
+        // A restore's proof starts from it: measured from the copy's own pages, not taken from the manifest.
         _h.AddNotes(100);
         var manifest = await _h.BackupAsync();
         var staging = Path.Combine(_h.BackupDirectory, "staging.sqlite");
+        var verifier = _h.Get<BackupVerifier>();
+        var token = TestContext.Current.CancellationToken;
 
-        var copied = _h.Get<BackupVerifier>().VerifyCopy(Entry(manifest.Filename), staging, IntegrityCheck.Quick, cancellationToken: TestContext.Current.CancellationToken);
+        var measured = verifier.VerifyCopy(Entry(manifest.Filename), staging, IntegrityCheck.Quick, measureContent: true, cancellationToken: token);
+        var copyHolds = PageHashes.OfFile(staging, token).Checksum;
         File.Delete(staging);
-        var inPlace = _h.Get<BackupVerifier>().Verify(Entry(manifest.Filename), IntegrityCheck.Quick, cancellationToken: TestContext.Current.CancellationToken);
-        FlipByte(manifest.BackupPath, manifest.Size / 2);
-        var damaged = _h.Get<BackupVerifier>().VerifyCopy(Entry(manifest.Filename), staging, IntegrityCheck.Quick, cancellationToken: TestContext.Current.CancellationToken);
+        var notAsked = verifier.VerifyCopy(Entry(manifest.Filename), staging, IntegrityCheck.Quick, cancellationToken: token);
+        File.Delete(staging);
 
-        Assert.True(copied.Ok && copied.CopyReadBack, copied.Problem);
-        Assert.True(inPlace.Ok && !inPlace.CopyReadBack, inPlace.Problem);
-        Assert.False(damaged.Ok || damaged.CopyReadBack);
+        // A manifest whose content_hash is not its file's content: the measure is the file's, not the manifest's.
+        EditManifest(manifest, json => json["content_hash"] = PageHashes.Format(copyHolds ^ 1));
+        var notTheManifests = verifier.VerifyCopy(Entry(manifest.Filename), staging, IntegrityCheck.Quick, measureContent: true, cancellationToken: token);
+        File.Delete(staging);
+        FlipByte(manifest.BackupPath, manifest.Size / 2);
+        var damaged = verifier.VerifyCopy(Entry(manifest.Filename), staging, IntegrityCheck.Quick, measureContent: true, cancellationToken: token);
+
+        Assert.True(measured.Ok, measured.Problem);
+        Assert.Equal(PageHashes.Format(copyHolds), PageHashes.Format(measured.CopyContentHash!.Value));
+        Assert.Equal(manifest.ContentHash, PageHashes.Format(copyHolds));
+        Assert.True(notAsked.Ok && notAsked.CopyContentHash is null, notAsked.Problem);
+        Assert.True(notTheManifests.Ok, notTheManifests.Problem);
+        Assert.Equal(copyHolds, notTheManifests.CopyContentHash);
+        Assert.False(damaged.Ok);
+        Assert.Null(damaged.CopyContentHash);
     }
 
     [Fact]

@@ -145,6 +145,47 @@ public sealed class ExactRestoreTests : ExactRestoreTest
     }
 
     [Fact]
+    public async Task ABackupWhoseManifestHidesAChangedPage_IsNeverTheBaseOfAReplay()
+    {
+        // A page of the backup that no later commit writes is changed, and its manifest's SHA-256 and size written
+        // to match while its content_hash is kept: only the copy's content, measured, shows it is not the recorded base.
+        Commit(5);
+        await ReplicateBatchesAsync(2);
+        var backup = BackupCatalog.Scan(H.BackupDirectory, H.DatabasePath, H.Time.GetUtcNow()).Verified.Single();
+        Assert.Equal(0, Shell.Run("sqlite3", "-batch", backup.Path, "UPDATE side SET v = 42;").Exit);
+        var sha = Sqlite3.Sha256Sum(backup.Path);
+        Emergence.Persistence.Tests.Backups.BackupVerifierTests.EditManifest(backup.Manifest!, json =>
+        {
+            json["checksum"] = sha;
+            json["content_checksum"] = sha;
+            json["size"] = new FileInfo(backup.Path).Length;
+        });
+        H.Time.Advance(TimeSpan.FromSeconds(1));
+
+        var result = RestoreTo(null);
+
+        // The replay onto it is refused; what is restored is at most that backup as it is, never 25 commits with the changed page.
+        Assert.Contains(result.Skipped, s => s.Problem!.Contains("content checksum", StringComparison.Ordinal));
+        Assert.True(result.Replay is null or { Segments: 0 }, $"replayed {result.Replay?.Segments} segments onto it");
+        Assert.NotEqual(25, ReadBack().K);
+    }
+
+    [Fact]
+    public async Task ARestoreToAPoint_ProvesItsResult_FromThePagesItsReplayChanged()
+    {
+        Commit(5);
+        await ReplicateBatchesAsync(3);
+        Commit(1);
+        H.Time.Advance(TimeSpan.FromSeconds(1));
+
+        var result = RestoreTo(null);
+
+        Assert.True(result.Replay!.Segments > 0);
+        Assert.False(result.Replay.ProofReadWhole);
+        Assert.Equal((35, true, 0, "ok"), ReadBack());
+    }
+
+    [Fact]
     public async Task EveryBackup_PlusAllTheHistoryAfterIt_IsTheLiveDatabase()
     {
         Commit(5);
@@ -177,20 +218,17 @@ public sealed class ExactRestoreTests : ExactRestoreTest
 
         foreach (var backup in backups)
         {
-            // Proven by the whole result read again; by the pages the replay changed, read back onto the copy's own
-            // checksum; and, given a copy checksum that is not the copy's, by the whole result again.
+            // Proven by the whole result read again, and by the pages the replay changed read back onto the copy's measured checksum.
             var plan = Timeline.PlansFor([backup], b => b.Manifest!, b => b.TakenAt, histories, target: null)[0];
-            var copyChecksum = PageHashes.Parse(backup.Manifest!.ContentHash)!.Value;
-            var replays = plan.Segments.Count > 0;
-            foreach (var (copy, readWhole) in new (ulong?, bool)[] { (null, replays), (copyChecksum, false), (copyChecksum ^ 1, replays) })
+            foreach (var measure in new[] { false, true })
             {
                 var staging = Path.Combine(H.BackupDirectory, "staging-" + backup.Name);
-                var verified = H.Get<BackupVerifier>().VerifyCopy(backup, staging, IntegrityCheck.Quick, cancellationToken: TestContext.Current.CancellationToken);
-                Assert.True(verified.Ok && verified.CopyReadBack);
-                var outcome = PointReplay.Apply(H.Get<SqliteConnectionFactory>(), staging, plan, plan.Segments, copy, null, NullLogger.Instance, TestContext.Current.CancellationToken);
+                var verified = H.Get<BackupVerifier>().VerifyCopy(backup, staging, IntegrityCheck.Quick, measure, cancellationToken: TestContext.Current.CancellationToken);
+                Assert.True(verified.Ok && measure == verified.CopyContentHash is not null, verified.Problem);
+                var outcome = PointReplay.Apply(H.Get<SqliteConnectionFactory>(), staging, plan, plan.Segments, verified.CopyContentHash, null, NullLogger.Instance, TestContext.Current.CancellationToken);
 
-                Assert.True(outcome.ProofProblem is null, $"{backup.Name}, copy checksum {copy}: {outcome.ProofProblem}");
-                Assert.Equal(readWhole, outcome.ReadWhole);
+                Assert.True(outcome.ProofProblem is null, $"{backup.Name}, measured {measure}: {outcome.ProofProblem}");
+                Assert.Equal(plan.Segments.Count > 0 && !measure, outcome.Replay.ProofReadWhole);
                 Assert.Equal(PageHashes.Format(live), PageHashes.Format(PageHashes.OfFile(staging, TestContext.Current.CancellationToken).Checksum));
                 File.Delete(staging);
             }
