@@ -101,7 +101,7 @@ internal static class HistoryRestores
         }
 
         var (f, q, h) = (new Stats(full), new Stats(quick), new Stats(proof));
-        line(string.Create(inv, $"On the restored database: integrity_check (the drill's check after its replay; a restore's replay is proven by content instead) {f.Describe()}, quick_check (a plain restore's check) {q.Describe()}, the content proof {h.Describe()}: integrity_check is {f.Median / plain.Median:0.00}× a plain restore by itself."));
+        line(string.Create(inv, $"On the restored database: integrity_check (the drill's check after its replay; a restore's replay is proven by content instead) {f.Describe()}, quick_check (a plain restore's check) {q.Describe()}, hashing every page of it (the content proof's read of a whole result, where it cannot start from the copy's checksum measured beside its SHA-256) {h.Describe()}: integrity_check is {f.Median / plain.Median:0.00}× a plain restore by itself."));
         line("");
     }
 }
