@@ -68,7 +68,7 @@ internal sealed class ContainerSource(DatabaseLocation location, OffsiteStore st
     }
 
     /// <inheritdoc/>
-    public override async ValueTask<BackupVerification> StageAsync(OffsiteBackup backup, string staging, bool forReplay, IProgress<OperationProgress>? progress, CancellationToken cancellationToken) =>
+    public override async ValueTask<BackupVerification> StageAsync(OffsiteBackup backup, string staging, bool measureContent, IProgress<OperationProgress>? progress, CancellationToken cancellationToken) =>
         await downloader.FetchAsync(store, backup, staging, IntegrityCheck.Quick, progress, cancellationToken).ConfigureAwait(false);
 
     /// <inheritdoc/>

@@ -10,7 +10,8 @@ namespace Emergence.Persistence.Recovery;
 /// content checksum must be the one the history recorded at the point the replay reached, and SQLite must open
 /// it and read its schema. A backup that is a base of a generation must also hold the content the history
 /// recorded where it places it. The checksum is read from the result: whole, or, when the copy's own checksum was
-/// measured from the copy by its verification, from the pages the replay changed (<see cref="StagedFile"/>).
+/// measured from the copy by its verification, from the pages the replay changed (<see cref="StagedFile"/>); a
+/// measured copy must also hold the content its manifest records, and the history where it places it.
 /// </summary>
 internal static class PointReplay
 {
@@ -40,6 +41,12 @@ internal static class PointReplay
         {
             return new Outcome(new SegmentReplay.Result(0, 0, null, null), null,
                 $"the backup's content checksum {PageHashes.Format(own)} is not the one generation {generation.Id} recorded at its point ({PageHashes.Format(recorded)})", null);
+        }
+
+        if (copyChecksum is { } held && PageHashes.Parse(plan.Manifest.ContentHash) is { } manifests && held != manifests)
+        {
+            return new Outcome(new SegmentReplay.Result(0, 0, null, null), null,
+                $"the copy of the backup holds content checksum {PageHashes.Format(held)}, not the {PageHashes.Format(manifests)} its manifest records", null);
         }
 
         if (plan.Skip is null && copyChecksum is { } measured && plan.BaseHash is { } placed && measured != placed)

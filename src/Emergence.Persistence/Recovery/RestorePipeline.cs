@@ -64,8 +64,8 @@ internal sealed class RestorePipeline(SqliteConnectionFactory connections, Datab
     private async ValueTask<(BackupVerification Verification, SegmentReplay.Result? Replay)> StageAsync<TBackup>(RestoreSource<TBackup> source, RestoreCandidate<TBackup> candidate,
         string staging, RestoreOptions options, CancellationToken cancellationToken)
     {
-        var forReplay = candidate.Plan is { Generation: not null, Segments.Count: > 0 };
-        var verification = await source.StageAsync(candidate.Backup, staging, forReplay, options.Progress, cancellationToken).ConfigureAwait(false);
+        var measure = candidate.Plan is { Generation: not null };
+        var verification = await source.StageAsync(candidate.Backup, staging, measure, options.Progress, cancellationToken).ConfigureAwait(false);
         if (!verification.Ok || candidate.Plan is not { } plan)
         {
             return (verification, null);

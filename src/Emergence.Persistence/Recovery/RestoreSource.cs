@@ -38,11 +38,11 @@ internal abstract class RestoreSource<TBackup> : IDisposable
     public abstract ValueTask<RestoreCatalog<TBackup>> ReadAsync(RestoreTarget target, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Copies <paramref name="backup"/> to <paramref name="staging"/> and verifies the copy there; <paramref name="forReplay"/>:
-    /// history is to be replayed onto it, and a source that reads the copy back whole measures its content checksum too
+    /// Copies <paramref name="backup"/> to <paramref name="staging"/> and verifies the copy there; with <paramref name="measureContent"/>
+    /// (a plan in a generation's history), a source that reads the copy back whole measures its content checksum too
     /// (<see cref="BackupVerification.CopyContentHash"/>).
     /// </summary>
-    public abstract ValueTask<BackupVerification> StageAsync(TBackup backup, string staging, bool forReplay, IProgress<OperationProgress>? progress, CancellationToken cancellationToken);
+    public abstract ValueTask<BackupVerification> StageAsync(TBackup backup, string staging, bool measureContent, IProgress<OperationProgress>? progress, CancellationToken cancellationToken);
 
     /// <summary>The plan's segments as local files (downloaded first when they are not on the volume).</summary>
     /// <exception cref="RestoreFailedException">The segments cannot be fetched.</exception>

@@ -75,8 +75,8 @@ internal sealed class VolumeSource(DatabaseLocation location, BackupVerifier ver
     }
 
     /// <inheritdoc/>
-    public override ValueTask<BackupVerification> StageAsync(BackupEntry backup, string staging, bool forReplay, IProgress<OperationProgress>? progress, CancellationToken cancellationToken) =>
-        ValueTask.FromResult(verifier.VerifyCopy(backup, staging, IntegrityCheck.Quick, measureContent: forReplay, progress, cancellationToken));
+    public override ValueTask<BackupVerification> StageAsync(BackupEntry backup, string staging, bool measureContent, IProgress<OperationProgress>? progress, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(verifier.VerifyCopy(backup, staging, IntegrityCheck.Quick, measureContent, progress, cancellationToken));
 
     /// <inheritdoc/>
     public override ValueTask<IReadOnlyList<HistoryFile>> SegmentsAsync(Timeline.Plan<BackupEntry> plan, IProgress<OperationProgress>? progress, CancellationToken cancellationToken) =>

@@ -9,7 +9,8 @@ namespace Emergence.Persistence.Replication;
 /// shorter length, stops being the copy's own; its hash as the copy held it is read from the file just before, once.
 /// The content checksum of the result is then the copy's checksum with those hashes taken out and the changed pages,
 /// read back from the file, put in (<see cref="ChecksumNow"/>): a proof that reads back what the replay changed, not
-/// the gigabyte it left alone. The file is held open alone (no other handle may write it) until disposed.
+/// the gigabyte it left alone. What it cannot see is a write by anything else: the file is the restore's own staging
+/// file, under the volume lock, held open here until disposed.
 /// </summary>
 public sealed class StagedFile : IDisposable
 {
