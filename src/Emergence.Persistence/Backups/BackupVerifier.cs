@@ -30,7 +30,8 @@ public sealed class BackupVerifier(SqliteConnectionFactory connections, ILogger<
     /// <summary>
     /// Copies and verifies as <see cref="VerifyCopy(BackupEntry, string, IntegrityCheck, IProgress{OperationProgress}?, CancellationToken)"/>;
     /// with <paramref name="measureContent"/>, an uncompressed copy's content checksum is also read from the copy, beside
-    /// its hash and check (<see cref="BackupVerification.CopyContentHash"/>), for a replay's proof to start from.
+    /// its hash and check (<see cref="BackupVerification.CopyContentHash"/>): what a restore to a point holds against the manifest
+    /// and the history, and starts its proof from.
     /// </summary>
     public BackupVerification VerifyCopy(BackupEntry backup, string destination, IntegrityCheck kind, bool measureContent, IProgress<OperationProgress>? progress = null,
         CancellationToken cancellationToken = default)
