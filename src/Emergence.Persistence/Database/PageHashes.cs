@@ -207,10 +207,9 @@ public sealed class PageHashes
         {
             cancellationToken.ThrowIfCancellationRequested();
             var want = (int)Math.Min(part, to - offset);
-            for (var read = 0; read < want;)
+            if (!Platform.RegularFile.TryReadAt(handle, buffer.AsSpan(0, want), offset))
             {
-                var n = RandomAccess.Read(handle, buffer.AsSpan(read, want - read), offset + read);
-                read += n > 0 ? n : throw new IOException($"{path} changed while it was read.");
+                throw new IOException($"{path} changed while it was read.");
             }
 
             for (var at = 0; at < want; at += pageSize)

@@ -106,6 +106,23 @@ public static class RegularFile
         return read == buffer.Length ? buffer : buffer[..read];
     }
 
+    /// <summary>Fills <paramref name="buffer"/> from the file at <paramref name="offset"/>; <see langword="false"/> when the file ends first.</summary>
+    public static bool TryReadAt(SafeFileHandle handle, Span<byte> buffer, long offset)
+    {
+        for (var read = 0; read < buffer.Length;)
+        {
+            var n = RandomAccess.Read(handle, buffer[read..], offset + read);
+            if (n == 0)
+            {
+                return false;
+            }
+
+            read += n;
+        }
+
+        return true;
+    }
+
     /// <summary>A file type in words, for messages.</summary>
     public static string Describe(FileType kind) => kind switch
     {

@@ -118,12 +118,7 @@ public sealed class StagedFile : IDisposable
                 run++;
             }
 
-            var bytes = ReadPages(read[i], run);
-            for (var k = 0; k < run; k++)
-            {
-                sum ^= PageHashes.Hash((uint)(read[i] + k + 1), bytes.Slice(k * _pageSize, _pageSize));
-            }
-
+            sum ^= HashPages(read[i], run);
             i += run;
         }
 
@@ -164,31 +159,36 @@ public sealed class StagedFile : IDisposable
                 run++;
             }
 
-            var bytes = ReadPages(page, run);
+            _before ^= HashPages(page, run);
             for (var k = 0; k < run; k++)
             {
                 _changed.Add(page + k);
-                _before ^= PageHashes.Hash((uint)(page + k + 1), bytes.Slice(k * _pageSize, _pageSize));
             }
 
             page += run;
         }
     }
 
-    private ReadOnlySpan<byte> ReadPages(long page, int count)
+    /// <summary>Reads <paramref name="count"/> pages from the 0-based <paramref name="page"/> on, as the file holds them now; returns the XOR of their hashes.</summary>
+    private ulong HashPages(long page, int count)
     {
-        var want = count * _pageSize;
-        if (_buffer.Length < want)
+        if (_buffer.Length < count * _pageSize)
         {
             _buffer = new byte[PagesPerRead * _pageSize];
         }
 
-        for (var done = 0; done < want;)
+        var bytes = _buffer.AsSpan(0, count * _pageSize);
+        if (!Platform.RegularFile.TryReadAt(_handle, bytes, page * _pageSize))
         {
-            var n = RandomAccess.Read(_handle, _buffer.AsSpan(done, want - done), (page * _pageSize) + done);
-            done += n > 0 ? n : throw new IOException($"{Path} is shorter than its page {page + 1 + (done / _pageSize)}.");
+            throw new IOException($"{Path} ends before its page {page + count}.");
         }
 
-        return _buffer.AsSpan(0, want);
+        var sum = 0UL;
+        for (var k = 0; k < count; k++)
+        {
+            sum ^= PageHashes.Hash((uint)(page + k + 1), bytes.Slice(k * _pageSize, _pageSize));
+        }
+
+        return sum;
     }
 }
